@@ -1,0 +1,1 @@
+"""ldnn: a declarative model-spec language for deep nets."""

@@ -1,0 +1,178 @@
+"""Convolution and pooling, with Keras' shape rules (`padding=valid` by default)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Literal
+
+from ldnn_dsl.layers.base import (
+    Activation,
+    InitDefaults,
+    LayerKind,
+    PositiveWhole,
+    Shape,
+    ShapeError,
+    WeightLayer,
+    Window,
+    activation_words,
+)
+
+Padding = Literal["valid", "same"]
+
+
+def slide(size: int, window: int, stride: int, padding: str) -> int:
+    """Output length of a window sliding over `size` positions, as Keras computes it."""
+    if padding == "same":
+        return math.ceil(size / stride)
+    return (size - window) // stride + 1
+
+
+def spatial(kind: str, shape: Shape, rank: int) -> None:
+    """A kind that slides over `rank` spatial axes needs `rank` + 1 axes (plus channels)."""
+    if len(shape) != rank + 1:
+        want = "[height, width, channels]" if rank == 2 else "[steps, channels]"
+        raise ShapeError("E302", f"`{kind}` needs an input of shape {want}; it gets "
+                         f"[{', '.join(map(str, shape))}]")
+
+
+def fit(window: tuple[int, ...], rank: int, what: str) -> tuple[int, ...]:
+    if len(window) == 1:
+        return window * rank
+    if len(window) != rank:
+        raise ShapeError("E202", f"a {rank}-D {what} needs a {rank}-D window, got {'x'.join(map(str, window))}",
+                         "window")
+    return window
+
+
+def slide_all(kind: str, shape: Shape, window: tuple[int, ...], stride: tuple[int, ...], padding: str) -> Shape:
+    dims = []
+    for axis, (size, w, s) in enumerate(zip(shape[:-1], window, stride, strict=True)):
+        out = slide(size, w, s, padding)
+        if out <= 0:
+            raise ShapeError("E303", f"`{kind}` window {'x'.join(map(str, window))} is larger than its input "
+                             f"(axis {axis} has {size} positions); use padding=same or a smaller window", "window")
+        dims.append(out)
+    return tuple(dims)
+
+
+class Conv(WeightLayer):
+    """`conv 64 3x3 relu stride=1 padding=same`: a 2-D convolution."""
+
+    kind: Literal["conv"] = "conv"
+    filters: PositiveWhole
+    window: Window
+    activation: Activation = "linear"
+    stride: Window = (1,)
+    padding: Padding = "valid"
+
+    rank: ClassVar[int] = 2
+    positional: ClassVar = ("filters", "window")
+    words: ClassVar = {**activation_words(), "same": ("padding", "same"), "valid": ("padding", "valid")}
+    doc: ClassVar = "2-D convolution: filters, window, activation, stride=, padding=valid|same"
+
+    def _geometry(self, shape: Shape) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        spatial(self.kind, shape, self.rank)
+        window = fit(self.window, self.rank, "convolution")
+        try:
+            stride = fit(self.stride, self.rank, "stride")
+        except ShapeError as exc:
+            raise ShapeError(exc.code, exc.message, "stride") from None
+        return window, stride
+
+    def output_shape(self, shape: Shape) -> Shape:
+        window, stride = self._geometry(shape)
+        return (*slide_all(self.kind, shape, window, stride, self.padding), self.filters)
+
+    def param_count(self, shape: Shape) -> int:
+        window, _ = self._geometry(shape)
+        return math.prod(window) * shape[-1] * self.filters + (self.filters if self.bias else 0)
+
+    def macs(self, shape: Shape) -> int:
+        window, _ = self._geometry(shape)
+        return math.prod(self.output_shape(shape)) * math.prod(window) * shape[-1]
+
+    def keras_layer(self, name: str, defaults: InitDefaults, shape: Shape) -> Any:
+        import keras
+
+        window, stride = fit(self.window, self.rank, ""), fit(self.stride, self.rank, "")
+        cls = keras.layers.Conv2D if self.rank == 2 else keras.layers.Conv1D
+        return cls(self.filters, window, strides=stride, padding=self.padding, activation=self.activation, name=name,
+                   **self.weight_options(defaults, max_norm_axis=list(range(self.rank + 1))))
+
+
+class Conv1D(Conv):
+    """`conv1d 64 5 relu`: a 1-D convolution over [steps, channels]."""
+
+    kind: Literal["conv1d"] = "conv1d"  # type: ignore[assignment]
+
+    rank: ClassVar[int] = 1
+    doc: ClassVar = "1-D convolution over [steps, channels]: filters, window, activation, stride=, padding="
+
+
+class Pool(LayerKind):
+    """Max or average pooling; 1-D or 2-D by the input's rank. Stride defaults to the window."""
+
+    window: Window
+    stride: Window | None = None
+    padding: Padding = "valid"
+
+    positional: ClassVar = ("window",)
+    words: ClassVar = {"same": ("padding", "same"), "valid": ("padding", "valid")}
+
+    def _geometry(self, shape: Shape) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
+        rank = len(shape) - 1
+        if rank not in (1, 2):
+            spatial(self.kind, shape, 2)
+        window = fit(self.window, rank, "pooling")
+        try:
+            stride = fit(self.stride, rank, "stride") if self.stride else window
+        except ShapeError as exc:
+            raise ShapeError(exc.code, exc.message, "stride") from None
+        return rank, window, stride
+
+    def output_shape(self, shape: Shape) -> Shape:
+        _, window, stride = self._geometry(shape)
+        return (*slide_all(self.kind, shape, window, stride, self.padding), shape[-1])
+
+    def keras_layer(self, name: str, defaults: InitDefaults, shape: Shape) -> Any:
+        import keras
+
+        rank, window, stride = self._geometry(shape)
+        prefix = "Max" if self.kind == "maxpool" else "Average"
+        cls = getattr(keras.layers, f"{prefix}Pooling{rank}D")
+        return cls(window, strides=stride, padding=self.padding, name=name)
+
+
+class MaxPool(Pool):
+    """`maxpool 2x2`: the maximum over each window."""
+
+    kind: Literal["maxpool"] = "maxpool"
+    doc: ClassVar = "maximum over each window; stride defaults to the window; 1-D or 2-D by input rank"
+
+
+class AvgPool(Pool):
+    """`avgpool 2x2`: the mean over each window."""
+
+    kind: Literal["avgpool"] = "avgpool"
+    doc: ClassVar = "mean over each window; stride defaults to the window; 1-D or 2-D by input rank"
+
+
+class GlobalPool(LayerKind):
+    """`globalpool` (average) or `globalpool max`: one value per channel."""
+
+    kind: Literal["globalpool"] = "globalpool"
+    mode: Literal["avg", "max"] = "avg"
+
+    words: ClassVar = {"max": ("mode", "max"), "avg": ("mode", "avg"), "average": ("mode", "avg")}
+    doc: ClassVar = "one value per channel: average (default) or `max`"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        if len(shape) not in (2, 3):
+            spatial(self.kind, shape, 2)
+        return (shape[-1],)
+
+    def keras_layer(self, name: str, defaults: InitDefaults, shape: Shape) -> Any:
+        import keras
+
+        prefix = "Max" if self.mode == "max" else "Average"
+        return getattr(keras.layers, f"Global{prefix}Pooling{len(shape) - 1}D")(name=name)

@@ -1,0 +1,137 @@
+"""Embedding and the recurrent layers, with Keras 3's parameter layouts."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from ldnn_dsl.layers.base import (
+    Activation,
+    InitDefaults,
+    LayerKind,
+    PositiveWhole,
+    Shape,
+    ShapeError,
+    WeightLayer,
+    activation_words,
+)
+from ldnn_dsl.layers.initializers import Init
+
+
+class Embedding(LayerKind):
+    """`embedding 64 vocab=96`: a learned vector per integer id."""
+
+    kind: Literal["embedding"] = "embedding"
+    units: PositiveWhole
+    vocab: PositiveWhole
+    init: Init | None = None
+
+    positional: ClassVar = ("units",)
+    has_weights: ClassVar = True
+    doc: ClassVar = "a learned vector of `units` per integer id below `vocab`"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        return (*shape, self.units)
+
+    def param_count(self, shape: Shape) -> int:
+        return self.vocab * self.units
+
+    def keras_layer(self, name: str, defaults: InitDefaults, shape: Shape) -> Any:
+        import keras
+
+        chosen = self.init or defaults.weights
+        return keras.layers.Embedding(self.vocab, self.units, name=name,
+                                      embeddings_initializer=chosen.keras() if chosen else "uniform")
+
+
+class Recurrent(WeightLayer):
+    """Shared by lstm, gru and simplernn: units, `sequences`, activation, recurrent_init=."""
+
+    units: PositiveWhole
+    sequences: bool = False
+    activation: Activation = "tanh"
+    recurrent_init: Init | None = None
+
+    gates: ClassVar[int] = 1
+    bias_vectors: ClassVar[int] = 1
+    keras_name: ClassVar[str] = "SimpleRNN"
+    positional: ClassVar = ("units",)
+    words: ClassVar = {**activation_words(), "sequences": ("sequences", True)}
+
+    def output_shape(self, shape: Shape) -> Shape:
+        if len(shape) != 2:
+            raise ShapeError("E302", f"`{self.kind}` needs a sequence input [steps, features]; it gets "
+                             f"[{', '.join(map(str, shape))}]")
+        return (shape[0], self.units) if self.sequences else (self.units,)
+
+    def param_count(self, shape: Shape) -> int:
+        bias = self.bias_vectors * self.gates * self.units if self.bias else 0
+        return self.gates * self.units * (shape[-1] + self.units) + bias
+
+    def macs(self, shape: Shape) -> int:
+        return shape[0] * self.gates * self.units * (shape[-1] + self.units)
+
+    def keras_options(self, defaults: InitDefaults) -> dict[str, Any]:
+        """Initializers for kernel, recurrent kernel and bias; `weights` in `init` covers both kernels."""
+        options = self.weight_options(defaults, max_norm_axis=0)
+        chosen = self.recurrent_init or self.init or defaults.weights
+        options["recurrent_initializer"] = chosen.keras() if chosen else "orthogonal"
+        if self.gates > 1:
+            options["use_cudnn"] = False if _xla_wanted() else "auto"
+        return options
+
+    def keras_layer(self, name: str, defaults: InitDefaults, shape: Shape) -> Any:
+        import keras
+
+        cls = getattr(keras.layers, self.keras_name)
+        return cls(self.units, activation=self.activation, return_sequences=self.sequences, name=name,
+                   **self.keras_options(defaults))
+
+
+class LSTM(Recurrent):
+    """`lstm 512 sequences forget_bias=2.0`."""
+
+    kind: Literal["lstm"] = "lstm"
+    forget_bias: float | None = None
+
+    gates: ClassVar = 4
+    keras_name: ClassVar = "LSTM"
+    doc: ClassVar = "LSTM: units, `sequences` to return every step, forget_bias= (the forget gate's initial bias)"
+
+    def keras_options(self, defaults: InitDefaults) -> dict[str, Any]:
+        """Keras' `unit_forget_bias` can only set 1.0; any other value takes our initializer."""
+        import keras
+
+        from ldnn_dsl.build.custom import ForgetGateBias
+
+        options = super().keras_options(defaults)
+        forget = self.forget_bias if self.forget_bias is not None else defaults.forget_bias
+        options["unit_forget_bias"] = forget is None
+        if forget is not None and self.bias:
+            options["bias_initializer"] = ForgetGateBias(forget, keras.initializers.get(options["bias_initializer"]))
+        return options
+
+
+class GRU(Recurrent):
+    """`gru 256`: Keras 3's GRU (reset_after, so two bias vectors)."""
+
+    kind: Literal["gru"] = "gru"
+
+    gates: ClassVar = 3
+    bias_vectors: ClassVar = 2
+    keras_name: ClassVar = "GRU"
+    doc: ClassVar = "GRU (reset_after, as Keras 3 builds it): units, `sequences`"
+
+
+class SimpleRNN(Recurrent):
+    """`simplernn 128`: h = act(W x + U h + b)."""
+
+    kind: Literal["simplernn"] = "simplernn"
+
+    doc: ClassVar = "a plain recurrent layer: units, `sequences`"
+
+
+def _xla_wanted() -> bool:
+    """cuDNN kernels switch XLA off for the whole model, so they are off when XLA is on."""
+    from ldnn_dsl.build.context import current
+
+    return current().xla

@@ -1,0 +1,67 @@
+"""Evaluated argument values: what an expression becomes once lets and parameters are known."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ldnn_dsl.source.span import Span
+
+
+@dataclass(frozen=True)
+class Word:
+    """A bare name that is not a `let` or parameter: an activation, a flag, a choice."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class WindowValue:
+    dims: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CallValue:
+    """`normal(0.02)`, `plateau(factor=0.5)`: a choice with arguments."""
+
+    name: str
+    args: tuple[Arg, ...] = ()
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One evaluated argument: positional when `key` is None."""
+
+    value: object
+    span: Span
+    key: str | None = None
+    key_span: Span | None = field(default=None, compare=False)
+
+
+def plain(value: object) -> object:
+    """The Python value Pydantic validates: words become strings, windows tuples, calls dicts."""
+    if isinstance(value, Word):
+        return {"true": True, "false": False}.get(value.name, value.name)
+    if isinstance(value, WindowValue):
+        return value.dims
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, CallValue):
+        return {"name": value.name, "args": [plain(a.value) for a in value.args if a.key is None],
+                **{a.key: plain(a.value) for a in value.args if a.key is not None}}
+    return value
+
+
+def describe(value: object) -> str:
+    """How a value reads in a message: as the author would have written it."""
+    if isinstance(value, Word):
+        return f"`{value.name}`"
+    if isinstance(value, WindowValue):
+        return "x".join(map(str, value.dims))
+    if isinstance(value, CallValue):
+        return f"`{value.name}(...)`"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)

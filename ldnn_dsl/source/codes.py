@@ -1,0 +1,63 @@
+"""Every diagnostic code ldnn can emit, with the one-line description the README lists.
+
+E0xx: reading and syntax · E1xx: names · E2xx: arguments and settings ·
+E3xx: shapes · E4xx: sections and the recipe · W1xx: lints from the training recipe.
+"""
+
+CODES: dict[str, str] = {
+    # reading and syntax
+    "E001": "syntax error: a token the grammar does not allow here",
+    "E002": "the file is not UTF-8 text (bad byte or NUL)",
+    "E003": "the file ends in the middle of a statement",
+    "E004": "the file is too large or nested too deeply",
+    "E005": "the file cannot be read (missing, a directory, permissions)",
+    "E006": "`use` of a file that uses this one (an import cycle)",
+    # names
+    "E101": "unknown layer kind or block",
+    "E102": "unknown name in an expression (not a `let` or block parameter)",
+    "E103": "a name defined twice (let, block, section, model)",
+    "E104": "no `model` in the spec",
+    "E105": "unknown section",
+    "E106": "unknown setting in a section",
+    "E107": "a block called with the wrong number of arguments",
+    "E108": "a block that calls itself",
+    # arguments
+    "E201": "a value of the wrong type",
+    "E202": "a value out of its allowed range",
+    "E203": "unknown activation or word for this layer",
+    "E204": "unknown option for this layer",
+    "E205": "too many positional values",
+    "E206": "a required value is missing",
+    "E207": "an option given twice",
+    "E208": "unknown initializer",
+    "E209": "arithmetic that cannot be evaluated (division by zero, non-numbers)",
+    "E210": "unknown choice for a setting (loss, optimizer, schedule, ...)",
+    # shapes
+    "E301": "the model does not start with `input`",
+    "E302": "a layer that needs another input rank (conv on a vector, ...)",
+    "E303": "a window or stride larger than the input it slides over",
+    "E304": "reshape to a shape of another size",
+    "E305": "a residual body changes the shape",
+    "E306": "parallel branches that cannot be joined",
+    "E307": "`input` in the middle of a model",
+    "E308": "an integer input that no embedding consumes, or an embedding on floats",
+    # sections and recipe
+    "E401": "a section that the command needs is missing",
+    "E402": "a setting that the command needs is missing",
+    "E403": "a validation-driven setting without a validation set",
+    "E404": "settings that contradict each other",
+    "E405": "a data file that cannot be read or does not fit the model",
+    "E406": "training failed",
+    "E901": "internal error: the checker accepted what Keras refused",
+    # lints
+    "W101": "deep net with a small fixed-std init and no residual path",
+    "W102": "recurrent layer without gradient-norm clipping",
+    "W103": "very large minibatch",
+    "W104": "SGD learning rate outside the usual range",
+    "W105": "dropout with too few epochs to pay off",
+    "W106": "normal(σ) far from 0.02 with no scaling",
+    "W107": "LSTM forget-gate bias left at 0",
+    "W108": "no validation set: no way to see overfitting",
+    "W109": "preprocessing without standardization on a deep tanh/sigmoid net",
+    "W110": "ensemble without a seed: members are not reproducible",
+}

@@ -1,0 +1,106 @@
+"""Diagnostics: what went wrong, where, and how to fix it; rendered as text, JSON or
+GitHub annotations."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ldnn_dsl.source.span import Span
+
+Severity = Literal["error", "warning"]
+
+
+class Diagnostic(BaseModel):
+    """One finding: a code, a message for the spec's author, where, and a hint."""
+
+    model_config = ConfigDict(frozen=True)
+
+    severity: Severity
+    code: str
+    message: str
+    path: str | None = None
+    span: Span | None = None
+    help: str | None = None
+
+    @property
+    def where(self) -> str:
+        if self.span is not None:
+            return f"{self.span.path}:{self.span.line}:{self.span.col}"
+        return self.path or "<unknown>"
+
+
+class DiagnosticError(Exception):
+    """Raised by library entry points: holds every diagnostic of the failed stage."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(f"{d.where}: {d.severity}[{d.code}]: {d.message}" for d in self.diagnostics))
+
+
+def error(code: str, message: str, span: Span | None = None, *, help: str | None = None, path: str | None = None,
+          line: int | None = None, col: int | None = None) -> Diagnostic:
+    """An error at `span`, or at `path:line:col` for problems found before there is a tree."""
+    if span is None and path is not None and line is not None:
+        span = Span(path=path, line=line, col=col or 1, end_line=line, end_col=(col or 1) + 1)
+    return Diagnostic(severity="error", code=code, message=message, span=span, help=help, path=path)
+
+
+def warning(code: str, message: str, span: Span | None = None, *, help: str | None = None) -> Diagnostic:
+    """A lint: the spec is valid, but the recipe says it will likely train badly."""
+    return Diagnostic(severity="warning", code=code, message=message, span=span, help=help)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """`did you mean 'x'?` for the nearest choice, or None when nothing is close."""
+    options = sorted(set(choices))
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if not close:
+        close = [c for c in options if c.startswith(word) or word.startswith(c)][:1] if len(word) > 2 else []
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def render_text(diag: Diagnostic, sources: Mapping[str, str]) -> str:
+    """The compiler-style block: header, the source line, a caret under the span, help."""
+    head = f"{diag.where}: {diag.severity}[{diag.code}]: {diag.message}"
+    span = diag.span
+    text = sources.get(span.path) if span else None
+    if span is None or text is None:
+        return head + (f"\n   = help: {diag.help}" if diag.help else "")
+    lines = text.split("\n")
+    line = lines[span.line - 1].rstrip("\r") if 1 <= span.line <= len(lines) else ""
+    start = max(span.col, 1)
+    end = span.end_col if span.end_line == span.line else len(line) + 1
+    width = max(end - start, 1)
+    gutter = " " * len(str(span.line))
+    out = [head, f"{gutter} |", f"{span.line} | {line}", f"{gutter} | {' ' * (start - 1)}{'^' * width}"]
+    if diag.help:
+        out.append(f"{gutter} = help: {diag.help}")
+    return "\n".join(out)
+
+
+def render_json(diags: Iterable[Diagnostic]) -> str:
+    """One JSON document listing every diagnostic (for editors and CI tooling)."""
+    items = []
+    for d in diags:
+        item = d.model_dump(exclude={"path", "span"})
+        item["file"] = d.span.path if d.span else d.path
+        item["span"] = d.span.model_dump(exclude={"path"}) if d.span else None
+        items.append(item)
+    return json.dumps({"diagnostics": items}, indent=2, ensure_ascii=False)
+
+
+def render_github(diag: Diagnostic) -> str:
+    """A GitHub Actions workflow command, so CI shows the finding on the line itself."""
+    kind = "error" if diag.severity == "error" else "warning"
+    message = f"[{diag.code}] {diag.message}" + (f" ({diag.help})" if diag.help else "")
+    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if diag.span is None:
+        return f"::{kind} file={diag.path or ''},title=ldnn {diag.code}::{message}"
+    s = diag.span
+    return (f"::{kind} file={s.path},line={s.line},col={s.col},endLine={s.end_line},endColumn={s.end_col},"
+            f"title=ldnn {diag.code}::{message}")

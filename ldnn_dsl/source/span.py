@@ -1,0 +1,30 @@
+"""Where a piece of a spec came from, so every later stage can point back at it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Span(BaseModel):
+    """A half-open region of one file: 1-based lines and columns, end column exclusive."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def to(self, other: Span) -> Span:
+        """The span from the start of this one to the end of `other` (same file)."""
+        return self.model_copy(update={"end_line": other.end_line, "end_col": other.end_col})
+
+
+def strip_spans(data: object) -> object:
+    """A dumped model without its spans: what 'the same meaning' compares."""
+    if isinstance(data, dict):
+        return {k: strip_spans(v) for k, v in data.items() if k not in ("span", "spans")}
+    if isinstance(data, list | tuple):
+        return [strip_spans(v) for v in data]
+    return data

@@ -1,0 +1,150 @@
+"""Text to parse tree; every Lark error becomes a diagnostic worded for the spec's author."""
+
+from __future__ import annotations
+
+from lark import Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, did_you_mean, error
+from ldnn_dsl.source.span import Span
+from ldnn_dsl.source.text import SourceFile
+from ldnn_dsl.syntax.grammar import parser
+
+MAX_DEPTH = 200
+
+# How a terminal reads in "expected ..." (None: not worth listing).
+TERMINALS: dict[str, str | None] = {
+    "NAME": "a name", "CALLNAME": "a name", "NUMBER": "a number", "PERCENT": "a number", "WINDOW": "a window like 3x3",
+    "STRING": 'a string like "data.npz"', "LSQB": "`[`", "RSQB": "`]`", "LPAR": "`(`", "RPAR": "`)`",
+    "LBRACE": "`{`", "RBRACE": "`}`", "COMMA": "`,`", "EQUAL": "`=`", "_NL": "a new line", "$END": "the end of the file",
+    "MINUS": None, "PLUS": None, "STAR": None, "SLASH": None,
+}
+KEYWORDS = {"LET": "let", "USE": "use", "BLOCK": "block", "MODEL": "model", "REPEAT": "repeat",
+            "RESIDUAL": "residual", "PARALLEL": "parallel", "BRANCH": "branch"}
+STRUCTURE = ("model", "block", "let", "use", "repeat", "residual", "parallel", "branch")
+VALUE_STARTS = {"NUMBER", "PERCENT", "WINDOW", "STRING", "LSQB", "LPAR", "MINUS", "CALLNAME"}
+
+
+def parse(source: SourceFile) -> Tree:
+    """The parse tree of one file, or a DiagnosticError saying where and what was expected."""
+    try:
+        tree = parser().parse(source.text)
+    except UnexpectedInput as exc:
+        raise DiagnosticError([translate(source, exc)]) from None
+    _check_depth(source, tree)
+    return tree
+
+
+def _check_depth(source: SourceFile, tree: Tree) -> None:
+    """Later stages recurse over the tree; refuse absurd nesting with a diagnostic, not a RecursionError."""
+    depth: dict[int, int] = {}
+    for sub in tree.iter_subtrees():  # bottom-up, iterative
+        d = 1 + max((depth[id(c)] for c in sub.children if isinstance(c, Tree)), default=0)
+        depth[id(sub)] = d
+        if d > MAX_DEPTH:
+            meta = sub.meta
+            raise DiagnosticError([error("E004", f"nested more than {MAX_DEPTH} levels deep; flatten the spec "
+                                         "(a `repeat` or a `block` says the same thing shorter)",
+                                         path=source.path, line=getattr(meta, "line", 1),
+                                         col=getattr(meta, "column", 1))])
+
+
+def translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
+    if isinstance(exc, UnexpectedCharacters):
+        char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
+        span = _point(source, exc.line, exc.column, 1)
+        hint = "write the value on one line, or wrap it in ( )" if char == "\\" else None
+        if char == ";":
+            hint = "statements end at a new line; there are no semicolons"
+        elif char in "'`":
+            hint = 'strings are written in double quotes: "data.npz"'
+        return error("E001", f"unexpected character `{char}`", span, help=hint)
+    if isinstance(exc, UnexpectedToken | UnexpectedEOF):
+        token = getattr(exc, "token", None)
+        expected = getattr(exc, "expected", set()) or set()
+        if token is None or token.type == "$END":
+            return _unexpected_end(source, expected)
+        return _unexpected_token(source, token, expected, exc)
+    return error("E001", str(exc).splitlines()[0], _point(source, getattr(exc, "line", 1), getattr(exc, "column", 1), 1))
+
+
+def _unexpected_token(source: SourceFile, token: Token, expected: set[str], exc: UnexpectedInput) -> Diagnostic:
+    span = _point(source, token.line or 1, token.column or 1, max(len(token), 1))
+    shown = "a new line" if token.type == "_NL" else f"`{token}`"
+    keywords = sorted(KEYWORDS[t] for t in expected if t in KEYWORDS)
+    hint = None
+    if token.type in ("NAME", "CALLNAME") and keywords and "NAME" not in expected:
+        hint = did_you_mean(str(token), keywords)
+    misspelt = _misspelt_keyword(source, token)
+    if hint is None and misspelt is not None:
+        return misspelt
+    if token.type == "EQUAL" and "LBRACE" not in expected:
+        hint = "options are written `key=value` after the layer kind, e.g. `dense 10 init=zeros`"
+    if token.type == "_NL" and expected & VALUE_STARTS:
+        return error("E001", f"the line ends too early{_expected(expected)}", span)
+    return error("E001", f"unexpected {shown}{_expected(expected)}", span, help=hint)
+
+
+def _unexpected_end(source: SourceFile, expected: set[str]) -> Diagnostic:
+    opener = _unclosed_brace(source)
+    lines = source.text.split("\n")
+    last = len(lines)
+    while last > 1 and not lines[last - 1].strip():
+        last -= 1
+    col = len(lines[last - 1]) + 1 if lines else 1
+    span = _point(source, last, col, 1)
+    if opener is not None:
+        return error("E003", f"the file ends inside the `{{` opened at line {opener.line}, column {opener.column}",
+                     span, help="add the missing `}`")
+    return error("E003", f"the file ends in the middle of a statement{_expected(expected)}", span)
+
+
+def _unclosed_brace(source: SourceFile) -> Token | None:
+    stack: list[Token] = []
+    try:
+        for tok in parser().lex(source.text):
+            if tok.type == "LBRACE":
+                stack.append(tok)
+            elif tok.type == "RBRACE" and stack:
+                stack.pop()
+    except UnexpectedInput:
+        return None
+    return stack[-1] if stack else None
+
+
+def _misspelt_keyword(source: SourceFile, token: Token) -> Diagnostic | None:
+    """`modle m {` or `repat 3 {`: the line's first word is a keyword with a typo."""
+    line = source.line(token.line or 1)
+    words = line.split()
+    head = words[0] if words else ""
+    if not head.isidentifier() or head in STRUCTURE or (token.column or 0) <= line.index(head) + 1:
+        return None
+    close = did_you_mean(head, STRUCTURE)
+    if close is None:
+        return None
+    col = line.index(head) + 1
+    return error("E001", f"unknown keyword `{head}`", _point(source, token.line or 1, col, len(head)), help=close)
+
+
+def _expected(expected: set[str] | frozenset[str] | None) -> str:
+    if not expected:
+        return ""
+    words: list[str] = []
+    if expected & VALUE_STARTS:
+        words.append("a value")
+    for name in sorted(expected):
+        if name in VALUE_STARTS:
+            continue
+        word = f"`{KEYWORDS[name]}`" if name in KEYWORDS else TERMINALS.get(name, f"`{name}`")
+        if word and word not in words:
+            words.append(word)
+    if not words:
+        return ""
+    if len(words) > 6:
+        words = words[:5] + ["..."]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    return f"; expected {listed}"
+
+
+def _point(source: SourceFile, line: int, col: int, width: int) -> Span:
+    return Span(path=source.path, line=line, col=col, end_line=line, end_col=col + width)
