@@ -1,0 +1,1 @@
+"""Stage 5: names, arguments, shapes, parameter counts and lints. Never imports TensorFlow."""

@@ -1,0 +1,104 @@
+"""The checker's entry point: source in, checked spec plus every diagnostic out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ldnn_dsl.check.lints import lint
+from ldnn_dsl.check.recipe import Cosine, DataSection, InitSection, Plateau, TrainSection
+from ldnn_dsl.check.sections import bind_section
+from ldnn_dsl.check.shapes import Inference, infer
+from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.expand.expand import Expanded, expand
+from ldnn_dsl.source.diagnostics import Diagnostic, error
+from ldnn_dsl.source.span import Span
+from ldnn_dsl.source.text import SourceFile
+
+Purpose = Literal["check", "compile", "train"]
+NEEDS: dict[str, tuple[str, ...]] = {"check": (), "compile": ("model",), "train": ("model", "data", "train")}
+
+
+@dataclass
+class CheckResult:
+    path: str
+    spec: Spec | None = None
+    inference: Inference | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+
+def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
+    expanded = expand(source)
+    result = CheckResult(source.path, diagnostics=list(expanded.diagnostics), sources=expanded.sources)
+    if expanded.is_library and not expanded.diagnostics and purpose == "check":
+        return result
+    sections, spans = _sections(expanded, result.diagnostics)
+    _require(expanded, purpose, result.diagnostics)
+    if expanded.model is not None:
+        result.inference = infer(expanded.model)
+        result.diagnostics.extend(result.inference.diagnostics)
+    if result.errors or expanded.model is None:
+        return result
+    result.spec = Spec(path=source.path, model=expanded.model, **sections)  # type: ignore[arg-type]
+    result.diagnostics.extend(_recipe_errors(result.spec, spans))
+    result.diagnostics.extend(lint(result.spec, spans))
+    return result
+
+
+def _sections(expanded: Expanded, diags: list[Diagnostic]) -> tuple[dict[str, object], dict[tuple[str, str], Span]]:
+    models: dict[str, object] = {}
+    spans: dict[tuple[str, str], Span] = {}
+    for name, (span, settings) in expanded.sections.items():
+        model, problems = bind_section(name, span, settings)
+        diags.extend(problems)
+        spans[(name, "")] = span
+        spans.update({(name, s.head): s.span for s in settings})
+        if model is not None:
+            models[name] = model
+    return models, spans
+
+
+def _require(expanded: Expanded, purpose: Purpose, diags: list[Diagnostic]) -> None:
+    if expanded.diagnostics:
+        return
+    present = {"model": expanded.model is not None or any(d.code in ("E301", "E307") for d in diags),
+               **{k: k in expanded.sections for k in ("data", "train")}}
+    if not present["model"] and purpose == "check":
+        diags.append(error("E104", "no `model { ... }` in the spec", path=expanded.path, line=1, col=1,
+                           help="a spec holds exactly one `model NAME { input [...] ... }`"))
+        return
+    for needed in NEEDS[purpose]:
+        if not present[needed]:
+            diags.append(error("E401", f"`ldnn {purpose}` needs a `{needed}` section", path=expanded.path, line=1,
+                               col=1, help=f"add `{needed} {{ ... }}`"))
+
+
+def _recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+    """Settings that are each valid but contradict each other."""
+    train, data = spec.train, spec.data
+    if train is None:
+        return []
+    has_validation = data is not None and data.validate_ is not None
+    out = []
+    if isinstance(train.schedule, Plateau) and not has_validation:
+        out.append(error("E403", "a plateau schedule watches the validation loss, but `data` has no `validate`",
+                         spans.get(("train", "schedule")), help="add `validate 10%` to `data`"))
+    if train.early_stop is not None and not has_validation:
+        out.append(error("E403", "early stopping watches the validation loss, but `data` has no `validate`",
+                         spans.get(("train", "early_stop")), help="add `validate 10%` to `data`"))
+    if isinstance(train.schedule, Cosine) and train.schedule.warmup >= train.epochs:
+        out.append(error("E404", f"cosine warm-up of {train.schedule.warmup} epochs is not shorter than the "
+                         f"{train.epochs} epochs of training", spans.get(("train", "schedule"))))
+    return out
+
+
+__all__ = ["CheckResult", "DataSection", "InitSection", "TrainSection", "check_source"]

@@ -1,0 +1,53 @@
+"""A setting that names a choice with arguments: `sgd(momentum=0.9)`, `plateau(patience=3)`."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+class Choice(BaseModel):
+    """Base of every `name(args)` setting value. Positional arguments fill `positional` in order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    positional: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _positional(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"name": data}
+        if isinstance(data, dict) and "args" in data:
+            data = dict(data)
+            args = list(data.pop("args"))
+            if len(args) > len(cls.positional):
+                raise ValueError(f"`{data.get('name')}` takes {len(cls.positional)} positional value(s), "
+                                 f"got {len(args)}")
+            for key, value in zip(cls.positional, args, strict=False):
+                if key in data:
+                    raise ValueError(f"`{key}` is given twice")
+                data[key] = value
+        return data
+
+    def text(self) -> str:
+        """The value written back as .ldnn source (for the resolved spec)."""
+        args = [f"{k}={_ldnn(v)}" for k, v in self.model_dump(exclude={"name"}).items() if v is not None]
+        name = self.name  # type: ignore[attr-defined]
+        return f"{name}({', '.join(args)})" if args else name
+
+
+def _ldnn(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"' if ("/" in value or "." in value or not value.isidentifier()) else value
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_ldnn(v) for v in value) + "]"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+ldnn_literal = _ldnn

@@ -1,0 +1,119 @@
+"""Warnings that teach the training recipe. Each has a code, a reason, and a fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode
+from ldnn_dsl.layers.initializers import FIXED_STD
+from ldnn_dsl.source.diagnostics import Diagnostic, warning
+from ldnn_dsl.source.span import Span
+
+DEEP = 8
+RECURRENT = ("lstm", "gru", "simplernn")
+Spans = dict[tuple[str, str], Span]
+
+
+def walk(nodes: tuple[Node, ...]) -> Iterator[Node]:
+    for node in nodes:
+        yield node
+        if isinstance(node, ResidualNode):
+            yield from walk(node.body)
+        elif isinstance(node, ParallelNode):
+            for branch in node.branches:
+                yield from walk(branch)
+
+
+def layers(spec: Spec) -> list[LayerNode]:
+    return [n for n in walk(spec.model.body) if isinstance(n, LayerNode)]
+
+
+def deep_fixed_init(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    weighted = [n for n in layers(spec) if n.layer.has_weights and n.layer.kind != "embedding"]
+    if len(weighted) < DEEP or any(isinstance(n, ResidualNode) for n in walk(spec.model.body)):
+        return
+    fixed = [n for n in weighted if (getattr(n.layer, "init", None) or spec.init.weights) is not None
+             and (getattr(n.layer, "init", None) or spec.init.weights).name in FIXED_STD]  # type: ignore[union-attr]
+    if len(fixed) * 2 >= len(weighted):
+        where = spans.get(("init", "weights"), fixed[0].span)
+        yield warning("W101", f"{len(weighted)} weight layers with a small fixed-std init and no residual path: "
+                      "the signal shrinks layer by layer and SGD may never get off the ground", where,
+                      help="use `weights scaled(1.0)` (1/sqrt(fan_in) * randn) or add `residual { ... }` blocks")
+
+
+def recurrent_without_clipping(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    if spec.train is None or spec.train.clip_norm is not None:
+        return
+    for node in layers(spec):
+        if node.layer.kind in RECURRENT:
+            yield warning("W102", f"`{node.layer.kind}` without gradient clipping: recurrent nets have rare, huge "
+                          "gradients that wreck training", node.span, help="add `clip_norm 5` to `train`")
+            return
+
+
+def huge_batch(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    if spec.train and isinstance(spec.train.batch, int) and spec.train.batch > 1024:
+        yield warning("W103", f"minibatch of {spec.train.batch}: past ~1,000 a bigger batch buys little speed and "
+                      "usually generalizes worse", spans.get(("train", "batch")),
+                      help="use the smallest batch that runs efficiently (`batch auto` measures it)")
+
+
+def sgd_lr_range(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    train = spec.train
+    if train and train.optimizer.name == "sgd" and not 1e-4 <= train.lr <= 1:
+        side = "above 1 diverges" if train.lr > 1 else "below 1e-4 barely moves the weights"
+        yield warning("W104", f"SGD learning rate {train.lr:g}: {side}", spans.get(("train", "lr")),
+                      help="start near 0.1 and let a plateau schedule divide it by 2 or 5")
+
+
+def dropout_few_epochs(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    if spec.train is None or spec.train.epochs >= 10:
+        return
+    for node in layers(spec):
+        if node.layer.kind == "dropout" and node.layer.rate >= 0.2:  # type: ignore[union-attr]
+            yield warning("W105", f"dropout {node.layer.rate:g} with only {spec.train.epochs} epochs: dropout slows "  # type: ignore[union-attr]
+                          "learning and pays off only over long training", node.span,
+                          help="train longer, or drop the dropout for short runs")
+            return
+
+
+def normal_far_from_lazy(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    chosen = [(spec.init.weights, spans.get(("init", "weights")))]
+    chosen += [(n.layer.init, n.spans.get("init", n.span)) for n in layers(spec) if getattr(n.layer, "init", None)]  # type: ignore[union-attr]
+    for init, span in chosen:
+        if init is not None and init.name == "normal" and not 0.002 <= init.value(0) <= 0.1:
+            yield warning("W106", f"normal({init.value(0):g}) is far from the recipe's 0.02 and does not adapt to "
+                          "the layer's width", span, help="use scaled(1.0) = 1/sqrt(fan_in) * randn")
+
+
+def weak_forget_bias(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    for node in layers(spec):
+        if node.layer.kind == "lstm":
+            value = node.layer.forget_bias if node.layer.forget_bias is not None else spec.init.forget_bias  # type: ignore[union-attr]
+            if value is not None and value < 1:
+                yield warning("W107", f"LSTM forget-gate bias {value:g}: the cell forgets from the first step; "
+                              "large biases (1 to 5) let gradients reach long-range dependencies",
+                              node.spans.get("forget_bias", node.span), help="use forget_bias=2.0")
+
+
+def no_validation(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    if spec.train is not None and spec.data is not None and spec.data.validate_ is None:
+        yield warning("W108", "no validation set: nothing shows when the net starts to overfit", spans.get(("data", "")),
+                      help="add `validate 10%` to `data`")
+
+
+def ensemble_without_seed(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    if spec.train and spec.train.ensemble > 1 and spec.train.seed is None:
+        yield warning("W110", f"an ensemble of {spec.train.ensemble} without a `seed`: its members cannot be "
+                      "trained again", spans.get(("train", "ensemble")), help="add `seed 1` to `train`")
+
+
+LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
+    deep_fixed_init, recurrent_without_clipping, huge_batch, sgd_lr_range, dropout_few_epochs,
+    normal_far_from_lazy, weak_forget_bias, no_validation, ensemble_without_seed,
+)
+
+
+def lint(spec: Spec, spans: Spans) -> list[Diagnostic]:
+    return [d for rule in LINTS for d in rule(spec, spans)]

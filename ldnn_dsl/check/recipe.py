@@ -1,0 +1,278 @@
+"""The `init`, `data` and `train` sections as typed, validated models.
+
+Defaults follow the recipe (sgd, lr 0.1, batch 128); `ldnn train` writes every default
+out into the resolved spec so a run says exactly what it did."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from ldnn_dsl.check.choices import Choice
+from ldnn_dsl.layers.base import Positive, PositiveWhole, Whole
+from ldnn_dsl.layers.initializers import Init
+
+NonNegative = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+
+
+def _listed(value: Any) -> Any:
+    return value if isinstance(value, list | tuple) else [value]
+
+
+def _named(value: Any) -> Any:
+    """A bare word picks a choice with its defaults: `optimizer sgd` is `sgd()`."""
+    return {"name": value} if isinstance(value, str) else value
+
+
+def _choices(union: Any) -> Any:
+    return Annotated[union, Field(discriminator="name"), BeforeValidator(_named)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lists: ClassVar[tuple[str, ...]] = ()  # settings that may be given on several lines
+
+
+# init ------------------------------------------------------------------------------------
+class InitSection(Section):
+    """`init { weights scaled(1.0)  biases zeros  forget_bias 1.0 }`."""
+
+    weights: Init | None = None
+    biases: Init | None = None
+    forget_bias: float | None = None
+
+
+# data ------------------------------------------------------------------------------------
+class SortSource(Choice):
+    """`sort(count, bits, samples)`: the bits of `count` numbers in; each sorted position's value out."""
+
+    name: Literal["sort"]
+    count: PositiveWhole = 10
+    bits: Annotated[int, BeforeValidator(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v),
+                    Field(ge=1, le=16)] = 6
+    samples: PositiveWhole = 100_000
+
+
+class ParitySource(Choice):
+    """`parity(bits, samples)`: random bits in, their parity (0 or 1) out."""
+
+    name: Literal["parity"]
+    bits: Annotated[int, Field(ge=1, le=64)] = 16
+    samples: PositiveWhole = 100_000
+
+
+class NpzSource(Choice):
+    """`npz("train.npz", x=x_train, y=y_train)`: arrays from a NumPy archive (path relative to the spec)."""
+
+    name: Literal["npz"]
+    path: str
+    x: str = "x"
+    y: str = "y"
+
+    positional: ClassVar = ("path",)
+
+
+class CsvSource(Choice):
+    """`csv("houses.csv", target=price)`: a header row, numeric columns; `target` is y, the rest x."""
+
+    name: Literal["csv"]
+    path: str
+    target: str | int = -1
+
+    positional: ClassVar = ("path",)
+
+
+Source = _choices(SortSource | ParitySource | NpzSource | CsvSource)
+BUILTIN_SOURCES = ("sort", "parity")
+
+
+def _split(value: Any) -> Any:
+    """`10%` or 0.1 is a fraction, a whole number a count, a call a second source."""
+    if isinstance(value, float) and value >= 1 and value.is_integer():
+        return int(value)
+    return value
+
+
+Split = Annotated[Fraction | PositiveWhole | Source, BeforeValidator(_split)]  # type: ignore[valid-type]
+
+
+class Standardize(Choice):
+    """Zero mean, unit variance per feature, statistics from the training split only."""
+
+    name: Literal["standardize"]
+
+
+class Log1p(Choice):
+    """log(1 + x) on the given feature columns (all when none are given)."""
+
+    name: Literal["log1p"]
+    columns: tuple[Whole, ...] | None = None
+
+
+Preprocess = _choices(Standardize | Log1p)
+
+
+class Translate(Choice):
+    name: Literal["translate"]
+    pixels: PositiveWhole = 4
+    positional: ClassVar = ("pixels",)
+
+
+class Rotate(Choice):
+    name: Literal["rotate"]
+    degrees: Annotated[float, Field(gt=0, le=180)] = 10
+    positional: ClassVar = ("degrees",)
+
+
+class Flip(Choice):
+    name: Literal["flip"]
+    mode: Literal["horizontal", "vertical", "horizontal_and_vertical"] = "horizontal"
+    positional: ClassVar = ("mode",)
+
+
+class Noise(Choice):
+    name: Literal["noise"]
+    std: Positive = 0.1
+    positional: ClassVar = ("std",)
+
+
+Augment = _choices(Translate | Rotate | Flip | Noise)
+
+
+class DataSection(Section):
+    """`data { source ...  validate 10%  preprocess standardize ... }`."""
+
+    source: Source
+    validate_: Split | None = Field(None, alias="validate")
+    test: Split | None = None
+    preprocess: Annotated[tuple[Preprocess, ...], BeforeValidator(_listed)] = ()
+    augment: Annotated[tuple[Augment, ...], BeforeValidator(_listed)] = ()
+    seed: Annotated[Whole, Field(ge=0)] = 0
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    lists: ClassVar = ("preprocess", "augment")
+
+
+# train -----------------------------------------------------------------------------------
+class Sgd(Choice):
+    name: Literal["sgd"]
+    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    nesterov: bool = False
+
+
+class Adam(Choice):
+    name: Literal["adam"]
+    beta_1: Fraction = 0.9
+    beta_2: Fraction = 0.999
+    epsilon: Positive = 1e-7
+
+
+class AdamW(Choice):
+    name: Literal["adamw"]
+    beta_1: Fraction = 0.9
+    beta_2: Fraction = 0.999
+    epsilon: Positive = 1e-7
+
+
+class RmsProp(Choice):
+    name: Literal["rmsprop"]
+    rho: Fraction = 0.9
+    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    epsilon: Positive = 1e-7
+
+
+class Adagrad(Choice):
+    name: Literal["adagrad"]
+    epsilon: Positive = 1e-7
+
+
+Optimizer = _choices(Sgd | Adam | AdamW | RmsProp | Adagrad)
+
+
+class Plateau(Choice):
+    """Divide the lr by 1/factor when validation loss stalls for `patience` epochs; stop below min_lr."""
+
+    name: Literal["plateau"]
+    factor: Fraction = 0.5
+    patience: Annotated[Whole, Field(ge=0)] = 3
+    min_lr: Positive = 1e-5
+
+
+class Step(Choice):
+    name: Literal["step"]
+    every: PositiveWhole = 30
+    factor: Fraction = 0.1
+
+
+class Cosine(Choice):
+    """Linear warm-up for `warmup` epochs, then cosine decay to 0 at the last epoch."""
+
+    name: Literal["cosine"]
+    warmup: Annotated[Whole, Field(ge=0)] = 0
+
+
+class Constant(Choice):
+    name: Literal["constant"]
+
+
+Schedule = _choices(Plateau | Step | Cosine | Constant)
+
+
+class EarlyStop(BaseModel):
+    """`early_stop patience=10 restore_best`: stop when validation loss stops improving."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    patience: Annotated[Whole, Field(ge=0)] = 10
+    restore_best: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _word(cls, data: Any) -> Any:
+        if data == "restore_best":
+            return {"restore_best": True}
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            return {"patience": data}
+        return data
+
+
+LOSSES = ("mean_squared_error", "mse", "mean_absolute_error", "mae", "mean_absolute_percentage_error", "mape",
+          "mean_squared_logarithmic_error", "msle", "binary_crossentropy", "categorical_crossentropy",
+          "sparse_categorical_crossentropy", "binary_focal_crossentropy", "categorical_focal_crossentropy",
+          "hinge", "squared_hinge", "categorical_hinge", "huber", "log_cosh", "kl_divergence", "poisson",
+          "cosine_similarity")
+METRICS = ("accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error", "mse",
+           "mean_absolute_error", "mae", "root_mean_squared_error", "auc", "precision", "recall",
+           "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
+
+Loss = Literal[LOSSES]  # type: ignore[valid-type]
+Metric = Literal[METRICS]  # type: ignore[valid-type]
+
+
+class TrainSection(Section):
+    """`train { loss ... optimizer ... lr ... }`: the recipe."""
+
+    loss: Loss
+    optimizer: Optimizer = Sgd(name="sgd")
+    lr: Positive = 0.1
+    batch: PositiveWhole | Literal["auto"] = 128
+    epochs: PositiveWhole = 10
+    schedule: Schedule = Constant(name="constant")
+    early_stop: EarlyStop | None = None
+    clip_norm: Positive | None = None
+    weight_decay: NonNegative = 0.0
+    metrics: Annotated[tuple[Metric, ...], BeforeValidator(_listed)] = ()
+    ensemble: PositiveWhole = 1
+    monitor: Annotated[tuple[Literal["update_ratio"], ...], BeforeValidator(_listed)] = ()
+    precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = "float32"
+    seed: Annotated[Whole, Field(ge=0)] | None = None
+    jit: Literal["auto"] | bool = "auto"
+
+    lists: ClassVar = ("metrics", "monitor")
+
+
+SECTION_MODELS: dict[str, type[Section]] = {"init": InitSection, "data": DataSection, "train": TrainSection}

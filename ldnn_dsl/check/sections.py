@@ -1,0 +1,68 @@
+"""Settings of a section bound to its typed model.
+
+One line is one setting. Its value: a single value as written; several values a list
+(`augment translate(4) flip(horizontal)`); `key=value` options and bare flags a record
+(`early_stop patience=10 restore_best`). List settings may also repeat over lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ldnn_dsl.check.recipe import SECTION_MODELS, Section
+from ldnn_dsl.expand.expand import Setting
+from ldnn_dsl.expand.validation import validate
+from ldnn_dsl.layers.values import Word, plain
+from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
+from ldnn_dsl.source.span import Span
+
+
+def bind_section(name: str, span: Span, settings: list[Setting]) -> tuple[Section | None, list[Diagnostic]]:
+    cls = SECTION_MODELS[name]
+    fields = {(info.alias or key): key for key, info in cls.model_fields.items()}
+    data: dict[str, Any] = {}
+    spans: dict[str, Span] = {}
+    diags: list[Diagnostic] = []
+    for setting in settings:
+        if setting.head not in fields:
+            diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span,
+                               help=did_you_mean(setting.head, fields) or f"`{name}` takes: {', '.join(fields)}"))
+            continue
+        value, problem = _value(setting)
+        if problem is not None:
+            diags.append(problem)
+            continue
+        if setting.head in data:
+            if setting.head not in cls.lists:
+                diags.append(error("E207", f"`{setting.head}` is set twice in `{name}`", setting.head_span,
+                                   help=f"first set at line {spans[setting.head].line}"))
+                continue
+            value = _as_list(data[setting.head]) + _as_list(value)
+        data[setting.head] = value
+        spans[setting.head] = setting.span
+    if diags:
+        return None, diags
+    model, problems = validate(cls, data, spans, span, f"`{name}`")
+    return model, problems  # type: ignore[return-value]
+
+
+def _value(setting: Setting) -> tuple[Any, Diagnostic | None]:
+    args = setting.args
+    if not args:
+        return None, error("E206", f"`{setting.head}` needs a value", setting.span)
+    if all(a.key is None for a in args):
+        values = [plain(a.value) for a in args]
+        return (values[0] if len(values) == 1 else values), None
+    record: dict[str, Any] = {}
+    for arg in args:
+        if arg.key is not None:
+            record[arg.key] = plain(arg.value)
+        elif isinstance(arg.value, Word):
+            record[arg.value.name] = True
+        else:
+            return None, error("E205", f"`{setting.head}` mixes a positional value with options; "
+                               "give every value as `key=value`", arg.span)
+    return record, None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]

@@ -1,0 +1,25 @@
+"""The checked spec: what the Keras builder and the trainer consume."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ldnn_dsl.check.recipe import DataSection, InitSection, TrainSection
+from ldnn_dsl.expand.graph import ModelGraph
+from ldnn_dsl.layers.base import InitDefaults
+
+
+class Spec(BaseModel):
+    """A whole .ldnn spec after expansion and checks: the model graph and the recipe."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    model: ModelGraph
+    init: InitSection = Field(default_factory=InitSection)
+    data: DataSection | None = None
+    train: TrainSection | None = None
+
+    @property
+    def init_defaults(self) -> InitDefaults:
+        return InitDefaults(self.init.weights, self.init.biases, self.init.forget_bias)

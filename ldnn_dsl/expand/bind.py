@@ -1,0 +1,62 @@
+"""A statement's arguments bound to the fields of its layer kind (or setting), by the
+rules of the language: positional values in order, bare words by vocabulary, options by key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from ldnn_dsl.expand.validation import validate
+from ldnn_dsl.layers.values import Arg, Word, plain
+from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
+from ldnn_dsl.source.span import Span
+
+
+def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, positional: tuple[str, ...],
+         words: Mapping[str, tuple[str, Any]], names: Iterable[str] = (),
+         fixed: Mapping[str, Any] | None = None) -> tuple[BaseModel | None, dict[str, Span], list[Diagnostic]]:
+    """The validated model plus the span of each field, or the diagnostics."""
+    data: dict[str, Any] = dict(fixed or {})
+    spans: dict[str, Span] = {}
+    diags: list[Diagnostic] = []
+    options = [f for f in cls.model_fields if f not in ("kind", "node") and f not in (fixed or {})]
+    slots = list(positional)
+    for arg in args:
+        if arg.key is not None:
+            field, value = arg.key, plain(arg.value)
+            if field not in options:
+                diags.append(error("E204", f"unknown option `{field}` for {what}", arg.key_span or arg.span,
+                                   help=did_you_mean(field, options)))
+                continue
+        elif isinstance(arg.value, Word) and arg.value.name in words:
+            field, value = words[arg.value.name]
+        elif isinstance(arg.value, Word) and arg.value.name not in ("true", "false"):
+            diags.append(_unknown_word(arg.value.name, arg.span, what, words, names))
+            continue
+        elif slots:
+            field, value = slots.pop(0), plain(arg.value)
+        else:
+            expected = ", ".join(positional) if positional else "none"
+            diags.append(error("E205", f"too many positional values for {what} (it takes: {expected})", arg.span,
+                               help="give the rest as options, e.g. `key=value`" if positional else None))
+            continue
+        if field in spans:
+            diags.append(error("E207", f"`{field}` of {what} is given twice", arg.span))
+            continue
+        if field in slots:
+            slots.remove(field)
+        data[field], spans[field] = value, arg.span
+    if diags:
+        return None, spans, diags
+    model, problems = validate(cls, data, spans, span, what)
+    return model, spans, problems
+
+
+def _unknown_word(word: str, span: Span, what: str, words: Mapping[str, Any], names: Iterable[str]) -> Diagnostic:
+    hint = did_you_mean(word, list(words) + list(names))
+    if words:
+        return error("E203", f"unknown word `{word}` for {what}", span,
+                     help=hint or f"{what} takes the words: {', '.join(sorted(words))}")
+    return error("E102", f"unknown name `{word}`", span, help=hint or "define it first: `let NAME = VALUE`")

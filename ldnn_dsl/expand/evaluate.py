@@ -1,0 +1,75 @@
+"""Expressions to values. Arithmetic is on numbers only; an unknown name is a `Word`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ldnn_dsl.ast import nodes as n
+from ldnn_dsl.layers.values import Arg, CallValue, WindowValue, Word
+from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean, error
+
+
+class Env:
+    """Names in scope: `let`s of this file and its uses, then block parameters."""
+
+    def __init__(self, values: Mapping[str, object] | None = None) -> None:
+        self.values: dict[str, object] = dict(values or {})
+
+    def child(self, values: Mapping[str, object]) -> Env:
+        return Env({**self.values, **values})
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.values
+
+
+def evaluate(value: n.Value | n.Option, env: Env) -> object:
+    """The value of an expression; raises DiagnosticError at the offending part."""
+    if isinstance(value, n.Number | n.Percent):
+        return value.value
+    if isinstance(value, n.String):
+        return value.value
+    if isinstance(value, n.Name):
+        return env.values.get(value.name, Word(value.name))
+    if isinstance(value, n.Window):
+        return WindowValue(value.dims)
+    if isinstance(value, n.ListValue):
+        return [evaluate(item, env) for item in value.items]
+    if isinstance(value, n.Call):
+        return CallValue(value.name, tuple(evaluate_arg(a, env) for a in value.args))
+    if isinstance(value, n.Neg):
+        return -_number(value.operand, env)
+    if isinstance(value, n.BinOp):
+        return _binop(value, env)
+    raise TypeError(f"not a value: {value!r}")  # pragma: no cover - the grammar makes no other nodes
+
+
+def evaluate_arg(arg: n.Arg, env: Env) -> Arg:
+    if isinstance(arg, n.Option):
+        return Arg(evaluate(arg.value, env), arg.value.span, arg.key, arg.key_span)
+    return Arg(evaluate(arg, env), arg.span)
+
+
+def _number(value: n.Value, env: Env) -> int | float:
+    result = evaluate(value, env)
+    if isinstance(result, bool) or not isinstance(result, int | float):
+        if isinstance(result, Word):
+            hint = did_you_mean(result.name, env.values)
+            raise DiagnosticError([error("E102", f"unknown name `{result.name}` in an expression", value.span,
+                                         help=hint or "define it first: `let NAME = VALUE`")])
+        raise DiagnosticError([error("E209", "arithmetic needs numbers", value.span)])
+    return result
+
+
+def _binop(node: n.BinOp, env: Env) -> int | float:
+    left, right = _number(node.left, env), _number(node.right, env)
+    if node.op == "+":
+        return left + right
+    if node.op == "-":
+        return left - right
+    if node.op == "*":
+        return left * right
+    if right == 0:
+        raise DiagnosticError([error("E209", "division by zero", node.right.span)])
+    if isinstance(left, int) and isinstance(right, int) and left % right == 0:
+        return left // right
+    return left / right

@@ -1,0 +1,230 @@
+"""The model body expanded: blocks inlined, repeats unrolled, arguments bound to the layer
+table, every layer named. Settings of the sections are evaluated (they may use `let`s)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ldnn_dsl.ast import nodes as n
+from ldnn_dsl.expand.bind import bind
+from ldnn_dsl.expand.evaluate import Env, evaluate, evaluate_arg
+from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode
+from ldnn_dsl.expand.modules import Loader, Module
+from ldnn_dsl.layers.registry import LAYER_KINDS
+from ldnn_dsl.layers.values import Arg
+from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, did_you_mean, error
+from ldnn_dsl.source.span import Span
+from ldnn_dsl.source.text import SourceFile
+
+MAX_LAYERS = 10_000
+SECTIONS = ("init", "data", "train")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One evaluated line of a section: `lr 0.1` -> head `lr`, args [0.1]."""
+
+    head: str
+    head_span: Span
+    span: Span
+    args: tuple[Arg, ...]
+
+
+@dataclass
+class Expanded:
+    """What the checker consumes: the model graph, the sections' settings, the diagnostics so far."""
+
+    path: str
+    model: ModelGraph | None = None
+    sections: dict[str, tuple[Span, list[Setting]]] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    is_library: bool = False  # only `let`s, `block`s and `use`s: a file meant to be used
+
+
+def expand(source: SourceFile) -> Expanded:
+    loader = Loader()
+    module = loader.load_source(source)
+    out = Expanded(source.path, sources=loader.sources, diagnostics=loader.diagnostics)
+    if module is None:
+        return out
+    models = [item for item in module.spec.items if isinstance(item, n.ModelDef)]
+    for extra in models[1:]:
+        out.diagnostics.append(error("E103", f"a second model `{extra.name}`; a spec holds exactly one",
+                                     extra.name_span))
+    if models:
+        out.model = Expander(module, out.diagnostics).model(models[0])
+    out.sections = _sections(module, out.diagnostics)
+    out.is_library = not models and not out.sections
+    return out
+
+
+def _sections(module: Module, diags: list[Diagnostic]) -> dict[str, tuple[Span, list[Setting]]]:
+    found: dict[str, tuple[Span, list[Setting]]] = {}
+    for item in module.spec.items:
+        if not isinstance(item, n.Section):
+            continue
+        if item.name not in SECTIONS:
+            diags.append(error("E105", f"unknown section `{item.name}`", item.name_span,
+                               help=did_you_mean(item.name, SECTIONS) or f"sections are {', '.join(SECTIONS)}"))
+            continue
+        if item.name in found:
+            diags.append(error("E103", f"a second `{item.name}` section; merge it into the first", item.name_span))
+            continue
+        settings = []
+        for stmt in item.settings:
+            try:
+                settings.append(Setting(stmt.head, stmt.head_span, stmt.span, _args(stmt, module.env)))
+            except DiagnosticError as exc:
+                diags.extend(exc.diagnostics)
+        found[item.name] = (item.name_span, settings)
+    return found
+
+
+def _args(stmt: n.Statement, env: Env) -> tuple[Arg, ...]:
+    return tuple(evaluate_arg(a, env) for a in (*(stmt.call_args or ()), *stmt.items))
+
+
+class Expander:
+    """Walks one model body; names layers `kind_N` in order unless `name=` says otherwise."""
+
+    def __init__(self, module: Module, diagnostics: list[Diagnostic]) -> None:
+        self.module = module
+        self.diags = diagnostics
+        self.counts: Counter[str] = Counter()
+        self.names: set[str] = set()
+        self.active: list[str] = []
+        self.layers = 0
+
+    def model(self, model: n.ModelDef) -> ModelGraph | None:
+        self.names.add(model.name)
+        body = self.body(model.body, self.module.env)
+        first = body[0] if body else None
+        if not (isinstance(first, LayerNode) and first.layer.kind == "input"):
+            where = first.span if first is not None else model.name_span
+            self.diags.append(error("E301", "a model starts with `input [SHAPE]`", where,
+                                    help="e.g. `input [784]` or `input [32, 32, 3]`"))
+            return None
+        for node in _walk(body[1:]):
+            if isinstance(node, LayerNode) and node.layer.kind == "input":
+                self.diags.append(error("E307", "`input` can only be the first layer of a model", node.span))
+                return None
+        return ModelGraph(name=model.name, span=model.span, input=first, body=tuple(body[1:]))
+
+    def body(self, stmts: tuple[n.LayerStmt, ...], env: Env) -> list[Node]:
+        out: list[Node] = []
+        for stmt in stmts:
+            try:
+                out.extend(self.statement(stmt, env))
+            except DiagnosticError as exc:
+                self.diags.extend(exc.diagnostics)
+        return out
+
+    def statement(self, stmt: n.LayerStmt, env: Env) -> list[Node]:
+        if isinstance(stmt, n.Repeat):
+            return self.repeat(stmt, env)
+        if isinstance(stmt, n.Residual):
+            return [ResidualNode(name=self.fresh("residual"), span=stmt.span, body=tuple(self.body(stmt.body, env)))]
+        if isinstance(stmt, n.Parallel):
+            return [self.parallel(stmt, env)]
+        if stmt.head in LAYER_KINDS:
+            return self.layer(stmt, env)
+        if stmt.head in self.module.blocks:
+            return self.call(stmt, env)
+        choices = [*LAYER_KINDS, *self.module.blocks]
+        raise DiagnosticError([error("E101", f"unknown layer kind or block `{stmt.head}`", stmt.head_span,
+                                     help=did_you_mean(stmt.head, choices))])
+
+    def layer(self, stmt: n.Statement, env: Env) -> list[Node]:
+        self.layers += 1
+        if self.layers > MAX_LAYERS:
+            raise DiagnosticError([error("E004", f"the model expands to more than {MAX_LAYERS:,} layers", stmt.span)])
+        cls = LAYER_KINDS[stmt.head]
+        layer, spans, diags = bind(cls, _args(stmt, env), stmt.head_span, f"`{stmt.head}`",
+                                   positional=cls.positional, words=cls.words, names=env.values)
+        if layer is None:
+            raise DiagnosticError(diags)
+        name = layer.name or self.fresh(stmt.head)  # type: ignore[attr-defined]
+        if layer.name is not None:  # type: ignore[attr-defined]
+            if name in self.names:
+                raise DiagnosticError([error("E103", f"two layers named `{name}`", spans["name"])])
+            self.names.add(name)
+        return [LayerNode(name=name, span=stmt.span, layer=layer, spans=spans)]
+
+    def fresh(self, kind: str) -> str:
+        while True:
+            self.counts[kind] += 1
+            name = f"{kind}_{self.counts[kind]}"
+            if name not in self.names:
+                self.names.add(name)
+                return name
+
+    def repeat(self, stmt: n.Repeat, env: Env) -> list[Node]:
+        count = evaluate(stmt.count, env)
+        if isinstance(count, float) and count.is_integer():
+            count = int(count)
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_LAYERS:
+            raise DiagnosticError([error("E202", f"`repeat` needs a whole count from 1 to {MAX_LAYERS:,}; got {count}",
+                                         stmt.count.span)])
+        out: list[Node] = []
+        for _ in range(count):
+            before = len(self.diags)
+            out.extend(self.body(stmt.body, env))
+            if len(self.diags) > before:  # the same error N times helps nobody
+                break
+        return out
+
+    def parallel(self, stmt: n.Parallel, env: Env) -> ParallelNode:
+        if stmt.mode not in ("concat", "add"):
+            raise DiagnosticError([error("E210", f"`parallel` joins by `concat` or `add`, not `{stmt.mode}`",
+                                         stmt.mode_span, help=did_you_mean(stmt.mode, ["concat", "add"]))])
+        if not stmt.branches:
+            raise DiagnosticError([error("E206", "`parallel` needs at least one `branch { ... }`", stmt.span)])
+        name = self.fresh("parallel")
+        branches = tuple(tuple(self.body(b.body, env)) for b in stmt.branches)
+        return ParallelNode(name=name, span=stmt.span, mode=stmt.mode, branches=branches)  # type: ignore[arg-type]
+
+    def call(self, stmt: n.Statement, env: Env) -> list[Node]:
+        block = self.module.blocks[stmt.head]
+        params = block.definition.params
+        if stmt.head in self.active:
+            raise DiagnosticError([error("E108", f"block `{stmt.head}` calls itself", stmt.head_span,
+                                         help="blocks are macros; use `repeat N { ... }` for repetition")])
+        bound = _bind_params(stmt, params, _args(stmt, env))
+        self.active.append(stmt.head)
+        try:
+            return self.body(block.definition.body, block.env.child(bound))
+        finally:
+            self.active.pop()
+
+
+def _bind_params(stmt: n.Statement, params: tuple[str, ...], args: tuple[Arg, ...]) -> dict[str, object]:
+    positional = [a for a in args if a.key is None]
+    named = {a.key: a for a in args if a.key is not None}
+    signature = f"`{stmt.head}({', '.join(params)})`"
+    if len(positional) > len(params):
+        raise DiagnosticError([error("E107", f"{signature} takes {len(params)} argument(s), got {len(positional)}",
+                                     positional[len(params)].span)])
+    bound = {p: a.value for p, a in zip(params, positional, strict=False)}
+    for key, arg in named.items():
+        if key not in params:
+            raise DiagnosticError([error("E107", f"{signature} has no parameter `{key}`", arg.key_span or arg.span,
+                                         help=did_you_mean(key, params))])
+        if key in bound:
+            raise DiagnosticError([error("E107", f"parameter `{key}` of {signature} is given twice", arg.span)])
+        bound[key] = arg.value
+    missing = [p for p in params if p not in bound]
+    if missing:
+        raise DiagnosticError([error("E107", f"{signature} is missing `{missing[0]}`", stmt.span)])
+    return bound
+
+
+def _walk(nodes: list[Node] | tuple[Node, ...]):  # type: ignore[no-untyped-def]
+    for node in nodes:
+        yield node
+        if isinstance(node, ResidualNode):
+            yield from _walk(node.body)
+        elif isinstance(node, ParallelNode):
+            for branch in node.branches:
+                yield from _walk(branch)
