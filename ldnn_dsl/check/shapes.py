@@ -83,7 +83,8 @@ def _layer(node: LayerNode, shape: Shape, is_int: bool, depth: int, result: Infe
         macs = layer.macs(shape)
     except ShapeError as exc:
         span = node.spans.get(exc.field, node.span) if exc.field else node.span
-        result.diagnostics.append(error(exc.code, f"{exc.message} (input {fmt_shape(shape)})", span))
+        where = "" if fmt_shape(shape) in exc.message else f" (its input is {fmt_shape(shape)})"
+        result.diagnostics.append(error(exc.code, exc.message + where, span))
         return None
     result.rows.append(Row(node.name, layer.kind, out, params, macs, depth))
     return out

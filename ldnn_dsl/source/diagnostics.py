@@ -58,7 +58,7 @@ def warning(code: str, message: str, span: Span | None = None, *, help: str | No
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """`did you mean 'x'?` for the nearest choice, or None when nothing is close."""
     options = sorted(set(choices))
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.7)
     if not close:
         close = [c for c in options if c.startswith(word) or word.startswith(c)][:1] if len(word) > 2 else []
     return f"did you mean `{close[0]}`?" if close else None

@@ -1,0 +1,1 @@
+"""The `ldnn` command line, one module per subcommand."""

@@ -1,0 +1,72 @@
+"""`ldnn check PATH...`: the TensorFlow-free checker, for writing specs and for CI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from ldnn_dsl.check.check import CheckResult, check_source
+from ldnn_dsl.check.shapes import fmt_shape
+from ldnn_dsl.commands.report import FORMATS, counts, report
+from ldnn_dsl.source.diagnostics import DiagnosticError
+from ldnn_dsl.source.text import decode, read
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="parse and check specs (no TensorFlow)",
+                       description="Check .ldnn specs: syntax, names, arguments, shapes, parameter counts, lints.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="spec files, directories (recursing into *.ldnn), or -")
+    p.add_argument("--format", choices=FORMATS, default="text", help="how to print diagnostics")
+    p.add_argument("--strict", action="store_true", help="fail on warnings too")
+    p.add_argument("--summary", action="store_true", help="print each model's layers, shapes and parameters")
+    p.set_defaults(run=run)
+
+
+def spec_files(paths: list[str]) -> Iterator[str]:
+    for path in paths:
+        p = Path(path)
+        if path != "-" and p.is_dir():
+            yield from (str(f) for f in sorted(p.rglob("*.ldnn")))
+        else:
+            yield path
+
+
+def check_one(path: str) -> CheckResult:
+    try:
+        source = decode("<stdin>", sys.stdin.buffer.read()) if path == "-" else read(path)
+    except DiagnosticError as exc:
+        return CheckResult(path, diagnostics=exc.diagnostics)
+    return check_source(source, "check")
+
+
+def run(args: argparse.Namespace) -> int:
+    results = [check_one(path) for path in spec_files(args.paths)]
+    diags = [d for r in results for d in r.diagnostics]
+    sources = {k: v for r in results for k, v in r.sources.items()}
+    report(diags, sources, args.format)
+    if args.summary:
+        for result in results:
+            if result.spec is not None and result.inference is not None:
+                print(summary(result))
+    failed = any(d.severity == "error" or args.strict for d in diags)
+    if args.format == "text":
+        status = "failed" if failed else "ok"
+        print(f"ldnn check: {len(results)} file{'s' * (len(results) != 1)}, {counts(diags)}: {status}",
+              file=sys.stderr)
+    return 1 if failed else 0
+
+
+def summary(result: CheckResult) -> str:
+    """The model as a table, Keras' `summary()` without importing Keras."""
+    assert result.spec is not None and result.inference is not None
+    rows = [(("  " * r.depth) + r.name, r.kind, fmt_shape(r.shape), f"{r.params:,}") for r in result.inference.rows]
+    header = ("layer", "kind", "output shape", "params")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    line = lambda cells: "  ".join(  # noqa: E731
+        c.rjust(w) if i == 3 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+    rule = "-" * (sum(widths) + 6)
+    body = [line(r) for r in rows]
+    total = f"total parameters: {result.inference.total_params:,}"
+    return "\n".join([f"model {result.spec.model.name} ({result.path})", rule, line(header), rule, *body, rule, total])
