@@ -14,7 +14,7 @@ from ldnn_dsl.source.span import Span
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     span: Span
 
@@ -170,12 +170,8 @@ TopLevel = Annotated[Let | Use | BlockDef | ModelDef | Section, Field(discrimina
 class SpecFile(BaseModel):
     """One parsed file, its top-level items in source order."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     path: str
     items: tuple[TopLevel, ...]
 
-
-for _model in (ListValue, Call, BinOp, Neg, Option, Statement, Repeat, Residual, Branch, Parallel, Let, BlockDef,
-               ModelDef, Section, SpecFile):
-    _model.model_rebuild()

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 class Choice(BaseModel):
     """Base of every `name(args)` setting value. Positional arguments fill `positional` in order."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
 
     positional: ClassVar[tuple[str, ...]] = ()
 

@@ -31,7 +31,7 @@ def _choices(union: Any) -> Any:
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
 
     lists: ClassVar[tuple[str, ...]] = ()  # settings that may be given on several lines
 
@@ -152,7 +152,7 @@ class DataSection(Section):
     augment: Annotated[tuple[Augment, ...], BeforeValidator(_listed)] = ()
     seed: Annotated[Whole, Field(ge=0)] = 0
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid", populate_by_name=True)
     lists: ClassVar = ("preprocess", "augment")
 
 
@@ -224,7 +224,7 @@ Schedule = _choices(Plateau | Step | Cosine | Constant)
 class EarlyStop(BaseModel):
     """`early_stop patience=10 restore_best`: stop when validation loss stops improving."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
 
     patience: Annotated[Whole, Field(ge=0)] = 10
     restore_best: bool = False

@@ -12,7 +12,7 @@ from ldnn_dsl.layers.base import InitDefaults
 class Spec(BaseModel):
     """A whole .ldnn spec after expansion and checks: the model graph and the recipe."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     path: str
     model: ModelGraph

@@ -11,7 +11,7 @@ from ldnn_dsl.source.span import Span
 
 
 class GraphNode(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     span: Span
@@ -46,7 +46,7 @@ Node = Annotated[LayerNode | ResidualNode | ParallelNode, Field(discriminator="n
 class ModelGraph(BaseModel):
     """`model NAME { input ...; layers }`, expanded."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     span: Span
@@ -57,6 +57,3 @@ class ModelGraph(BaseModel):
     def is_plain_stack(self) -> bool:
         return all(isinstance(node, LayerNode) for node in self.body)
 
-
-for _m in (ResidualNode, ParallelNode, ModelGraph):
-    _m.model_rebuild()

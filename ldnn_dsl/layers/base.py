@@ -67,7 +67,7 @@ class LayerKind(BaseModel):
     """Base of the table. Subclasses declare fields (the arguments) and these class
     attributes, and override the three rules: shape, parameters, Keras layer."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
 
     positional: ClassVar[tuple[str, ...]] = ()
     words: ClassVar[dict[str, tuple[str, Any]]] = {}

@@ -35,7 +35,7 @@ FIXED_STD = {"normal", "uniform", "constant"}
 class Init(BaseModel):
     """An initializer as written: `normal(0.02)`, `zeros`, `he_normal`."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     args: tuple[float, ...] = ()

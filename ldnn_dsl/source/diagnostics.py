@@ -18,7 +18,7 @@ Severity = Literal["error", "warning"]
 class Diagnostic(BaseModel):
     """One finding: a code, a message for the spec's author, where, and a hint."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     severity: Severity
     code: str

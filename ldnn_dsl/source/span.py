@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 class Span(BaseModel):
     """A half-open region of one file: 1-based lines and columns, end column exclusive."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     path: str
     line: int
