@@ -68,7 +68,7 @@ class Conv(WeightLayer):
     rank: ClassVar[int] = 2
     positional: ClassVar = ("filters", "window")
     words: ClassVar = {**activation_words(), "same": ("padding", "same"), "valid": ("padding", "valid")}
-    doc: ClassVar = "2-D convolution: filters, window, activation, stride=, padding=valid|same"
+    doc: ClassVar = "2-D convolution: filters, window, activation, stride=, padding=valid or same"
 
     def _geometry(self, shape: Shape) -> tuple[tuple[int, ...], tuple[int, ...]]:
         spatial(self.kind, shape, self.rank)
