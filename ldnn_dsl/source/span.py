@@ -24,7 +24,7 @@ class Span(BaseModel):
 def strip_spans(data: object) -> object:
     """A dumped model without its spans: what 'the same meaning' compares."""
     if isinstance(data, dict):
-        return {k: strip_spans(v) for k, v in data.items() if k not in ("span", "spans")}
+        return {k: strip_spans(v) for k, v in data.items() if k not in ("span", "spans") and not k.endswith("_span")}
     if isinstance(data, list | tuple):
         return [strip_spans(v) for v in data]
     return data

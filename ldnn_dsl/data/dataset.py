@@ -1,0 +1,125 @@
+"""The `data` section → train / validation / test arrays plus what inference must repeat.
+
+```
+data {
+  source     sort(count=10, bits=6, samples=500000)
+  validate   10%
+  preprocess standardize
+  seed       1
+}
+```"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ldnn_dsl.check.recipe import DataSection
+from ldnn_dsl.data.baseline import baseline
+from ldnn_dsl.data.fit import fit_report
+from ldnn_dsl.data.preprocess import apply_log1p, feature_columns, log1p_columns, standardize_stats, wants_standardize
+from ldnn_dsl.data.problems import data_error
+from ldnn_dsl.data.sources import AnySource, load_source
+from ldnn_dsl.source.span import Span
+
+__all__ = ["Splits", "baseline", "fit_report", "load_data"]
+
+VALIDATION_SEED_OFFSET = 1
+TEST_SEED_OFFSET = 2
+
+
+@dataclass(frozen=True, eq=False)
+class Splits:
+    """The arrays to train on, and the preprocessing the saved model must reproduce.
+
+    `norm_mean`/`norm_var` (float32, one per last-axis feature) are None without
+    `standardize`; they are NOT applied to the arrays, the model's Normalization layer does it.
+    `log1p_columns` IS already applied to every x here: None = unused, () = all columns."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    norm_mean: np.ndarray | None = None
+    norm_var: np.ndarray | None = None
+    log1p_columns: tuple[int, ...] | None = None
+
+    def named(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """(name, x, y) for each split that exists: training, validation, test."""
+        pairs = [("training", self.x_train, self.y_train), ("validation", self.x_val, self.y_val),
+                 ("test", self.x_test, self.y_test)]
+        return [(name, x, y) for name, x, y in pairs if x is not None and y is not None]
+
+
+Pair = tuple[np.ndarray, np.ndarray]
+Setting = float | int | AnySource | None
+
+
+def load_data(data: DataSection, spec_path: str | None, span: Span | None = None, *,
+              spans: Mapping[str, Span] | None = None) -> Splits:
+    """Load the source, shuffle once with the data seed, carve off test then validation,
+    and preprocess. `span` points errors at the `source` setting; `spans` may give a span
+    per setting name (`source`, `validate`, `test`) for sharper errors."""
+    where = dict(spans or {})
+    source_span = where.get("source", span)
+    x, y = load_source(data.source, spec_path, data.seed, source_span)
+    x, y = _shuffled(x, y, data.seed)
+    total = len(x)
+    test, x, y = _carve(data.test, "test", (x, y), total, spec_path, data.seed + TEST_SEED_OFFSET,
+                        where.get("test", span))
+    val, x, y = _carve(data.validate_, "validate", (x, y), total, spec_path, data.seed + VALIDATION_SEED_OFFSET,
+                       where.get("validate", span))
+    splits = Splits(x, y, *(val or (None, None)), *(test or (None, None)))
+    return _preprocessed(splits, data, where.get("preprocess", span))
+
+
+def _shuffled(x: np.ndarray, y: np.ndarray, seed: int) -> Pair:
+    order = np.random.default_rng(seed).permutation(len(x))
+    return x[order], y[order]
+
+
+def _carve(setting: Setting, name: str, rest: Pair, total: int, spec_path: str | None, seed: int,
+           span: Span | None) -> tuple[Pair | None, np.ndarray, np.ndarray]:
+    """(the split, what is left for training): a fraction or count of the *total* comes off
+    the end; a source is loaded on its own (with its own seed) and leaves the rest whole."""
+    x, y = rest
+    if setting is None:
+        return None, x, y
+    if not isinstance(setting, int | float):
+        return load_source(setting, spec_path, seed, span), x, y
+    size, left = _split_size(setting, total), len(x)
+    if size >= left:
+        raise data_error(f"`{name} {_written(setting)}` takes {size} of the {left} samples left ({total} in all), "
+                         "leaving none to train on", span, help=f"make `{name}` smaller or give more samples")
+    return (x[left - size:], y[left - size:]), x[:left - size], y[:left - size]
+
+
+def _split_size(setting: float | int, total: int) -> int:
+    """A fraction rounds to at least one sample; a count is taken as is."""
+    if isinstance(setting, float):
+        return max(1, round(setting * total))
+    return setting
+
+
+def _written(setting: float | int) -> str:
+    return f"{setting * 100:g}%" if isinstance(setting, float) else str(setting)
+
+
+def _preprocessed(splits: Splits, data: DataSection, span: Span | None) -> Splits:
+    """log1p applied to every split; standardize measured on the training split only."""
+    columns = log1p_columns(data.preprocess)
+    xs = {"x_train": splits.x_train, "x_val": splits.x_val, "x_test": splits.x_test}
+    if columns is not None:
+        names = {"x_train": "training", "x_val": "validation", "x_test": "test"}
+        xs = {key: None if x is None else _log1p(x, columns, names[key], span) for key, x in xs.items()}
+    mean, var = standardize_stats(xs["x_train"]) if wants_standardize(data.preprocess) else (None, None)
+    return Splits(xs["x_train"], splits.y_train, xs["x_val"], splits.y_val, xs["x_test"], splits.y_test,
+                  norm_mean=mean, norm_var=var, log1p_columns=columns)
+
+
+def _log1p(x: np.ndarray, columns: tuple[int, ...], split: str, span: Span | None) -> np.ndarray:
+    return apply_log1p(x, feature_columns(columns, x.shape[-1], span), split, span)

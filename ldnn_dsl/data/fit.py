@@ -1,0 +1,113 @@
+"""Does the data fit the model? Checked before training, so a shape or label mistake is a
+one-line E405 message instead of a Keras traceback ten minutes into a run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ldnn_dsl.data.losses import loss_kind
+
+if TYPE_CHECKING:
+    from ldnn_dsl.data.dataset import Splits
+
+Shape = tuple[int | None, ...]
+
+
+def fit_report(splits: Splits, input_shape: Shape, input_dtype: str, output_shape: Shape, loss: str) -> list[str]:
+    """Human messages, one per mismatch (empty when the data fit); the caller makes each an
+    E405 diagnostic. Shapes are per sample (no batch axis); None in a shape matches anything."""
+    problems: list[str] = []
+    for name, x, y in splits.named():
+        problems += x_problems(name, x, tuple(input_shape), input_dtype)
+        problems += y_problems(name, y, tuple(output_shape), loss)
+    return problems
+
+
+def show(shape: Shape) -> str:
+    """A shape as the spec writes it: `[10, 64]`."""
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def same_shape(actual: Shape, expected: Shape) -> bool:
+    return len(actual) == len(expected) and all(e is None or a == e for a, e in zip(actual, expected, strict=True))
+
+
+def same_or_squeezed(actual: Shape, expected: Shape) -> bool:
+    """Equal shapes, or a scalar target against a single output unit (y of shape (n,) vs [1])."""
+    return same_shape(actual, expected) or (actual, expected) in (((), (1,)), ((1,), ()))
+
+
+def x_problems(name: str, x: np.ndarray, input_shape: Shape, input_dtype: str) -> list[str]:
+    """x's per-sample shape matches the input; ids for an integer input; finite floats."""
+    if not same_shape(x.shape[1:], input_shape):
+        return [f"the {name} x has per-sample shape {show(x.shape[1:])} but the model's input is "
+                f"{show(input_shape)}"]
+    if input_dtype.startswith(("int", "uint")):
+        return _id_problems(f"the {name} x", x, f"the model's input is {input_dtype} (ids)")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        return [f"the {name} x holds NaN or infinite values"]
+    return []
+
+
+def _id_problems(what: str, values: np.ndarray, why: str) -> list[str]:
+    """Whole, non-negative numbers: class ids and token ids alike."""
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        return [f"{what} holds NaN or infinite values, but {why}"]
+    if values.dtype.kind == "f" and not np.array_equal(values, np.floor(values)):
+        sample = values[values != np.floor(values)].flat[0]
+        return [f"{what} holds non-whole values such as {float(sample):g}, but {why}"]
+    if values.size and values.min() < 0:
+        return [f"{what} holds negative values (down to {float(values.min()):g}), but {why}"]
+    return []
+
+
+def y_problems(name: str, y: np.ndarray, output_shape: Shape, loss: str) -> list[str]:
+    """Dispatch on what the loss expects of y."""
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        return [f"the {name} y holds NaN or infinite values"]
+    checks = {"sparse": _sparse, "binary": _binary, "categorical": _categorical, "regression": _regression}
+    return checks[loss_kind(loss)](f"the {name} y", y, output_shape, loss)
+
+
+def _sparse(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> list[str]:
+    """One class id per output position; the ids must index the last (class) axis."""
+    if not output_shape:
+        return [f"{loss} needs an output with a class axis, but the model's output is {show(output_shape)}"]
+    positions, classes = output_shape[:-1], output_shape[-1]
+    if not (same_shape(y.shape[1:], positions) or same_shape(y.shape[1:], (*positions, 1))):
+        return [f"{what} has per-sample shape {show(y.shape[1:])} but {loss} with output {show(output_shape)} "
+                f"needs {show(positions)} (one class id per position)"]
+    problems = _id_problems(what, y, f"{loss} needs integer class ids")
+    if not problems and classes is not None and y.size and y.max() >= classes:
+        problems.append(f"{what} holds class id {int(y.max())} but the output has only {classes} classes "
+                        f"(ids 0..{classes - 1})")
+    return problems
+
+
+def _binary(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> list[str]:
+    if not same_or_squeezed(y.shape[1:], output_shape):
+        return [f"{what} has per-sample shape {show(y.shape[1:])} but the model's output is {show(output_shape)}"]
+    if y.size and (y.min() < 0 or y.max() > 1):
+        return [f"{loss} needs y in [0, 1], but {what} ranges over [{float(y.min()):g}, {float(y.max()):g}]"]
+    return []
+
+
+def _categorical(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> list[str]:
+    if not same_shape(y.shape[1:], output_shape):
+        hint = ("; it looks like class ids, so use sparse_categorical_crossentropy or one-hot y"
+                if y.shape[1:] in ((), (1,)) else "")
+        return [f"{what} has per-sample shape {show(y.shape[1:])} but {loss} needs one-hot rows shaped like "
+                f"the output {show(output_shape)}{hint}"]
+    if y.size and (y.min() < 0 or y.max() > 1 or not np.allclose(y.sum(axis=-1), 1, atol=1e-3)):
+        return [f"{loss} needs one-hot (or probability) rows in y, but rows of {what} do not sum to 1 "
+                "with values in [0, 1]"]
+    return []
+
+
+def _regression(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> list[str]:
+    if not same_or_squeezed(y.shape[1:], output_shape):
+        return [f"{what} has per-sample shape {show(y.shape[1:])} but {loss} compares it with the model's output "
+                f"{show(output_shape)}"]
+    return []

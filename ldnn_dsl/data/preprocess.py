@@ -1,0 +1,62 @@
+"""`preprocess` steps. log1p is applied to the arrays here (and recorded, so inference
+applies it too); standardize only measures the training split, because the model carries
+the transform itself as a `keras.layers.Normalization(mean=..., variance=...)`.
+
+Order is fixed whatever the listing order: log1p first, then standardize, so the
+statistics describe what the network actually sees."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ldnn_dsl.check.recipe import Log1p, Standardize
+from ldnn_dsl.data.problems import data_error
+from ldnn_dsl.source.span import Span
+
+
+def log1p_columns(steps: tuple[object, ...]) -> tuple[int, ...] | None:
+    """The columns every `log1p` names, merged: None when unused, () for all columns."""
+    chosen = [step for step in steps if isinstance(step, Log1p)]
+    if not chosen:
+        return None
+    if any(step.columns is None for step in chosen):
+        return ()
+    return tuple(sorted({column for step in chosen for column in step.columns or ()}))
+
+
+def wants_standardize(steps: tuple[object, ...]) -> bool:
+    return any(isinstance(step, Standardize) for step in steps)
+
+
+def feature_columns(columns: tuple[int, ...], features: int, span: Span | None) -> list[int]:
+    """`columns` as non-negative indices on the last (feature) axis; () means all of them."""
+    if not columns:
+        return list(range(features))
+    bad = [c for c in columns if not -features <= c < features]
+    if bad:
+        raise data_error(f"log1p column {bad[0]} is out of range: x has {features} feature columns "
+                         f"(0..{features - 1})", span)
+    return sorted({c % features for c in columns})
+
+
+def apply_log1p(x: np.ndarray, columns: list[int], split: str, span: Span | None) -> np.ndarray:
+    """log(1 + x) on the chosen last-axis columns of a copy of x (float32)."""
+    out = x.astype(np.float32, copy=True)
+    picked = out[..., columns]
+    if picked.size and picked.min() <= -1:
+        column = columns[int(np.argmin(picked.reshape(-1, len(columns)).min(axis=0)))]
+        raise data_error(f"log1p needs values above -1, but {split} column {column} holds {float(picked.min()):g}",
+                         span, help="choose the columns with `log1p(columns=[...])`")
+    out[..., columns] = np.log1p(picked)
+    return out
+
+
+def standardize_stats(x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature (last axis) mean and variance of the training split, like
+    `keras.layers.Normalization(axis=-1).adapt`. A constant feature gets variance 1, so an
+    unseen value in validation cannot be divided by ~0."""
+    axes = tuple(range(max(x_train.ndim - 1, 1)))
+    mean = x_train.mean(axis=axes, dtype=np.float64)
+    var = x_train.var(axis=axes, dtype=np.float64)
+    var = np.where(var > 1e-12, var, 1.0)
+    return mean.astype(np.float32), var.astype(np.float32)

@@ -1,0 +1,25 @@
+"""One `source` value → (x, y), whichever kind it is."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ldnn_dsl.check.recipe import CsvSource, NpzSource, ParitySource, SortSource
+from ldnn_dsl.data.files import load_csv, load_npz, resolve
+from ldnn_dsl.data.generators import parity_task, sort_task
+from ldnn_dsl.source.span import Span
+
+AnySource = SortSource | ParitySource | NpzSource | CsvSource
+
+
+def load_source(source: AnySource, spec_path: str | None, seed: int,
+                span: Span | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Generate a built-in task with `seed`, or read a file relative to the spec."""
+    if isinstance(source, SortSource):
+        return sort_task(source.count, source.bits, source.samples, seed)
+    if isinstance(source, ParitySource):
+        return parity_task(source.bits, source.samples, seed)
+    file = resolve(spec_path, source.path)
+    if isinstance(source, NpzSource):
+        return load_npz(file, source.x, source.y, span=span, written=source.path)
+    return load_csv(file, source.target, span=span, written=source.path)

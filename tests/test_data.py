@@ -1,0 +1,392 @@
+"""The data stage: built-in tasks, npz/csv files, splits, preprocessing, fit checks, baseline.
+
+Every failure must be one E405 diagnostic naming the file and the problem; the tests pin the
+phrases a user relies on. Data is small and made in `tmp_path`, so the module runs in seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ldnn_dsl.check.recipe import DataSection
+from ldnn_dsl.data import Splits, baseline, fit_report, load_data
+from ldnn_dsl.data.files import load_csv, load_npz, resolve
+from ldnn_dsl.data.generators import parity_task, sort_task
+from ldnn_dsl.data.preprocess import standardize_stats
+from ldnn_dsl.source.diagnostics import DiagnosticError
+from ldnn_dsl.source.span import Span
+
+SPAN = Span(path="spec.ldnn", line=3, col=14, end_line=3, end_col=40)
+
+
+def section(source: dict[str, Any], **settings: Any) -> DataSection:
+    return DataSection.model_validate({"source": source, **settings})
+
+
+def sort_source(samples: int = 1000) -> dict[str, Any]:
+    return {"name": "sort", "count": 3, "bits": 4, "samples": samples}
+
+
+def e405(raised: pytest.ExceptionInfo[DiagnosticError]) -> str:
+    """The one diagnostic's message, after checking it is an E405."""
+    (diag,) = raised.value.diagnostics
+    assert diag.code == "E405"
+    return diag.message
+
+
+def save_npz(path: Path, **arrays: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **arrays)
+    return path
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+# generators ------------------------------------------------------------------------------
+def test_sort_is_deterministic_in_its_seed() -> None:
+    a, b, c = sort_task(3, 4, 50, seed=7), sort_task(3, 4, 50, seed=7), sort_task(3, 4, 50, seed=8)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_sort_targets_are_the_sorted_inputs_and_bits_decode_msb_first() -> None:
+    x, y = sort_task(count=5, bits=6, samples=200, seed=1)
+    assert x.shape == (200, 30) and x.dtype == np.float32 and set(np.unique(x)) <= {0.0, 1.0}
+    assert y.shape == (200, 5) and y.dtype == np.int32
+    values = (x.reshape(200, 5, 6) * 2 ** np.arange(5, -1, -1)).sum(axis=-1).astype(np.int32)
+    assert np.array_equal(y, np.sort(values, axis=1))
+    assert y.max() < 64 and y.min() >= 0
+
+
+def test_parity_targets_are_the_parity_of_the_bits() -> None:
+    x, y = parity_task(bits=9, samples=300, seed=3)
+    assert x.shape == (300, 9) and x.dtype == np.float32
+    assert y.shape == (300, 1) and y.dtype == np.float32
+    assert np.array_equal(y[:, 0], x.sum(axis=1) % 2)
+    assert np.array_equal(parity_task(9, 300, 3)[0], x)
+
+
+# files -----------------------------------------------------------------------------------
+def test_npz_paths_are_relative_to_the_spec(tmp_path: Path) -> None:
+    x, y = np.arange(20, dtype=np.float64).reshape(10, 2), np.arange(10)
+    save_npz(tmp_path / "specs" / "data" / "train.npz", x_train=x, y_train=y)
+    data = section({"name": "npz", "path": "data/train.npz", "x": "x_train", "y": "y_train"})
+    splits = load_data(data, str(tmp_path / "specs" / "model.ldnn"))
+    assert splits.x_train.dtype == np.float32 and splits.y_train.dtype == np.int32
+    assert sorted(splits.x_train[:, 0].tolist()) == x[:, 0].tolist()
+    assert np.array_equal(splits.x_train[:, 0] / 2, splits.y_train)  # rows stay paired through the shuffle
+
+
+def test_stdin_specs_resolve_against_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert resolve("-", "a.npz") == tmp_path / "a.npz"
+    assert resolve("<stdin>", "d/a.npz") == tmp_path / "d" / "a.npz"
+    assert resolve("/elsewhere/spec.ldnn", "a.npz") == Path("/elsewhere/a.npz")
+    assert resolve("spec.ldnn", "/abs/a.npz") == Path("/abs/a.npz")
+
+
+def test_csv_target_by_name_or_index(tmp_path: Path) -> None:
+    file = write(tmp_path / "houses.csv", "rooms,price,age\n3,100.5,10\n4, 200 ,20\n\n5,300,30\n")
+    x, y = load_csv(file, "price")
+    assert x.dtype == np.float32 and y.dtype == np.float32
+    assert x.tolist() == [[3, 10], [4, 20], [5, 30]] and y.tolist() == [100.5, 200, 300]
+    x, y = load_csv(file, 0)
+    assert y.tolist() == [3, 4, 5] and x.shape == (3, 2)
+    assert load_csv(file)[1].tolist() == [10, 20, 30]  # default: the last column
+
+
+def test_csv_source_loads_through_the_data_section(tmp_path: Path) -> None:
+    rows = "\n".join(f"{i},{2 * i}" for i in range(40))
+    write(tmp_path / "d.csv", f"a,b\n{rows}\n")
+    splits = load_data(section({"name": "csv", "path": "d.csv", "target": "b"}, validate=0.25), str(tmp_path / "s"))
+    assert splits.x_train.shape == (30, 1) and splits.x_val is not None and splits.x_val.shape == (10, 1)
+    assert np.array_equal(splits.y_train, 2 * splits.x_train[:, 0])
+
+
+BAD_FILES: list[tuple[str, str, Any, str]] = [
+    # (id, file name, content writer, expected message fragment)
+    ("missing", "nope.npz", None, "does not exist"),
+    ("directory", "folder.npz", "dir", "is not a file"),
+    ("not npz", "text.npz", "hello, I am text\n", "is not a NumPy .npz archive"),
+    ("npy", "single.npy", "npy", "single array (.npy)"),
+    ("missing key", "keys.npz", {"inputs": np.zeros((3, 2)), "y": np.zeros(3)}, "no array `x` for x; it holds: "
+     "`inputs`, `y`"),
+    ("lengths", "len.npz", {"x": np.zeros((4, 2)), "y": np.zeros(3)}, "x has 4 samples but y has 3"),
+    ("empty arrays", "empty.npz", {"x": np.zeros((0, 2)), "y": np.zeros(0)}, "holds no samples"),
+    ("strings", "str.npz", {"x": np.array([["a"], ["b"]]), "y": np.zeros(2)}, "only numbers can be trained on"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "fragment"), [case[1:] for case in BAD_FILES],
+                         ids=[case[0] for case in BAD_FILES])
+def test_bad_npz_files_are_e405_at_the_source(tmp_path: Path, name: str, content: Any, fragment: str) -> None:
+    file = tmp_path / name
+    if content == "dir":
+        file.mkdir()
+    elif content == "npy":
+        np.save(file, np.zeros(3))
+    elif isinstance(content, str):
+        write(file, content)
+    elif isinstance(content, dict):
+        save_npz(file, **content)
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(section({"name": "npz", "path": name}), str(tmp_path / "spec.ldnn"), SPAN)
+    assert fragment in e405(raised)
+    assert name in e405(raised) and raised.value.diagnostics[0].span == SPAN
+
+
+BAD_CSVS = [
+    ("empty", "", "is empty"),
+    ("header only", "a,b\n", "has a header but no rows"),
+    ("one column", "a\n1\n", "has one column"),
+    ("text cell", "a,b,c\n1,2,3\n4,five,6\n", "row 3, column `b`: `five` is not a finite number"),
+    ("blank cell", "a,b\n1,\n", "row 2, column `b`: `` is not a finite number"),
+    ("nan cell", "a,b\nnan,1\n", "row 2, column `a`: `nan` is not a finite number"),
+    ("ragged row", "a,b\n1,2\n3\n", "row 3: 1 cells but the header names 2 columns"),
+]
+
+
+@pytest.mark.parametrize(("text", "fragment"), [case[1:] for case in BAD_CSVS], ids=[case[0] for case in BAD_CSVS])
+def test_bad_csv_files_say_what_and_where(tmp_path: Path, text: str, fragment: str) -> None:
+    file = write(tmp_path / "bad.csv", text)
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(file, span=SPAN)
+    assert fragment in e405(raised)
+
+
+def test_csv_unknown_target_lists_the_columns(tmp_path: Path) -> None:
+    file = write(tmp_path / "h.csv", "rooms,price\n1,2\n")
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(file, "prcie")
+    assert "no column `prcie`; its columns are `rooms`, `price`" in e405(raised)
+    assert raised.value.diagnostics[0].help == "did you mean `price`?"
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(file, 5)
+    assert "target column 5 is out of range" in e405(raised)
+
+
+def test_missing_npz_key_suggests_the_close_one(tmp_path: Path) -> None:
+    file = save_npz(tmp_path / "a.npz", x_train=np.zeros((2, 1)), y=np.zeros(2))
+    with pytest.raises(DiagnosticError) as raised:
+        load_npz(file, "x_trian", "y")
+    assert raised.value.diagnostics[0].help == "did you mean `x_train`?"
+
+
+# splits ----------------------------------------------------------------------------------
+def test_loading_is_deterministic_in_the_data_seed() -> None:
+    data = section(sort_source(), validate=0.1, seed=4)
+    a, b = load_data(data, "s.ldnn"), load_data(data, "s.ldnn")
+    assert np.array_equal(a.x_train, b.x_train) and np.array_equal(a.y_val, b.y_val)  # type: ignore[arg-type]
+    other = load_data(section(sort_source(), validate=0.1, seed=5), "s.ldnn")
+    assert not np.array_equal(a.x_train, other.x_train)
+
+
+@pytest.mark.parametrize(("settings", "sizes"), [
+    ({}, (1000, None, None)),
+    ({"validate": 0.1}, (900, 100, None)),
+    ({"validate": 0.1, "test": 0.2}, (700, 100, 200)),  # both fractions of the total
+    ({"validate": 50, "test": 25}, (925, 50, 25)),
+    ({"validate": {"name": "sort", "count": 3, "bits": 4, "samples": 30}}, (1000, 30, None)),
+])
+def test_split_sizes(settings: dict[str, Any], sizes: tuple[int | None, ...]) -> None:
+    splits = load_data(section(sort_source(), **settings), "s.ldnn")
+    got = tuple(None if x is None else len(x) for x in (splits.x_train, splits.x_val, splits.x_test))
+    assert got == sizes
+    assert all(x is None or len(x) == len(y) for x, y in ((splits.x_val, splits.y_val),  # type: ignore[arg-type]
+                                                          (splits.x_test, splits.y_test)))
+
+
+def test_splits_do_not_overlap_and_cover_the_data() -> None:
+    source = {"name": "parity", "bits": 20, "samples": 500}
+    splits = load_data(section(source, validate=0.2, test=0.1), "s.ldnn")
+    rows = [tuple(r) for x in (splits.x_train, splits.x_val, splits.x_test) for r in x]  # type: ignore[union-attr]
+    assert sorted(rows) == sorted(tuple(r) for r in parity_task(20, 500, 0)[0])
+
+
+def test_a_second_builtin_source_gets_its_own_seed() -> None:
+    data = section(sort_source(40), validate=sort_source(40), test=sort_source(40), seed=3)
+    splits = load_data(data, "s.ldnn")
+    assert splits.x_val is not None and splits.x_test is not None
+    assert np.array_equal(splits.x_val, sort_task(3, 4, 40, seed=4)[0])
+    assert np.array_equal(splits.x_test, sort_task(3, 4, 40, seed=5)[0])
+
+
+@pytest.mark.parametrize(("settings", "fragment"), [
+    ({"validate": 1000}, "`validate 1000` takes 1000 of the 1000 samples left"),
+    ({"test": 600, "validate": 400}, "`validate 400` takes 400 of the 400 samples left (1000 in all)"),
+    ({"test": 0.5, "validate": 0.5}, "leaving none to train on"),
+])
+def test_a_split_that_leaves_no_training_data_is_e405(settings: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(section(sort_source(), **settings), "s.ldnn", SPAN)
+    assert fragment in e405(raised)
+
+
+def test_a_failing_validation_source_points_at_its_own_setting(tmp_path: Path) -> None:
+    here = SPAN.model_copy(update={"line": 5})
+    data = section(sort_source(), validate={"name": "npz", "path": "val.npz"})
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(data, str(tmp_path / "s.ldnn"), SPAN, spans={"validate": here})
+    assert "`val.npz` does not exist" in e405(raised) and raised.value.diagnostics[0].span == here
+
+
+# preprocessing ---------------------------------------------------------------------------
+def test_standardize_uses_training_statistics_only_and_leaves_arrays_alone(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    train = rng.normal([1.0, -5.0], [2.0, 0.5], size=(4000, 2))
+    save_npz(tmp_path / "train.npz", x=train, y=np.zeros(4000))
+    save_npz(tmp_path / "val.npz", x=train + 100, y=np.zeros(4000))
+    data = section({"name": "npz", "path": "train.npz"}, validate={"name": "npz", "path": "val.npz"},
+                   preprocess="standardize")
+    splits = load_data(data, str(tmp_path / "s.ldnn"))
+    assert splits.norm_mean is not None and splits.norm_var is not None
+    assert np.allclose(splits.norm_mean, train.mean(axis=0), atol=1e-4)
+    assert np.allclose(splits.norm_var, train.var(axis=0), rtol=1e-4)
+    assert np.allclose(np.sort(splits.x_train, axis=0), np.sort(train, axis=0).astype(np.float32))
+    assert splits.log1p_columns is None
+
+
+def test_standardize_measures_the_last_axis_and_spares_constant_features() -> None:
+    x = np.zeros((10, 4, 3), dtype=np.float32)
+    x[..., 0] = np.arange(40).reshape(10, 4)
+    mean, var = standardize_stats(x)
+    assert mean.shape == var.shape == (3,) and mean[0] == pytest.approx(19.5)
+    assert var[1] == var[2] == 1.0  # constant: left unscaled rather than divided by ~0
+
+
+def test_no_standardize_means_no_statistics() -> None:
+    splits = load_data(section(sort_source()), "s.ldnn")
+    assert splits.norm_mean is None and splits.norm_var is None
+
+
+def test_log1p_applies_to_the_chosen_columns_of_every_split(tmp_path: Path) -> None:
+    x = np.tile(np.array([[0.0, 1.0, 9.0]]), (20, 1)) * np.arange(1, 21)[:, None]
+    save_npz(tmp_path / "d.npz", x=x, y=np.zeros(20))
+    data = section({"name": "npz", "path": "d.npz"}, validate=5, preprocess={"name": "log1p", "columns": [2, 0]})
+    splits = load_data(data, str(tmp_path / "s.ldnn"))
+    assert splits.log1p_columns == (0, 2)
+    for part in (splits.x_train, splits.x_val):
+        assert part is not None
+        scale = part[:, 1]  # untouched: the row's multiplier
+        assert np.allclose(part[:, 2], np.log1p(9 * scale)) and np.allclose(part[:, 0], 0)
+
+
+def test_log1p_without_columns_means_all_of_them(tmp_path: Path) -> None:
+    save_npz(tmp_path / "d.npz", x=np.full((4, 2), np.e - 1), y=np.zeros(4))
+    splits = load_data(section({"name": "npz", "path": "d.npz"}, preprocess="log1p"), str(tmp_path / "s"))
+    assert splits.log1p_columns == () and np.allclose(splits.x_train, 1.0)
+
+
+@pytest.mark.parametrize(("columns", "value", "fragment"), [
+    ([3], 1.0, "log1p column 3 is out of range: x has 3 feature columns (0..2)"),
+    ([1], -1.0, "log1p needs values above -1, but training column 1 holds -1"),
+    (None, -2.5, "holds -2.5"),
+])
+def test_log1p_errors(tmp_path: Path, columns: list[int] | None, value: float, fragment: str) -> None:
+    x = np.ones((6, 3))
+    x[2, 1] = value
+    save_npz(tmp_path / "d.npz", x=x, y=np.zeros(6))
+    data = section({"name": "npz", "path": "d.npz"}, preprocess={"name": "log1p", "columns": columns})
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(data, str(tmp_path / "s.ldnn"))
+    assert fragment in e405(raised)
+
+
+# fit_report ------------------------------------------------------------------------------
+def splits_of(x: np.ndarray, y: np.ndarray) -> Splits:
+    return Splits(x_train=x, y_train=y, x_val=x[:2], y_val=y[:2])
+
+
+def test_sort_data_fits_the_sort_model() -> None:
+    splits = load_data(section(sort_source(100), validate=0.1), "s.ldnn")
+    assert fit_report(splits, (12,), "float32", (3, 16), "sparse_categorical_crossentropy") == []
+
+
+X4 = np.zeros((8, 4), dtype=np.float32)
+FITS: list[tuple[str, np.ndarray, np.ndarray, tuple[Any, ...], str, tuple[int, ...], str | None]] = [
+    # id, x, y, input shape, input dtype, output shape, loss → expected fragment (None: fits)
+    ("x shape", X4, np.zeros((8, 1)), (5,), "float32", (1,), "mse",
+     "the training x has per-sample shape [4] but the model's input is [5]"),
+    ("x wildcard", np.zeros((8, 7, 4)), np.zeros((8, 1)), (None, 4), "float32", (1,), "mse", None),
+    ("int ids whole", np.full((8, 4), 0.5), np.zeros(8), (4,), "int32", (1,), "mse", "non-whole values such as 0.5"),
+    ("int ids negative", np.full((8, 4), -2), np.zeros(8), (4,), "int32", (1,), "mse", "negative values"),
+    ("x nan", np.full((8, 4), np.nan), np.zeros(8), (4,), "float32", (1,), "mse", "x holds NaN"),
+    ("sparse fits (n,p,1)", X4, np.zeros((8, 3, 1), np.int32), (4,), "float32", (3, 10),
+     "sparse_categorical_crossentropy", None),
+    ("sparse shape", X4, np.zeros((8, 2), np.int32), (4,), "float32", (3, 10), "sparse_categorical_crossentropy",
+     "per-sample shape [2] but sparse_categorical_crossentropy with output [3, 10] needs [3]"),
+    ("sparse ids", X4, np.full((8, 3), 1.5), (4,), "float32", (3, 10), "sparse_categorical_crossentropy",
+     "needs integer class ids"),
+    ("sparse range", X4, np.full((8, 3), 10), (4,), "float32", (3, 10), "sparse_categorical_crossentropy",
+     "class id 10 but the output has only 10 classes (ids 0..9)"),
+    ("binary fits (n,)", X4, np.ones(8), (4,), "float32", (1,), "binary_crossentropy", None),
+    ("binary range", X4, np.full((8, 1), 2.0), (4,), "float32", (1,), "binary_crossentropy",
+     "needs y in [0, 1], but the training y ranges over [2, 2]"),
+    ("binary shape", X4, np.ones((8, 2)), (4,), "float32", (1,), "binary_crossentropy", "per-sample shape [2]"),
+    ("categorical fits", X4, np.eye(4)[[0, 1, 2, 3, 0, 1, 2, 3]], (4,), "float32", (4,),
+     "categorical_crossentropy", None),
+    ("categorical ids", X4, np.arange(8) % 4, (4,), "float32", (4,), "categorical_crossentropy",
+     "looks like class ids, so use sparse_categorical_crossentropy"),
+    ("categorical rows", X4, np.full((8, 4), 0.5), (4,), "float32", (4,), "categorical_crossentropy",
+     "needs one-hot (or probability) rows"),
+    ("mse shape", X4, np.zeros((8, 3)), (4,), "float32", (2,), "mse",
+     "per-sample shape [3] but mse compares it with the model's output [2]"),
+    ("mae (n,) vs (1,)", X4, np.zeros(8), (4,), "float32", (1,), "mae", None),
+    ("y nan", X4, np.full(8, np.nan), (4,), "float32", (1,), "mse", "y holds NaN"),
+]
+
+
+@pytest.mark.parametrize(("x", "y", "input_shape", "dtype", "output_shape", "loss", "fragment"),
+                         [case[1:] for case in FITS], ids=[case[0] for case in FITS])
+def test_fit_report(x: np.ndarray, y: np.ndarray, input_shape: tuple[Any, ...], dtype: str,
+                    output_shape: tuple[int, ...], loss: str, fragment: str | None) -> None:
+    problems = fit_report(splits_of(x, y), input_shape, dtype, output_shape, loss)
+    if fragment is None:
+        assert problems == []
+    else:
+        assert problems and fragment in problems[0], problems
+        assert any("validation" in p for p in problems)  # every split is checked, and named
+
+
+# baseline --------------------------------------------------------------------------------
+def test_parity_baseline_is_chance() -> None:
+    splits = load_data(section({"name": "parity", "bits": 10, "samples": 4000}, validate=0.25), "s.ldnn")
+    name, value = baseline(splits, "binary_crossentropy")
+    assert name == "val_accuracy" and 0.4 < value < 0.6
+
+
+def test_separable_problem_baseline_is_near_perfect() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 5)).astype(np.float32)
+    labels = (x @ np.array([1.0, -2.0, 0.5, 0.0, 1.0]) > 0).astype(np.float32)
+    keep = np.abs(x @ np.array([1.0, -2.0, 0.5, 0.0, 1.0])) > 0.5  # a margin
+    splits = Splits(x[keep][:2000], labels[keep][:2000], x[keep][2000:], labels[keep][2000:])
+    assert baseline(splits, "binary_crossentropy")[1] > 0.97
+    ids = labels.astype(np.int32)
+    splits = Splits(x[keep][:2000], ids[keep][:2000], x_test=x[keep][2000:], y_test=ids[keep][2000:])
+    name, value = baseline(splits, "sparse_categorical_crossentropy")
+    assert name == "test_accuracy" and value > 0.97
+    onehot = np.eye(2, dtype=np.float32)[ids]
+    assert baseline(Splits(x[keep], onehot[keep]), "categorical_crossentropy")[1] > 0.97
+
+
+def test_regression_baseline_reports_mse() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(500, 3))
+    y = x @ np.array([1.0, 2.0, 3.0]) + 0.1 * rng.normal(size=500)
+    name, value = baseline(Splits(x[:400], y[:400], x[400:], y[400:]), "mse")
+    assert name == "val_mse" and value < 0.02
+
+
+def test_sort_baseline_is_per_position_accuracy_above_chance() -> None:
+    splits = load_data(section(sort_source(3000), validate=0.2), "s.ldnn")
+    name, value = baseline(splits, "sparse_categorical_crossentropy")
+    assert name == "val_accuracy" and 1 / 16 < value < 1
