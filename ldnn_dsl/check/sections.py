@@ -6,12 +6,13 @@ One line is one setting. Its value: a single value as written; several values a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ldnn_dsl.check.recipe import SECTION_MODELS, Section
 from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import validate
-from ldnn_dsl.layers.values import Word, plain
+from ldnn_dsl.layers.values import Arg, Word, plain
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
 
@@ -22,7 +23,7 @@ def bind_section(name: str, span: Span, settings: list[Setting]) -> tuple[Sectio
     data: dict[str, Any] = {}
     spans: dict[str, Span] = {}
     diags: list[Diagnostic] = []
-    for setting in settings:
+    for setting in (part for s in settings for part in split_on_setting_names(s, fields)):
         if setting.head not in fields:
             diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span,
                                help=did_you_mean(setting.head, fields) or f"`{name}` takes: {', '.join(fields)}"))
@@ -38,11 +39,31 @@ def bind_section(name: str, span: Span, settings: list[Setting]) -> tuple[Sectio
                 continue
             value = _as_list(data[setting.head]) + _as_list(value)
         data[setting.head] = value
-        spans[setting.head] = setting.span
+        spans[setting.head] = setting.args[0].span.to(setting.args[-1].span)  # a bad value: point at the value
     if diags:
         return None, diags
     model, problems = validate(cls, data, spans, span, f"`{name}`")
     return model, problems  # type: ignore[return-value]
+
+
+def split_on_setting_names(setting: Setting, names: Iterable[str]) -> list[Setting]:
+    """`init { weights zeros  biases ones }` on one line is two settings: a setting's name
+    starts a new one, as a layer kind's name starts a new layer."""
+    out: list[Setting] = []
+    head, head_span, args = setting.head, setting.head_span, []
+    for arg in setting.args:
+        if arg.key is None and isinstance(arg.value, Word) and arg.value.name in names:
+            out.append(_setting(head, head_span, args))
+            head, head_span, args = arg.value.name, arg.span, []
+        else:
+            args.append(arg)
+    out.append(_setting(head, head_span, args))
+    return out
+
+
+def _setting(head: str, head_span: Span, args: list[Arg]) -> Setting:
+    end = args[-1].span if args else head_span
+    return Setting(head, head_span, head_span.to(end), tuple(args))
 
 
 def _value(setting: Setting) -> tuple[Any, Diagnostic | None]:

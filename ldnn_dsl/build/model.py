@@ -1,0 +1,142 @@
+"""A checked spec to a Keras 3 model: `Sequential` for a plain stack, functional otherwise.
+
+Every Keras layer is named after its graph node (`dense_1`, `residual_2`), the same names
+`ldnn check --summary` prints, so the two can be compared row by row. The checker has
+already proven every shape; if Keras still refuses a layer, the checker missed a case,
+and the failure is reported at the node's span as internal error E901.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import keras
+
+from ldnn_dsl.build.context import building
+from ldnn_dsl.check.check import check_source
+from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode
+from ldnn_dsl.layers.base import InitDefaults, Shape
+from ldnn_dsl.source.diagnostics import DiagnosticError, error
+from ldnn_dsl.source.span import Span
+from ldnn_dsl.source.text import SourceFile
+
+
+def compile_source(source: SourceFile, *, xla: bool = False) -> keras.Model:
+    """Check a spec for compiling and build it; every error of the check is raised at once.
+
+        model tiny { input [4]  dense 1 sigmoid }
+    """
+    result = check_source(source, "compile")
+    if result.errors or result.spec is None:
+        raise DiagnosticError(result.errors)
+    return build_model(result.spec, xla=xla)
+
+
+def build_model(spec: Spec, *, xla: bool = False) -> keras.Model:
+    """The Keras model of a checked spec; `xla` picks kernels that XLA can compile."""
+    with building(xla=xla):
+        if spec.model.is_plain_stack and spec.model.body:  # an empty `Sequential` has no output
+            return _sequential(spec.model, spec.init_defaults)
+        return _functional(spec.model, spec.init_defaults)
+
+
+def _sequential(graph: ModelGraph, defaults: InitDefaults) -> keras.Model:
+    """A plain stack; Keras' `Sequential` is what a Keras user expects to get back."""
+    inputs = _input(graph, defaults)
+    layers = list(_stack_layers(graph.body, defaults, _input_shape(graph)))
+    try:
+        model = keras.Sequential([inputs, *layers], name=graph.name)
+    except Exception as exc:
+        raise _refused(*_culprit(graph, defaults, exc)) from exc
+    if not model.built:
+        raise _refused(*_culprit(graph, defaults, RuntimeError("the stack could not be built")))
+    return model
+
+
+def _functional(graph: ModelGraph, defaults: InitDefaults) -> keras.Model:
+    """Residual and parallel nodes need the functional API: an input tensor threaded through."""
+    inputs = _input(graph, defaults)
+    outputs, _ = _thread(graph.body, inputs, _input_shape(graph), defaults)
+    with _blaming(graph.name, graph.span):
+        return keras.Model(inputs, outputs, name=graph.name)
+
+
+def _input(graph: ModelGraph, defaults: InitDefaults) -> Any:
+    with _blaming(graph.input.name, graph.input.span):
+        return graph.input.layer.keras_layer(graph.input.name, defaults, ())
+
+
+def _input_shape(graph: ModelGraph) -> Shape:
+    return tuple(graph.input.layer.shape)  # type: ignore[union-attr]
+
+
+def _stack_layers(nodes: Sequence[Node], defaults: InitDefaults, shape: Shape) -> Iterator[Any]:
+    """The Keras layers of a plain stack, each made knowing its static input shape."""
+    for node in nodes:
+        assert isinstance(node, LayerNode), "a plain stack holds layers only"
+        yield _make(node, defaults, shape)
+        shape = node.layer.output_shape(shape)
+
+
+def _thread(nodes: Sequence[Node], x: Any, shape: Shape, defaults: InitDefaults) -> tuple[Any, Shape]:
+    """Call each node on `x` in turn; returns the output tensor and its static shape."""
+    for node in nodes:
+        if isinstance(node, LayerNode):
+            x, shape = _call(node, _make(node, defaults, shape), x), node.layer.output_shape(shape)
+        elif isinstance(node, ResidualNode):
+            body, _ = _thread(node.body, x, shape, defaults)
+            x = _call(node, keras.layers.Add(name=node.name), [x, body])
+        else:
+            x, shape = _parallel(node, x, shape, defaults)
+    return x, shape
+
+
+def _parallel(node: ParallelNode, x: Any, shape: Shape, defaults: InitDefaults) -> tuple[Any, Shape]:
+    """Branches see the same `x`; `concat` joins on the last axis, `add` sums."""
+    outs = [_thread(branch, x, shape, defaults) for branch in node.branches]
+    tensors, shapes = [t for t, _ in outs], [s for _, s in outs]
+    if node.mode == "add":
+        return _call(node, keras.layers.Add(name=node.name), tensors), shapes[0]
+    joined = (*shapes[0][:-1], sum(s[-1] for s in shapes))
+    return _call(node, keras.layers.Concatenate(name=node.name), tensors), joined
+
+
+def _make(node: LayerNode, defaults: InitDefaults, shape: Shape) -> Any:
+    with _blaming(node.name, node.span):
+        return node.layer.keras_layer(node.name, defaults, shape)
+
+
+def _call(node: Node, layer: Any, x: Any) -> Any:
+    with _blaming(node.name, node.span):
+        return layer(x)
+
+
+def _culprit(graph: ModelGraph, defaults: InitDefaults, exc: Exception) -> tuple[str, Span, Exception]:
+    """Which node made `Sequential` fail: replay the stack on fresh layers, one call at a time."""
+    x, shape = _input(graph, defaults), _input_shape(graph)
+    for node in graph.body:
+        assert isinstance(node, LayerNode)
+        try:
+            x = _make(node, defaults, shape)(x)
+        except Exception as found:
+            return node.name, node.span, found
+        shape = node.layer.output_shape(shape)
+    return graph.name, graph.span, exc
+
+
+@contextmanager
+def _blaming(name: str, span: Span) -> Iterator[None]:
+    """Turn whatever Keras raises into E901 at the node that caused it."""
+    try:
+        yield
+    except DiagnosticError:
+        raise
+    except Exception as exc:
+        raise _refused(name, span, exc) from exc
+
+
+def _refused(name: str, span: Span, exc: Exception) -> DiagnosticError:
+    return DiagnosticError([error("E901", f"internal error: Keras refused `{name}`: {exc}", span)])
