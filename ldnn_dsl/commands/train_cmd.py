@@ -1,0 +1,45 @@
+"""`ldnn train SPEC [--out DIR] [--epochs N] [--quiet]`: train a spec and save a run folder."""
+
+from __future__ import annotations
+
+import argparse
+
+from ldnn_dsl.commands.compile_cmd import quiet_tensorflow, sources_of
+from ldnn_dsl.commands.report import report
+from ldnn_dsl.source.diagnostics import DiagnosticError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a spec; writes runs/<model>-<time>/",
+                       description="Train a spec: model.keras, the resolved spec.ldnn, history.csv, metrics.json "
+                                   "and curves.png in a new run folder.")
+    p.add_argument("spec", metavar="SPEC", help="the .ldnn file (needs `data` and `train`)")
+    p.add_argument("--out", metavar="DIR", help="the run folder (must not exist or be empty); "
+                                                "default runs/<model>-<YYYYmmdd-HHMMSS>")
+    p.add_argument("--epochs", type=_positive, metavar="N", help="train N epochs instead of the spec's `epochs`")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    p.set_defaults(run=run)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of epochs, got {text}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    quiet_tensorflow()
+    from ldnn_dsl.train.run import train
+
+    try:
+        result = train(args.spec, out=args.out, epochs=args.epochs, quiet=args.quiet)
+    except DiagnosticError as exc:
+        report(exc.diagnostics, sources_of(exc.diagnostics))
+        return 1
+    if args.quiet:
+        print(result.folder)
+    return 0 if result.folder.exists() else 1
+
+
+__all__ = ["add_parser", "run"]

@@ -1,0 +1,73 @@
+"""The `augment` setting: random image transforms applied to each training batch.
+
+```
+data { augment translate(4) rotate(10) flip(horizontal) noise(0.1) }
+```
+The transforms are Keras preprocessing layers run (training=True) on numpy batches
+*outside* the compiled train step: a random image layer inside the model would switch
+XLA off for the whole step, and the saved model would carry layers inference never
+needs. `noise(std)` is in the units of the raw input (before `standardize`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ldnn_dsl.check.recipe import Augment, Flip, Noise, Rotate, Translate
+from ldnn_dsl.data.problems import data_error
+from ldnn_dsl.source.span import Span
+
+IMAGE_ONLY = ("translate", "rotate", "flip")
+
+
+def augment_layers(augment: tuple[Augment, ...], input_shape: tuple[int, ...], seed: int,
+                   span: Span | None = None) -> list[Any]:
+    """One Keras layer per transform, in the order written; each seeded from `seed`."""
+    import keras
+
+    image = [a.name for a in augment if a.name in IMAGE_ONLY]
+    if image and len(input_shape) != 3:
+        raise data_error(f"`augment {image[0]}` transforms images, but the model's input "
+                         f"[{', '.join(map(str, input_shape))}] is not [height, width, channels]", span,
+                         help="use `noise(std)` for other inputs, or remove the augmentation")
+    layers: list[Any] = []
+    for i, a in enumerate(augment):
+        s = seed + i
+        if isinstance(a, Translate):
+            h, w = input_shape[0], input_shape[1]
+            layers.append(keras.layers.RandomTranslation(a.pixels / h, a.pixels / w, fill_mode="constant", seed=s))
+        elif isinstance(a, Rotate):
+            layers.append(keras.layers.RandomRotation(a.degrees / 360, fill_mode="constant", seed=s))
+        elif isinstance(a, Flip):
+            layers.append(keras.layers.RandomFlip(a.mode, seed=s))
+        elif isinstance(a, Noise):
+            layers.append(keras.layers.GaussianNoise(a.std, seed=s))
+    return layers
+
+
+def augmented_batches(x: np.ndarray, y: np.ndarray, batch: int, layers: list[Any], seed: int) -> Any:
+    """A `keras.utils.PyDataset` of augmented (x, y) numpy batches, reshuffled every epoch."""
+    import keras
+
+    class AugmentedBatches(keras.utils.PyDataset):
+        def __init__(self) -> None:
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(x))
+
+        def __len__(self) -> int:
+            return math.ceil(len(x) / batch)
+
+        def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+            pick = self.order[index * batch:(index + 1) * batch]
+            xb = x[pick].astype("float32")
+            for layer in layers:
+                xb = keras.ops.convert_to_numpy(layer(xb, training=True))
+            return xb, y[pick]
+
+        def on_epoch_end(self) -> None:
+            self.order = self.rng.permutation(len(x))
+
+    return AugmentedBatches()

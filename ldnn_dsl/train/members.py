@@ -1,0 +1,187 @@
+"""Training one network of the run (an ensemble trains several), and putting them together.
+
+The trained model is Input → Normalization (with `standardize`) → network, so the saved
+model applies the training split's statistics itself and takes raw inputs at inference.
+An ensemble's saved model averages its members' outputs (`keras.layers.Average`)."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.data.dataset import Splits
+from ldnn_dsl.train.augment import augment_layers, augmented_batches
+from ldnn_dsl.train.monitor import update_ratio_monitor
+from ldnn_dsl.train.optimizers import make_optimizer
+from ldnn_dsl.train.schedules import lr_logger, schedule_callbacks
+
+SPLIT_NAMES = {"training": "train", "validation": "validation", "test": "test"}
+DROPPED_LOGS = ("learning_rate",)  # Keras' own lr entry; ours is `lr`, recorded at the epoch's start
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the members share: resolved settings and the data."""
+
+    spec: Spec
+    splits: Splits
+    epochs: int
+    batch: int
+    seed: int
+    jit: bool
+    quiet: bool = False
+
+
+@dataclass
+class Member:
+    model: Any
+    seed: int
+    history: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    samples: int = 0
+
+
+class NonFiniteLossError(Exception):
+    """The training loss became NaN or infinite; `epoch` counts from 1."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__(f"the training loss became NaN or infinite in epoch {epoch}")
+        self.epoch = epoch
+
+
+def input_array(x: np.ndarray, dtype: str) -> np.ndarray:
+    """Float inputs as float32 (what the model computes in); ids as int32."""
+    return x.astype(dtype, copy=False)
+
+
+def network_with_preprocessing(plan: Plan, name: str) -> Any:
+    """Input → (Normalization) → the spec's network; a plain network when nothing wraps it."""
+    import keras
+
+    from ldnn_dsl.build.model import build_model
+
+    network = build_model(plan.spec, xla=plan.jit)
+    splits, graph = plan.splits, plan.spec.model
+    if splits.norm_mean is None and name == graph.name:
+        return network
+    layer = graph.input.layer
+    inputs = keras.Input(shape=tuple(layer.shape), dtype=layer.dtype, name="raw_input")  # type: ignore[union-attr]
+    x = inputs
+    if splits.norm_mean is not None:
+        x = keras.layers.Normalization(axis=-1, mean=splits.norm_mean, variance=splits.norm_var,
+                                       name="standardize")(x)
+    return keras.Model(inputs, network(x), name=name)
+
+
+def compile_model(model: Any, plan: Plan, optimizer: Any | None = None) -> None:
+    train = plan.spec.train
+    assert train is not None
+    model.compile(optimizer=optimizer or make_optimizer(train), loss=train.loss, metrics=list(train.metrics),
+                  jit_compile=plan.jit)
+
+
+def train_member(plan: Plan, index: int, say: Callable[[str], None]) -> Member:
+    """Seed, build, compile and fit member `index` (0-based); evaluate it on every split."""
+    import keras
+
+    train, dtype = plan.spec.train, _input_dtype(plan)
+    assert train is not None
+    seed = plan.seed + index
+    keras.utils.set_random_seed(seed)
+    ensemble = train.ensemble > 1
+    model = network_with_preprocessing(plan, f"member_{index + 1}" if ensemble else plan.spec.model.name)
+    compile_model(model, plan)
+    if ensemble:
+        say(f"member {index + 1}/{train.ensemble} (seed {seed})")
+    member = Member(model, seed)
+    started = time.perf_counter()
+    history = model.fit(**_fit_inputs(plan, dtype, seed), epochs=plan.epochs, callbacks=_callbacks(plan),
+                        verbose=0 if plan.quiet else progress_style())
+    member.fit_seconds = time.perf_counter() - started
+    member.history = _rows(history, index + 1 if ensemble else None)
+    _check_finite(member.history)
+    member.samples = len(plan.splits.x_train) * len(member.history)
+    member.metrics = evaluate(model, plan)
+    return member
+
+
+def _input_dtype(plan: Plan) -> str:
+    return plan.spec.model.input.layer.dtype  # type: ignore[union-attr]
+
+
+def _fit_inputs(plan: Plan, dtype: str, seed: int) -> dict[str, Any]:
+    """Arrays for `fit`, or a PyDataset of augmented batches; validation data when there is some."""
+    splits, data = plan.splits, plan.spec.data
+    assert data is not None
+    x = input_array(splits.x_train, dtype)
+    val = None
+    if splits.x_val is not None:
+        val = (input_array(splits.x_val, dtype), splits.y_val)
+    if not data.augment:
+        return {"x": x, "y": splits.y_train, "batch_size": plan.batch, "shuffle": True, "validation_data": val}
+    shape = tuple(plan.spec.model.input.layer.shape)  # type: ignore[union-attr]
+    layers = augment_layers(data.augment, shape, seed)
+    return {"x": augmented_batches(x, splits.y_train, plan.batch, layers, seed), "validation_data": val}
+
+
+def _callbacks(plan: Plan) -> list[Any]:
+    import keras
+
+    train = plan.spec.train
+    assert train is not None
+    out = [keras.callbacks.TerminateOnNaN(), *schedule_callbacks(train, plan.epochs)]
+    if "update_ratio" in train.monitor:
+        out.append(update_ratio_monitor())
+    return [*out, lr_logger()]  # last: it reads the lr the schedule set at the epoch's start
+
+
+def _rows(history: Any, member: int | None) -> list[dict[str, Any]]:
+    logs = {k: v for k, v in history.history.items() if k not in DROPPED_LOGS}
+    rows = []
+    for i, epoch in enumerate(history.epoch):
+        row: dict[str, Any] = {"member": member} if member is not None else {}
+        row["epoch"] = epoch + 1
+        row.update({k: float(v[i]) for k, v in logs.items() if i < len(v)})
+        rows.append(row)
+    return rows
+
+
+def _check_finite(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        if not math.isfinite(row.get("loss", 0.0)):
+            raise NonFiniteLossError(row["epoch"])
+
+
+def evaluate(model: Any, plan: Plan) -> dict[str, dict[str, float]]:
+    """Loss and metrics of the final weights on each split that exists."""
+    dtype = _input_dtype(plan)
+    out = {}
+    for name, x, y in plan.splits.named():
+        scores = model.evaluate(input_array(x, dtype), y, batch_size=plan.batch, verbose=0, return_dict=True)
+        out[SPLIT_NAMES[name]] = {k: float(v) for k, v in scores.items()}
+    return out
+
+
+def average(members: list[Member], plan: Plan) -> Any:
+    """One model whose output is the mean of the members' outputs."""
+    import keras
+
+    layer = plan.spec.model.input.layer
+    inputs = keras.Input(shape=tuple(layer.shape), dtype=layer.dtype, name="raw_input")  # type: ignore[union-attr]
+    outputs = keras.layers.Average(name="ensemble_mean")([m.model(inputs) for m in members])
+    model = keras.Model(inputs, outputs, name=plan.spec.model.name)
+    compile_model(model, plan)
+    return model
+
+
+def progress_style() -> int:
+    """Keras' live progress bar on a terminal; one line per epoch in a log file or pipe."""
+    return 1 if sys.stdout.isatty() else 2

@@ -1,0 +1,171 @@
+"""The resolved spec: the run's spec with every default written out, as valid .ldnn text.
+
+A run folder's `spec.ldnn` says exactly what was trained: blocks and `repeat`s expanded,
+every layer with all its arguments (initializers resolved from `init`), every setting of
+`init`, `data` and `train`, `batch auto` replaced by the batch used. It checks clean and
+builds a model with the same parameter count as the original:
+
+```
+model sorter {
+  input [60] dtype=float32
+  dense 1024 activation=relu init=scaled(1) bias_init=zeros bias=true
+  ...
+}
+```"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ldnn_dsl.check.choices import Choice, ldnn_literal
+from ldnn_dsl.check.recipe import CsvSource, DataSection, InitSection, NpzSource, TrainSection
+from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.data.files import resolve
+from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode
+from ldnn_dsl.layers.base import InitDefaults, LayerKind, WeightLayer
+from ldnn_dsl.layers.initializers import Init
+from ldnn_dsl.layers.recurrent import LSTM, Embedding, Recurrent
+
+INDENT = "  "
+WINDOW_FIELDS = ("window", "stride")
+
+
+def resolved_text(spec: Spec, *, batch: int, epochs: int, seed: int, jit: bool, folder: str | Path | None = None
+                  ) -> str:
+    """The whole resolved spec. `folder` is where the text will live: data paths are
+    rewritten relative to it so the saved spec still finds its files."""
+    parts = [f"# Resolved from {spec.path}: every default written out.",
+             "\n".join(model_lines(spec)),
+             "\n".join(section_lines("init", init_settings(spec.init)))]
+    if spec.data is not None:
+        parts.append("\n".join(section_lines("data", data_settings(spec.data, spec.path, folder))))
+    if spec.train is not None:
+        parts.append("\n".join(section_lines("train", train_settings(spec.train, batch=batch, epochs=epochs,
+                                                                     seed=seed, jit=jit))))
+    return "\n\n".join(parts) + "\n"
+
+
+# model -----------------------------------------------------------------------------------
+def model_lines(spec: Spec) -> list[str]:
+    defaults = spec.init_defaults
+    lines = [f"model {spec.model.name} {{", INDENT + layer_text(spec.model.input.layer, defaults)]
+    lines += list(_nodes(spec.model.body, defaults, 1))
+    return [*lines, "}"]
+
+
+def _nodes(nodes: tuple[Node, ...], defaults: InitDefaults, depth: int) -> Iterator[str]:
+    pad = INDENT * depth
+    for node in nodes:
+        if isinstance(node, LayerNode):
+            yield pad + layer_text(node.layer, defaults)
+        elif isinstance(node, ResidualNode):
+            yield pad + "residual {"
+            yield from _nodes(node.body, defaults, depth + 1)
+            yield pad + "}"
+        elif isinstance(node, ParallelNode):
+            yield pad + f"parallel {node.mode} {{"
+            for branch in node.branches:
+                yield pad + INDENT + "branch {"
+                yield from _nodes(branch, defaults, depth + 2)
+                yield pad + INDENT + "}"
+            yield pad + "}"
+
+
+def layer_text(layer: LayerKind, defaults: InitDefaults) -> str:
+    """`dense 512 activation=relu init=scaled(1) bias_init=zeros bias=true`: positional
+    values first, then every other argument as an option (None means 'not set')."""
+    values = resolved_arguments(layer, defaults)
+    kind = values.pop("kind")
+    head = [value_text(k, values.pop(k)) for k in type(layer).positional if values.get(k) is not None]
+    first = sorted(values, key=lambda k: k not in ("activation", "sequences"))  # the words a reader expects first
+    options = [f"{k}={value_text(k, values[k])}" for k in first if values[k] is not None]
+    return " ".join([kind, *head, *options])
+
+
+def resolved_arguments(layer: LayerKind, defaults: InitDefaults) -> dict[str, Any]:
+    """The layer's fields with the `init` section's defaults (and Keras' own) filled in."""
+    values = {k: getattr(layer, k) for k in type(layer).model_fields}
+    if layer.name is None:
+        values.pop("name")
+    if isinstance(layer, WeightLayer):
+        values["init"] = layer.init or defaults.weights or Init(name="glorot_uniform")
+        values["bias_init"] = layer.bias_init or defaults.biases or Init(name="zeros")
+    if isinstance(layer, Recurrent):
+        values["recurrent_init"] = layer.recurrent_init or layer.init or defaults.weights or Init(name="orthogonal")
+    if isinstance(layer, LSTM):
+        values["forget_bias"] = layer.forget_bias if layer.forget_bias is not None else defaults.forget_bias
+    if isinstance(layer, Embedding):
+        values["init"] = layer.init or defaults.weights or Init(name="uniform", args=(0.05,))
+    return values
+
+
+def value_text(field: str, value: Any) -> str:
+    """One argument as source: windows `3x3`, shapes `[10, 64]`, initializers `normal(0.02)`."""
+    if isinstance(value, Init):
+        return value.text()
+    if isinstance(value, Choice):
+        return value.text()
+    if field in WINDOW_FIELDS and isinstance(value, tuple):
+        return "x".join(map(str, value))
+    return ldnn_literal(value)
+
+
+# sections --------------------------------------------------------------------------------
+def section_lines(name: str, settings: list[tuple[str, str]]) -> list[str]:
+    if not settings:
+        return [f"{name} {{", f"{INDENT}# no defaults: every layer above names its initializers", "}"]
+    width = max((len(k) for k, _ in settings), default=0)
+    return [f"{name} {{", *(f"{INDENT}{k.ljust(width)} {v}" for k, v in settings), "}"]
+
+
+def init_settings(init: InitSection) -> list[tuple[str, str]]:
+    out = [("weights", init.weights.text()) if init.weights else None,
+           ("biases", init.biases.text()) if init.biases else None,
+           ("forget_bias", repr(init.forget_bias)) if init.forget_bias is not None else None]
+    return [s for s in out if s is not None]
+
+
+def data_settings(data: DataSection, spec_path: str, folder: str | Path | None) -> list[tuple[str, str]]:
+    out = [("source", _source(data.source, spec_path, folder))]
+    for key, split in (("validate", data.validate_), ("test", data.test)):
+        if split is not None:
+            out.append((key, _source(split, spec_path, folder) if isinstance(split, Choice) else _split(split)))
+    out += [("preprocess", p.text()) for p in data.preprocess]
+    if data.augment:
+        out.append(("augment", " ".join(a.text() for a in data.augment)))
+    out.append(("seed", str(data.seed)))
+    return out
+
+
+def _split(value: float | int) -> str:
+    """A fraction as a percent (`10%`), a count as is."""
+    return f"{value * 100:g}%" if isinstance(value, float) else str(value)
+
+
+def _source(source: Choice, spec_path: str, folder: str | Path | None) -> str:
+    """A file source with its path made relative to the resolved spec's folder."""
+    if isinstance(source, NpzSource | CsvSource) and folder is not None:
+        target = resolve(spec_path, source.path).resolve()
+        source = source.model_copy(update={"path": os.path.relpath(target, Path(folder).resolve())})
+    return source.text()
+
+
+def train_settings(train: TrainSection, *, batch: int, epochs: int, seed: int, jit: bool) -> list[tuple[str, str]]:
+    out = [("loss", train.loss), ("optimizer", train.optimizer.text()), ("lr", repr(train.lr)),
+           ("batch", str(batch)), ("epochs", str(epochs)), ("schedule", train.schedule.text())]
+    if train.early_stop is not None:
+        stop = train.early_stop
+        out.append(("early_stop", f"patience={stop.patience} restore_best={ldnn_literal(stop.restore_best)}"))
+    if train.clip_norm is not None:
+        out.append(("clip_norm", repr(train.clip_norm)))
+    out += [("weight_decay", repr(train.weight_decay)),
+            ("metrics", ldnn_literal(list(train.metrics))),
+            ("ensemble", str(train.ensemble)),
+            ("monitor", ldnn_literal(list(train.monitor))),
+            ("precision", train.precision),
+            ("seed", str(seed)),
+            ("jit", ldnn_literal(jit))]
+    return out

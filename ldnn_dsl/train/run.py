@@ -1,0 +1,266 @@
+"""`ldnn train`: check the spec, load the data, train, and save a complete run folder.
+
+```
+$ ldnn train specs/sort.ldnn --epochs 2
+linear baseline: val_accuracy 0.4123
+...
+ldnn train: saved runs/sorter-20250101-120000
+```
+The same spec and seed give bit-identical weights on a CPU (seeded Keras, NumPy and
+Python generators, deterministic TensorFlow ops). Every failure is a diagnostic: E405 when
+the data do not fit the model, E406 when training fails; a failed run leaves no folder."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ldnn_dsl.check.check import CheckResult, check_source
+from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.data.dataset import Splits, baseline, fit_report, load_data
+from ldnn_dsl.data.problems import DATA_CODE
+from ldnn_dsl.expand.expand import expand
+from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error, render_text
+from ldnn_dsl.source.span import Span
+from ldnn_dsl.source.text import SourceFile, read
+from ldnn_dsl.train.batch import auto_batch
+from ldnn_dsl.train.folder import (
+    TRAIN_CODE,
+    default_folder,
+    refuse_existing,
+    staging,
+    write_curves,
+    write_history,
+    write_metrics,
+)
+from ldnn_dsl.train.members import Member, NonFiniteLossError, Plan, average, evaluate, train_member
+from ldnn_dsl.train.resolved import resolved_text
+from ldnn_dsl.train.xla import choose_jit, gpu_available
+
+Spans = dict[tuple[str, str], Span]
+
+
+@dataclass
+class RunResult:
+    """What a finished run left behind: its folder, the numbers in `metrics.json`, the history."""
+
+    folder: Path
+    metrics: dict[str, Any]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int | None = None,
+          quiet: bool = False) -> RunResult:
+    """Train the spec at `spec_path`; the run folder is `out` or `runs/<model>-<time>`.
+
+        train { loss binary_crossentropy  lr 0.1  epochs 10 }   # plus model and data
+
+    Raises DiagnosticError (E405 data, E406 training) and leaves no folder behind on failure."""
+    source = read(str(spec_path))
+    checked = _checked(source)
+    spec, spans = checked.spec, setting_spans(source)
+    assert spec is not None and spec.train is not None and spec.data is not None
+    say = _printer(quiet)
+    for warning in checked.warnings:
+        say(render_text(warning, checked.sources))
+    folder = Path(out) if out is not None else default_folder(spec.model.name)
+    refuse_existing(folder, spans.get(("train", "")))
+    started = time.perf_counter()
+    with _precision(spec.train.precision), staging(folder) as temp, failures_as_diagnostics(spans):
+        plan = _plan(spec, checked, spans, epochs, quiet)
+        metric, value = baseline(plan.splits, spec.train.loss)
+        say(f"linear baseline: {metric} {value:.4g}")
+        members = [train_member(plan, i, say) for i in range(spec.train.ensemble)]
+        result = _save(plan, members, temp, folder, checked, started, (metric, value), say)
+    result.folder = folder
+    result.warnings = checked.warnings
+    say(f"ldnn train: saved {folder}")
+    return result
+
+
+def _checked(source: SourceFile) -> CheckResult:
+    result = check_source(source, "train")
+    if result.errors or result.spec is None:
+        raise DiagnosticError(result.errors)
+    return result
+
+
+def _printer(quiet: bool) -> Callable[[str], None]:
+    return (lambda line: None) if quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+
+
+def setting_spans(source: SourceFile) -> Spans:
+    """(section, setting) → span of that line; (section, "") → the section."""
+    out: Spans = {}
+    for name, (span, settings) in expand(source).sections.items():
+        out[(name, "")] = span
+        out.update({(name, s.head): s.span for s in settings})
+    return out
+
+
+# the plan --------------------------------------------------------------------------------
+def _plan(spec: Spec, checked: CheckResult, spans: Spans, epochs: int | None, quiet: bool) -> Plan:
+    """Seeds, data, the fit check, batch and XLA: everything decided before the first step."""
+    import keras
+
+    train, data = spec.train, spec.data
+    assert train is not None and data is not None
+    seed = train.seed if train.seed is not None else secrets.randbelow(2**31)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    splits = _load(spec, checked, spans)
+    gpu = gpu_available()
+    jit = choose_jit(train.jit, spec.model, gpu=gpu)
+    _deterministic_ops(jit)
+    macs = checked.inference.total_macs if checked.inference else 0
+    batch = train.batch if train.batch != "auto" else auto_batch(macs, len(splits.x_train), gpu=gpu)
+    return Plan(spec, splits, epochs or train.epochs, batch, seed, jit, quiet)
+
+
+def _deterministic_ops(jit: bool) -> None:
+    """TensorFlow's deterministic kernels without XLA; with XLA, XLA's own kernels.
+
+    Keras silently turns `jit_compile` off whenever TF op determinism is enabled (not every
+    XLA op has a deterministic mode on GPUs), so it is enabled only for runs without XLA.
+    XLA's CPU kernels are deterministic already: a seeded XLA run on a CPU repeats bit for
+    bit (tests/test_train.py checks both paths). The switch is process-wide, hence set
+    explicitly either way."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return
+    from tensorflow.python.framework import config
+
+    if jit:
+        config.disable_op_determinism()
+    else:
+        config.enable_op_determinism()
+
+
+def _load(spec: Spec, checked: CheckResult, spans: Spans) -> Splits:
+    """The splits, or E405 at the `source` setting for each way they do not fit the model."""
+    assert spec.data is not None and spec.train is not None and checked.inference is not None
+    where = {k: spans[("data", k)] for k in ("source", "validate", "test", "preprocess") if ("data", k) in spans}
+    splits = load_data(spec.data, spec.path, spans.get(("data", "source")), spans=where)
+    layer = spec.model.input.layer
+    output = checked.inference.output or ()
+    problems = fit_report(splits, tuple(layer.shape), layer.dtype, tuple(output), spec.train.loss)  # type: ignore
+    if problems:
+        raise DiagnosticError([error(DATA_CODE, p, spans.get(("data", "source")),
+                                     help="the data must match the model's input and output shapes")
+                               for p in problems])
+    return splits
+
+
+# saving ----------------------------------------------------------------------------------
+def _save(plan: Plan, members: list[Member], temp: Path, folder: Path, checked: CheckResult, started: float,
+          base: tuple[str, float], say: Callable[[str], None]) -> RunResult:
+    model = members[0].model if len(members) == 1 else average(members, plan)
+    scores = members[0].metrics if len(members) == 1 else evaluate(model, plan)
+    metric = _headline(plan)
+    if len(members) > 1:
+        for i, m in enumerate(members, 1):
+            say(f"member {i}: {_score_line(m.metrics, metric)}")
+        say(f"ensemble of {len(members)}: {_score_line(scores, metric)}")
+    if len(members) > 1:
+        model.optimizer.build(model.trainable_variables)  # saved with its slots, so it reloads without warnings
+    model.save(temp / "model.keras")
+    assert plan.spec.train is not None
+    (temp / "spec.ldnn").write_text(resolved_text(plan.spec, batch=plan.batch, epochs=plan.epochs, seed=plan.seed,
+                                                  jit=plan.jit, folder=folder))
+    history = [row for m in members for row in m.history]
+    write_history(temp / "history.csv", history)
+    metrics = _metrics(plan, members, scores, checked, started, base)
+    write_metrics(temp / "metrics.json", metrics)
+    write_curves(temp / "curves.png", history, metric)
+    return RunResult(folder, metrics, history)
+
+
+def _headline(plan: Plan) -> str | None:
+    assert plan.spec.train is not None
+    return plan.spec.train.metrics[0] if plan.spec.train.metrics else None
+
+
+def _score_line(scores: dict[str, dict[str, float]], metric: str | None) -> str:
+    split = "validation" if "validation" in scores else "test" if "test" in scores else "train"
+    key = metric if metric and metric in scores[split] else "loss"
+    prefix = {"validation": "val_", "test": "test_", "train": ""}[split]
+    return f"{prefix}{key} {scores[split][key]:.4g}"
+
+
+def _metrics(plan: Plan, members: list[Member], scores: dict[str, dict[str, float]], checked: CheckResult,
+             started: float, base: tuple[str, float]) -> dict[str, Any]:
+    fit_seconds = sum(m.fit_seconds for m in members)
+    assert plan.spec.train is not None
+    return {
+        "model": plan.spec.model.name,
+        "spec": plan.spec.path,
+        "train": scores.get("train"),
+        "validation": scores.get("validation"),
+        "test": scores.get("test"),
+        "members": [{"seed": m.seed, "epochs": len(m.history), **m.metrics} for m in members],
+        "epochs": max(len(m.history) for m in members),
+        "batch": plan.batch,
+        "seed": plan.seed,
+        "wall_time_s": time.perf_counter() - started,
+        "fit_time_s": fit_seconds,
+        "samples_per_s": sum(m.samples for m in members) / fit_seconds if fit_seconds > 0 else None,
+        "params": checked.inference.total_params if checked.inference else None,
+        "saved_params": int(members[0].model.count_params()) * len(members),
+        "xla": bool(getattr(members[0].model, "jit_compile", plan.jit)),
+        "jit": plan.spec.train.jit,
+        "precision": plan.spec.train.precision,
+        "baseline": {"metric": base[0], "value": base[1]},
+    }
+
+
+# failures --------------------------------------------------------------------------------
+@contextmanager
+def _precision(policy: str) -> Iterator[None]:
+    """The mixed-precision policy for this run only."""
+    import keras
+
+    before = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+
+
+@contextmanager
+def failures_as_diagnostics(spans: Spans) -> Iterator[None]:
+    """NaN losses, out-of-memory, Ctrl-C and Keras errors become one E406 diagnostic."""
+    at = spans.get(("train", ""))
+    try:
+        yield
+    except DiagnosticError:
+        raise
+    except NonFiniteLossError as exc:
+        raise DiagnosticError([error(TRAIN_CODE, f"training stopped: {exc}", spans.get(("train", "lr"), at),
+                                     help="lower `lr`, add `clip_norm 5`, or check the data for extreme values")]
+                              ) from exc
+    except KeyboardInterrupt as exc:
+        raise DiagnosticError([error(TRAIN_CODE, "training interrupted; nothing was saved", at)]) from exc
+    except Exception as exc:
+        raise DiagnosticError([_failure(exc, spans)]) from exc
+
+
+def _failure(exc: BaseException, spans: Spans) -> Diagnostic:
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 400 else text[:400] + " ..."
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError" or "out of memory" in text:
+        return error(TRAIN_CODE, f"out of memory while training ({type(exc).__name__})",
+                     spans.get(("train", "batch"), spans.get(("train", ""))),
+                     help="lower `batch`, use a smaller model, or `precision mixed_bfloat16`")
+    return error(TRAIN_CODE, f"training failed: {type(exc).__name__}: {text}", spans.get(("train", "")))
+
+
+__all__ = ["RunResult", "train"]

@@ -1,0 +1,109 @@
+"""The `schedule` and `early_stop` settings as Keras callbacks, plus the lr in every epoch's logs.
+
+```
+schedule   plateau(factor=0.5, patience=3, min_lr=1e-5)   # stop once lr < min_lr
+schedule   step(every=30, factor=0.1)
+schedule   cosine(warmup=5)
+early_stop patience=10 restore_best
+```
+Keras' `ReduceLROnPlateau` can only floor the lr, never stop; the recipe stops training
+once the lr has been divided below `min_lr`, so the plateau reducer runs with no floor
+and `StopBelowMinLr` ends the run after the epoch that crossed it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ldnn_dsl.check.recipe import Constant, Cosine, Plateau, Step, TrainSection
+
+
+def step_lr(lr: float, every: int, factor: float) -> Callable[[int], float]:
+    """lr × factor^(epoch // every), epochs counted from 0."""
+    return lambda epoch: lr * factor ** (epoch // every)
+
+
+def cosine_lr(lr: float, warmup: int, epochs: int) -> Callable[[int], float]:
+    """Linear warm-up to lr over `warmup` epochs (lr·(e+1)/warmup), then cosine decay reaching
+    0 at the last epoch (epochs − 1)."""
+
+    def at(epoch: int) -> float:
+        if epoch < warmup:
+            return lr * (epoch + 1) / warmup
+        span = epochs - 1 - warmup
+        progress = min((epoch - warmup) / span, 1.0) if span > 0 else 1.0
+        return lr * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return at
+
+
+def lr_function(train: TrainSection, epochs: int) -> Callable[[int], float] | None:
+    """The per-epoch lr of a fixed schedule; None for constant and plateau."""
+    schedule = train.schedule
+    if isinstance(schedule, Step):
+        return step_lr(train.lr, schedule.every, schedule.factor)
+    if isinstance(schedule, Cosine):
+        return cosine_lr(train.lr, schedule.warmup, epochs)
+    if isinstance(schedule, Constant | Plateau):
+        return None
+    raise ValueError(f"Received an unknown schedule. Received: schedule={schedule!r}")
+
+
+def schedule_callbacks(train: TrainSection, epochs: int) -> list[Any]:
+    """Keras callbacks for the schedule and early stopping, in the order they must run."""
+    import keras
+
+    out: list[Any] = []
+    schedule = train.schedule
+    if isinstance(schedule, Plateau):
+        out.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=schedule.factor,
+                                                     patience=schedule.patience, min_lr=0.0, verbose=0))
+        out.append(stop_below_min_lr(schedule.min_lr))
+    fixed = lr_function(train, epochs)
+    if fixed is not None:
+        out.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: fixed(epoch)))
+    if train.early_stop is not None:
+        out.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=train.early_stop.patience,
+                                                 restore_best_weights=train.early_stop.restore_best))
+    return out
+
+
+def current_lr(model: Any) -> float:
+    import keras
+
+    return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+
+
+def stop_below_min_lr(min_lr: float) -> Any:
+    """A callback that stops training once the lr has fallen below `min_lr`."""
+    import keras
+
+    class StopBelowMinLr(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stopped_epoch: int | None = None
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            if current_lr(self.model) < min_lr:
+                self.stopped_epoch = epoch
+                self.model.stop_training = True
+
+    return StopBelowMinLr()
+
+
+def lr_logger() -> Any:
+    """Puts the lr the epoch trained with into its logs (`lr` column of history.csv).
+
+    Recorded at the epoch's start, so a plateau cut at the end of epoch e shows from e + 1."""
+    import keras
+
+    class LrLogger(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self._lr = current_lr(self.model)
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            if logs is not None:
+                logs["lr"] = self._lr
+
+    return LrLogger()

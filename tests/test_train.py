@@ -1,0 +1,378 @@
+"""The training stage: optimizer and schedule mapping, monitor, run folders, ensembles,
+determinism, preprocessing inside the saved model, and the `compile`/`train` commands.
+
+Every run is tiny (a few thousand samples, 1-3 epochs) so the file stays under two minutes."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ldnn_dsl.check.check import check_source
+from ldnn_dsl.check.recipe import TrainSection
+from ldnn_dsl.source.diagnostics import DiagnosticError
+from ldnn_dsl.source.text import decode, read
+from ldnn_dsl.train.batch import auto_batch
+from ldnn_dsl.train.monitor import Streaks, update_ratio
+from ldnn_dsl.train.optimizers import optimizer_options
+from ldnn_dsl.train.resolved import resolved_text
+from ldnn_dsl.train.schedules import cosine_lr, step_lr
+from ldnn_dsl.train.xla import auto_jit, choose_jit
+
+keras = pytest.importorskip("keras")
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT.parent / "shared" / "examples").glob("*.ldnn")) + sorted((ROOT / "specs").glob("*.ldnn"))
+
+SORT_MODEL = """
+model sorter {
+  input [9]
+  dense 32 relu
+  dense 24
+  reshape [3, 8]
+  activation softmax
+}
+"""
+
+SORT_DATA = """
+data {
+  source     sort(count=3, bits=3, samples=2000)
+  validate   10%
+  test       10%
+  preprocess standardize
+  seed       1
+}
+"""
+
+
+def sort_spec(tmp_path: Path, train: str = "", *, data: str = SORT_DATA, model: str = SORT_MODEL,
+              name: str = "tiny.ldnn") -> Path:
+    """A tiny sort spec; `train` lines are added to (or override) the defaults below.
+
+    `jit false` by default: compiling each XLA function takes seconds on a small CPU, far
+    longer than these runs train; the determinism test covers the XLA path."""
+    settings = {"loss": "sparse_categorical_crossentropy", "optimizer": "sgd(momentum=0.9)", "lr": "0.1",
+                "batch": "64", "epochs": "2", "metrics": "[accuracy]", "seed": "1", "jit": "false"}
+    for line in filter(None, (raw.strip() for raw in train.splitlines())):
+        head, _, rest = line.partition(" ")
+        settings[head] = rest.strip()
+    body = "\n".join(f"  {k} {v}" for k, v in settings.items())
+    path = tmp_path / name
+    path.write_text(f"{model}\n{data}\ntrain {{\n{body}\n}}\n")
+    return path
+
+
+def train_section(**fields: object) -> TrainSection:
+    return TrainSection.model_validate({"loss": "mse", **fields})
+
+
+def run_train(spec: Path, out: Path, **options: object):
+    from ldnn_dsl.train.run import train
+
+    return train(spec, out=out, quiet=True, **options)
+
+
+def history_rows(folder: Path) -> list[dict[str, str]]:
+    with (folder / "history.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+# optimizer, schedules, monitor, xla, batch: no training -----------------------------------
+def test_optimizer_maps_clip_norm_to_global_clipnorm() -> None:
+    options = optimizer_options(train_section(optimizer={"name": "sgd", "momentum": 0.9, "nesterov": True},
+                                              lr=0.05, clip_norm=5, weight_decay=5e-4))
+    assert options == {"learning_rate": 0.05, "global_clipnorm": 5, "weight_decay": 5e-4, "momentum": 0.9,
+                       "nesterov": True}
+    from ldnn_dsl.train.optimizers import make_optimizer
+
+    opt = make_optimizer(train_section(optimizer="adam", clip_norm=1.0))
+    assert isinstance(opt, keras.optimizers.Adam)
+    assert opt.global_clipnorm == 1.0 and opt.clipnorm is None
+
+
+def test_optimizer_choices_and_adamw_default_decay() -> None:
+    assert "weight_decay" not in optimizer_options(train_section(optimizer="rmsprop"))
+    assert optimizer_options(train_section(optimizer="adamw"))["weight_decay"] == 0.0
+    assert optimizer_options(train_section(optimizer="adagrad")) == {"learning_rate": 0.1, "epsilon": 1e-7}
+
+
+def test_step_and_cosine_lr_per_epoch() -> None:
+    step = step_lr(0.1, every=2, factor=0.1)
+    assert [step(e) for e in range(5)] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
+    cosine = cosine_lr(1.0, warmup=2, epochs=6)
+    assert [cosine(e) for e in range(6)] == pytest.approx([0.5, 1.0, 1.0, 0.5 * (1 + np.cos(np.pi / 3)),
+                                                            0.5 * (1 + np.cos(2 * np.pi / 3)), 0.0])
+
+
+def _tiny_fit(train: TrainSection, epochs: int, *, x_val=None, y_val=None):
+    """A 1-unit linear model on y = 2x fitted with the spec's schedule callbacks."""
+    from ldnn_dsl.train.optimizers import make_optimizer
+    from ldnn_dsl.train.schedules import lr_logger, schedule_callbacks
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=make_optimizer(train), loss="mse")
+    x = np.linspace(-1, 1, 64, dtype="float32")[:, None]
+    val = (x, 2 * x) if x_val is None else (x_val, y_val)
+    weights: list[list[np.ndarray]] = []
+    keep = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: weights.append(model.get_weights()))
+    callbacks = [keep, *schedule_callbacks(train, epochs), lr_logger()]
+    history = model.fit(x, 2 * x, batch_size=16, epochs=epochs, validation_data=val, callbacks=callbacks, verbose=0)
+    return model, history.history, weights
+
+
+def test_step_and_cosine_schedules_set_the_lr_each_epoch() -> None:
+    _, logs, _ = _tiny_fit(train_section(lr=0.1, epochs=4, schedule={"name": "step", "every": 1, "factor": 0.5}), 4)
+    assert logs["lr"] == pytest.approx([0.1, 0.05, 0.025, 0.0125])
+    _, logs, _ = _tiny_fit(train_section(lr=0.1, epochs=3, schedule={"name": "cosine", "warmup": 1}), 3)
+    assert logs["lr"] == pytest.approx([0.1, 0.1, 0.0], abs=1e-7)
+    assert [cosine_lr(0.1, warmup=1, epochs=2)(e) for e in range(2)] == pytest.approx([0.1, 0.0])
+
+
+def test_plateau_reduces_the_lr_and_stops_below_min_lr() -> None:
+    # lr so small that nothing moves: the validation loss is flat from the first epoch
+    train = train_section(lr=1e-9, schedule={"name": "plateau", "factor": 0.1, "patience": 0, "min_lr": 5e-12})
+    _, logs, _ = _tiny_fit(train, 20)
+    # epoch 1 sets the best loss; every later epoch fails to improve and divides the lr by 10
+    assert logs["lr"] == pytest.approx([1e-9, 1e-9, 1e-10, 1e-11], rel=1e-4)
+    assert len(logs["loss"]) == 4  # the fourth epoch cut the lr to 1e-12 < min_lr (5e-12): stopped there, not at 20
+
+
+def test_early_stopping_restores_the_best_weights() -> None:
+    # validation targets are -2x: the better the fit to 2x, the worse the validation loss
+    x = np.linspace(-1, 1, 32, dtype="float32")[:, None]
+    train = train_section(lr=0.05, early_stop={"patience": 2, "restore_best": True})
+    model, logs, weights = _tiny_fit(train, 30, x_val=x, y_val=-2 * x)
+    assert len(logs["loss"]) < 30
+    best = int(np.argmin(logs["val_loss"]))
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), weights[best], strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(model.get_weights(), weights[-1], strict=True))
+
+
+def test_update_ratio_and_its_warning_after_three_epochs() -> None:
+    assert update_ratio(np.ones(4), np.ones(4) * 1.001) == pytest.approx(1e-3)
+    streaks = Streaks()
+    assert [streaks.see("dense_1", 1e-6) for _ in range(2)] == [None, None]
+    line = streaks.see("dense_1", 1e-6)
+    assert line is not None and "`dense_1`" in line and "raise the lr" in line
+    assert streaks.see("dense_1", 1e-6) is None  # one line per streak
+    assert [streaks.see("dense_2", 0.5) for _ in range(3)][-1].endswith("(3 epochs in a row)")
+    assert "lower the lr" in Streaks(patience=1).see("d", 0.5)
+
+
+def test_jit_auto_rule() -> None:
+    def graph(text: str):
+        return check_source(decode("<t>", text.encode()), "compile").spec.model
+
+    plain = graph("model m {\n  input [4]\n  dense 2\n}\n")
+    dropped = graph("model m {\n  input [4]\n  residual {\n    dropout 0.5\n  }\n  dense 2\n}\n")
+    assert auto_jit(gpu=True, dropout=True) and not auto_jit(gpu=False, dropout=True)
+    assert choose_jit("auto", plain, gpu=False) and not choose_jit("auto", dropped, gpu=False)
+    assert choose_jit("auto", dropped, gpu=True)
+    assert choose_jit(True, dropped, gpu=False) and not choose_jit(False, plain, gpu=True)
+
+
+def test_batch_auto_is_the_smallest_efficient_power_of_two() -> None:
+    assert auto_batch(10_000_000, 100_000, gpu=False) == 16
+    assert auto_batch(100_000, 100_000, gpu=False) == 512
+    assert auto_batch(10, 100_000, gpu=False) == 1024
+    assert auto_batch(10, 300, gpu=False) == 16  # 300 // 16 updates per epoch at least
+    assert auto_batch(10, 5000, gpu=False) == 256
+    assert auto_batch(10, 10, gpu=False) == 8
+    assert auto_batch(100_000, 100_000, gpu=True) == 1024
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_resolved_spec_checks_clean_with_the_same_parameters(path: Path) -> None:
+    original = check_source(read(path), "check")
+    assert original.spec is not None
+    text = resolved_text(original.spec, batch=32, epochs=3, seed=7, jit=True, folder=path.parent)
+    purpose = "train" if original.spec.train and original.spec.data else "check"
+    resolved = check_source(decode("spec.ldnn", text.encode()), purpose)
+    assert resolved.errors == []
+    assert resolved.inference.total_params == original.inference.total_params
+    assert "repeat" not in text and "block" not in text and "auto" not in text
+
+
+def test_augmented_batches_are_seeded_and_image_only() -> None:
+    from ldnn_dsl.check.recipe import DataSection
+    from ldnn_dsl.train.augment import augment_layers, augmented_batches
+
+    data = DataSection.model_validate({"source": "parity", "augment": ["flip", {"name": "translate", "args": [1]},
+                                                                        {"name": "noise", "args": [0.1]}]})
+    x = np.arange(10 * 4 * 4, dtype="float32").reshape(10, 4, 4, 1)
+    y = np.arange(10)
+
+    def first_epoch(seed: int):
+        batches = augmented_batches(x, y, 4, augment_layers(data.augment, (4, 4, 1), seed), seed)
+        return [batches[i] for i in range(len(batches))]
+
+    a, b = first_epoch(3), first_epoch(3)
+    assert len(a) == 3 and a[0][0].shape == (4, 4, 4, 1) and sorted(np.concatenate([yb for _, yb in a])) == list(y)
+    assert all(np.array_equal(p[0], q[0]) for p, q in zip(a, b, strict=True))
+    assert not np.array_equal(a[0][0], x[a[0][1]])
+    with pytest.raises(DiagnosticError, match=r"not \[height, width, channels\]"):
+        augment_layers(data.augment, (16,), 0)
+
+
+# training runs ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory):
+    """One small run shared by the run-folder tests: standardize, update ratios, test split."""
+    tmp = tmp_path_factory.mktemp("run")
+    spec = sort_spec(tmp, "monitor update_ratio\nschedule plateau(factor=0.5, patience=1, min_lr=1e-4)")
+    return spec, run_train(spec, tmp / "out")
+
+
+def test_run_folder_holds_every_file(run) -> None:
+    spec, result = run
+    folder = result.folder
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["model.keras", "spec.ldnn", "history.csv", "metrics.json", "curves.png"])
+    assert not any(p.name.startswith(".") for p in folder.parent.iterdir())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for key in ("train", "validation", "test", "wall_time_s", "samples_per_s", "params", "xla", "baseline",
+                "batch", "seed", "epochs"):
+        assert key in metrics, key
+    assert metrics["params"] == check_source(read(spec), "train").inference.total_params
+    assert set(metrics["validation"]) == {"loss", "accuracy"} and metrics["baseline"]["metric"] == "val_accuracy"
+    assert (folder / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_resolved_spec_in_the_run_folder_checks_clean(run) -> None:
+    spec, result = run
+    resolved = check_source(read(result.folder / "spec.ldnn"), "train")
+    assert resolved.errors == []
+    assert resolved.inference.total_params == check_source(read(spec), "train").inference.total_params
+    assert resolved.spec.train.batch == 64 and resolved.spec.train.seed == 1
+
+
+def test_history_has_lr_and_update_ratios(run) -> None:
+    _, result = run
+    rows = history_rows(result.folder)
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "update_ratio/dense_1",
+            "update_ratio/dense_2"} <= set(rows[0])
+    assert all(0 < float(r["update_ratio/dense_1"]) < 1 for r in rows)
+    assert float(rows[0]["lr"]) == pytest.approx(0.1)
+
+
+def test_saved_model_standardizes_raw_inputs(run) -> None:
+    import ldnn_dsl  # noqa: F401 - registers ldnn's Keras objects for loading
+    from ldnn_dsl.data.dataset import load_data
+
+    spec, result = run
+    checked = check_source(read(spec), "train").spec
+    splits = load_data(checked.data, str(spec))
+    model = keras.saving.load_model(result.folder / "model.keras")
+    x = splits.x_val[:50].astype("float32")
+    network = model.get_layer("sorter")
+    by_hand = network.predict((x - splits.norm_mean) / np.sqrt(splits.norm_var), verbose=0)
+    np.testing.assert_allclose(model.predict(x, verbose=0), by_hand, rtol=1e-5, atol=1e-6)
+    assert any(isinstance(layer, keras.layers.Normalization) for layer in model.layers)
+
+
+def test_refuses_a_non_empty_out(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier results")
+    with pytest.raises(DiagnosticError) as caught:
+        run_train(sort_spec(tmp_path), out)
+    assert [d.code for d in caught.value.diagnostics] == ["E406"]
+    assert "not empty" in caught.value.diagnostics[0].message
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jit", ["auto", "false"])
+def test_same_spec_and_seed_give_identical_weights(tmp_path: Path, jit: str) -> None:
+    spec = sort_spec(tmp_path, f"jit {jit}\nepochs 1")
+    a, b = run_train(spec, tmp_path / "a"), run_train(spec, tmp_path / "b")
+    assert a.metrics["xla"] is (jit == "auto")
+    wa = keras.saving.load_model(a.folder / "model.keras").get_weights()
+    wb = keras.saving.load_model(b.folder / "model.keras").get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(wa, wb, strict=True))
+
+
+@pytest.mark.slow
+def test_ensemble_saves_one_model_averaging_its_members(tmp_path: Path) -> None:
+    result = run_train(sort_spec(tmp_path, "ensemble 2\nepochs 1"), tmp_path / "out")
+    assert [m["seed"] for m in result.metrics["members"]] == [1, 2]
+    assert all("validation" in m for m in result.metrics["members"])
+    model = keras.saving.load_model(result.folder / "model.keras")
+    x = np.random.default_rng(0).integers(0, 2, (20, 9)).astype("float32")
+    members = [model.get_layer(f"member_{i}").predict(x, verbose=0) for i in (1, 2)]
+    assert not np.allclose(members[0], members[1])
+    np.testing.assert_allclose(model.predict(x, verbose=0), (members[0] + members[1]) / 2, rtol=1e-5, atol=1e-7)
+    assert {r["member"] for r in history_rows(result.folder)} == {"1", "2"}
+
+
+def test_data_that_do_not_fit_are_e405(tmp_path: Path) -> None:
+    np.savez(tmp_path / "d.npz", x=np.zeros((40, 5), "float32"), y=np.zeros((40, 3), "int64"))
+    data = 'data {\n  source npz("d.npz", x=x, y=y)\n  validate 10%\n}\n'
+    with pytest.raises(DiagnosticError) as caught:
+        run_train(sort_spec(tmp_path, data=data), tmp_path / "out")
+    codes = {d.code for d in caught.value.diagnostics}
+    assert codes == {"E405"}
+    first = caught.value.diagnostics[0]
+    source_line = read(first.span.path).line(first.span.line)
+    assert "[5]" in first.message and source_line.strip().startswith("source npz(")
+    assert not (tmp_path / "out").exists()
+
+
+def test_nan_loss_is_e406_and_leaves_no_folder(tmp_path: Path) -> None:
+    spec = sort_spec(tmp_path, "lr 1e12\nepochs 3")
+    with pytest.raises(DiagnosticError) as caught:
+        run_train(spec, tmp_path / "out")
+    assert [d.code for d in caught.value.diagnostics] == ["E406"]
+    assert "NaN" in caught.value.diagnostics[0].message
+    assert list(tmp_path.iterdir()) == [spec]
+
+
+# the commands -----------------------------------------------------------------------------
+def test_compile_command_writes_a_loadable_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import ldnn_dsl  # noqa: F401
+    from ldnn_dsl.cli import main
+
+    target = tmp_path / "m.keras"
+    assert main(["compile", str(sort_spec(tmp_path)), "-o", str(target), "--jit", "false"]) == 0
+    model = keras.saving.load_model(target)
+    assert model.count_params() == 1112 and model.output_shape == (None, 3, 8)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_compile_command_reports_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ldnn_dsl.cli import main
+
+    bad = tmp_path / "bad.ldnn"
+    bad.write_text("model m {\n  input [4]\n  dense 2 rleu\n}\n")
+    assert main(["compile", str(bad), "-o", str(tmp_path / "m.keras")]) == 1
+    err = capsys.readouterr().err
+    assert "error[E203]" in err and "Traceback" not in err and not (tmp_path / "m.keras").exists()
+
+
+def test_train_command_reports_e405_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ldnn_dsl.cli import main
+
+    np.savez(tmp_path / "d.npz", x=np.zeros((40, 5), "float32"), y=np.zeros((40, 3), "int64"))
+    spec = sort_spec(tmp_path, data='data {\n  source npz("d.npz")\n  validate 10%\n}\n')
+    assert main(["train", str(spec), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "error[E405]" in err and "Traceback" not in err and "^" in err
+
+
+@pytest.mark.slow
+def test_train_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ldnn_dsl.cli import main
+
+    spec = sort_spec(tmp_path, "epochs 5")
+    out = tmp_path / "run"
+    assert main(["train", str(spec), "--out", str(out), "--epochs", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "linear baseline: val_accuracy" in err and f"saved {out}" in err
+    assert len(history_rows(out)) == 2
+    assert "epochs       2" in (out / "spec.ldnn").read_text()
