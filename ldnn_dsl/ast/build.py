@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ast as python_ast
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,10 +12,19 @@ from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.source.span import Span
 
+ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
 
 def token_span(path: str, tok: Token) -> Span:
     return Span(path=path, line=tok.line or 1, col=tok.column or 1, end_line=tok.end_line or tok.line or 1,
                 end_col=tok.end_column or (tok.column or 1) + len(tok))
+
+
+def unquote(text: str) -> str:
+    """A string literal's value: `\\"`, `\\\\`, `\\n` and `\\t` are escapes; any other backslash stays as
+    written, so a Windows path such as "C:\\data\\x.npz" means what it says."""
+    return ESCAPE.sub(lambda m: ESCAPES.get(m.group(1), m.group(0)), text[1:-1])
 
 
 def split_on_layer_kinds(stmt: n.Statement) -> list[n.Statement]:
@@ -71,7 +80,7 @@ class ToAst(Transformer_NonRecursive):
         return n.Name(span=self._tok(tok), name=str(tok))
 
     def STRING(self, tok: Token) -> n.String:  # noqa: N802 - Lark terminal callback
-        return n.String(span=self._tok(tok), value=python_ast.literal_eval(tok), text=str(tok))
+        return n.String(span=self._tok(tok), value=unquote(str(tok)), text=str(tok))
 
     def WINDOW(self, tok: Token) -> n.Window:  # noqa: N802 - Lark terminal callback
         return n.Window(span=self._tok(tok), dims=tuple(int(d) for d in tok.split("x")))

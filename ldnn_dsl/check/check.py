@@ -7,7 +7,7 @@ from typing import Literal
 
 from ldnn_dsl.check.lints import lint
 from ldnn_dsl.check.recipe import Cosine, DataSection, InitSection, Plateau, TrainSection
-from ldnn_dsl.check.sections import bind_section
+from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.expand.expand import Expanded, expand
@@ -61,7 +61,7 @@ def _sections(expanded: Expanded, diags: list[Diagnostic]) -> tuple[dict[str, ob
         model, problems = bind_section(name, span, settings)
         diags.extend(problems)
         spans[(name, "")] = span
-        spans.update({(name, s.head): s.span for s in settings})
+        spans.update({(name, s.head): s.span for s in split_settings(name, settings)})
         if model is not None:
             models[name] = model
     return models, spans

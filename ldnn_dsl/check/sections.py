@@ -23,7 +23,7 @@ def bind_section(name: str, span: Span, settings: list[Setting]) -> tuple[Sectio
     data: dict[str, Any] = {}
     spans: dict[str, Span] = {}
     diags: list[Diagnostic] = []
-    for setting in (part for s in settings for part in split_on_setting_names(s, fields)):
+    for setting in split_settings(name, settings):
         if setting.head not in fields:
             diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span,
                                help=did_you_mean(setting.head, fields) or f"`{name}` takes: {', '.join(fields)}"))
@@ -44,6 +44,13 @@ def bind_section(name: str, span: Span, settings: list[Setting]) -> tuple[Sectio
         return None, diags
     model, problems = validate(cls, data, spans, span, f"`{name}`")
     return model, problems  # type: ignore[return-value]
+
+
+def split_settings(name: str, settings: list[Setting]) -> list[Setting]:
+    """The settings of section `name`, with several on one line split apart."""
+    cls = SECTION_MODELS[name]
+    fields = [info.alias or key for key, info in cls.model_fields.items()]
+    return [part for setting in settings for part in split_on_setting_names(setting, fields)]
 
 
 def split_on_setting_names(setting: Setting, names: Iterable[str]) -> list[Setting]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from ldnn_dsl.check.check import CheckResult, check_source
 from ldnn_dsl.check.shapes import fmt_shape
 from ldnn_dsl.commands.report import FORMATS, counts, report
-from ldnn_dsl.source.diagnostics import DiagnosticError
+from ldnn_dsl.source.diagnostics import DiagnosticError, error
 from ldnn_dsl.source.text import decode, read
 
 
@@ -25,19 +25,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def spec_files(paths: list[str]) -> Iterator[str]:
+    """The files to check; a directory without specs stays itself, for `check_one` to report."""
     for path in paths:
         p = Path(path)
         if path != "-" and p.is_dir():
-            yield from (str(f) for f in sorted(p.rglob("*.ldnn")))
+            found = [str(f) for f in sorted(p.rglob("*.ldnn")) if f.is_file()]
+            yield from found or [path]
         else:
             yield path
 
 
 def check_one(path: str) -> CheckResult:
+    if path != "-" and Path(path).is_dir():  # only reached for a directory that holds no spec
+        return CheckResult(path, diagnostics=[error("E005", "no .ldnn files in this directory", path=path)])
     try:
         source = decode("<stdin>", sys.stdin.buffer.read()) if path == "-" else read(path)
     except DiagnosticError as exc:
-        return CheckResult(path, diagnostics=exc.diagnostics)
+        return CheckResult(path, diagnostics=exc.diagnostics, sources=exc.sources)
     return check_source(source, "check")
 
 

@@ -3,6 +3,7 @@ rules of the language: positional values in order, bare words by vocabulary, opt
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -55,8 +56,14 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
 
 
 def _unknown_word(word: str, span: Span, what: str, words: Mapping[str, Any], names: Iterable[str]) -> Diagnostic:
-    hint = did_you_mean(word, list(words) + list(names))
-    if words:
-        return error("E203", f"unknown word `{word}` for {what}", span,
-                     help=hint or f"{what} takes the words: {', '.join(sorted(words))}")
-    return error("E102", f"unknown name `{word}`", span, help=hint or "define it first: `let NAME = VALUE`")
+    """A bare word the kind does not know: a typo of one of its words, or of a `let`/parameter name."""
+    names = [name for name in names if name not in words]
+    close = difflib.get_close_matches(word, [*words, *names], n=1, cutoff=0.7)
+    if not words or (close and close[0] in names):
+        hint = f"did you mean `{close[0]}`?" if close else did_you_mean(word, names)
+        return error("E102", f"unknown name `{word}`", span, help=hint or "define it first: `let NAME = VALUE`")
+    fields = {field for field, _ in words.values()}
+    is_activation = fields == {"activation"} or (bool(close) and words[close[0]][0] == "activation")
+    noun = "activation" if is_activation else "word"
+    return error("E203", f"unknown {noun} `{word}` for {what}", span,
+                 help=did_you_mean(word, words) or f"{what} takes the words: {', '.join(sorted(words))}")

@@ -56,7 +56,8 @@ def expand(source: SourceFile) -> Expanded:
     if models:
         out.model = Expander(module, out.diagnostics).model(models[0])
     out.sections = _sections(module, out.diagnostics)
-    out.is_library = not models and not out.sections
+    # Only `let`s, `block`s and `use`s: meant to be used. An empty file is no library: it lacks its model.
+    out.is_library = not models and not out.sections and bool(module.spec.items)
     return out
 
 
@@ -115,6 +116,8 @@ class Expander:
     def body(self, stmts: tuple[n.LayerStmt, ...], env: Env) -> list[Node]:
         out: list[Node] = []
         for stmt in stmts:
+            if self.layers > MAX_LAYERS:  # reported once, by `layer`
+                break
             try:
                 out.extend(self.statement(stmt, env))
             except DiagnosticError as exc:
@@ -132,9 +135,16 @@ class Expander:
             return self.layer(stmt, env)
         if stmt.head in self.module.blocks:
             return self.call(stmt, env)
-        choices = [*LAYER_KINDS, *self.module.blocks]
         raise DiagnosticError([error("E101", f"unknown layer kind or block `{stmt.head}`", stmt.head_span,
-                                     help=did_you_mean(stmt.head, choices))])
+                                     help=self._unknown_help(stmt))])
+
+    def _unknown_help(self, stmt: n.Statement) -> str:
+        if stmt.call_args is not None:  # `conv_pool(64)` reads as a block call: `conv` is no help here
+            return (did_you_mean(stmt.head, self.module.blocks)
+                    or did_you_mean(stmt.head, LAYER_KINDS, prefixes=False)
+                    or f"define it first: `block {stmt.head}(...) {{ ... }}`, or `use` the file that defines it")
+        return (did_you_mean(stmt.head, [*LAYER_KINDS, *self.module.blocks])
+                or f"layer kinds are {', '.join(LAYER_KINDS)}")
 
     def layer(self, stmt: n.Statement, env: Env) -> list[Node]:
         self.layers += 1

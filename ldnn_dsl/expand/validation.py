@@ -11,6 +11,7 @@ from ldnn_dsl.layers.initializers import INITIALIZERS
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
 
+MAX_LISTED = 8  # longer lists of choices go into the help, not the message
 RANGE = {"greater_than": "greater than {gt}", "greater_than_equal": "at least {ge}", "less_than": "less than {lt}",
          "less_than_equal": "at most {le}"}
 
@@ -54,6 +55,9 @@ def _one(err: Any, loc: list[str], span: Span, what: str) -> Diagnostic:
     if kind == "literal_error":
         choices = [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]
         hint = did_you_mean(str(value), choices) if isinstance(value, str) else None
+        if len(choices) > MAX_LISTED and isinstance(value, str):  # `loss`: name it, list the choices only as help
+            return error("E210", f"unknown {field} {shown} in {what}", span,
+                         help=hint or f"choose one of {', '.join(choices)}")
         return error("E210", f"`{field}` of {what} must be one of {', '.join(choices)}; got {shown}", span,
                      help=hint)
     if kind in ("too_short", "too_long"):

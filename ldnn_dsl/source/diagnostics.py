@@ -37,8 +37,9 @@ class Diagnostic(BaseModel):
 class DiagnosticError(Exception):
     """Raised by library entry points: holds every diagnostic of the failed stage."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+    def __init__(self, diagnostics: Iterable[Diagnostic], sources: Mapping[str, str] | None = None) -> None:
         self.diagnostics = list(diagnostics)
+        self.sources = dict(sources or {})  # text to show the lines from, when the stage failed before having it
         super().__init__("\n".join(f"{d.where}: {d.severity}[{d.code}]: {d.message}" for d in self.diagnostics))
 
 
@@ -55,11 +56,14 @@ def warning(code: str, message: str, span: Span | None = None, *, help: str | No
     return Diagnostic(severity="warning", code=code, message=message, span=span, help=help)
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """`did you mean 'x'?` for the nearest choice, or None when nothing is close."""
+def did_you_mean(word: str, choices: Iterable[str], *, prefixes: bool = True) -> str | None:
+    """`did you mean 'x'?` for the nearest choice, or None when nothing is close.
+
+    With `prefixes`, a choice that starts the word or that the word starts also counts
+    (`batch_size` -> `batch`)."""
     options = sorted(set(choices))
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.7)
-    if not close:
+    if not close and prefixes:
         close = [c for c in options if c.startswith(word) or word.startswith(c)][:1] if len(word) > 2 else []
     return f"did you mean `{close[0]}`?" if close else None
 

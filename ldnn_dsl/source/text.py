@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
+from ldnn_dsl.source.diagnostics import DiagnosticError, error
 
-MAX_BYTES = 16 * 1024 * 1024
+# Real specs are a few kilobytes; past this, parsing alone takes seconds (Lark runs ~30k tokens/s).
+MAX_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -31,23 +33,29 @@ class SourceFile:
 def decode(path: str, data: bytes) -> SourceFile:
     """Bytes to text; the errors say which byte is wrong and where."""
     if len(data) > MAX_BYTES:
-        raise DiagnosticError([error("E004", f"file is {len(data):,} bytes; specs are limited to {MAX_BYTES:,}", path=path)])
+        raise DiagnosticError([error("E004", f"file is {len(data):,} bytes; specs are limited to {MAX_BYTES:,}",
+                                     path=path)])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise DiagnosticError(
-            [error("E002", f"byte 0x{data[exc.start]:02x} is not valid UTF-8; specs are UTF-8 text", path=path, line=line, col=col)]
-        ) from None
+        bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        raise _bad_text(path, data[bom:].decode("utf-8", "replace"), len(data[bom:exc.start].decode("utf-8")),
+                        f"byte 0x{data[exc.start]:02x} is not valid UTF-8; specs are UTF-8 text") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     nul = text.find("\x00")
     if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
-        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
-        raise DiagnosticError([error("E002", "NUL byte in the text; specs are plain UTF-8 text", path=path, line=line, col=col)])
+        raise _bad_text(path, text, nul, "NUL byte in the text; specs are plain UTF-8 text")
     return SourceFile(path, text.expandtabs(4) if "\t" in text else text)
+
+
+def _bad_text(path: str, text: str, offset: int, message: str) -> DiagnosticError:
+    """E002 at the character `offset` of `text`, with the line shown as well as it can be (bad bytes as U+FFFD)."""
+    start = text.rfind("\n", 0, offset) + 1
+    line = text.count("\n", 0, offset) + 1
+    col = len(text[start:offset].expandtabs(4)) + 1
+    shown = text.replace("\x00", "\ufffd").expandtabs(4)
+    return DiagnosticError([error("E002", message, path=path, line=line, col=col)], sources={path: shown})
 
 
 def read(path: str | Path) -> SourceFile:

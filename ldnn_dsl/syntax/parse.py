@@ -58,6 +58,8 @@ def translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
             hint = "statements end at a new line; there are no semicolons"
         elif char in "'`":
             hint = 'strings are written in double quotes: "data.npz"'
+        elif char == '"':
+            hint = 'a string ends on its own line with a closing `"`'
         return error("E001", f"unexpected character `{char}`", span, help=hint)
     if isinstance(exc, UnexpectedToken | UnexpectedEOF):
         token = getattr(exc, "token", None)
@@ -69,7 +71,8 @@ def translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
 
 
 def _unexpected_token(source: SourceFile, token: Token, expected: set[str], exc: UnexpectedInput) -> Diagnostic:
-    span = _point(source, token.line or 1, token.column or 1, max(len(token), 1))
+    width = 1 if token.type == "_NL" else max(len(token), 1)  # a run of blank lines is one token
+    span = _point(source, token.line or 1, token.column or 1, width)
     shown = "a new line" if token.type == "_NL" else f"`{token}`"
     keywords = sorted(KEYWORDS[t] for t in expected if t in KEYWORDS)
     hint = None
@@ -79,10 +82,21 @@ def _unexpected_token(source: SourceFile, token: Token, expected: set[str], exc:
     if hint is None and misspelt is not None:
         return misspelt
     if token.type == "EQUAL" and "LBRACE" not in expected:
-        hint = "options are written `key=value` after the layer kind, e.g. `dense 10 init=zeros`"
+        hint = _equal_hint(source.line(token.line or 1)[: (token.column or 1) - 1].split())
+    if hint is None and (token.type == "RBRACE" or expected & {"RSQB", "RPAR"}):
+        hint = _bracket_hint(_open_brackets(source, token), token)
     if token.type == "_NL" and expected & VALUE_STARTS:
         return error("E001", f"the line ends too early{_expected(expected)}", span)
     return error("E001", f"unexpected {shown}{_expected(expected)}", span, help=hint)
+
+
+def _equal_hint(before: list[str]) -> str:
+    """Why an `=` is out of place, from the words before it on its line."""
+    if before and before[0] == "let":
+        return "a `let` names its value: `let width = 64`"
+    if len(before) == 1 and before[0].isidentifier():  # `lr = 0.1`: the head of a layer or setting
+        return f"values follow `{before[0]}` without `=`: `{before[0]} VALUE`; `key=value` is for options after them"
+    return "options are written `key=value` after the layer kind, e.g. `dense 10 init=zeros`"
 
 
 def _unexpected_end(source: SourceFile, expected: set[str]) -> Diagnostic:
@@ -97,6 +111,30 @@ def _unexpected_end(source: SourceFile, expected: set[str]) -> Diagnostic:
         return error("E003", f"the file ends inside the `{{` opened at line {opener.line}, column {opener.column}",
                      span, help="add the missing `}`")
     return error("E003", f"the file ends in the middle of a statement{_expected(expected)}", span)
+
+
+def _bracket_hint(open_before: list[Token], token: Token) -> str | None:
+    if token.type == "RBRACE" and not any(t.type == "LBRACE" for t in open_before):
+        return "no `{` is open here; remove this `}`"
+    inner = open_before[-1] if open_before else None
+    if inner is not None and inner.type != "LBRACE" and inner.line != token.line:
+        return f"close the `{inner}` opened at line {inner.line}, column {inner.column}"
+    return None
+
+
+def _open_brackets(source: SourceFile, token: Token) -> list[Token]:
+    """The `{`, `[` and `(` still open where `token` starts, innermost last."""
+    stack: list[Token] = []
+    closers = {"RBRACE": "LBRACE", "RSQB": "LSQB", "RPAR": "LPAR"}
+    try:
+        for tok in parser().lex(source.text[: token.start_pos or 0]):
+            if tok.type in closers.values():
+                stack.append(tok)
+            elif tok.type in closers and stack and stack[-1].type == closers[tok.type]:
+                stack.pop()
+    except UnexpectedInput:
+        return []
+    return stack
 
 
 def _unclosed_brace(source: SourceFile) -> Token | None:

@@ -1,0 +1,55 @@
+"""Golden diagnostics: each `tests/diagnostics/NAME.ldnn` beside the exact `ldnn check` text it must give.
+
+Regenerate after an intended change with `LDNN_UPDATE_GOLDEN=1 pytest tests/test_diagnostics.py`,
+then read every changed `.expected` file: the message must say what is wrong, the caret must sit
+under the whole offending span, and a typo must get a `did you mean`.
+Files under `tests/diagnostics/used/` are only there to be `use`d by the cases.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+CASES_DIR = Path(__file__).resolve().parent / "diagnostics"
+CASES = sorted(CASES_DIR.glob("*.ldnn"))
+UPDATE = os.environ.get("LDNN_UPDATE_GOLDEN") == "1"
+HEADER = re.compile(r"^\S+:\d+:\d+: (error|warning)\[(\w+)\]: ", re.MULTILINE)
+
+
+def _relative(case: Path) -> str:
+    return case.relative_to(CASES_DIR.parents[1]).as_posix()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_golden(case: Path, ldnn) -> None:
+    rc, out, err = ldnn("check", "--format", "text", _relative(case))
+    expected_file = case.with_suffix(".expected")
+    if UPDATE:
+        expected_file.write_text(err, encoding="utf-8")
+    assert expected_file.exists(), f"no {expected_file.name}; run with LDNN_UPDATE_GOLDEN=1 to create it"
+    assert err == expected_file.read_text(encoding="utf-8")
+    assert out == ""
+    assert "Traceback" not in err
+    failed = " error[" in err
+    assert rc == (1 if failed else 0)
+    assert err.rstrip().endswith("failed" if failed else "ok")
+
+
+def test_every_expected_file_has_its_case() -> None:
+    stale = [e.name for e in CASES_DIR.glob("*.expected") if not e.with_suffix(".ldnn").exists()]
+    assert not stale
+
+
+def test_goldens_cover_enough_ground() -> None:
+    """At least 30 error cases, and most of the recipe's warnings."""
+    found = [HEADER.findall(case.with_suffix(".expected").read_text(encoding="utf-8")) for case in CASES
+             if case.with_suffix(".expected").exists()]
+    error_cases = [f for f in found if any(sev == "error" for sev, _ in f)]
+    warning_codes = {code for f in found for sev, code in f if sev == "warning"}
+    assert len(error_cases) >= 30
+    assert len({code for f in found for sev, code in f if sev == "error"}) >= 30
+    assert len(warning_codes) >= 6

@@ -1,0 +1,274 @@
+"""The parser accepts every form of LANGUAGE.md, and the values reach the expanded graph as written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ldnn_dsl.ast import nodes as n
+from ldnn_dsl.ast.build import to_ast
+from ldnn_dsl.check.check import CheckResult, check_source
+from ldnn_dsl.expand.graph import LayerNode, ParallelNode, ResidualNode
+from ldnn_dsl.source.diagnostics import DiagnosticError
+from ldnn_dsl.source.text import SourceFile, decode, read
+from ldnn_dsl.syntax.parse import parse
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "shared" / "examples").glob("*.ldnn"))
+
+
+def ast_of(text: str) -> n.SpecFile:
+    return to_ast("t.ldnn", parse(SourceFile("t.ldnn", text)))
+
+
+def checked(text: str, path: str = "t.ldnn") -> CheckResult:
+    """The checked spec; fails the test on any error (warnings are fine)."""
+    result = check_source(SourceFile(path, text))
+    assert not result.errors, "\n".join(f"{d.where}: {d.code} {d.message}" for d in result.errors)
+    assert result.spec is not None
+    return result
+
+
+def model(body: str, head: str = "") -> str:
+    return f"{head}\nmodel m {{\n  input [16]\n{body}\n}}\n"
+
+
+def layers(result: CheckResult) -> list[LayerNode]:
+    assert result.spec is not None
+    return [result.spec.model.input, *(x for x in result.spec.model.body if isinstance(x, LayerNode))]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_shared_examples_parse_and_check(path: Path) -> None:
+    result = check_source(read(path))
+    assert not result.errors
+    assert result.spec is not None and result.inference is not None
+
+
+# lexical -------------------------------------------------------------------------------------
+def test_comments_everywhere() -> None:
+    text = "# head\nlet a = 4  # trailing\nmodel m {  # after a brace\n  # own line\n  input [a]  # x\n}\n# tail"
+    result = checked(text)
+    assert layers(result)[0].layer.shape == (4,)
+
+
+@pytest.mark.parametrize(("written", "value"), [
+    ("128", 128), ("0.1", 0.1), ("1e-4", 1e-4), ("2.5E+2", 250.0), (".5", 0.5), ("10%", 0.10), ("2.5%", 0.025),
+])
+def test_numbers(written: str, value: float) -> None:
+    (let,) = ast_of(f"let x = {written}\n").items
+    assert isinstance(let, n.Let) and isinstance(let.value, n.Number | n.Percent)
+    assert let.value.value == pytest.approx(value)
+    assert isinstance(let.value.value, int) == isinstance(value, int)
+
+
+def test_percent_is_a_fraction_in_data() -> None:
+    result = checked(model("  dense 1 sigmoid") + "data {\n  source parity(bits=16, samples=100)\n  validate 10%\n}\n")
+    assert result.spec is not None and result.spec.data is not None
+    assert result.spec.data.validate_ == pytest.approx(0.1)
+
+
+def test_strings_and_booleans() -> None:
+    text = model("  dense 1 sigmoid bias=false") + (
+        'data {\n  source npz("data/a b.npz", x=x, y=y)\n  validate 5%\n}\n'
+        "train {\n  loss binary_crossentropy\n  optimizer sgd(momentum=0.9, nesterov=true)\n}\n")
+    result = checked(text)
+    assert result.spec is not None and result.spec.data is not None and result.spec.train is not None
+    assert result.spec.data.source.path == "data/a b.npz"  # type: ignore[union-attr]
+    assert result.spec.train.optimizer.nesterov is True  # type: ignore[union-attr]
+    assert layers(result)[1].layer.bias is False  # type: ignore[union-attr]
+
+
+def test_string_escapes() -> None:
+    (use,) = ast_of('use "dir\\\\a \\"b\\".ldnn"\n').items
+    assert isinstance(use, n.Use) and use.path.value == 'dir\\a "b".ldnn'
+    (use,) = ast_of('use "C:\\data\\x.ldnn"\n').items  # an unknown escape is kept as written
+    assert isinstance(use, n.Use) and use.path.value == "C:\\data\\x.ldnn"
+
+
+def test_shapes_and_windows() -> None:
+    text = ("model m {\n  input [32, 32, 3]\n  conv 8 3x3 relu padding=same\n  maxpool 2x2\n"
+            "  conv 8 5 stride=1x1\n  reshape [12, 12, 8]\n}\n")
+    result = checked(text)
+    conv, pool, conv5 = (x.layer for x in layers(result)[1:4])
+    assert conv.window == (3, 3) and pool.window == (2, 2) and conv5.window == (5,)  # type: ignore[union-attr]
+    assert layers(result)[0].layer.shape == (32, 32, 3)  # type: ignore[union-attr]
+    assert result.inference is not None and result.inference.output == (12, 12, 8)
+
+
+def test_one_dimensional_window() -> None:
+    result = checked("model m {\n  input [100, 8]\n  conv1d 16 5 relu\n  maxpool 2\n}\n")
+    assert result.inference is not None and result.inference.output == (48, 16)
+
+
+def test_crlf_tabs_and_bom() -> None:
+    text = "\ufeffmodel m {\r\n\tinput [16]\r\n\tdense 4 relu\r\n}\r\n"
+    result = check_source(decode("t.ldnn", text.encode("utf-8")))
+    assert not result.errors
+
+
+# let arithmetic ------------------------------------------------------------------------------
+@pytest.mark.parametrize(("expr", "units"), [
+    ("2 + 3 * 4", 14), ("(2 + 3) * 4", 20), ("20 - 4 - 3", 13), ("64 / 4 / 2", 8), ("-2 * -3", 6),
+    ("2 * (3 + (4 - 1))", 12), ("base * 2", 16), ("base / 2 + 1", 5), ("-(-base)", 8), ("7 / 2 * 2", 7),
+])
+def test_let_arithmetic_with_precedence(expr: str, units: int) -> None:
+    result = checked(model("  dense x", head=f"let base = 8\nlet x = {expr}"))
+    assert layers(result)[1].layer.units == units  # type: ignore[union-attr]
+
+
+def test_arithmetic_in_layer_arguments_and_lets_of_lets() -> None:
+    result = checked(model("  dense width * 2 + 1\n  dropout rate / 2", head="let width = 64\nlet rate = 0.5"))
+    dense, dropout = (x.layer for x in layers(result)[1:])
+    assert dense.units == 129 and dropout.rate == 0.25  # type: ignore[union-attr]
+
+
+def test_division_gives_a_float_unless_exact() -> None:
+    result = checked(model("  dropout a\n  dense b", head="let a = 1 / 4\nlet b = 12 / 4"))
+    dropout, dense = (x.layer for x in layers(result)[1:])
+    assert dropout.rate == 0.25 and dense.units == 3  # type: ignore[union-attr]
+
+
+# blocks, use, structure ----------------------------------------------------------------------
+def test_blocks_with_arguments() -> None:
+    head = ("let width = 32\nblock pair(units, act) {\n  dense units act\n  dense units act\n}\n"
+            "block plain {\n  dense 4\n}")
+    result = checked(model("  pair(width, relu)\n  pair(units=width * 2, act=tanh)\n  plain", head=head))
+    got = [(x.layer.units, x.layer.activation) for x in layers(result)[1:]]  # type: ignore[union-attr]
+    assert got == [(32, "relu"), (32, "relu"), (64, "tanh"), (64, "tanh"), (4, "linear")]
+
+
+def test_block_sees_the_lets_of_its_file_and_its_own_parameters_first() -> None:
+    head = "let units = 5\nblock b(units) {\n  dense units\n}\nblock c {\n  dense units\n}"
+    result = checked(model("  b(7)\n  c", head=head))
+    assert [x.layer.units for x in layers(result)[1:]] == [7, 5]  # type: ignore[union-attr]
+
+
+def test_use_is_relative_to_the_using_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "sizes.ldnn").write_text("let width = 48\n")
+    (tmp_path / "lib" / "blocks.ldnn").write_text('use "sizes.ldnn"\nblock wide(n) {\n  dense width * n relu\n}\n')
+    spec = tmp_path / "spec.ldnn"
+    spec.write_text('use "lib/blocks.ldnn"\n' + model("  wide(2)\n  dense width"))
+    monkeypatch.chdir(tmp_path / "lib")  # the working directory does not matter
+    result = check_source(read(spec))
+    assert not result.errors
+    assert [x.layer.units for x in layers(result)[1:]] == [96, 48]  # type: ignore[union-attr]
+
+
+def test_a_file_of_definitions_alone_is_a_library(tmp_path: Path) -> None:
+    result = check_source(SourceFile("lib.ldnn", "let width = 4\nblock b {\n  dense width\n}\n"))
+    assert result.diagnostics == []
+
+
+def test_repeat_unrolls() -> None:
+    body = "  repeat 3 {\n    dense 8 relu\n    dropout 0.1\n  }\n  repeat n { dense 2 }"
+    result = checked(model(body, head="let n = 2"))
+    kinds = [x.layer.kind for x in layers(result)[1:]]
+    assert kinds == ["dense", "dropout"] * 3 + ["dense"] * 2
+    assert len({x.name for x in layers(result)}) == len(kinds) + 1
+
+
+def test_residual() -> None:
+    result = checked("model m {\n  input [256]\n  residual {\n    dense 256 relu\n    dense 256\n  }\n}\n")
+    assert result.spec is not None
+    (res,) = result.spec.model.body
+    assert isinstance(res, ResidualNode) and [x.layer.units for x in res.body] == [256, 256]  # type: ignore[union-attr]
+
+
+def test_two_layers_on_one_line_split_at_a_layer_kind() -> None:
+    text = "model m {\n  input [256]\n  residual { dense 256 relu  dense 256 }\n  dense 10 relu dropout 0.5\n}\n"
+    result = checked(text)
+    assert result.spec is not None
+    res, dense, dropout = result.spec.model.body
+    assert isinstance(res, ResidualNode)
+    assert [(x.layer.units, x.layer.activation) for x in res.body] == [(256, "relu"), (256, "linear")]  # type: ignore[union-attr]
+    assert dense.layer.units == 10 and dropout.layer.rate == 0.5  # type: ignore[union-attr]
+    assert res.body[1].span.line == 3 and res.body[1].span.col == 30
+
+
+@pytest.mark.parametrize(("mode", "output"), [("concat", (28, 28, 24)), ("add", (28, 28, 8))])
+def test_parallel(mode: str, output: tuple[int, ...]) -> None:
+    text = (f"model m {{\n  input [28, 28, 1]\n  parallel {mode} {{\n    branch {{ conv 8 1x1 relu }}\n"
+            "    branch { conv 8 3x3 relu padding=same }\n    branch {\n      maxpool 3x3 stride=1 padding=same\n"
+            "      conv 8 1x1\n    }\n  }\n}\n")
+    result = checked(text)
+    assert result.spec is not None and result.inference is not None
+    (par,) = result.spec.model.body
+    assert isinstance(par, ParallelNode) and par.mode == mode and len(par.branches) == 3
+    assert result.inference.output == output
+
+
+def test_parallel_branches_on_one_line() -> None:
+    result = checked(model("  parallel add { branch { dense 4 } branch { dense 4 relu } }"))
+    assert result.inference is not None and result.inference.output == (4,)
+
+
+def test_calls_without_parentheses() -> None:
+    text = model("  dense 1 sigmoid init=he_normal bias_init=zeros") + (
+        "init {\n  weights scaled\n  biases  zeros\n}\n"
+        "data {\n  source parity(bits=16, samples=100)\n  validate 10%\n  preprocess standardize\n}\n"
+        "train {\n  loss binary_crossentropy\n  optimizer sgd\n  schedule constant\n}\n")
+    result = checked(text)
+    spec = result.spec
+    assert spec is not None and spec.train is not None
+    assert spec.train.optimizer.name == "sgd" and spec.train.schedule.name == "constant"
+    assert spec.init.weights is not None and spec.init.weights.name == "scaled" and spec.init.weights.value(0) == 1.0
+    assert spec.init.biases is not None and spec.init.biases.name == "zeros"
+
+
+def test_several_settings_on_one_line() -> None:
+    result = checked(model("  dense 1 sigmoid") + "init { weights scaled(1.0)  biases zeros }\n")
+    assert result.spec is not None and result.spec.init.biases is not None
+    assert result.spec.init.biases.name == "zeros"
+
+
+def test_lists_over_several_lines() -> None:
+    text = ("model m {\n  input [\n    32,\n    32,\n    3,\n  ]\n  flatten\n  dense 1 sigmoid\n}\n"
+            "data {\n  source parity(\n    bits=16,\n    samples=100\n  )\n  validate 10%\n}\n"
+            "train {\n  loss binary_crossentropy\n  metrics [\n    binary_accuracy,\n    auc\n  ]\n}\n")
+    result = checked(text)
+    assert result.spec is not None and result.spec.train is not None and result.spec.data is not None
+    assert layers(result)[0].layer.shape == (32, 32, 3)  # type: ignore[union-attr]
+    assert result.spec.train.metrics == ("binary_accuracy", "auc")
+    assert result.spec.data.source.samples == 100  # type: ignore[union-attr]
+
+
+def test_sections_in_any_order_and_blank_lines() -> None:
+    text = ("\n\ntrain {\n\n  loss mse\n\n}\n\n\ninit {\n}\n\nmodel m {\n\n  input [4]\n\n  dense 1\n\n}\n\n"
+            "data {\n  source parity(bits=4, samples=10)\n  validate 2\n}\n")
+    result = checked(text)
+    assert result.spec is not None and result.spec.data is not None and result.spec.data.validate_ == 2
+
+
+def test_options_in_any_order_after_positionals() -> None:
+    result = checked(model("  dense 10 l2=1e-4 relu max_norm=3.0 init=normal(0.02) name=out"))
+    (dense,) = layers(result)[1:]
+    assert dense.name == "out"
+    assert (dense.layer.activation, dense.layer.l2, dense.layer.max_norm) == ("relu", 1e-4, 3.0)  # type: ignore[union-attr]
+
+
+def test_every_node_has_a_span_inside_the_text() -> None:
+    text = (EXAMPLES[0].read_text() if EXAMPLES else model("  dense 4"))
+    lines = text.split("\n")
+    spec = ast_of(text)
+    for item in spec.items:
+        for node in _nodes(item):
+            assert 1 <= node.span.line <= node.span.end_line <= len(lines)
+
+
+def _nodes(node: object):  # type: ignore[no-untyped-def]
+    if isinstance(node, n.Node):
+        yield node
+        for name in type(node).model_fields:
+            yield from _nodes(getattr(node, name))
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _nodes(item)
+
+
+def test_syntax_errors_are_diagnostics_not_lark_errors() -> None:
+    with pytest.raises(DiagnosticError) as exc:
+        parse(SourceFile("t.ldnn", "model m {\n  dense 10 )\n}\n"))
+    (diag,) = exc.value.diagnostics
+    assert (diag.code, diag.span.line, diag.span.col) == ("E001", 2, 12)  # type: ignore[union-attr]
