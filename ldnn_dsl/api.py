@@ -42,7 +42,7 @@ def load(path_or_text: str | Path, purpose: Purpose = "compile") -> Spec:
     return result.spec
 
 
-def compile(path_or_text: str | Path, *, xla: bool = False) -> keras.Model:  # noqa: A001 - the natural name
+def compile(path_or_text: str | Path, *, xla: bool = False) -> keras.Model:
     """The spec's network as a Keras model (imports Keras)."""
     from ldnn_dsl.build.model import build_model
 

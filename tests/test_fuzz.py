@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -105,8 +104,6 @@ def test_examples_themselves_are_clean() -> None:
         assert not [d for d in check_text(text) if d.severity == "error"]
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError,
-                   reason="layers/initializers.py: Init._from_word reads data['name'] from a record without one")
 def test_initializer_setting_given_as_options() -> None:
     diags = check_text("model m {\n  input [4]\n  dense 1\n}\ninit {\n  weights he_normal=zeros\n}\n")
     assert [d.code for d in diags] == ["E201"]

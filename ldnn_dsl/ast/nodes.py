@@ -77,7 +77,9 @@ class Neg(Node):
     operand: Value
 
 
-Value = Annotated[Number | Percent | Name | String | Window | ListValue | Call | BinOp | Neg, Field(discriminator="node")]
+Value = Annotated[
+    Number | Percent | Name | String | Window | ListValue | Call | BinOp | Neg, Field(discriminator="node")
+]
 
 
 class Option(Node):
@@ -89,7 +91,9 @@ class Option(Node):
     value: Value
 
 
-Arg = Annotated[Number | Percent | Name | String | Window | ListValue | Call | BinOp | Neg | Option, Field(discriminator="node")]
+Arg = Annotated[
+    Number | Percent | Name | String | Window | ListValue | Call | BinOp | Neg | Option, Field(discriminator="node")
+]
 
 
 class Statement(Node):

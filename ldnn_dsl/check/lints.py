@@ -99,8 +99,8 @@ def weak_forget_bias(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
 
 def no_validation(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     if spec.train is not None and spec.data is not None and spec.data.validate_ is None:
-        yield warning("W108", "no validation set: nothing shows when the net starts to overfit", spans.get(("data", "")),
-                      help="add `validate 10%` to `data`")
+        yield warning("W108", "no validation set: nothing shows when the net starts to overfit",
+                      spans.get(("data", "")), help="add `validate 10%` to `data`")
 
 
 def ensemble_without_seed(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:

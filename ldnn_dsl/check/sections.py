@@ -6,8 +6,8 @@ One line is one setting. Its value: a single value as written; several values a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal, get_args, get_origin
 
 from ldnn_dsl.check.recipe import SECTION_MODELS, Section
 from ldnn_dsl.expand.expand import Setting
@@ -49,17 +49,26 @@ def bind_section(name: str, span: Span, settings: list[Setting]) -> tuple[Sectio
 def split_settings(name: str, settings: list[Setting]) -> list[Setting]:
     """The settings of section `name`, with several on one line split apart."""
     cls = SECTION_MODELS[name]
-    fields = [info.alias or key for key, info in cls.model_fields.items()]
+    fields = {info.alias or key: words_of(info.annotation) for key, info in cls.model_fields.items()}
     return [part for setting in settings for part in split_on_setting_names(setting, fields)]
 
 
-def split_on_setting_names(setting: Setting, names: Iterable[str]) -> list[Setting]:
+def words_of(annotation: Any) -> set[str]:
+    """Every literal word a setting accepts (`metrics` accepts `precision`, also a setting's name)."""
+    if get_origin(annotation) is Literal:
+        return {a for a in get_args(annotation) if isinstance(a, str)}
+    return {w for arg in get_args(annotation) for w in words_of(arg)}
+
+
+def split_on_setting_names(setting: Setting, names: Mapping[str, set[str]]) -> list[Setting]:
     """`init { weights zeros  biases ones }` on one line is two settings: a setting's name
-    starts a new one, as a layer kind's name starts a new layer."""
+    starts a new one, as a layer kind's name starts a new layer, unless it is a word the
+    current setting accepts."""
     out: list[Setting] = []
     head, head_span, args = setting.head, setting.head_span, []
     for arg in setting.args:
-        if arg.key is None and isinstance(arg.value, Word) and arg.value.name in names:
+        if (arg.key is None and isinstance(arg.value, Word) and arg.value.name in names
+                and arg.value.name not in names.get(head, set())):
             out.append(_setting(head, head_span, args))
             head, head_span, args = arg.value.name, arg.span, []
         else:

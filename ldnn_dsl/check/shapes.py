@@ -84,7 +84,7 @@ def _layer(node: LayerNode, shape: Shape, is_int: bool, depth: int, result: Infe
     except ShapeError as exc:
         span = node.spans.get(exc.field, node.span) if exc.field else node.span
         where = "" if fmt_shape(shape) in exc.message else f" (its input is {fmt_shape(shape)})"
-        result.diagnostics.append(error(exc.code, exc.message + where, span))
+        result.diagnostics.append(error(exc.code, exc.message + where, span, help=exc.help))
         return None
     result.rows.append(Row(node.name, layer.kind, out, params, macs, depth))
     return out

@@ -52,6 +52,7 @@ class ShapeError(Exception):
     code: str
     message: str
     field: str | None = None
+    help: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,11 @@ class WeightLayer(LayerKind):
         every kernel axis except the last (the units/filters axis)."""
         import keras
 
+        constraint = keras.constraints.MaxNorm(self.max_norm, axis=max_norm_axis) if self.max_norm else None
         return {
             "kernel_initializer": self.kernel_initializer(defaults),
             "bias_initializer": self.bias_initializer(defaults),
             "use_bias": self.bias,
-            "kernel_constraint": keras.constraints.MaxNorm(self.max_norm, axis=max_norm_axis) if self.max_norm else None,
+            "kernel_constraint": constraint,
             "kernel_regularizer": keras.regularizers.L2(self.l2) if self.l2 else None,
         }

@@ -49,10 +49,15 @@ def slide_all(kind: str, shape: Shape, window: tuple[int, ...], stride: tuple[in
     for axis, (size, w, s) in enumerate(zip(shape[:-1], window, stride, strict=True)):
         out = slide(size, w, s, padding)
         if out <= 0:
-            raise ShapeError("E303", f"`{kind}` window {'x'.join(map(str, window))} is larger than its input "
-                             f"(axis {axis} has {size} positions); use padding=same or a smaller window", "window")
+            raise ShapeError("E303", f"`{kind}` window {'x'.join(map(str, window))} does not fit its input "
+                             f"{_dims(shape)}: axis {axis} has only {size} position{'s' * (size != 1)}", "window",
+                             help="use padding=same, a smaller window, or less pooling before this layer")
         dims.append(out)
     return tuple(dims)
+
+
+def _dims(shape: Shape) -> str:
+    return "[" + ", ".join(map(str, shape)) + "]"
 
 
 class Conv(WeightLayer):

@@ -45,13 +45,15 @@ class Init(BaseModel):
     def _from_word(cls, data: Any) -> Any:
         if isinstance(data, str):
             return {"name": data}
+        if isinstance(data, dict) and "name" not in data:
+            raise ValueError("expected an initializer such as `normal(0.02)` or `zeros`")
         if isinstance(data, dict) and not set(data) <= {"name", "args"}:
-            table = INITIALIZERS.get(data.get("name", ""), ({}, ""))[0]
+            table = INITIALIZERS.get(data["name"], ({}, ""))[0]
             named = [data[k] for k in table if k in data]
             unknown = set(data) - {"name", "args"} - set(table)
             if unknown:
                 raise ValueError(f"`{data['name']}` has no argument `{sorted(unknown)[0]}`")
-            return {"name": data["name"], "args": list(data.get("args", [])) + named}
+            return {"name": data["name"], "args": [*data.get("args", []), *named]}
         return data
 
     @model_validator(mode="after")

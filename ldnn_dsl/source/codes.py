@@ -58,6 +58,5 @@ CODES: dict[str, str] = {
     "W106": "normal(σ) far from 0.02 with no scaling",
     "W107": "LSTM forget-gate bias left at 0",
     "W108": "no validation set: no way to see overfitting",
-    "W109": "preprocessing without standardization on a deep tanh/sigmoid net",
     "W110": "ensemble without a seed: members are not reproducible",
 }

@@ -16,7 +16,8 @@ MAX_DEPTH = 200
 TERMINALS: dict[str, str | None] = {
     "NAME": "a name", "CALLNAME": "a name", "NUMBER": "a number", "PERCENT": "a number", "WINDOW": "a window like 3x3",
     "STRING": 'a string like "data.npz"', "LSQB": "`[`", "RSQB": "`]`", "LPAR": "`(`", "RPAR": "`)`",
-    "LBRACE": "`{`", "RBRACE": "`}`", "COMMA": "`,`", "EQUAL": "`=`", "_NL": "a new line", "$END": "the end of the file",
+    "LBRACE": "`{`", "RBRACE": "`}`", "COMMA": "`,`", "EQUAL": "`=`", "_NL": "a new line",
+    "$END": "the end of the file",
     "MINUS": None, "PLUS": None, "STAR": None, "SLASH": None,
 }
 KEYWORDS = {"LET": "let", "USE": "use", "BLOCK": "block", "MODEL": "model", "REPEAT": "repeat",
@@ -67,7 +68,8 @@ def translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         if token is None or token.type == "$END":
             return _unexpected_end(source, expected)
         return _unexpected_token(source, token, expected, exc)
-    return error("E001", str(exc).splitlines()[0], _point(source, getattr(exc, "line", 1), getattr(exc, "column", 1), 1))
+    where = _point(source, getattr(exc, "line", 1), getattr(exc, "column", 1), 1)
+    return error("E001", str(exc).splitlines()[0], where)
 
 
 def _unexpected_token(source: SourceFile, token: Token, expected: set[str], exc: UnexpectedInput) -> Diagnostic:
@@ -179,7 +181,7 @@ def _expected(expected: set[str] | frozenset[str] | None) -> str:
     if not words:
         return ""
     if len(words) > 6:
-        words = words[:5] + ["..."]
+        words = [*words[:5], "..."]
     listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
     return f"; expected {listed}"
 
