@@ -16,7 +16,6 @@ from ldnn_dsl.check.check import check_source
 from ldnn_dsl.check.recipe import TrainSection
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import decode, read
-from ldnn_dsl.train.batch import auto_batch
 from ldnn_dsl.train.monitor import Streaks, update_ratio
 from ldnn_dsl.train.optimizers import optimizer_options
 from ldnn_dsl.train.resolved import resolved_text
@@ -176,14 +175,15 @@ def test_jit_auto_rule() -> None:
     assert choose_jit(True, dropped, gpu=False) and not choose_jit(False, plain, gpu=True)
 
 
-def test_batch_auto_is_the_smallest_efficient_power_of_two() -> None:
-    assert auto_batch(10_000_000, 100_000, gpu=False) == 16
-    assert auto_batch(100_000, 100_000, gpu=False) == 512
-    assert auto_batch(10, 100_000, gpu=False) == 1024
-    assert auto_batch(10, 300, gpu=False) == 16  # 300 // 16 updates per epoch at least
-    assert auto_batch(10, 5000, gpu=False) == 256
-    assert auto_batch(10, 10, gpu=False) == 8
-    assert auto_batch(100_000, 100_000, gpu=True) == 1024
+def test_batch_auto_measures_and_writes_the_choice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ldnn_dsl.train.run import train
+
+    spec = sort_spec(tmp_path, "batch auto\nepochs 1")
+    result = train(spec, out=tmp_path / "run", quiet=False)
+    chosen = json.loads((result.folder / "metrics.json").read_text())["batch"]
+    assert chosen in (16, 32, 64, 128, 256, 512, 1024, 2048)
+    assert f"batch        {chosen}" in (result.folder / "spec.ldnn").read_text()
+    assert f"batch auto: chose {chosen}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

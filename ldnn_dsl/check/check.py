@@ -26,6 +26,7 @@ class CheckResult:
     inference: Inference | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    spans: dict[tuple[str, str], Span] = field(default_factory=dict)  # (section, setting) -> its line
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -42,6 +43,7 @@ def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
     if expanded.is_library and not expanded.diagnostics and purpose == "check":
         return result
     sections, spans = _sections(expanded, result.diagnostics)
+    result.spans = spans
     _require(expanded, purpose, result.diagnostics)
     if expanded.model is not None:
         result.inference = infer(expanded.model)

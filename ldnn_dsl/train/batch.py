@@ -1,31 +1,25 @@
-"""`batch auto`: the smallest minibatch that keeps the hardware busy.
+"""`batch auto`: the recipe's "smallest minibatch that runs efficiently on your machine",
+measured on this machine with this model before training starts.
 
-The recipe prefers small minibatches (more updates per epoch, some regularizing noise)
-as long as each step is large enough to amortize the fixed cost of a training step.
-The choice is a rule, not a timing run, so the same spec always trains the same way."""
+    train { batch auto }
+"""
 
 from __future__ import annotations
 
-SMALLEST, LARGEST = 16, 1024
-CPU_STEP_MACS = 5e7
-GPU_STEP_MACS = 5e9
-MIN_STEPS = 16
+from collections.abc import Callable
+from dataclasses import replace
+
+from ldnn_dsl.train.members import Plan, compile_options, input_array, network_with_preprocessing
+from ldnn_dsl.tune.batch_auto import choose_batch, format_table
 
 
-def auto_batch(macs_per_sample: int, train_samples: int, *, gpu: bool) -> int:
-    """The smallest power of two in [16, 1024] whose forward pass does at least
-    `CPU_STEP_MACS` (5e7) multiply-accumulates per step on a CPU, `GPU_STEP_MACS` (5e9) on a GPU.
-
-    A training step costs a fixed ~0.5-1 ms of framework overhead (dispatch, callbacks,
-    the optimizer's update) plus about 3x the forward pass's arithmetic; at ~1e10-2e10
-    MAC/s on a few CPU cores, 5e7 forward MACs (~1.5e8 with backward) makes the arithmetic
-    about ten times the overhead. GPUs are ~100x faster and need ~100x larger steps.
-    A small training set caps it so an epoch still makes `MIN_STEPS` (16) updates."""
-    target = GPU_STEP_MACS if gpu else CPU_STEP_MACS
-    cap = max(SMALLEST, train_samples // MIN_STEPS)
-    batch = SMALLEST
-    while batch < LARGEST and batch * 2 <= cap and batch * max(macs_per_sample, 1) < target:
-        batch *= 2
-    while batch > 1 and batch > train_samples:
-        batch //= 2
-    return batch
+def measured_batch(plan: Plan, say: Callable[[str], None]) -> int:
+    """Time a few training steps at each power of two from 16 to 2048 and take the smallest
+    batch within 90% of the best throughput; print the table."""
+    trial = replace(plan, batch=128)
+    x = input_array(plan.splits.x_train, plan.spec.model.input.layer.dtype)  # type: ignore[union-attr]
+    chosen, table = choose_batch(lambda: network_with_preprocessing(trial, plan.spec.model.name), x,
+                                 plan.splits.y_train, compile_options(trial))
+    say("batch auto: training throughput by minibatch size\n" + format_table(table))
+    say(f"batch auto: chose {chosen}")
+    return chosen

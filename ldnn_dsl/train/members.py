@@ -81,11 +81,16 @@ def network_with_preprocessing(plan: Plan, name: str) -> Any:
     return keras.Model(inputs, network(x), name=name)
 
 
-def compile_model(model: Any, plan: Plan, optimizer: Any | None = None) -> None:
+def compile_options(plan: Plan) -> dict[str, Any]:
+    """`model.compile` arguments: the optimizer, the loss by Keras name (a batch mean), metrics, XLA."""
     train = plan.spec.train
     assert train is not None
-    model.compile(optimizer=optimizer or make_optimizer(train), loss=train.loss, metrics=list(train.metrics),
-                  jit_compile=plan.jit)
+    return {"optimizer": make_optimizer(train), "loss": train.loss, "metrics": list(train.metrics),
+            "jit_compile": plan.jit}
+
+
+def compile_model(model: Any, plan: Plan) -> None:
+    model.compile(**compile_options(plan))
 
 
 def train_member(plan: Plan, index: int, say: Callable[[str], None]) -> Member:
@@ -133,14 +138,29 @@ def _fit_inputs(plan: Plan, dtype: str, seed: int) -> dict[str, Any]:
 
 
 def _callbacks(plan: Plan) -> list[Any]:
-    import keras
 
     train = plan.spec.train
     assert train is not None
-    out = [keras.callbacks.TerminateOnNaN(), *schedule_callbacks(train, plan.epochs)]
+    out = [StopOnNonFiniteLoss(), *schedule_callbacks(train, plan.epochs)]
     if "update_ratio" in train.monitor:
         out.append(update_ratio_monitor())
     return [*out, lr_logger()]  # last: it reads the lr the schedule set at the epoch's start
+
+
+def StopOnNonFiniteLoss() -> Any:  # noqa: N802 - builds a Keras callback class lazily
+    """Stop at the end of an epoch whose loss is NaN or infinite.
+
+    Keras' `TerminateOnNaN` checks every batch, which makes Keras fetch the logs after each
+    step and so turns off its asynchronous dispatch; a diverged run costs one epoch at most
+    here, and the check below reports it."""
+    import keras
+
+    class _Stop(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            if not math.isfinite(float((logs or {}).get("loss", 0.0))):
+                self.model.stop_training = True
+
+    return _Stop()
 
 
 def _rows(history: Any, member: int | None) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,10 @@ from ldnn_dsl.check.check import CheckResult, check_source
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.dataset import Splits, baseline, fit_report, load_data
 from ldnn_dsl.data.problems import DATA_CODE
-from ldnn_dsl.expand.expand import expand
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error, render_text
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile, read
-from ldnn_dsl.train.batch import auto_batch
+from ldnn_dsl.train.batch import measured_batch
 from ldnn_dsl.train.folder import (
     TRAIN_CODE,
     default_folder,
@@ -65,7 +64,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     Raises DiagnosticError (E405 data, E406 training) and leaves no folder behind on failure."""
     source = read(str(spec_path))
     checked = _checked(source)
-    spec, spans = checked.spec, setting_spans(source)
+    spec, spans = checked.spec, checked.spans
     assert spec is not None and spec.train is not None and spec.data is not None
     say = _printer(quiet)
     for warning in checked.warnings:
@@ -96,15 +95,6 @@ def _printer(quiet: bool) -> Callable[[str], None]:
     return (lambda line: None) if quiet else (lambda line: print(line, file=sys.stderr, flush=True))
 
 
-def setting_spans(source: SourceFile) -> Spans:
-    """(section, setting) → span of that line; (section, "") → the section."""
-    out: Spans = {}
-    for name, (span, settings) in expand(source).sections.items():
-        out[(name, "")] = span
-        out.update({(name, s.head): s.span for s in settings})
-    return out
-
-
 # the plan --------------------------------------------------------------------------------
 def _plan(spec: Spec, checked: CheckResult, spans: Spans, epochs: int | None, quiet: bool) -> Plan:
     """Seeds, data, the fit check, batch and XLA: everything decided before the first step."""
@@ -119,9 +109,11 @@ def _plan(spec: Spec, checked: CheckResult, spans: Spans, epochs: int | None, qu
     gpu = gpu_available()
     jit = choose_jit(train.jit, spec.model, gpu=gpu)
     _deterministic_ops(jit)
-    macs = checked.inference.total_macs if checked.inference else 0
-    batch = train.batch if train.batch != "auto" else auto_batch(macs, len(splits.x_train), gpu=gpu)
-    return Plan(spec, splits, epochs or train.epochs, batch, seed, jit, quiet)
+    plan = Plan(spec, splits, epochs or train.epochs, 128 if train.batch == "auto" else train.batch, seed, jit, quiet)
+    if train.batch == "auto":
+        plan = replace(plan, batch=measured_batch(plan, _printer(quiet)))
+        keras.utils.set_random_seed(seed)  # the measurement drew random numbers; training starts afresh
+    return plan
 
 
 def _deterministic_ops(jit: bool) -> None:

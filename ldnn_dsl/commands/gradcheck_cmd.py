@@ -1,0 +1,130 @@
+"""`ldnn gradcheck SPEC`: the analytic gradient against central differences, layer by layer.
+
+    $ ldnn gradcheck specs/parity.ldnn --samples 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+from ldnn_dsl.check.check import check_source
+from ldnn_dsl.commands.report import report
+from ldnn_dsl.source.diagnostics import DiagnosticError
+from ldnn_dsl.source.text import read
+
+if TYPE_CHECKING:
+    from ldnn_dsl.verify.gradcheck import GradcheckReport, LayerResult
+
+# GradcheckOptions' defaults, spelled out so that `ldnn check` does not import NumPy for them.
+DEFAULTS = SimpleNamespace(batch=4, samples=8, tolerance=1e-5, seed=0, eps=1e-6)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("gradcheck", help="check the backward pass against finite differences (float64)",
+                       description="Build the spec's network in float64 and compare the backend's analytic "
+                                   "gradient with central differences on a random sample of every variable.")
+    p.add_argument("path", metavar="SPEC", help="the .ldnn spec")
+    p.add_argument("--batch", type=_positive(int), default=DEFAULTS.batch, help="samples in the random batch")
+    p.add_argument("--samples", type=_positive(int), default=DEFAULTS.samples,
+                   help="entries sampled per trainable variable")
+    p.add_argument("--tolerance", type=_positive(float), default=DEFAULTS.tolerance,
+                   help="largest relative error that passes")
+    p.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of weights, batch and sample")
+    p.add_argument("--eps", type=_positive(float), default=DEFAULTS.eps, help="finite-difference step")
+    p.set_defaults(run=run)
+
+
+def _positive(kind: type) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
+        if not value > 0 or not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+    return parse
+
+
+def run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        source = read(args.path)
+    except DiagnosticError as exc:
+        report(exc.diagnostics, {})
+        return 1
+    result = check_source(source, "compile")
+    if result.errors or result.spec is None:
+        report(result.errors, result.sources)
+        return 1
+    from ldnn_dsl.verify.gradcheck import GradcheckError, GradcheckOptions, gradcheck
+
+    options = GradcheckOptions(args.batch, args.samples, args.tolerance, args.seed, args.eps)
+    started = time.perf_counter()
+    try:
+        outcome = gradcheck(result.spec, options)
+    except DiagnosticError as exc:
+        report(exc.diagnostics, result.sources)
+        return 1
+    except GradcheckError as exc:
+        print(f"ldnn gradcheck: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug of ours or of Keras: say so in one line, never a traceback
+        print(f"ldnn gradcheck: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(render(outcome, result.path, time.perf_counter() - started))
+    return 0 if outcome.passed else 1
+
+
+def render(outcome: GradcheckReport, path: str, seconds: float | None = None) -> str:
+    """The table, the skipped layers, the notes and one final line."""
+    o = outcome.options
+    head = (f"gradcheck {outcome.model} ({path}): {outcome.backend}, float64, batch {o.batch}, "
+            f"{o.samples} samples per variable, eps {o.eps:g}, seed {o.seed}\n"
+            f"loss {outcome.loss} (batch mean) = {outcome.loss_value:.6g}")
+    lines = [head, "", *_table(outcome.layers, o.tolerance)]
+    if outcome.skipped:
+        width = max(len(s.name) for s in outcome.skipped)
+        lines += ["", "skipped:"] + [f"  {s.name.ljust(width)}  {s.kind}: {s.reason}" for s in outcome.skipped]
+    lines += ["", "notes:"] + [f"  - {note}" for note in outcome.notes]
+    failed = sum(not r.passed for r in outcome.layers)
+    status = "ok" if outcome.passed else f"FAILED ({failed} layer{'s' * (failed != 1)})"
+    took = f" in {seconds:.1f}s" if seconds is not None else ""
+    n = len(outcome.layers)
+    lines += ["", f"ldnn gradcheck: {n} layer{'s' * (n != 1)}, {outcome.sampled} parameters sampled, "
+                  f"max relative error {outcome.max_error:.2e} (tolerance {o.tolerance:g}){took}: {status}"]
+    return "\n".join(lines)
+
+
+def _status(result: LayerResult) -> str:
+    if not result.passed:
+        return "FAIL"
+    if result.kinks:
+        return f"ok ({result.kinks} across a kink)"
+    return "ok"
+
+
+def _table(layers: list[LayerResult], tolerance: float) -> list[str]:
+    if not layers:
+        return ["no layer has trainable parameters: nothing to check"]
+    header = ("layer", "kind", "sampled", "max rel. error", "status")
+    rows = [(r.name, r.kind, str(r.sampled), f"{r.max_error:.2e}", _status(r)) for r in layers]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if i in (2, 3) else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+    out = [line(header), "-" * (sum(widths) + 8), *map(line, rows)]
+    for r in layers:
+        if not r.passed:
+            w = r.worst
+            out.append(f"FAIL {r.name}: {w.variable}{list(w.index)}: analytic {w.analytic:.6e}, "
+                       f"numerical {w.numerical:.6e}, relative error {w.error:.2e} > {tolerance:g}")
+    return out

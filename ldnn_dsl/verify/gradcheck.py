@@ -1,0 +1,442 @@
+"""Numerical gradient checking: the backend's analytic gradient against central differences.
+
+The recipe's safeguard: before trusting a network's training curves, confirm that its
+backward pass computes the derivative of its forward pass. The spec's network is built in
+float64, fed a small deterministic batch, and for a random sample of each trainable
+variable's entries the analytic derivative g is compared with
+
+    n = (L(w + eps) - L(w - eps)) / 2 eps
+
+by the relative error |g - n| / max(|g|, |n|, floor). The floor is the finite-difference
+noise divided by the tolerance: a derivative too small to resolve relatively is held to
+an absolute error of about that noise instead (so two exact zeros agree). An entry that
+fails is retried with smaller steps, since a ReLU kink or a max-pooling switch inside the
+step spoils the quotient but not a smaller one, and then one-sided, since at a kink right at
+w the framework's gradient is one of the two slopes; a wrong gradient fails every estimate.
+
+    model tiny { input [4]  dense 1 sigmoid }      # ldnn gradcheck tiny.ldnn
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.data.losses import loss_kind
+from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ResidualNode
+from ldnn_dsl.layers.base import Shape
+
+DEFAULT_LOSS = "mean_squared_error"
+POSITIVE_TARGETS = ("poisson", "msle", "mean_squared_logarithmic_error", "kl_divergence",
+                    "mape", "mean_absolute_percentage_error")
+KINKED = ("relu", "leaky_relu")
+# A failing entry is retried with steps eps/10, eps/100: a ReLU kink or a max-pooling switch
+# within the step spoils a difference quotient, and a smaller step rarely straddles it, while
+# a wrong analytic gradient stays wrong at every step. Then one-sided, for a kink right at w.
+STEP_DIVISORS = (1, 10, 100)
+# The noise of 2 D(h) - D(2h) relative to a central quotient's with the same step.
+ONE_SIDED_GAIN = 2.5
+# Rounding of the float64 loss, relative to its size, that a difference quotient divides by 2 eps.
+LOSS_ROUNDING = 1e-15
+
+
+class GradcheckError(Exception):
+    """The check could not run (an unsupported backend); not a failed comparison."""
+
+
+@dataclass(frozen=True)
+class GradcheckOptions:
+    """`batch` samples, `samples` entries per variable, relative `tolerance`, `seed`, step `eps`."""
+
+    batch: int = 4
+    samples: int = 8
+    tolerance: float = 1e-5
+    seed: int = 0
+    eps: float = 1e-6
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One sampled parameter: where it is, both derivatives, their relative error, and the
+    difference quotient that decided (`how`: central, forward or backward; its `step`)."""
+
+    variable: str
+    index: tuple[int, ...]
+    analytic: float
+    numerical: float
+    error: float
+    step: float
+    how: str = "central"
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """A layer with parameters: how many were sampled, the worst of them, pass or fail."""
+
+    name: str
+    kind: str
+    sampled: int
+    worst: Entry
+    passed: bool
+    kinks: int = 0  # entries that agreed only once a kink inside the step was shown
+
+    @property
+    def max_error(self) -> float:
+        return self.worst.error
+
+
+@dataclass(frozen=True)
+class SkippedLayer:
+    name: str
+    kind: str
+    reason: str
+
+
+@dataclass
+class GradcheckReport:
+    """Everything `ldnn gradcheck` prints; `passed` decides the exit status."""
+
+    model: str
+    backend: str
+    loss: str
+    loss_value: float
+    options: GradcheckOptions
+    layers: list[LayerResult] = field(default_factory=list)
+    skipped: list[SkippedLayer] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(layer.passed for layer in self.layers)
+
+    @property
+    def max_error(self) -> float:
+        return max((layer.max_error for layer in self.layers), default=0.0)
+
+    @property
+    def sampled(self) -> int:
+        return sum(layer.sampled for layer in self.layers)
+
+
+def gradcheck(spec: Spec, options: GradcheckOptions | None = None) -> GradcheckReport:
+    """Build `spec` in float64 and compare analytic with numerical gradients, layer by layer."""
+    import keras
+
+    from ldnn_dsl.build.model import build_model
+
+    options = options or GradcheckOptions()
+    loss_name = spec.train.loss if spec.train is not None else DEFAULT_LOSS
+    with float64():
+        keras.utils.set_random_seed(options.seed)
+        model = build_model(spec)
+        rng = np.random.default_rng(options.seed)
+        x = make_inputs(spec.model, options.batch, rng)
+        y = make_targets(loss_name, tuple(model.outputs[0].shape[1:]), options.batch, rng)
+        loss = batch_loss(loss_name)
+        grads = analytic_gradients(model, x, y, loss)
+        evaluate = loss_evaluator(model, x, y, loss)
+        report = GradcheckReport(spec.model.name, keras.backend.backend(), loss_name,
+                                 evaluate(None, None), options, notes=notes(spec))
+        owners = {id(v): i for i, v in enumerate(model.trainable_variables)}
+        for name, kind, _ in graph_layers(spec.model):
+            variables = _layer_variables(model, name)
+            if not variables:
+                report.skipped.append(SkippedLayer(name, kind, _skip_reason(kind)))
+                continue
+            entries = [e for v in variables
+                       for e in _check_variable(v, owners[id(v)], grads, evaluate, report.loss_value, options, rng)]
+            worst = max(entries, key=lambda e: e.error)
+            kinks = sum((e.step < options.eps or e.how != "central") and e.error <= options.tolerance
+                        for e in entries)
+            report.layers.append(LayerResult(name, kind, len(entries), worst, worst.error <= options.tolerance, kinks))
+    return report
+
+
+@contextmanager
+def float64() -> Iterator[None]:
+    """floatx and the dtype policy at float64, and on JAX its x64 switch; all restored on exit."""
+    import keras
+
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
+    keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
+    try:
+        with _jax_x64() if keras.backend.backend() == "jax" else nullcontext():
+            yield
+    finally:
+        keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(policy)
+
+
+@contextmanager
+def _jax_x64() -> Iterator[None]:
+    """JAX computes in float32 unless x64 is on, and Keras' type promotion (`result_type`, which
+    `ops.mean` and the losses use) demotes float64 to float32 off TensorFlow, to match JAX's
+    default; both are lifted for the check, through Keras' private promotion table."""
+    import jax
+    from keras.src.backend.common import dtypes
+
+    table = getattr(dtypes, "BIT64_TO_BIT32_DTYPE", {})
+    x64, demoted = bool(jax.config.jax_enable_x64), table.get("float64")
+    jax.config.update("jax_enable_x64", True)
+    table["float64"] = "float64"
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", x64)
+        if demoted is None:
+            table.pop("float64", None)
+        else:
+            table["float64"] = demoted
+
+
+def graph_layers(graph: ModelGraph) -> Iterator[tuple[str, str, LayerNode | None]]:
+    """(name, kind, layer node or None) of every node after the input, in `ldnn check --summary` order."""
+    def walk(nodes: Sequence[Node]) -> Iterator[tuple[str, str, LayerNode | None]]:
+        for node in nodes:
+            if isinstance(node, LayerNode):
+                yield node.name, node.layer.kind, node
+            elif isinstance(node, ResidualNode):
+                yield from walk(node.body)
+                yield node.name, "residual add", None
+            else:
+                for branch in node.branches:
+                    yield from walk(branch)
+                yield node.name, f"parallel {node.mode}", None
+    return walk(graph.body)
+
+
+def layer_nodes(graph: ModelGraph) -> list[LayerNode]:
+    """Every layer node of the graph, inside residual and parallel nodes too."""
+    return [node for _, _, node in graph_layers(graph) if node is not None]
+
+
+def make_inputs(graph: ModelGraph, batch: int, rng: np.random.Generator) -> np.ndarray:
+    """Standard normal floats, or integer ids below the smallest embedding vocabulary."""
+    layer = graph.input.layer
+    shape = (batch, *layer.shape)  # type: ignore[union-attr]
+    if layer.dtype == "int32":  # type: ignore[union-attr]
+        vocab = min((n.layer.vocab for n in layer_nodes(graph) if n.layer.kind == "embedding"),  # type: ignore[union-attr]
+                    default=2)
+        return rng.integers(0, vocab, size=shape).astype("int32")
+    return rng.standard_normal(shape).astype(layer.dtype)  # type: ignore[union-attr]
+
+
+def make_targets(loss: str, output: Shape, batch: int, rng: np.random.Generator) -> np.ndarray:
+    """Random targets the loss accepts for an output of shape `output` (no batch axis)."""
+    kind = loss_kind(loss)
+    if kind == "sparse":
+        return rng.integers(0, output[-1], size=(batch, *output[:-1])).astype("int32")
+    if kind == "binary":
+        return rng.integers(0, 2, size=(batch, *output)).astype("float64")
+    if kind == "categorical":
+        return np.eye(output[-1])[rng.integers(0, output[-1], size=(batch, *output[:-1]))]
+    y = rng.standard_normal((batch, *output))
+    return np.abs(y) + 0.1 if loss in POSITIVE_TARGETS else y
+
+
+def batch_loss(name: str) -> Callable[[Any, Any], Any]:
+    """The Keras loss `name`, reduced to the mean over the batch (and any other axes)."""
+    import keras
+
+    per_sample = keras.losses.get(name)
+    return lambda y, pred: keras.ops.mean(per_sample(y, pred))
+
+
+def analytic_gradients(model: Any, x: np.ndarray, y: np.ndarray, loss: Callable[[Any, Any], Any]) -> list[np.ndarray]:
+    """d loss / d w for every trainable variable (in `model.trainable_variables` order), inference mode."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            value = loss(y, model(x, training=False))
+        grads = tape.gradient(value, model.trainable_variables)
+        return [np.zeros(v.shape) if g is None else np.asarray(tf.convert_to_tensor(g))
+                for v, g in zip(model.trainable_variables, grads, strict=True)]
+    if backend == "jax":
+        import jax
+
+        fixed = [v.value for v in model.non_trainable_variables]
+
+        def of(trainable: list[Any]) -> Any:
+            return loss(y, model.stateless_call(trainable, fixed, x, training=False)[0])
+
+        return [np.asarray(g) for g in jax.grad(of)([v.value for v in model.trainable_variables])]
+    raise GradcheckError(f"the {backend} backend is not supported; set KERAS_BACKEND to tensorflow or jax")
+
+
+Evaluator = Callable[[int | None, np.ndarray | None], float]
+
+
+def loss_evaluator(model: Any, x: np.ndarray, y: np.ndarray, loss: Callable[[Any, Any], Any]) -> Evaluator:
+    """A compiled forward pass: the loss with trainable variable `index` replaced by `value`."""
+    import keras
+
+    variables = model.trainable_variables
+    if keras.backend.backend() == "jax":
+        import jax
+
+        fixed = [v.value for v in model.non_trainable_variables]
+        base = [v.value for v in variables]
+        forward = jax.jit(lambda trainable: loss(y, model.stateless_call(trainable, fixed, x, training=False)[0]))
+
+        def jax_at(index: int | None, value: np.ndarray | None) -> float:
+            values = list(base)
+            if index is not None:
+                values[index] = value
+            return float(forward(values))
+        return jax_at
+    import tensorflow as tf
+
+    compiled = tf.function(lambda: loss(y, model(x, training=False)))
+
+    def tf_at(index: int | None, value: np.ndarray | None) -> float:
+        if index is None:
+            return float(compiled())
+        original = variables[index].numpy()
+        variables[index].assign(value)
+        try:
+            return float(compiled())
+        finally:
+            variables[index].assign(original)
+    return tf_at
+
+
+def relative_error(analytic: float, numerical: float, floor: float) -> float:
+    """|g - n| / max(|g|, |n|, floor): relative where the derivative is resolvable, absolute below."""
+    return abs(analytic - numerical) / max(abs(analytic), abs(numerical), floor)
+
+
+def sample_indices(grad: np.ndarray, count: int, rng: np.random.Generator) -> list[int]:
+    """`count` flat indices: half drawn with probability proportional to |g| (a wrong gradient
+    shows most where the gradient is large enough to resolve), the rest uniformly (a gradient
+    wrongly zero shows there); every index if there are few."""
+    if grad.size <= count:
+        return list(range(grad.size))
+    magnitude = np.abs(grad).ravel()
+    nonzero = np.flatnonzero(magnitude)
+    weighted = min(len(nonzero), (count + 1) // 2)
+    chosen: list[int] = []
+    if weighted:  # Gumbel top-k: a draw without replacement, proportional to |g|
+        keys = np.log(magnitude[nonzero]) + rng.gumbel(size=len(nonzero))
+        chosen = [int(i) for i in nonzero[np.argpartition(-keys, weighted - 1)[:weighted]]]
+    for i in rng.choice(grad.size, min(grad.size, 2 * count), replace=False):
+        if len(chosen) == count:
+            break
+        if int(i) not in chosen:
+            chosen.append(int(i))
+    return sorted(chosen)
+
+
+def _check_variable(variable: Any, index: int, grads: list[np.ndarray], evaluate: Evaluator,
+                    loss_value: float, options: GradcheckOptions, rng: np.random.Generator) -> Iterator[Entry]:
+    base = np.array(variable.numpy() if hasattr(variable, "numpy") else variable.value, dtype="float64")
+    grad = grads[index]
+    for flat in sample_indices(grad, options.samples, rng):
+        where = np.unravel_index(flat, base.shape)
+
+        def at(offset: float, where: tuple[Any, ...] = where) -> float:
+            value = base.copy()
+            value[where] = base[where] + offset
+            return evaluate(index, value)
+
+        judged = Judge(float(grad[where]), loss_value, options).judge(at)
+        yield Entry(variable.path, tuple(int(i) for i in where), *judged)
+
+
+@dataclass(frozen=True)
+class Judge:
+    """Compares one analytic derivative with difference quotients, the accurate one first.
+
+    A retry may only rescue an entry when it shows why the first quotient was spoiled: a
+    smaller step that agrees with g must disagree with the larger one (a kink lay between
+    them), and a one-sided quotient that agrees with g must disagree with the other side (a
+    kink right at w, e.g. a ReLU with zero inputs and a zero bias, where the framework picks
+    one slope). For a smooth loss all quotients agree, so a wrong gradient fails every one."""
+
+    analytic: float
+    loss_value: float
+    options: GradcheckOptions
+
+    def floor(self, step: float, gain: float = 1.0) -> float:
+        """The rounding noise of a quotient with this step, over the tolerance (see the module doc)."""
+        return gain * LOSS_ROUNDING * max(abs(self.loss_value), 1.0) / step / self.options.tolerance
+
+    def error(self, numerical: float, step: float, gain: float = 1.0) -> float:
+        return relative_error(self.analytic, numerical, self.floor(step, gain))
+
+    def differ(self, a: float, b: float, step: float, gain: float = 1.0) -> bool:
+        return relative_error(a, b, self.floor(step, gain)) > self.options.tolerance
+
+    def judge(self, at: Callable[[float], float]) -> tuple[float, float, float, float, str]:
+        """(analytic, numerical, error, step, how) of the estimate that decides."""
+        tol, eps = self.options.tolerance, self.options.eps
+        previous = _central(at, eps)
+        first = (self.analytic, previous, self.error(previous, eps), eps, "central")
+        if first[2] <= tol:
+            return first
+        for divisor in STEP_DIVISORS[1:]:
+            step = eps / divisor
+            numerical = _central(at, step)
+            if self.error(numerical, step) <= tol and self.differ(previous, numerical, step):
+                return self.analytic, numerical, self.error(numerical, step), step, "central"
+            previous = numerical
+        sides = {how: _one_sided(at, sign * eps, self.loss_value) for how, sign in (("forward", 1), ("backward", -1))}
+        if self.differ(sides["forward"], sides["backward"], eps, ONE_SIDED_GAIN):
+            for how, numerical in sides.items():
+                if self.error(numerical, eps, ONE_SIDED_GAIN) <= tol:
+                    return self.analytic, numerical, self.error(numerical, eps, ONE_SIDED_GAIN), eps, how
+        return first
+
+
+def _central(at: Callable[[float], float], step: float) -> float:
+    return (at(step) - at(-step)) / (2 * step)
+
+
+def _one_sided(at: Callable[[float], float], step: float, loss_value: float) -> float:
+    """Richardson-extrapolated one-sided quotient, O(step^2): 2 D(h) - D(2h)."""
+    once, twice = at(step) - loss_value, at(2 * step) - loss_value
+    return (4 * once - twice) / (2 * step)
+
+
+def _layer_variables(model: Any, name: str) -> list[Any]:
+    try:
+        return list(model.get_layer(name).trainable_variables)
+    except ValueError:
+        return []
+
+
+def _skip_reason(kind: str) -> str:
+    reasons = {"dropout": "no parameters (off in inference mode)",
+               "maxpool": "no parameters (ties make the gradient undefined; see the note)"}
+    return reasons.get(kind, "no parameters")
+
+
+def notes(spec: Spec) -> list[str]:
+    """What the reader should know about this check of this network."""
+    layers = layer_nodes(spec.model)
+    kinds = {n.layer.kind for n in layers}
+    out = ["forward pass in inference mode (training=False): dropout is off, batchnorm uses its moving statistics"]
+    if spec.train is None:
+        out.append(f"no `train` section: the loss is {DEFAULT_LOSS}")
+    elif spec.train.precision != "float32":
+        out.append(f"the check runs in float64; `precision {spec.train.precision}` is for training")
+    if "batchnorm" in kinds:
+        out.append("batchnorm is checked in inference mode: gamma and beta, with the moving mean and variance fixed")
+    maxed = [n.name for n in layers if n.layer.kind == "maxpool" or getattr(n.layer, "mode", None) == "max"]
+    if maxed:
+        out.append(f"max-pooling ({', '.join(maxed)}): where a window's maximum is tied the gradient is "
+                   "undefined; random float inputs make ties unlikely")
+    kinked = [n.name for n in layers if getattr(n.layer, "activation", None) in KINKED]
+    if kinked:
+        out.append(f"ReLU kinks ({', '.join(kinked)}): the gradient is undefined at 0; an entry whose step "
+                   "crosses a kink (here or downstream) is retried with steps eps/10 and eps/100, then one-sided")
+    return out

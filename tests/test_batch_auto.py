@@ -1,0 +1,136 @@
+"""`batch auto`, measured (ldnn_dsl.tune): the choice logic with injected throughputs, then one real run."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ldnn_dsl.tune import batch_auto
+from ldnn_dsl.tune.batch_auto import CANDIDATES, BatchRow, choose_batch, format_table
+
+# samples/s by batch: rises, then flattens at 1000 (2048 is a little slower than 1024)
+CURVE = {16: 100.0, 32: 190.0, 64: 350.0, 128: 600.0, 256: 900.0, 512: 980.0, 1024: 1000.0, 2048: 990.0}
+X, Y = np.zeros((5000, 4), np.float32), np.zeros((5000,), np.float32)
+
+
+def fake(curve: dict[int, float], calls: list[int] | None = None) -> Callable[[int], float]:
+    def measure(batch: int) -> float:
+        if calls is not None:
+            calls.append(batch)
+        return curve[batch]
+
+    return measure
+
+
+def choose(curve: dict[int, float] = CURVE, x: np.ndarray = X, **options: Any) -> tuple[int, list[BatchRow]]:
+    return choose_batch(lambda: None, x, Y[: len(x)], {}, measure=fake(curve, options.pop("calls", None)), **options)
+
+
+def test_smallest_batch_within_90_percent_of_the_best() -> None:
+    chosen, table = choose()
+    assert chosen == 256  # 900 >= 0.9 * 1000; 128 (600) is not
+    assert [row.batch for row in table] == list(CANDIDATES)
+    assert [row.batch for row in table if row.chosen] == [256]
+    assert table[6].relative == 1.0 and table[4].relative == pytest.approx(0.9)
+
+
+def test_tolerance_moves_the_choice() -> None:
+    assert choose(tolerance=0.99)[0] == 1024
+    assert choose(tolerance=0.5)[0] == 128
+
+
+def test_flat_curve_picks_the_smallest() -> None:
+    assert choose(dict.fromkeys(CANDIDATES, 500.0))[0] == 16
+
+
+def test_batches_larger_than_the_training_set_are_skipped() -> None:
+    calls: list[int] = []
+    chosen, table = choose(x=X[:300], calls=calls)
+    assert calls == [16, 32, 64, 128, 256]
+    assert chosen == 256 and len(table) == 5
+
+
+def test_a_training_set_smaller_than_every_candidate_uses_the_whole_set() -> None:
+    calls: list[int] = []
+    chosen, _ = choose({10: 5.0}, x=X[:10], calls=calls)
+    assert (chosen, calls) == (10, [10])
+
+
+def test_budget_stops_larger_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    ticks = iter(range(100))
+    monkeypatch.setattr(batch_auto, "monotonic", lambda: 10.0 * next(ticks))  # every candidate "takes" 10 s
+    calls: list[int] = []
+    chosen, table = choose(seconds_budget=25, calls=calls)
+    assert calls == [16, 32, 64]  # 10 s, 20 s, then 30 s > 25 s: stop
+    assert chosen == 64 and [row.batch for row in table] == [16, 32, 64]
+
+
+def test_a_failing_candidate_ends_the_search_and_is_reported() -> None:
+    def measure(batch: int) -> float:
+        if batch >= 512:
+            raise MemoryError("out of memory allocating 2 GiB\nmore detail")
+        return CURVE[batch]
+
+    chosen, table = choose_batch(lambda: None, X, Y, {}, measure=measure)
+    assert chosen == 256
+    assert [row.batch for row in table] == [16, 32, 64, 128, 256, 512]
+    assert math.isnan(table[-1].samples_per_second) and "MemoryError: out of memory" in table[-1].problem
+    text = format_table(table)
+    assert "failed" in text and "more detail" not in text
+
+
+def test_a_failure_on_the_first_candidate_is_raised() -> None:
+    def measure(batch: int) -> float:
+        raise RuntimeError("the model does not build")
+
+    with pytest.raises(RuntimeError, match="does not build"):
+        choose_batch(lambda: None, X, Y, {}, measure=measure)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"tolerance": 0.0}, r"invalid value for `tolerance`.*Received: tolerance=0.0"),
+    ({"tolerance": 1.5}, r"tolerance=1.5"),
+    ({"candidates": ()}, r"invalid `candidates`"),
+    ({"candidates": (16, -32)}, r"candidates=\(16, -32\)"),
+])
+def test_invalid_arguments_are_refused(options: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        choose(**options)
+
+
+def test_format_table_marks_the_choice() -> None:
+    _, table = choose()
+    lines = format_table(table).splitlines()
+    assert lines[0].split() == ["batch", "samples/s", "relative"]
+    assert len(lines) == 1 + len(CANDIDATES)
+    assert lines[5].split() == ["256", "900", "0.90", "<-", "chosen"]
+    assert lines[7].split() == ["1024", "1,000", "1.00"]
+
+
+def test_fresh_compile_kwargs_clone_the_optimizer() -> None:
+    keras = pytest.importorskip("keras")
+    optimizer = keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)
+    clone = batch_auto.fresh_compile_kwargs({"optimizer": optimizer, "loss": "mse"})
+    assert clone["optimizer"] is not optimizer and clone["loss"] == "mse"
+    assert clone["optimizer"].get_config()["momentum"] == 0.9
+    assert batch_auto.fresh_compile_kwargs({"optimizer": "sgd"})["optimizer"] == "sgd"
+
+
+def test_a_real_short_run() -> None:
+    keras = pytest.importorskip("keras")
+
+    def build() -> keras.Model:
+        return keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((200, 8), dtype=np.float32), rng.standard_normal((200, 1), dtype=np.float32)
+    compile_kwargs = {"optimizer": keras.optimizers.SGD(0.01, momentum=0.9), "loss": "mse", "jit_compile": False}
+    chosen, table = choose_batch(build, x, y, compile_kwargs, candidates=(16, 32, 64, 256), steps=3)
+    assert [row.batch for row in table] == [16, 32, 64]  # 256 > 200 samples
+    assert chosen in (16, 32, 64)
+    assert all(row.samples_per_second > 0 for row in table)
+    assert max(row.relative for row in table) == 1.0

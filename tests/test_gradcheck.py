@@ -1,0 +1,350 @@
+"""`ldnn gradcheck`: analytic gradients agree with central differences on every layer kind, a
+wrong gradient is caught, and the command prints a table and exits 0 or 1, never a traceback.
+
+Keras (and TensorFlow) load once for the module through the `gradcheck` fixture; the JAX
+backend runs in a subprocess (the backend is chosen before Keras is imported)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from ldnn_dsl.check.check import check_source
+from ldnn_dsl.source.text import decode, read
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
+
+DENSE_TANH = """
+model parity_like {
+  input [8]
+  repeat 2 { dense 12 tanh init=scaled(2.0) }
+  dense 1 sigmoid
+}
+train { loss binary_crossentropy }
+"""
+
+INCEPTION_LIKE = """
+model cell {
+  input [8, 8, 2]
+  conv 4 3x3 relu padding=same
+  parallel concat {
+    branch { conv 4 1x1 relu }
+    branch { conv 4 3x3 relu padding=same }
+    branch {
+      maxpool 3x3 stride=1 padding=same
+      conv 4 1x1 relu
+    }
+  }
+  batchnorm
+  globalpool
+  dense 3 softmax
+}
+train { loss categorical_crossentropy }
+"""
+
+CHAR_LSTM_LIKE = """
+model lm {
+  input [7] int
+  embedding 5 vocab=11
+  lstm 8 sequences forget_bias=2.0
+  lstm 6 sequences
+  dropout 0.2
+  dense 11 softmax
+}
+train { loss sparse_categorical_crossentropy  clip_norm 5 }
+"""
+
+RESIDUAL = """
+model res {
+  input [6]
+  dense 8 tanh
+  residual { dense 8 tanh  dense 8 }
+  layernorm
+  dense 2
+}
+"""
+
+RECURRENT_KINDS = """
+model rnn {
+  input [5, 3]
+  gru 6 sequences
+  simplernn 4
+  dense 2
+}
+train { loss huber }
+"""
+
+
+@pytest.fixture(scope="module")
+def gradcheck() -> ModuleType:
+    """The module under test, with Keras loaded once (TensorFlow's import costs seconds)."""
+    pytest.importorskip("keras")
+    import ldnn_dsl.verify.gradcheck as module
+
+    return module
+
+
+def spec_of(text: str, path: str = "t.ldnn"):
+    result = check_source(decode(path, text.encode()), "compile")
+    assert not result.errors, result.errors
+    assert result.spec is not None
+    return result.spec
+
+
+def run_check(gradcheck: ModuleType, text: str, **options):
+    return gradcheck.gradcheck(spec_of(text), gradcheck.GradcheckOptions(**options))
+
+
+def write(tmp_path: Path, text: str, name: str = "spec.ldnn") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+# --- every layer kind passes -----------------------------------------------------------------
+
+@pytest.mark.parametrize("text, layers", [
+    (DENSE_TANH, ["dense_1", "dense_2", "dense_3"]),
+    (INCEPTION_LIKE, ["conv_1", "conv_2", "conv_3", "conv_4", "batchnorm_1", "dense_1"]),
+    (CHAR_LSTM_LIKE, ["embedding_1", "lstm_1", "lstm_2", "dense_1"]),
+    (RESIDUAL, ["dense_1", "dense_2", "dense_3", "layernorm_1", "dense_4"]),
+    (RECURRENT_KINDS, ["gru_1", "simplernn_1", "dense_1"]),
+], ids=["dense_tanh", "inception_like", "char_lstm_like", "residual", "gru_simplernn"])
+def test_analytic_and_numerical_gradients_agree(gradcheck: ModuleType, text: str, layers: list[str]) -> None:
+    report = run_check(gradcheck, text)
+    assert [r.name for r in report.layers] == layers
+    assert report.passed, [(r.name, r.worst) for r in report.layers if not r.passed]
+    assert report.max_error <= 1e-5
+    assert all(r.sampled > 0 for r in report.layers)
+
+
+def test_layers_without_parameters_are_skipped_with_a_reason(gradcheck: ModuleType) -> None:
+    report = run_check(gradcheck, INCEPTION_LIKE, samples=2)
+    skipped = {s.name: (s.kind, s.reason) for s in report.skipped}
+    assert skipped["maxpool_1"][0] == "maxpool"
+    assert skipped["parallel_1"] == ("parallel concat", "no parameters")
+    assert skipped["globalpool_1"] == ("globalpool", "no parameters")
+    notes = "\n".join(report.notes)
+    assert "inference mode (training=False)" in notes
+    assert "max-pooling (maxpool_1)" in notes and "ties" in notes
+    assert "batchnorm is checked in inference mode" in notes
+    assert "ReLU kinks" in notes
+
+
+def test_no_train_section_means_mean_squared_error(gradcheck: ModuleType) -> None:
+    report = run_check(gradcheck, RESIDUAL, samples=2)
+    assert report.loss == "mean_squared_error"
+    assert any("no `train` section" in note for note in report.notes)
+    assert {s.name for s in report.skipped} == {"residual_1"}
+
+
+def test_floatx_and_dtype_policy_are_restored(gradcheck: ModuleType) -> None:
+    import keras
+
+    before = keras.config.floatx(), keras.config.dtype_policy().name
+    run_check(gradcheck, DENSE_TANH, samples=1)
+    assert (keras.config.floatx(), keras.config.dtype_policy().name) == before
+
+
+def test_the_same_seed_gives_the_same_report(gradcheck: ModuleType) -> None:
+    first, second = (run_check(gradcheck, DENSE_TANH, samples=3, seed=7) for _ in range(2))
+    assert [r.worst for r in first.layers] == [r.worst for r in second.layers]
+    assert first.loss_value == second.loss_value
+
+
+# --- the shared examples ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("stem", ["parity", "inception_cell"])
+def test_shared_example_passes(gradcheck: ModuleType, stem: str) -> None:
+    path = EXAMPLES / f"{stem}.ldnn"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    result = check_source(read(path), "compile")
+    assert result.spec is not None, result.errors
+    report = gradcheck.gradcheck(result.spec, gradcheck.GradcheckOptions(samples=4))
+    assert report.passed, [(r.name, r.worst) for r in report.layers if not r.passed]
+
+
+# --- a wrong gradient is caught --------------------------------------------------------------
+
+def scaled_gradient(gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch, path_part: str, factor: float) -> None:
+    """Make the analytic gradient of the variable whose path contains `path_part` `factor` times too big."""
+    honest = gradcheck.analytic_gradients
+
+    def wrong(model, x, y, loss):
+        grads = honest(model, x, y, loss)
+        return [g * factor if path_part in v.path else g for v, g in zip(model.trainable_variables, grads, strict=True)]
+
+    monkeypatch.setattr(gradcheck, "analytic_gradients", wrong)
+
+
+@pytest.mark.parametrize("text, variable, layer", [
+    (DENSE_TANH, "dense_2/kernel", "dense_2"),
+    (CHAR_LSTM_LIKE, "lstm_1/lstm_cell/recurrent_kernel", "lstm_1"),
+    (INCEPTION_LIKE, "batchnorm_1/gamma", "batchnorm_1"),
+], ids=["dense", "lstm", "batchnorm"])
+def test_a_gradient_ten_percent_off_fails_its_layer_only(gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch,
+                                                         text: str, variable: str, layer: str) -> None:
+    scaled_gradient(gradcheck, monkeypatch, variable, 1.1)
+    report = run_check(gradcheck, text)
+    assert not report.passed
+    failed = {r.name: r for r in report.layers if not r.passed}
+    assert set(failed) == {layer}
+    assert variable in failed[layer].worst.variable
+    assert failed[layer].max_error > 100 * report.options.tolerance
+
+
+def test_the_command_fails_on_a_wrong_gradient(gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ldnn_dsl.cli import main
+
+    scaled_gradient(gradcheck, monkeypatch, "dense_3/kernel", 1.1)
+    assert main(["gradcheck", write(tmp_path, DENSE_TANH), "--samples", "3"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL dense_3: parity_like/dense_3/kernel" in out or "FAIL dense_3: dense_3/kernel" in out
+    assert out.rstrip().endswith("FAILED (1 layer)")
+
+
+# --- the command -----------------------------------------------------------------------------
+
+def test_the_command_prints_the_table_and_exits_0(gradcheck: ModuleType, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from ldnn_dsl.cli import main
+
+    assert main(["gradcheck", write(tmp_path, INCEPTION_LIKE), "--batch", "3", "--samples", "4", "--seed", "2",
+                 "--tolerance", "1e-5"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("gradcheck cell (") and "float64, batch 3, 4 samples per variable" in lines[0]
+    header = next(line for line in lines if line.startswith("layer"))
+    assert header.split() == ["layer", "kind", "sampled", "max", "rel.", "error", "status"]
+    assert any(line.startswith("batchnorm_1") and line.split()[2] == "8" and " ok" in line for line in lines)
+    assert "skipped:" in out and "maxpool_1" in out
+    assert lines[-1].startswith("ldnn gradcheck: 6 layers, 47 parameters sampled, max relative error")
+    assert lines[-1].endswith(": ok")
+
+
+def test_the_command_on_a_shared_example(gradcheck: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    from ldnn_dsl.cli import main
+
+    path = EXAMPLES / "parity.ldnn"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    assert main(["gradcheck", str(path)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(": ok")
+
+
+def test_spec_errors_are_diagnostics_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ldnn_dsl.cli import main
+
+    bad = write(tmp_path, "model m {\n  input [4]\n  dense 3 rleu\n}\n", "bad.ldnn")
+    assert main(["gradcheck", bad]) == 1
+    err = capsys.readouterr().err
+    assert "bad.ldnn:3:" in err and "error" in err and "Traceback" not in err
+    assert main(["gradcheck", str(tmp_path / "missing.ldnn")]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_the_command_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from ldnn_dsl.cli import main
+
+    for option, value in [("--samples", "0"), ("--tolerance", "-1"), ("--batch", "two")]:
+        with pytest.raises(SystemExit) as exc:
+            main(["gradcheck", "x.ldnn", option, value])
+        assert exc.value.code == 2
+        assert "expected a positive" in capsys.readouterr().err
+
+
+def test_an_internal_failure_is_one_line(gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from ldnn_dsl.cli import main
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no gradient today")
+
+    monkeypatch.setattr(gradcheck, "analytic_gradients", broken)
+    assert main(["gradcheck", write(tmp_path, DENSE_TANH)]) == 1
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: no gradient today" in err and "Traceback" not in err
+
+
+def test_command_defaults_match_the_options() -> None:
+    from ldnn_dsl.commands.gradcheck_cmd import DEFAULTS
+    from ldnn_dsl.verify.gradcheck import GradcheckOptions
+
+    assert vars(DEFAULTS) == vars(GradcheckOptions())
+
+
+# --- the pieces ------------------------------------------------------------------------------
+
+def test_targets_fit_the_loss() -> None:
+    from ldnn_dsl.verify.gradcheck import make_targets
+
+    rng = np.random.default_rng(0)
+    sparse = make_targets("sparse_categorical_crossentropy", (7, 11), 4, rng)
+    assert sparse.shape == (4, 7) and sparse.dtype.kind == "i" and sparse.min() >= 0 and sparse.max() < 11
+    onehot = make_targets("categorical_crossentropy", (3,), 4, rng)
+    assert onehot.shape == (4, 3) and (onehot.sum(-1) == 1).all()
+    binary = make_targets("binary_crossentropy", (1,), 50, rng)
+    assert set(np.unique(binary)) == {0.0, 1.0}
+    assert make_targets("mse", (10, 2), 4, rng).shape == (4, 10, 2)
+    assert (make_targets("poisson", (5,), 4, rng) > 0).all()
+
+
+def test_int_inputs_stay_below_the_vocabulary() -> None:
+    from ldnn_dsl.verify.gradcheck import make_inputs
+
+    x = make_inputs(spec_of(CHAR_LSTM_LIKE).model, 50, np.random.default_rng(0))
+    assert x.dtype == np.int32 and x.shape == (50, 7) and x.min() >= 0 and x.max() < 11
+
+
+def test_samples_favour_large_gradients_and_are_distinct() -> None:
+    from ldnn_dsl.verify.gradcheck import sample_indices
+
+    grad = np.zeros((100, 100))
+    grad[3, :10] = 1.0
+    chosen = sample_indices(grad, 8, np.random.default_rng(0))
+    assert len(chosen) == len(set(chosen)) == 8
+    assert sum(grad.flat[i] != 0 for i in chosen) >= 4
+    assert sample_indices(np.ones(5), 8, np.random.default_rng(0)) == [0, 1, 2, 3, 4]
+
+
+def test_relative_error_floor() -> None:
+    from ldnn_dsl.verify.gradcheck import relative_error
+
+    assert relative_error(0.0, 0.0, 1e-4) == 0.0
+    assert relative_error(1.0, 1.1, 1e-4) == pytest.approx(0.1 / 1.1)
+    assert relative_error(1e-9, 2e-9, 1e-4) == pytest.approx(1e-5)  # tiny: held to an absolute error
+
+
+# --- the JAX backend -------------------------------------------------------------------------
+
+def test_gradcheck_on_jax() -> None:
+    script = f"""
+    import keras
+    assert keras.backend.backend() == "jax"
+    from ldnn_dsl.check.check import check_source
+    from ldnn_dsl.source.text import decode
+    from ldnn_dsl.verify.gradcheck import GradcheckOptions, gradcheck
+    for text in ({DENSE_TANH!r}, {CHAR_LSTM_LIKE!r}):
+        spec = check_source(decode("t.ldnn", text.encode()), "compile").spec
+        report = gradcheck(spec, GradcheckOptions(samples=2))
+        assert report.backend == "jax"
+        assert report.passed and report.max_error < 1e-5, [(r.name, r.worst) for r in report.layers]
+    import jax
+    assert not jax.config.jax_enable_x64 and keras.config.floatx() == "float32"
+    print("jax ok")
+    """
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "jax"}
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
+                          env=environ, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "jax ok" in done.stdout
