@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +20,7 @@ from benchmarks.cases import Case
 from benchmarks.fitting import Runner, steps_for
 from benchmarks.specs import checked
 from benchmarks.stats import Alternated, alternate
+from ldnn_dsl.build.backend import precision_policy
 from ldnn_dsl.build.model import build_model
 from ldnn_dsl.check.spec import Spec
 
@@ -65,7 +64,7 @@ def ldnn_jit(spec: Spec) -> tuple[bool | None, str]:
     if isinstance(setting, bool):
         return chosen, f"`jit {str(setting).lower()}` in the spec"
     why = "a GPU" if gpu_available() else ("CPU, the model has dropout" if has_dropout(spec.model) else
-                                           "CPU, no dropout")
+                                           "CPU, no dropout" if chosen else "CPU, a small model")
     return chosen, f"auto ({why})"
 
 
@@ -86,22 +85,11 @@ def compile_kwargs(spec: Spec, optimizer: Any, jit: bool, **extra: Any) -> dict[
     return {"optimizer": optimizer, "loss": loss, "metrics": metrics, "jit_compile": jit, **extra}
 
 
-@contextmanager
-def precision(policy: str) -> Iterator[None]:
-    """Models built inside use `policy` (e.g. mixed_bfloat16); the global policy is restored after."""
-    before = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(policy)
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(before)
-
-
 def runners(case: Case, spec: Spec, batch: int | None = None, **extra: Any) -> dict[str, Runner]:
     """The four compiled models of a case; refuses a twin whose parameter count differs from ldnn's."""
     batch = batch or case.batch
     made: dict[str, Runner] = {}
-    with precision(case.precision):
+    with precision_policy(case.precision):
         for jit in (False, True):
             ldnn, twin = build_model(spec, xla=jit), case.twin()
             if ldnn.count_params() != twin.count_params():
@@ -114,7 +102,7 @@ def runners(case: Case, spec: Spec, batch: int | None = None, **extra: Any) -> d
 
 def ldnn_runner(case: Case, spec: Spec, jit: bool, batch: int | None = None, **extra: Any) -> Runner:
     """ldnn's compiled model alone (the investigation's variants)."""
-    with precision(case.precision):
+    with precision_policy(case.precision):
         model = build_model(spec, xla=jit)
     return Runner(model, batch or case.batch, compile_kwargs(spec, ldnn_optimizer(spec), jit, **extra))
 

@@ -170,7 +170,11 @@ def test_jit_auto_rule() -> None:
     plain = graph("model m {\n  input [4]\n  dense 2\n}\n")
     dropped = graph("model m {\n  input [4]\n  residual {\n    dropout 0.5\n  }\n  dense 2\n}\n")
     assert auto_jit(gpu=True, dropout=True) and not auto_jit(gpu=False, dropout=True)
-    assert choose_jit("auto", plain, gpu=False) and not choose_jit("auto", dropped, gpu=False)
+    assert auto_jit(gpu=False, dropout=False, macs=1_000_000) and not auto_jit(gpu=False, dropout=False, macs=70_000)
+    assert auto_jit(gpu=False, dropout=True, backend="jax", macs=10)
+    big = graph("model m {\n  input [512]\n  dense 512\n  dense 2\n}\n")
+    assert choose_jit("auto", big, gpu=False) and not choose_jit("auto", plain, gpu=False)
+    assert not choose_jit("auto", dropped, gpu=False)
     assert choose_jit("auto", dropped, gpu=True)
     assert choose_jit(True, dropped, gpu=False) and not choose_jit(False, plain, gpu=True)
 
@@ -288,11 +292,11 @@ def test_refuses_a_non_empty_out(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("jit", ["auto", "false"])
+@pytest.mark.parametrize("jit", ["true", "false"])
 def test_same_spec_and_seed_give_identical_weights(tmp_path: Path, jit: str) -> None:
     spec = sort_spec(tmp_path, f"jit {jit}\nepochs 1")
     a, b = run_train(spec, tmp_path / "a"), run_train(spec, tmp_path / "b")
-    assert a.metrics["xla"] is (jit == "auto")
+    assert a.metrics["xla"] is (jit == "true")
     wa = keras.saving.load_model(a.folder / "model.keras").get_weights()
     wb = keras.saving.load_model(b.folder / "model.keras").get_weights()
     assert all(np.array_equal(x, y) for x, y in zip(wa, wb, strict=True))

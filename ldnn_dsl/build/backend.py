@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def import_keras_quietly() -> None:
@@ -30,3 +32,16 @@ def import_keras_quietly() -> None:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+@contextmanager
+def precision_policy(policy: str) -> Iterator[None]:
+    """Models built inside use `policy` (`float32`, `mixed_bfloat16`, ...); the global policy is restored after."""
+    import keras
+
+    before = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(before)

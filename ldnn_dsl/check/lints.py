@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from ldnn_dsl.check.spec import Spec
-from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode
+from ldnn_dsl.expand.graph import LayerNode, ResidualNode, layer_nodes, walk
 from ldnn_dsl.layers.initializers import FIXED_STD
 from ldnn_dsl.source.diagnostics import Diagnostic, warning
 from ldnn_dsl.source.span import Span
@@ -15,18 +15,8 @@ RECURRENT = ("lstm", "gru", "simplernn")
 Spans = dict[tuple[str, str], Span]
 
 
-def walk(nodes: tuple[Node, ...]) -> Iterator[Node]:
-    for node in nodes:
-        yield node
-        if isinstance(node, ResidualNode):
-            yield from walk(node.body)
-        elif isinstance(node, ParallelNode):
-            for branch in node.branches:
-                yield from walk(branch)
-
-
 def layers(spec: Spec) -> list[LayerNode]:
-    return [n for n in walk(spec.model.body) if isinstance(n, LayerNode)]
+    return layer_nodes(spec.model.body)
 
 
 def deep_fixed_init(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:

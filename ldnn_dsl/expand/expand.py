@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.expand.bind import bind
 from ldnn_dsl.expand.evaluate import Env, evaluate, evaluate_arg
-from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode
+from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, walk
 from ldnn_dsl.expand.modules import Loader, Module
 from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.layers.values import Arg
@@ -107,7 +107,7 @@ class Expander:
             self.diags.append(error("E301", "a model starts with `input [SHAPE]`", where,
                                     help="e.g. `input [784]` or `input [32, 32, 3]`"))
             return None
-        for node in _walk(body[1:]):
+        for node in walk(body[1:]):
             if isinstance(node, LayerNode) and node.layer.kind == "input":
                 self.diags.append(error("E307", "`input` can only be the first layer of a model", node.span))
                 return None
@@ -228,13 +228,3 @@ def _bind_params(stmt: n.Statement, params: tuple[str, ...], args: tuple[Arg, ..
     if missing:
         raise DiagnosticError([error("E107", f"{signature} is missing `{missing[0]}`", stmt.span)])
     return bound
-
-
-def _walk(nodes: list[Node] | tuple[Node, ...]):  # type: ignore[no-untyped-def]
-    for node in nodes:
-        yield node
-        if isinstance(node, ResidualNode):
-            yield from _walk(node.body)
-        elif isinstance(node, ParallelNode):
-            for branch in node.branches:
-                yield from _walk(branch)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -57,3 +58,18 @@ class ModelGraph(BaseModel):
     def is_plain_stack(self) -> bool:
         return all(isinstance(node, LayerNode) for node in self.body)
 
+
+def walk(nodes: Iterable[Node]) -> Iterator[Node]:
+    """Every node, depth first, inside residual bodies and parallel branches too."""
+    for node in nodes:
+        yield node
+        if isinstance(node, ResidualNode):
+            yield from walk(node.body)
+        elif isinstance(node, ParallelNode):
+            for branch in node.branches:
+                yield from walk(branch)
+
+
+def layer_nodes(nodes: Iterable[Node]) -> list[LayerNode]:
+    """The layers among `nodes`, at any depth."""
+    return [node for node in walk(nodes) if isinstance(node, LayerNode)]

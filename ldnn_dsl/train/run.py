@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ldnn_dsl.build.backend import precision_policy
 from ldnn_dsl.check.check import CheckResult, check_source
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.dataset import Splits, baseline, fit_report, load_data
@@ -72,7 +73,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     folder = Path(out) if out is not None else default_folder(spec.model.name)
     refuse_existing(folder, spans.get(("train", "")))
     started = time.perf_counter()
-    with _precision(spec.train.precision), staging(folder) as temp, failures_as_diagnostics(spans):
+    with precision_policy(spec.train.precision), staging(folder) as temp, failures_as_diagnostics(spans):
         plan = _plan(spec, checked, spans, epochs, quiet)
         metric, value = baseline(plan.splits, spec.train.loss)
         say(f"linear baseline: {metric} {value:.4g}")
@@ -214,19 +215,6 @@ def _metrics(plan: Plan, members: list[Member], scores: dict[str, dict[str, floa
 
 
 # failures --------------------------------------------------------------------------------
-@contextmanager
-def _precision(policy: str) -> Iterator[None]:
-    """The mixed-precision policy for this run only."""
-    import keras
-
-    before = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(policy)
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(before)
-
-
 @contextmanager
 def failures_as_diagnostics(spans: Spans) -> Iterator[None]:
     """NaN losses, out-of-memory, Ctrl-C and Keras errors become one E406 diagnostic."""

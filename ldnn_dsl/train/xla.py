@@ -8,34 +8,33 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode
+from ldnn_dsl.check.shapes import infer
+from ldnn_dsl.expand.graph import ModelGraph, layer_nodes
 from ldnn_dsl.layers.core import Dropout
 
 
 def has_dropout(graph: ModelGraph) -> bool:
-    return any(_has_dropout(node) for node in graph.body)
+    return any(isinstance(node.layer, Dropout) for node in layer_nodes(graph.body))
 
 
-def _has_dropout(node: Node) -> bool:
-    if isinstance(node, LayerNode):
-        return isinstance(node.layer, Dropout)
-    if isinstance(node, ResidualNode):
-        return any(_has_dropout(n) for n in node.body)
-    if isinstance(node, ParallelNode):
-        return any(_has_dropout(n) for branch in node.branches for n in branch)
-    return False
+SMALL_MODEL_MACS = 250_000  # forward multiply-accumulates per sample
 
 
-def auto_jit(*, gpu: bool, dropout: bool, backend: str = "tensorflow") -> bool:
-    """The `jit auto` rule: XLA on a GPU always; on a CPU unless the model has dropout.
+def auto_jit(*, gpu: bool, dropout: bool, backend: str = "tensorflow", macs: int = SMALL_MODEL_MACS) -> bool:
+    """The `jit auto` rule: XLA on a GPU and on JAX always; on a TensorFlow CPU only for
+    models without dropout that do at least `SMALL_MODEL_MACS` per sample.
 
-    Measured with Keras 3 on TensorFlow 2.21 (2-core CPU): XLA speeds up plain MLPs and
-    convnets on CPU, but an MLP with dropout trained 5-7x *slower* under XLA, because
-    XLA's CPU random-number generation for the dropout masks is far slower than TF's
-    native kernel. On GPUs XLA wins in both cases. On the JAX backend "XLA off" means
-    running op by op without compiling at all (measured ~8x slower on a small LSTM), so
-    JAX always compiles."""
-    return gpu or backend != "tensorflow" or not dropout
+    Measured with Keras 3.15 on TensorFlow 2.21, 2-core CPU (benchmarks/RESULTS.md):
+    - an MLP with dropout trained 5-7x *slower* under XLA: XLA's CPU random numbers for the
+      dropout masks are far slower than TF's native kernel;
+    - large dense nets gain from XLA (sort10x6, 1.8M MACs/sample: x1.15; a 4 x 2048 MLP: x1.35),
+      but a small one loses (parity, 70k MACs/sample: XLA x0.85), where XLA's per-step cost
+      outweighs its faster kernels;
+    - on the JAX backend "XLA off" runs op by op without compiling at all (~8x slower on a
+      small LSTM), so JAX always compiles; on GPUs XLA wins in every case measured."""
+    if gpu or backend != "tensorflow":
+        return True
+    return not dropout and macs >= SMALL_MODEL_MACS
 
 
 def gpu_available() -> bool:
@@ -65,4 +64,4 @@ def choose_jit(setting: Literal["auto"] | bool, graph: ModelGraph, *, gpu: bool 
     import keras
 
     return auto_jit(gpu=gpu_available() if gpu is None else gpu, dropout=has_dropout(graph),
-                    backend=keras.backend.backend())
+                    backend=keras.backend.backend(), macs=infer(graph).total_macs)

@@ -20,7 +20,6 @@ w the framework's gradient is one of the two slopes; a wrong gradient fails ever
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +27,15 @@ import numpy as np
 
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.losses import loss_kind
-from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ResidualNode
+from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ResidualNode, layer_nodes
 from ldnn_dsl.layers.base import Shape
+from ldnn_dsl.verify.backends import (
+    Evaluator,
+    analytic_gradients,
+    batch_loss,
+    float64,
+    loss_evaluator,
+)
 
 DEFAULT_LOSS = "mean_squared_error"
 POSITIVE_TARGETS = ("poisson", "msle", "mean_squared_logarithmic_error", "kl_divergence",
@@ -43,10 +49,6 @@ STEP_DIVISORS = (1, 10, 100)
 ONE_SIDED_GAIN = 2.5
 # Rounding of the float64 loss, relative to its size, that a difference quotient divides by 2 eps.
 LOSS_ROUNDING = 1e-15
-
-
-class GradcheckError(Exception):
-    """The check could not run (an unsupported backend); not a failed comparison."""
 
 
 @dataclass(frozen=True)
@@ -157,44 +159,6 @@ def gradcheck(spec: Spec, options: GradcheckOptions | None = None) -> GradcheckR
     return report
 
 
-@contextmanager
-def float64() -> Iterator[None]:
-    """floatx and the dtype policy at float64, and on JAX its x64 switch; all restored on exit."""
-    import keras
-
-    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
-    keras.config.set_floatx("float64")
-    keras.config.set_dtype_policy("float64")
-    try:
-        with _jax_x64() if keras.backend.backend() == "jax" else nullcontext():
-            yield
-    finally:
-        keras.config.set_floatx(floatx)
-        keras.config.set_dtype_policy(policy)
-
-
-@contextmanager
-def _jax_x64() -> Iterator[None]:
-    """JAX computes in float32 unless x64 is on, and Keras' type promotion (`result_type`, which
-    `ops.mean` and the losses use) demotes float64 to float32 off TensorFlow, to match JAX's
-    default; both are lifted for the check, through Keras' private promotion table."""
-    import jax
-    from keras.src.backend.common import dtypes
-
-    table = getattr(dtypes, "BIT64_TO_BIT32_DTYPE", {})
-    x64, demoted = bool(jax.config.jax_enable_x64), table.get("float64")
-    jax.config.update("jax_enable_x64", True)
-    table["float64"] = "float64"
-    try:
-        yield
-    finally:
-        jax.config.update("jax_enable_x64", x64)
-        if demoted is None:
-            table.pop("float64", None)
-        else:
-            table["float64"] = demoted
-
-
 def graph_layers(graph: ModelGraph) -> Iterator[tuple[str, str, LayerNode | None]]:
     """(name, kind, layer node or None) of every node after the input, in `ldnn check --summary` order."""
     def walk(nodes: Sequence[Node]) -> Iterator[tuple[str, str, LayerNode | None]]:
@@ -211,17 +175,12 @@ def graph_layers(graph: ModelGraph) -> Iterator[tuple[str, str, LayerNode | None
     return walk(graph.body)
 
 
-def layer_nodes(graph: ModelGraph) -> list[LayerNode]:
-    """Every layer node of the graph, inside residual and parallel nodes too."""
-    return [node for _, _, node in graph_layers(graph) if node is not None]
-
-
 def make_inputs(graph: ModelGraph, batch: int, rng: np.random.Generator) -> np.ndarray:
     """Standard normal floats, or integer ids below the smallest embedding vocabulary."""
     layer = graph.input.layer
     shape = (batch, *layer.shape)  # type: ignore[union-attr]
     if layer.dtype == "int32":  # type: ignore[union-attr]
-        vocab = min((n.layer.vocab for n in layer_nodes(graph) if n.layer.kind == "embedding"),  # type: ignore[union-attr]
+        vocab = min((n.layer.vocab for n in layer_nodes(graph.body) if n.layer.kind == "embedding"),  # type: ignore[union-attr]
                     default=2)
         return rng.integers(0, vocab, size=shape).astype("int32")
     return rng.standard_normal(shape).astype(layer.dtype)  # type: ignore[union-attr]
@@ -238,76 +197,6 @@ def make_targets(loss: str, output: Shape, batch: int, rng: np.random.Generator)
         return np.eye(output[-1])[rng.integers(0, output[-1], size=(batch, *output[:-1]))]
     y = rng.standard_normal((batch, *output))
     return np.abs(y) + 0.1 if loss in POSITIVE_TARGETS else y
-
-
-def batch_loss(name: str) -> Callable[[Any, Any], Any]:
-    """The Keras loss `name`, reduced to the mean over the batch (and any other axes)."""
-    import keras
-
-    per_sample = keras.losses.get(name)
-    return lambda y, pred: keras.ops.mean(per_sample(y, pred))
-
-
-def analytic_gradients(model: Any, x: np.ndarray, y: np.ndarray, loss: Callable[[Any, Any], Any]) -> list[np.ndarray]:
-    """d loss / d w for every trainable variable (in `model.trainable_variables` order), inference mode."""
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            value = loss(y, model(x, training=False))
-        grads = tape.gradient(value, model.trainable_variables)
-        return [np.zeros(v.shape) if g is None else np.asarray(tf.convert_to_tensor(g))
-                for v, g in zip(model.trainable_variables, grads, strict=True)]
-    if backend == "jax":
-        import jax
-
-        fixed = [v.value for v in model.non_trainable_variables]
-
-        def of(trainable: list[Any]) -> Any:
-            return loss(y, model.stateless_call(trainable, fixed, x, training=False)[0])
-
-        return [np.asarray(g) for g in jax.grad(of)([v.value for v in model.trainable_variables])]
-    raise GradcheckError(f"the {backend} backend is not supported; set KERAS_BACKEND to tensorflow or jax")
-
-
-Evaluator = Callable[[int | None, np.ndarray | None], float]
-
-
-def loss_evaluator(model: Any, x: np.ndarray, y: np.ndarray, loss: Callable[[Any, Any], Any]) -> Evaluator:
-    """A compiled forward pass: the loss with trainable variable `index` replaced by `value`."""
-    import keras
-
-    variables = model.trainable_variables
-    if keras.backend.backend() == "jax":
-        import jax
-
-        fixed = [v.value for v in model.non_trainable_variables]
-        base = [v.value for v in variables]
-        forward = jax.jit(lambda trainable: loss(y, model.stateless_call(trainable, fixed, x, training=False)[0]))
-
-        def jax_at(index: int | None, value: np.ndarray | None) -> float:
-            values = list(base)
-            if index is not None:
-                values[index] = value
-            return float(forward(values))
-        return jax_at
-    import tensorflow as tf
-
-    compiled = tf.function(lambda: loss(y, model(x, training=False)))
-
-    def tf_at(index: int | None, value: np.ndarray | None) -> float:
-        if index is None:
-            return float(compiled())
-        original = variables[index].numpy()
-        variables[index].assign(value)
-        try:
-            return float(compiled())
-        finally:
-            variables[index].assign(original)
-    return tf_at
 
 
 def relative_error(analytic: float, numerical: float, floor: float) -> float:
@@ -422,7 +311,7 @@ def _skip_reason(kind: str) -> str:
 
 def notes(spec: Spec) -> list[str]:
     """What the reader should know about this check of this network."""
-    layers = layer_nodes(spec.model)
+    layers = layer_nodes(spec.model.body)
     kinds = {n.layer.kind for n in layers}
     out = ["forward pass in inference mode (training=False): dropout is off, batchnorm uses its moving statistics"]
     if spec.train is None:
