@@ -380,3 +380,26 @@ def test_train_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "linear baseline: val_accuracy" in err and f"saved {out}" in err
     assert len(history_rows(out)) == 2
     assert "epochs       2" in (out / "spec.ldnn").read_text()
+
+
+def test_saved_model_applies_log1p_to_raw_inputs(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1000, size=(200, 3)).round(3)
+    y = np.log1p(x[:, 0]) + x[:, 1] / 1000
+    with (tmp_path / "houses.csv").open("w", newline="") as f:
+        rows = csv.writer(f)
+        rows.writerow(["area", "age", "rooms", "price"])
+        rows.writerows([[*row, target] for row, target in zip(x, y, strict=True)])
+    spec = tmp_path / "houses.ldnn"
+    spec.write_text("model m {\n  input [3]\n  dense 8 relu\n  dense 1\n}\n"
+                    'data {\n  source csv("houses.csv", target=price)\n  validate 10%\n'
+                    "  preprocess log1p(columns=[0, 2])\n  preprocess standardize\n}\n"
+                    "train {\n  loss mse\n  lr 0.01\n  epochs 1\n  batch 32\n  seed 3\n  jit false\n}\n")
+    result = run_train(spec, tmp_path / "run")
+    saved = keras.saving.load_model(result.folder / "model.keras")
+    raw = x[:5].astype("float32")
+    logged = raw.copy()
+    logged[:, [0, 2]] = np.log1p(logged[:, [0, 2]])
+    inner = saved.get_layer(index=-1)  # the trained network (with its Normalization), fed log1p'd inputs
+    np.testing.assert_allclose(saved.predict(raw, verbose=0), inner.predict(logged, verbose=0), rtol=1e-5)
+    assert saved.get_layer("log1p").columns == (0, 2)

@@ -46,3 +46,26 @@ def _units(shape: Any) -> int:
         raise ValueError("Received an invalid shape for `ForgetGateBias`, expected a 1-D LSTM bias of size "
                          f"4 * units. Received: shape={dims}")
     return dims[0] // 4
+
+
+@keras.saving.register_keras_serializable(package="ldnn")
+class Log1p(keras.layers.Layer):
+    """log(1 + x) on some feature columns (all when `columns` is empty): `preprocess log1p(...)`
+    kept inside the saved model, so it takes the same raw inputs as the data files hold."""
+
+    def __init__(self, columns: tuple[int, ...] | list[int] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.columns = tuple(int(c) for c in columns)
+
+    def call(self, x: Any) -> Any:
+        if not self.columns:
+            return keras.ops.log1p(x)
+        width = x.shape[-1]
+        mask = [False] * width
+        for column in self.columns:
+            mask[column % width] = True
+        selected = keras.ops.convert_to_tensor(mask)
+        return keras.ops.where(selected, keras.ops.log1p(keras.ops.maximum(x, -0.5)), x)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "columns": list(self.columns)}

@@ -164,7 +164,7 @@ def _save(plan: Plan, members: list[Member], temp: Path, folder: Path, checked: 
         say(f"ensemble of {len(members)}: {_score_line(scores, metric)}")
     if len(members) > 1:
         model.optimizer.build(model.trainable_variables)  # saved with its slots, so it reloads without warnings
-    model.save(temp / "model.keras")
+    with_raw_inputs(model, plan).save(temp / "model.keras")
     assert plan.spec.train is not None
     (temp / "spec.ldnn").write_text(resolved_text(plan.spec, batch=plan.batch, epochs=plan.epochs, seed=plan.seed,
                                                   jit=plan.jit, folder=folder))
@@ -174,6 +174,21 @@ def _save(plan: Plan, members: list[Member], temp: Path, folder: Path, checked: 
     write_metrics(temp / "metrics.json", metrics)
     write_curves(temp / "curves.png", history, metric)
     return RunResult(folder, metrics, history)
+
+
+def with_raw_inputs(model: Any, plan: Plan) -> Any:
+    """The model to save: `log1p` is applied to the data before training, so the saved model
+    applies it itself (a registered `Log1p` layer) and takes raw inputs at inference."""
+    columns = plan.splits.log1p_columns
+    if columns is None:
+        return model
+    import keras
+
+    from ldnn_dsl.build.custom import Log1p
+
+    layer = plan.spec.model.input.layer
+    inputs = keras.Input(shape=tuple(layer.shape), dtype=layer.dtype, name="raw")  # type: ignore[union-attr]
+    return keras.Model(inputs, model(Log1p(columns, name="log1p")(inputs)), name=model.name)
 
 
 def _headline(plan: Plan) -> str | None:
