@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if result.errors or result.spec is None:
         report(result.errors, result.sources)
         return 1
-    from ldnn_dsl.verify.gradcheck import GradcheckError, GradcheckOptions, gradcheck
+    from ldnn_dsl.verify.backends import GradcheckError
+    from ldnn_dsl.verify.gradcheck import GradcheckOptions, gradcheck
 
     options = GradcheckOptions(args.batch, args.samples, args.tolerance, args.seed, args.eps)
     started = time.perf_counter()

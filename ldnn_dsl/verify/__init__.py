@@ -6,8 +6,8 @@ differences: the recipe's safeguard before trusting a network's backward pass.""
 
 from __future__ import annotations
 
+from ldnn_dsl.verify.backends import GradcheckError
 from ldnn_dsl.verify.gradcheck import (
-    GradcheckError,
     GradcheckOptions,
     GradcheckReport,
     LayerResult,
