@@ -97,6 +97,12 @@ def _recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagn
     if train.early_stop is not None and not has_validation:
         out.append(error("E403", "early stopping watches the validation loss, but `data` has no `validate`",
                          spans.get(("train", "early_stop")), help="add `validate 10%` to `data`"))
+    image_only = [a.name for a in (data.augment if data else ()) if a.name in ("translate", "rotate", "flip")]
+    shape = spec.model.input.layer.shape  # type: ignore[union-attr]
+    if image_only and len(shape) != 3:
+        out.append(error("E404", f"`augment {image_only[0]}` transforms images, but the input "
+                         f"[{', '.join(map(str, shape))}] is not [height, width, channels]",
+                         spans.get(("data", "augment")), help="use `noise(STD)` for other inputs"))
     if isinstance(train.schedule, Cosine) and train.schedule.warmup >= train.epochs:
         out.append(error("E404", f"cosine warm-up of {train.schedule.warmup} epochs is not shorter than the "
                          f"{train.epochs} epochs of training", spans.get(("train", "schedule"))))
