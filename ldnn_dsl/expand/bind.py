@@ -16,13 +16,13 @@ from ldnn_dsl.source.span import Span
 
 
 def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, positional: tuple[str, ...],
-         words: Mapping[str, tuple[str, Any]], names: Iterable[str] = (),
-         fixed: Mapping[str, Any] | None = None) -> tuple[BaseModel | None, dict[str, Span], list[Diagnostic]]:
+         words: Mapping[str, tuple[str, Any]],
+         names: Iterable[str] = ()) -> tuple[BaseModel | None, dict[str, Span], list[Diagnostic]]:
     """The validated model plus the span of each field, or the diagnostics."""
-    data: dict[str, Any] = dict(fixed or {})
+    data: dict[str, Any] = {}
     spans: dict[str, Span] = {}
     diags: list[Diagnostic] = []
-    options = [f for f in cls.model_fields if f not in ("kind", "node") and f not in (fixed or {})]
+    options = [f for f in cls.model_fields if f not in ("kind", "node")]
     slots = list(positional)
     for arg in args:
         if arg.key is not None:
