@@ -33,21 +33,20 @@ class Choice(BaseModel):
 
     def text(self) -> str:
         """The value written back as .ldnn source (for the resolved spec)."""
-        args = [f"{k}={_ldnn(v)}" for k, v in self.model_dump(exclude={"name"}).items() if v is not None]
+        args = [f"{k}={ldnn_literal(v)}" for k, v in self.model_dump(exclude={"name"}).items() if v is not None]
         name = self.name  # type: ignore[attr-defined]
         return f"{name}({', '.join(args)})" if args else name
 
 
-def _ldnn(value: Any) -> str:
+def ldnn_literal(value: Any) -> str:
+    """A Python value written back as .ldnn source."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return f'"{value}"' if ("/" in value or "." in value or not value.isidentifier()) else value
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_ldnn(v) for v in value) + "]"
+        return "[" + ", ".join(ldnn_literal(v) for v in value) + "]"
     if isinstance(value, float):
         return repr(value)
     return str(value)
 
-
-ldnn_literal = _ldnn
