@@ -27,9 +27,9 @@ def auto_jit(*, gpu: bool, dropout: bool, backend: str = "tensorflow", macs: int
     Measured with Keras 3.15 on TensorFlow 2.21, 2-core CPU (benchmarks/RESULTS.md):
     - an MLP with dropout trained 5-7x *slower* under XLA: XLA's CPU random numbers for the
       dropout masks are far slower than TF's native kernel;
-    - large dense nets gain from XLA (sort10x6, 1.8M MACs/sample: x1.15; a 4 x 2048 MLP: x1.35),
-      but a small one loses (parity, 70k MACs/sample: XLA x0.85), where XLA's per-step cost
-      outweighs its faster kernels;
+    - large dense nets gain from XLA (sort10x6, 1.8M MACs/sample: x1.24; deep_residual: x1.08;
+      a 4 x 2048 MLP: x1.15), but a small one loses (parity, 70k MACs/sample: x0.90), where
+      XLA's per-step cost outweighs its faster kernels;
     - on the JAX backend "XLA off" runs op by op without compiling at all (~8x slower on a
       small LSTM), so JAX always compiles; on GPUs XLA wins in every case measured."""
     if gpu or backend != "tensorflow":
