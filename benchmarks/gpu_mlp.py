@@ -11,25 +11,11 @@ from benchmarks import train_report
 from benchmarks.cases import gpu_mlp
 from benchmarks.matmul import matmul_rate
 from benchmarks.report import Table
+from ldnn_dsl.train.xla import gpu_available
 
 FULL = {"width": 8192, "depth": 8, "batch": 4096}
 TINY = {"width": 64, "depth": 8, "batch": 32}
 TITLE = "GPU MLP: model FLOP utilisation in mixed bfloat16"
-
-
-def gpu_available() -> bool:
-    """Whether the Keras backend computes on a GPU."""
-    import keras
-
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return bool(tf.config.list_physical_devices("GPU"))
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.default_backend() == "gpu"
-    return False
 
 
 def run(*, seconds: float, reps: int, most_steps: int, tiny: bool) -> list[Table]:

@@ -23,6 +23,9 @@ from benchmarks.stats import Alternated, alternate
 from ldnn_dsl.build.backend import precision_policy
 from ldnn_dsl.build.model import build_model
 from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.train.members import compile_options
+from ldnn_dsl.train.optimizers import make_optimizer
+from ldnn_dsl.train.xla import choose_jit, gpu_available, has_dropout
 
 SIDES = ("ldnn", "keras")
 JIT_TARGET = 0.97  # ldnn's default may be at most 3% slower than the faster hand-written setting
@@ -42,7 +45,7 @@ class Measured:
     params: int
     runs: Alternated
     steps: dict[bool, int]
-    auto: bool | None
+    auto: bool
     auto_reason: str
     notes: list[str] = field(default_factory=list)
 
@@ -53,36 +56,25 @@ class Measured:
         return self.macs * 2 * 3 * samples_per_second
 
 
-def ldnn_jit(spec: Spec) -> tuple[bool | None, str]:
-    """ldnn's `jit auto` choice for this spec, and why; (None, reason) where the rule is unavailable."""
-    try:
-        from ldnn_dsl.train.xla import choose_jit, gpu_available, has_dropout
-    except ImportError as exc:
-        return None, f"n/a: the jit rule could not be imported ({exc})"
+def ldnn_jit(spec: Spec) -> tuple[bool, str]:
+    """ldnn's `jit auto` choice for this spec, and why."""
     setting = getattr(spec.train, "jit", "auto") if spec.train is not None else "auto"
     chosen = choose_jit(setting, spec.model)
     if isinstance(setting, bool):
         return chosen, f"`jit {str(setting).lower()}` in the spec"
-    why = "a GPU" if gpu_available() else ("CPU, the model has dropout" if has_dropout(spec.model) else
-                                           "CPU, no dropout" if chosen else "CPU, a small model")
+    if gpu_available():
+        why = "a GPU"
+    elif keras.backend.backend() != "tensorflow":
+        why = f"{keras.backend.backend()} always compiles"
+    else:
+        why = "CPU, the model has dropout" if has_dropout(spec.model) else (
+            "CPU, no dropout" if chosen else "CPU, a small model")
     return chosen, f"auto ({why})"
 
 
-def ldnn_optimizer(spec: Spec) -> Any:
-    """The optimizer ldnn's trainer makes for the spec (SGD momentum 0.9 where that code is unavailable)."""
-    try:
-        from ldnn_dsl.train.optimizers import make_optimizer
-    except ImportError:
-        return keras.optimizers.SGD(learning_rate=spec.train.lr if spec.train else 0.01, momentum=0.9)
-    return make_optimizer(spec.train)
-
-
 def compile_kwargs(spec: Spec, optimizer: Any, jit: bool, **extra: Any) -> dict[str, Any]:
-    """What ldnn's trainer passes to `compile`: the spec's loss and metrics; the same for the twin."""
-    train = spec.train
-    loss = train.loss if train is not None else "sparse_categorical_crossentropy"
-    metrics = list(train.metrics) if train is not None else []
-    return {"optimizer": optimizer, "loss": loss, "metrics": metrics, "jit_compile": jit, **extra}
+    """What ldnn's trainer passes to `compile` (`compile_options`), with `optimizer` (the twin's own)."""
+    return {**compile_options(spec.train, jit), "optimizer": optimizer, **extra}
 
 
 def runners(case: Case, spec: Spec, batch: int | None = None, **extra: Any) -> dict[str, Runner]:
@@ -95,7 +87,8 @@ def runners(case: Case, spec: Spec, batch: int | None = None, **extra: Any) -> d
             if ldnn.count_params() != twin.count_params():
                 raise RuntimeError(f"{case.name}: the twin has {twin.count_params():,} parameters, "
                                    f"ldnn's model {ldnn.count_params():,}")
-            made[side("ldnn", jit)] = Runner(ldnn, batch, compile_kwargs(spec, ldnn_optimizer(spec), jit, **extra))
+            ours = compile_kwargs(spec, make_optimizer(spec.train), jit, **extra)
+            made[side("ldnn", jit)] = Runner(ldnn, batch, ours)
             made[side("keras", jit)] = Runner(twin, batch, compile_kwargs(spec, case.optimizer(), jit, **extra))
     return made
 
@@ -104,7 +97,7 @@ def ldnn_runner(case: Case, spec: Spec, jit: bool, batch: int | None = None, **e
     """ldnn's compiled model alone (the investigation's variants)."""
     with precision_policy(case.precision):
         model = build_model(spec, xla=jit)
-    return Runner(model, batch or case.batch, compile_kwargs(spec, ldnn_optimizer(spec), jit, **extra))
+    return Runner(model, batch or case.batch, compile_kwargs(spec, make_optimizer(spec.train), jit, **extra))
 
 
 def measure(case: Case, *, seconds: float, reps: int, most_steps: int) -> Measured:
@@ -145,8 +138,8 @@ def _release() -> None:
 
 
 def default_jit(m: Measured) -> bool:
-    """ldnn's choice, or where the rule is unavailable, the faster of ldnn's two settings."""
-    return m.auto if m.auto is not None else m.sps("ldnn", True) >= m.sps("ldnn", False)
+    """ldnn's `jit auto` choice for the model."""
+    return m.auto
 
 
 def utilisation(m: Measured, peak: float) -> float:
@@ -165,9 +158,7 @@ def faster_keras(m: Measured, i: int) -> float:
 
 def auto_ratio(m: Measured) -> float:
     """ldnn's default over the faster hand-written setting, round by round, then the median."""
-    if m.auto is None:
-        return float("nan")
-    return m.runs.ratios(lambda i: m.runs.figures[side("ldnn", bool(m.auto))][i], lambda i: faster_keras(m, i))
+    return m.runs.ratios(lambda i: m.runs.figures[side("ldnn", m.auto)][i], lambda i: faster_keras(m, i))
 
 
 def investigate(m: Measured, *, seconds: float, reps: int, peak: float) -> str:

@@ -8,19 +8,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ldnn_dsl.commands import check_cmd, fmt_cmd, schema_cmd
+from ldnn_dsl.commands import check_cmd, compile_cmd, fmt_cmd, gradcheck_cmd, schema_cmd, train_cmd
+
+SUBCOMMANDS = (check_cmd, fmt_cmd, schema_cmd, compile_cmd, train_cmd, gradcheck_cmd)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ldnn", description="Declarative deep-net specs: check, format, compile, train.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (check_cmd, fmt_cmd, schema_cmd):
-        module.add_parser(sub)
-    for name in ("compile_cmd", "train_cmd", "gradcheck_cmd"):
-        try:
-            module = __import__(f"ldnn_dsl.commands.{name}", fromlist=["add_parser"])
-        except ImportError:
-            continue
+    for module in SUBCOMMANDS:
         module.add_parser(sub)
     return p
 

@@ -313,8 +313,6 @@ def test_forget_bias_survives_save_and_load_in_process(build: ModuleType, keras:
 
 
 def test_import_ldnn_then_keras_loads_saved_models(saved_models: Path) -> None:
-    if "register_when_keras_loads" not in (ROOT / "ldnn_dsl" / "__init__.py").read_text():
-        pytest.xfail("ldnn_dsl/__init__.py does not call register_when_keras_loads() yet")
     script = textwrap.dedent(LOAD_AND_PREDICT).format(prelude="import ldnn_dsl, keras", cases=saved_models)
     assert "ok 2" in python(script).stdout
 

@@ -65,7 +65,8 @@ class Log1p(keras.layers.Layer):
         for column in self.columns:
             mask[column % width] = True
         selected = keras.ops.convert_to_tensor(mask)
-        return keras.ops.where(selected, keras.ops.log1p(keras.ops.maximum(x, -0.5)), x)
+        safe = keras.ops.where(selected, x, 0.0)  # other columns may hold values <= -1
+        return keras.ops.where(selected, keras.ops.log1p(safe), x)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "columns": list(self.columns)}

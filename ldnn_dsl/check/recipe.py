@@ -51,8 +51,7 @@ class SortSource(Choice):
 
     name: Literal["sort"]
     count: PositiveWhole = 10
-    bits: Annotated[int, BeforeValidator(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v),
-                    Field(ge=1, le=16)] = 6
+    bits: Annotated[Whole, Field(ge=1, le=16)] = 6
     samples: PositiveWhole = 100_000
 
 
@@ -60,7 +59,7 @@ class ParitySource(Choice):
     """`parity(bits, samples)`: random bits in, their parity (0 or 1) out."""
 
     name: Literal["parity"]
-    bits: Annotated[int, Field(ge=1, le=64)] = 16
+    bits: Annotated[Whole, Field(ge=1, le=64)] = 16
     samples: PositiveWhole = 100_000
 
 

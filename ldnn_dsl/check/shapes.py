@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode
+from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, layer_nodes
 from ldnn_dsl.layers.base import Shape, ShapeError
 from ldnn_dsl.source.diagnostics import Diagnostic, error
 
@@ -50,7 +50,7 @@ def infer(model: ModelGraph) -> Inference:
     is_int = model.input.layer.dtype == "int32"  # type: ignore[union-attr]
     result.output = _stack(model.body, shape, is_int, 0, result)
     if result.output is not None and is_int and not any(
-            isinstance(n, LayerNode) and n.layer.kind == "embedding" for n in model.body):
+            n.layer.kind == "embedding" for n in layer_nodes(model.body)):
         result.diagnostics.append(error("E308", "the input holds integer ids but no `embedding` turns them into "
                                         "vectors", model.input.span, help="add `embedding UNITS vocab=N` after it"))
     return result

@@ -6,16 +6,14 @@
 from __future__ import annotations
 
 import argparse
-import math
-import os
 import sys
 import time
-from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from ldnn_dsl.check.check import check_source
-from ldnn_dsl.commands.report import report
+from ldnn_dsl.commands.compile_cmd import quiet_tensorflow
+from ldnn_dsl.commands.report import positive, report
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import read
 
@@ -31,30 +29,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Build the spec's network in float64 and compare the backend's analytic "
                                    "gradient with central differences on a random sample of every variable.")
     p.add_argument("path", metavar="SPEC", help="the .ldnn spec")
-    p.add_argument("--batch", type=_positive(int), default=DEFAULTS.batch, help="samples in the random batch")
-    p.add_argument("--samples", type=_positive(int), default=DEFAULTS.samples,
+    p.add_argument("--batch", type=positive(int), default=DEFAULTS.batch, help="samples in the random batch")
+    p.add_argument("--samples", type=positive(int), default=DEFAULTS.samples,
                    help="entries sampled per trainable variable")
-    p.add_argument("--tolerance", type=_positive(float), default=DEFAULTS.tolerance,
+    p.add_argument("--tolerance", type=positive(float), default=DEFAULTS.tolerance,
                    help="largest relative error that passes")
     p.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of weights, batch and sample")
-    p.add_argument("--eps", type=_positive(float), default=DEFAULTS.eps, help="finite-difference step")
+    p.add_argument("--eps", type=positive(float), default=DEFAULTS.eps, help="finite-difference step")
     p.set_defaults(run=run)
 
 
-def _positive(kind: type) -> Callable[[str], int | float]:
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
-        if not value > 0 or not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
-        return value
-    return parse
-
-
 def run(args: argparse.Namespace) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow()
     try:
         source = read(args.path)
     except DiagnosticError as exc:

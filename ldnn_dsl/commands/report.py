@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from ldnn_dsl.source.diagnostics import Diagnostic, render_github, render_json, render_text
@@ -25,3 +27,17 @@ def counts(diags: Sequence[Diagnostic]) -> str:
     errors = sum(d.severity == "error" for d in diags)
     warnings = len(diags) - errors
     return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def positive(kind: type) -> Callable[[str], int | float]:
+    """An argparse type: a positive, finite `kind` (int or float), or a usage error saying so."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
+        if not value > 0 or not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+    return parse

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ldnn_dsl.commands.compile_cmd import quiet_tensorflow, sources_of
-from ldnn_dsl.commands.report import report
+from ldnn_dsl.commands.report import positive, report
 from ldnn_dsl.source.diagnostics import DiagnosticError
 
 
@@ -16,16 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("spec", metavar="SPEC", help="the .ldnn file (needs `data` and `train`)")
     p.add_argument("--out", metavar="DIR", help="the run folder (must not exist or be empty); "
                                                 "default runs/<model>-<YYYYmmdd-HHMMSS>")
-    p.add_argument("--epochs", type=_positive, metavar="N", help="train N epochs instead of the spec's `epochs`")
+    p.add_argument("--epochs", type=positive(int), metavar="N", help="train N epochs instead of the spec's `epochs`")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
     p.set_defaults(run=run)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of epochs, got {text}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

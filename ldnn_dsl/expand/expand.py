@@ -18,6 +18,7 @@ from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
 
 MAX_LAYERS = 10_000
+MAX_DEPTH = 100  # blocks calling blocks; expansion recurses once per level
 SECTIONS = ("init", "data", "train")
 
 
@@ -102,6 +103,10 @@ class Expander:
         self.names.add(model.name)
         body = self.body(model.body, self.module.env)
         first = body[0] if body else None
+        written = model.body[0] if model.body else None
+        if isinstance(written, n.Statement) and written.head == "input" and not (
+                isinstance(first, LayerNode) and first.layer.kind == "input"):
+            return None  # the `input` line has errors of its own, already reported
         if not (isinstance(first, LayerNode) and first.layer.kind == "input"):
             where = first.span if first is not None else model.name_span
             self.diags.append(error("E301", "a model starts with `input [SHAPE]`", where,
@@ -201,6 +206,9 @@ class Expander:
         if stmt.head in self.active:
             raise DiagnosticError([error("E108", f"block `{stmt.head}` calls itself", stmt.head_span,
                                          help="blocks are macros; use `repeat N { ... }` for repetition")])
+        if len(self.active) >= MAX_DEPTH:
+            raise DiagnosticError([error("E004", f"blocks call blocks more than {MAX_DEPTH} levels deep",
+                                         stmt.head_span, help="flatten the chain of blocks")])
         bound = _bind_params(stmt, params, _args(stmt, env))
         self.active.append(stmt.head)
         try:

@@ -27,7 +27,8 @@ class Module:
     spec: n.SpecFile
     env: Env = field(default_factory=Env)
     blocks: dict[str, Block] = field(default_factory=dict)
-    origin: dict[str, str] = field(default_factory=dict)  # name -> where it was defined
+    origin: dict[str, str] = field(default_factory=dict)  # name -> where it was defined, for messages
+    home: dict[str, str] = field(default_factory=dict)  # name -> file:line:col of its definition
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Loader:
     sources: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     loading: list[str] = field(default_factory=list)
-    done: dict[str, Module] = field(default_factory=dict)
+    done: dict[str, Module | None] = field(default_factory=dict)  # None: read once, and it failed
 
     def load_source(self, source: SourceFile) -> Module | None:
         self.sources[source.path] = source.text
@@ -71,22 +72,25 @@ class Loader:
             self.diagnostics.append(error("E006", f"import cycle: {chain}", use.path.span,
                                           help="move the shared definitions into a third file that both use"))
             return
-        used = self.done.get(key)
-        if used is None:
+        if key not in self.done:
+            self.done[key] = None  # a file that fails is reported once, however often it is used
             try:
-                used = self.load_source(read(path))
+                self.done[key] = self.load_source(read(path))
             except DiagnosticError as exc:  # unreadable: point at the `use`, not at a file that is not there
                 self.diagnostics.extend(
                     error(d.code, f"cannot use {use.path.text}: {d.message}", use.path.span) for d in exc.diagnostics)
                 return
+        used = self.done[key]
         if used is None:
             return
-        for name, value in used.env.values.items():
-            self._add(module, name, use.path.span, f"imported from {use.path.value}")
-            module.env.values[name] = value
-        for name, block in used.blocks.items():
-            self._add(module, name, use.path.span, f"imported from {use.path.value}")
-            module.blocks[name] = block
+        for name in [*used.env.values, *used.blocks]:
+            if module.home.get(name) == used.home[name]:
+                continue  # the same definition reached twice (a uses b and c, both use d)
+            if self._add(module, name, use.path.span, f"imported from {use.path.value}", used.home[name]):
+                if name in used.blocks:
+                    module.blocks[name] = used.blocks[name]
+                else:
+                    module.env.values[name] = used.env.values[name]
 
     def _let(self, module: Module, let: n.Let) -> None:
         if not self._add(module, let.name, let.name_span, f"defined at line {let.name_span.line}"):
@@ -100,11 +104,12 @@ class Loader:
         if self._add(module, block.name, block.name_span, f"defined at line {block.name_span.line}"):
             module.blocks[block.name] = Block(block, module.env)
 
-    def _add(self, module: Module, name: str, span: Span, origin: str) -> bool:
+    def _add(self, module: Module, name: str, span: Span, origin: str, home: str | None = None) -> bool:
         if name in module.origin:
             self.diagnostics.append(error("E103", f"`{name}` is defined twice (first {module.origin[name]})", span))
             return False
         module.origin[name] = origin
+        module.home[name] = home or f"{_key(span.path)}:{span.line}:{span.col}"
         return True
 
 

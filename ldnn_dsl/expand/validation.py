@@ -28,7 +28,8 @@ def validate(cls: type[BaseModel], data: dict[str, Any], spans: Mapping[str, Spa
 def _diagnostics(errors: Iterable[Any], spans: Mapping[str, Span], span: Span, what: str) -> Iterable[Diagnostic]:
     seen: set[str] = set()
     for err in errors:
-        loc = [str(part) for part in err["loc"] if not str(part).startswith("function-")]
+        loc = [part for part in err["loc"] if isinstance(part, str) and part.isidentifier()]  # no indices, no
+        #   union branch labels such as `constrained-float` or `function-before[...]`
         field = loc[0] if loc else ""
         if field in seen:
             continue
@@ -40,6 +41,8 @@ def _one(err: Any, loc: list[str], span: Span, what: str) -> Diagnostic:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     shown = _show(value)
     field = loc[-1] if loc else ""
+    if field == "args" and len(loc) > 1:  # `init=normal("x")`: name the option, not the call's internals
+        loc, field = loc[:-1], loc[-2]
     if len(loc) >= 3:  # setting, choice, argument: `factor` of `plateau`
         what = f"`{loc[-2]}`"
     if kind == "union_tag_invalid":

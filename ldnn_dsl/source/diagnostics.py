@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from ldnn_dsl.source.span import Span
 
 Severity = Literal["error", "warning"]
+TAB = 4  # columns per tab when a source line is shown
 
 
 class Diagnostic(BaseModel):
@@ -76,15 +77,21 @@ def render_text(diag: Diagnostic, sources: Mapping[str, str]) -> str:
     if span is None or text is None:
         return head + (f"\n   = help: {diag.help}" if diag.help else "")
     lines = text.split("\n")
-    line = lines[span.line - 1].rstrip("\r") if 1 <= span.line <= len(lines) else ""
-    start = max(span.col, 1)
-    end = span.end_col if span.end_line == span.line else len(line) + 1
+    raw = lines[span.line - 1].rstrip("\r") if 1 <= span.line <= len(lines) else ""
+    start = _shown_col(raw, max(span.col, 1))  # tabs are expanded for display, so the caret lines up
+    end = _shown_col(raw, span.end_col) if span.end_line == span.line else len(raw.expandtabs(TAB)) + 1
     width = max(end - start, 1)
     gutter = " " * len(str(span.line))
-    out = [head, f"{gutter} |", f"{span.line} | {line}", f"{gutter} | {' ' * (start - 1)}{'^' * width}"]
+    head = f"{span.path}:{span.line}:{start}: {diag.severity}[{diag.code}]: {diag.message}"
+    out = [head, f"{gutter} |", f"{span.line} | {raw.expandtabs(TAB)}", f"{gutter} | {' ' * (start - 1)}{'^' * width}"]
     if diag.help:
         out.append(f"{gutter} = help: {diag.help}")
     return "\n".join(out)
+
+
+def _shown_col(line: str, col: int) -> int:
+    """The 1-based column of character `col` once the line's tabs are expanded."""
+    return len(line[: col - 1].expandtabs(TAB)) + 1
 
 
 def render_json(diags: Iterable[Diagnostic]) -> str:

@@ -46,15 +46,15 @@ def decode(path: str, data: bytes) -> SourceFile:
     nul = text.find("\x00")
     if nul >= 0:
         raise _bad_text(path, text, nul, "NUL byte in the text; specs are plain UTF-8 text")
-    return SourceFile(path, text.expandtabs(4) if "\t" in text else text)
+    return SourceFile(path, text)  # tabs stay: they may be inside strings; only the display expands them
 
 
 def _bad_text(path: str, text: str, offset: int, message: str) -> DiagnosticError:
     """E002 at the character `offset` of `text`, with the line shown as well as it can be (bad bytes as U+FFFD)."""
     start = text.rfind("\n", 0, offset) + 1
     line = text.count("\n", 0, offset) + 1
-    col = len(text[start:offset].expandtabs(4)) + 1
-    shown = text.replace("\x00", "\ufffd").expandtabs(4)
+    col = offset - start + 1
+    shown = text.replace("\x00", "\ufffd")
     return DiagnosticError([error("E002", message, path=path, line=line, col=col)], sources={path: shown})
 
 

@@ -7,7 +7,6 @@ measured on this machine with this model before training starts.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from ldnn_dsl.train.members import Plan, compile_options, input_array, network_with_preprocessing
 from ldnn_dsl.tune.batch_auto import choose_batch, format_table
@@ -16,10 +15,9 @@ from ldnn_dsl.tune.batch_auto import choose_batch, format_table
 def measured_batch(plan: Plan, say: Callable[[str], None]) -> int:
     """Time a few training steps at each power of two from 16 to 2048 and take the smallest
     batch within 90% of the best throughput; print the table."""
-    trial = replace(plan, batch=128)
     x = input_array(plan.splits.x_train, plan.spec.model.input.layer.dtype)  # type: ignore[union-attr]
-    chosen, table = choose_batch(lambda: network_with_preprocessing(trial, plan.spec.model.name), x,
-                                 plan.splits.y_train, compile_options(trial))
+    chosen, table = choose_batch(lambda: network_with_preprocessing(plan, plan.spec.model.name), x,
+                                 plan.splits.y_train, compile_options(plan.spec.train, plan.jit))
     say("batch auto: training throughput by minibatch size\n" + format_table(table))
     say(f"batch auto: chose {chosen}")
     return chosen

@@ -54,9 +54,14 @@ def staging(folder: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    if folder.exists():
-        folder.rmdir()  # empty, or refuse_existing would have stopped the run
-    os.replace(temp, folder)
+    try:
+        if folder.exists():
+            folder.rmdir()  # empty, unless another run has filled it since refuse_existing looked
+        os.replace(temp, folder)
+    except OSError as exc:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise DiagnosticError([error(TRAIN_CODE, f"could not put the run folder in place at `{folder}`: "
+                                     f"{exc.strerror or exc}", help="choose another `--out`")]) from None
 
 
 # files -----------------------------------------------------------------------------------

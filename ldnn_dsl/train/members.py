@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ldnn_dsl.check.recipe import TrainSection
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.dataset import Splits
 from ldnn_dsl.train.augment import augment_layers, augmented_batches
@@ -81,16 +82,15 @@ def network_with_preprocessing(plan: Plan, name: str) -> Any:
     return keras.Model(inputs, network(x), name=name)
 
 
-def compile_options(plan: Plan) -> dict[str, Any]:
+def compile_options(train: TrainSection | None, jit: bool) -> dict[str, Any]:
     """`model.compile` arguments: the optimizer, the loss by Keras name (a batch mean), metrics, XLA."""
-    train = plan.spec.train
     assert train is not None
     return {"optimizer": make_optimizer(train), "loss": train.loss, "metrics": list(train.metrics),
-            "jit_compile": plan.jit}
+            "jit_compile": jit}
 
 
 def compile_model(model: Any, plan: Plan) -> None:
-    model.compile(**compile_options(plan))
+    model.compile(**compile_options(plan.spec.train, plan.jit))
 
 
 def train_member(plan: Plan, index: int, say: Callable[[str], None]) -> Member:

@@ -41,7 +41,7 @@ from ldnn_dsl.train.folder import (
 )
 from ldnn_dsl.train.members import Member, NonFiniteLossError, Plan, average, evaluate, train_member
 from ldnn_dsl.train.resolved import resolved_text
-from ldnn_dsl.train.xla import choose_jit, gpu_available
+from ldnn_dsl.train.xla import choose_jit
 
 Spans = dict[tuple[str, str], Span]
 
@@ -73,7 +73,9 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     folder = Path(out) if out is not None else default_folder(spec.model.name)
     refuse_existing(folder, spans.get(("train", "")))
     started = time.perf_counter()
-    with precision_policy(spec.train.precision), staging(folder) as temp, failures_as_diagnostics(spans):
+    _fresh_session()  # before the precision policy: clearing the session resets it
+    with (precision_policy(spec.train.precision), op_determinism(spec, checked), staging(folder) as temp,
+          failures_as_diagnostics(spans)):
         plan = _plan(spec, checked, spans, epochs, quiet)
         metric, value = baseline(plan.splits, spec.train.loss)
         say(f"linear baseline: {metric} {value:.4g}")
@@ -104,12 +106,9 @@ def _plan(spec: Spec, checked: CheckResult, spans: Spans, epochs: int | None, qu
     train, data = spec.train, spec.data
     assert train is not None and data is not None
     seed = train.seed if train.seed is not None else secrets.randbelow(2**31)
-    keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     splits = _load(spec, checked, spans)
-    gpu = gpu_available()
-    jit = choose_jit(train.jit, spec.model, gpu=gpu)
-    _deterministic_ops(jit)
+    jit = choose_jit(train.jit, spec.model)
     plan = Plan(spec, splits, epochs or train.epochs, 128 if train.batch == "auto" else train.batch, seed, jit, quiet)
     if train.batch == "auto":
         plan = replace(plan, batch=measured_batch(plan, _printer(quiet)))
@@ -117,24 +116,36 @@ def _plan(spec: Spec, checked: CheckResult, spans: Spans, epochs: int | None, qu
     return plan
 
 
-def _deterministic_ops(jit: bool) -> None:
-    """TensorFlow's deterministic kernels without XLA; with XLA, XLA's own kernels.
+def _fresh_session() -> None:
+    import keras
+
+    keras.backend.clear_session()
+
+
+@contextmanager
+def op_determinism(spec: Spec, checked: CheckResult) -> Iterator[None]:
+    """TensorFlow's deterministic kernels without XLA; with XLA, XLA's own kernels; the
+    process-wide switch is restored on exit, so a caller's later models are unaffected.
 
     Keras silently turns `jit_compile` off whenever TF op determinism is enabled (not every
     XLA op has a deterministic mode on GPUs), so it is enabled only for runs without XLA.
     XLA's CPU kernels are deterministic already: a seeded XLA run on a CPU repeats bit for
-    bit (tests/test_train.py checks both paths). The switch is process-wide, hence set
-    explicitly either way."""
+    bit (tests/test_train.py checks both paths)."""
     import keras
 
     if keras.backend.backend() != "tensorflow":
+        yield
         return
-    from tensorflow.python.framework import config
+    from tensorflow.python.framework import config  # the switch's only off: no public API turns it off
 
-    if jit:
-        config.disable_op_determinism()
-    else:
-        config.enable_op_determinism()
+    assert spec.train is not None
+    before = config.is_op_determinism_enabled()
+    jit = choose_jit(spec.train.jit, spec.model)
+    (config.disable_op_determinism if jit else config.enable_op_determinism)()
+    try:
+        yield
+    finally:
+        (config.enable_op_determinism if before else config.disable_op_determinism)()
 
 
 def _load(spec: Spec, checked: CheckResult, spans: Spans) -> Splits:
