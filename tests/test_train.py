@@ -385,6 +385,7 @@ def test_train_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_saved_model_applies_log1p_to_raw_inputs(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1000, size=(200, 3)).round(3)
+    x[:5, 0] = [-0.9, -0.75, -0.5, 0.0, 3.0]  # log1p near -1 must match training exactly
     y = np.log1p(x[:, 0]) + x[:, 1] / 1000
     with (tmp_path / "houses.csv").open("w", newline="") as f:
         rows = csv.writer(f)
@@ -403,3 +404,16 @@ def test_saved_model_applies_log1p_to_raw_inputs(tmp_path: Path) -> None:
     inner = saved.get_layer(index=-1)  # the trained network (with its Normalization), fed log1p'd inputs
     np.testing.assert_allclose(saved.predict(raw, verbose=0), inner.predict(logged, verbose=0), rtol=1e-5)
     assert saved.get_layer("log1p").columns == (0, 2)
+
+
+def test_precision_setting_reaches_the_trained_layers(tmp_path: Path) -> None:
+    result = run_train(sort_spec(tmp_path, "precision mixed_bfloat16\nepochs 1"), tmp_path / "run")
+    saved = keras.saving.load_model(result.folder / "model.keras")
+    def layers(model):
+        for layer in model.layers:
+            yield layer
+            yield from layers(layer) if hasattr(layer, "layers") else ()
+
+    dense = [layer for layer in layers(saved) if isinstance(layer, keras.layers.Dense)]
+    assert dense and all(layer.dtype_policy.name == "mixed_bfloat16" for layer in dense)
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored after the run
