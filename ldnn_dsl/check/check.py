@@ -11,6 +11,7 @@ from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.expand.expand import Expanded, expand
+from ldnn_dsl.layers.base import fmt_shape
 from ldnn_dsl.source.diagnostics import Diagnostic, error
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
@@ -101,7 +102,7 @@ def _recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagn
     shape = spec.model.input.layer.shape  # type: ignore[union-attr]
     if image_only and len(shape) != 3:
         out.append(error("E404", f"`augment {image_only[0]}` transforms images, but the input "
-                         f"[{', '.join(map(str, shape))}] is not [height, width, channels]",
+                         f"{fmt_shape(shape)} is not [height, width, channels]",
                          spans.get(("data", "augment")), help="use `noise(STD)` for other inputs"))
     if isinstance(train.schedule, Cosine) and train.schedule.warmup >= train.epochs:
         out.append(error("E404", f"cosine warm-up of {train.schedule.warmup} epochs is not shorter than the "

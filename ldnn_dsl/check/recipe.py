@@ -85,7 +85,6 @@ class CsvSource(Choice):
 
 
 Source = _choices(SortSource | ParitySource | NpzSource | CsvSource)
-BUILTIN_SOURCES = ("sort", "parity")
 
 
 def _split(value: Any) -> Any:

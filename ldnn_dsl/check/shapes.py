@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, layer_nodes
-from ldnn_dsl.layers.base import Shape, ShapeError
+from ldnn_dsl.layers.base import Shape, ShapeError, fmt_shape
 from ldnn_dsl.source.diagnostics import Diagnostic, error
 
 JOIN_LAYERS = {"concat": "concatenate", "add": "add"}
@@ -38,9 +38,6 @@ class Inference:
     def total_macs(self) -> int:
         return sum(r.macs for r in self.rows)
 
-
-def fmt_shape(shape: Shape) -> str:
-    return "[" + ", ".join(map(str, shape)) + "]"
 
 
 def infer(model: ModelGraph) -> Inference:

@@ -11,6 +11,11 @@ from ldnn_dsl.layers.initializers import Init
 
 Shape = tuple[int, ...]
 
+
+def fmt_shape(shape: Shape) -> str:
+    """A shape as the spec writes it: [32, 32, 3]."""
+    return "[" + ", ".join(map(str, shape)) + "]"
+
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax", "linear", "gelu", "elu", "selu", "softplus", "swish",
                "leaky_relu")
 Activation = Literal["relu", "tanh", "sigmoid", "softmax", "linear", "gelu", "elu", "selu", "softplus", "swish",

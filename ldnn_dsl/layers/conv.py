@@ -15,6 +15,7 @@ from ldnn_dsl.layers.base import (
     WeightLayer,
     Window,
     activation_words,
+    fmt_shape,
 )
 
 Padding = Literal["valid", "same"]
@@ -32,7 +33,7 @@ def spatial(kind: str, shape: Shape, rank: int) -> None:
     if len(shape) != rank + 1:
         want = "[height, width, channels]" if rank == 2 else "[steps, channels]"
         raise ShapeError("E302", f"`{kind}` needs an input of shape {want}; it gets "
-                         f"[{', '.join(map(str, shape))}]")
+                         f"{fmt_shape(shape)}")
 
 
 def fit(window: tuple[int, ...], rank: int, what: str) -> tuple[int, ...]:
@@ -50,14 +51,11 @@ def slide_all(kind: str, shape: Shape, window: tuple[int, ...], stride: tuple[in
         out = slide(size, w, s, padding)
         if out <= 0:
             raise ShapeError("E303", f"`{kind}` window {'x'.join(map(str, window))} does not fit its input "
-                             f"{_dims(shape)}: axis {axis} has only {size} position{'s' * (size != 1)}", "window",
+                             f"{fmt_shape(shape)}: axis {axis} has only {size} position{'s' * (size != 1)}", "window",
                              help="use padding=same, a smaller window, or less pooling before this layer")
         dims.append(out)
     return tuple(dims)
 
-
-def _dims(shape: Shape) -> str:
-    return "[" + ", ".join(map(str, shape)) + "]"
 
 
 class Conv(WeightLayer):

@@ -17,6 +17,7 @@ from ldnn_dsl.layers.base import (
     WeightLayer,
     Whole,
     activation_words,
+    fmt_shape,
 )
 
 
@@ -111,11 +112,11 @@ class Reshape(LayerKind):
         known = math.prod(d for d in self.shape if d != -1)
         if -1 in self.shape:
             if size % known:
-                raise ShapeError("E304", f"cannot reshape {size} values ({_shape(shape)}) into {list(self.shape)}",
+                raise ShapeError("E304", f"cannot reshape {size} values ({fmt_shape(shape)}) into {list(self.shape)}",
                                  "shape")
             return tuple(size // known if d == -1 else d for d in self.shape)
         if known != size:
-            raise ShapeError("E304", f"reshape to {list(self.shape)} ({known} values) from {_shape(shape)} "
+            raise ShapeError("E304", f"reshape to {list(self.shape)} ({known} values) from {fmt_shape(shape)} "
                              f"({size} values): the sizes must match", "shape")
         return tuple(self.shape)
 
@@ -142,6 +143,3 @@ class ActivationLayer(LayerKind):
             return keras.layers.Softmax(name=name)
         return keras.layers.Activation(self.activation, name=name)
 
-
-def _shape(shape: Shape) -> str:
-    return "[" + ", ".join(map(str, shape)) + "]"

@@ -13,6 +13,7 @@ from ldnn_dsl.layers.base import (
     ShapeError,
     WeightLayer,
     activation_words,
+    fmt_shape,
 )
 from ldnn_dsl.layers.initializers import Init
 
@@ -60,7 +61,7 @@ class Recurrent(WeightLayer):
     def output_shape(self, shape: Shape) -> Shape:
         if len(shape) != 2:
             raise ShapeError("E302", f"`{self.kind}` needs a sequence input [steps, features]; it gets "
-                             f"[{', '.join(map(str, shape))}]")
+                             f"{fmt_shape(shape)}")
         return (shape[0], self.units) if self.sequences else (self.units,)
 
     def param_count(self, shape: Shape) -> int:

@@ -52,16 +52,3 @@ def plain(value: object) -> object:
         return {"name": value.name, "args": [plain(a.value) for a in value.args if a.key is None],
                 **{a.key: plain(a.value) for a in value.args if a.key is not None}}
     return value
-
-
-def describe(value: object) -> str:
-    """How a value reads in a message: as the author would have written it."""
-    if isinstance(value, Word):
-        return f"`{value.name}`"
-    if isinstance(value, WindowValue):
-        return "x".join(map(str, value.dims))
-    if isinstance(value, CallValue):
-        return f"`{value.name}(...)`"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return repr(value)
