@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ldnn_dsl.check.check import CheckResult, Purpose, check_source
+from ldnn_dsl.check.check import CheckResult, Purpose, check_source, checked
 from ldnn_dsl.check.spec import Spec
-from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import SourceFile, decode, read
 
 if TYPE_CHECKING:
@@ -36,10 +35,9 @@ def check(path_or_text: str | Path, purpose: Purpose = "check") -> CheckResult:
 
 def load(path_or_text: str | Path, purpose: Purpose = "compile") -> Spec:
     """The checked spec; raises DiagnosticError holding every error."""
-    result = check(path_or_text, purpose)
-    if result.errors or result.spec is None:
-        raise DiagnosticError(result.errors)
-    return result.spec
+    spec = checked(source_of(path_or_text), purpose).spec
+    assert spec is not None  # `checked` raises otherwise
+    return spec
 
 
 def compile(path_or_text: str | Path, *, xla: bool = False) -> keras.Model:

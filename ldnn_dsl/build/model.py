@@ -15,7 +15,7 @@ from typing import Any
 import keras
 
 from ldnn_dsl.build.context import building
-from ldnn_dsl.check.check import check_source
+from ldnn_dsl.check.check import checked
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode
 from ldnn_dsl.layers.base import InitDefaults, Shape
@@ -29,10 +29,7 @@ def compile_source(source: SourceFile, *, xla: bool = False) -> keras.Model:
 
         model tiny { input [4]  dense 1 sigmoid }
     """
-    result = check_source(source, "compile")
-    if result.errors or result.spec is None:
-        raise DiagnosticError(result.errors)
-    return build_model(result.spec, xla=xla)
+    return build_model(checked(source, "compile").spec, xla=xla)  # type: ignore[arg-type]
 
 
 def build_model(spec: Spec, *, xla: bool = False) -> keras.Model:

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ldnn_dsl.check.lints import lint
-from ldnn_dsl.check.recipe import Cosine, DataSection, InitSection, Plateau, TrainSection
+from ldnn_dsl.check.recipe import IMAGE_ONLY, Cosine, DataSection, InitSection, Plateau, TrainSection
 from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.expand.expand import Expanded, expand
 from ldnn_dsl.layers.base import fmt_shape
-from ldnn_dsl.source.diagnostics import Diagnostic, error
+from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
 
@@ -57,6 +57,14 @@ def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
     return result
 
 
+def checked(source: SourceFile, purpose: Purpose) -> CheckResult:
+    """`check_source` for the commands that go on with the spec: any error is raised, all at once."""
+    result = check_source(source, purpose)
+    if result.errors or result.spec is None:
+        raise DiagnosticError(result.errors)
+    return result
+
+
 def _sections(expanded: Expanded, diags: list[Diagnostic]) -> tuple[dict[str, object], dict[tuple[str, str], Span]]:
     models: dict[str, object] = {}
     spans: dict[tuple[str, str], Span] = {}
@@ -98,7 +106,7 @@ def _recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagn
     if train.early_stop is not None and not has_validation:
         out.append(error("E403", "early stopping watches the validation loss, but `data` has no `validate`",
                          spans.get(("train", "early_stop")), help="add `validate 10%` to `data`"))
-    image_only = [a.name for a in (data.augment if data else ()) if a.name in ("translate", "rotate", "flip")]
+    image_only = [a.name for a in (data.augment if data else ()) if a.name in IMAGE_ONLY]
     shape = spec.model.input.layer.shape  # type: ignore[union-attr]
     if image_only and len(shape) != 3:
         out.append(error("E404", f"`augment {image_only[0]}` transforms images, but the input "

@@ -137,6 +137,7 @@ class Noise(Choice):
     positional: ClassVar = ("std",)
 
 
+IMAGE_ONLY = ("translate", "rotate", "flip")  # augmentations that need an [height, width, channels] input
 Augment = _choices(Translate | Rotate | Flip | Noise)
 
 

@@ -15,11 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ldnn_dsl.check.recipe import Augment, Flip, Noise, Rotate, Translate
+from ldnn_dsl.check.recipe import IMAGE_ONLY, Augment, Flip, Noise, Rotate, Translate
 from ldnn_dsl.data.problems import data_error
 from ldnn_dsl.source.span import Span
-
-IMAGE_ONLY = ("translate", "rotate", "flip")
 
 
 def augment_layers(augment: tuple[Augment, ...], input_shape: tuple[int, ...], seed: int,

@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from ldnn_dsl.build.backend import precision_policy
-from ldnn_dsl.check.check import CheckResult, check_source
+from ldnn_dsl.check.check import CheckResult
+from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.dataset import Splits, baseline, fit_report, load_data
 from ldnn_dsl.data.problems import DATA_CODE
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error, render_text
 from ldnn_dsl.source.span import Span
-from ldnn_dsl.source.text import SourceFile, read
+from ldnn_dsl.source.text import read
 from ldnn_dsl.train.batch import measured_batch
 from ldnn_dsl.train.folder import (
     TRAIN_CODE,
@@ -64,7 +65,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
 
     Raises DiagnosticError (E405 data, E406 training) and leaves no folder behind on failure."""
     source = read(str(spec_path))
-    checked = _checked(source)
+    checked = check_spec(source, "train")
     spec, spans = checked.spec, checked.spans
     assert spec is not None and spec.train is not None and spec.data is not None
     say = _printer(quiet)
@@ -84,13 +85,6 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     result.folder = folder
     result.warnings = checked.warnings
     say(f"ldnn train: saved {folder}")
-    return result
-
-
-def _checked(source: SourceFile) -> CheckResult:
-    result = check_source(source, "train")
-    if result.errors or result.spec is None:
-        raise DiagnosticError(result.errors)
     return result
 
 
