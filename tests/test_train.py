@@ -255,14 +255,16 @@ def test_resolved_spec_in_the_run_folder_checks_clean(run) -> None:
     assert resolved.spec.train.batch == 64 and resolved.spec.train.seed == 1
 
 
-def test_history_has_lr_and_update_ratios(run) -> None:
+def test_history_has_lr_time_and_update_ratios(run) -> None:
     _, result = run
     rows = history_rows(result.folder)
     assert [r["epoch"] for r in rows] == ["1", "2"]
-    assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "update_ratio/dense_1",
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "time_s", "update_ratio/dense_1",
             "update_ratio/dense_2"} <= set(rows[0])
     assert all(0 < float(r["update_ratio/dense_1"]) < 1 for r in rows)
     assert float(rows[0]["lr"]) == pytest.approx(0.1)
+    times = [float(r["time_s"]) for r in rows]
+    assert 0 < times[0] < times[1] <= result.metrics["fit_time_s"]
 
 
 def test_saved_model_standardizes_raw_inputs(run) -> None:

@@ -19,6 +19,8 @@ from ldnn_dsl.check.recipe import TrainSection
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.dataset import Splits
 from ldnn_dsl.train.augment import augment_layers, augmented_batches
+from ldnn_dsl.train.clock import elapsed_logger
+from ldnn_dsl.train.feed import evaluation_batches, training_batches, validation_data
 from ldnn_dsl.train.monitor import update_ratio_monitor
 from ldnn_dsl.train.optimizers import make_optimizer
 from ldnn_dsl.train.schedules import lr_logger, schedule_callbacks
@@ -127,11 +129,10 @@ def _fit_inputs(plan: Plan, dtype: str, seed: int) -> dict[str, Any]:
     splits, data = plan.splits, plan.spec.data
     assert data is not None
     x = input_array(splits.x_train, dtype)
-    val = None
-    if splits.x_val is not None:
-        val = (input_array(splits.x_val, dtype), splits.y_val)
+    x_val = None if splits.x_val is None else input_array(splits.x_val, dtype)
+    val = validation_data(x_val, splits.y_val, plan.batch)
     if not data.augment:
-        return {"x": x, "y": splits.y_train, "batch_size": plan.batch, "shuffle": True, "validation_data": val}
+        return {**training_batches(x, splits.y_train, plan.batch, seed), "validation_data": val}
     shape = tuple(plan.spec.model.input.layer.shape)  # type: ignore[union-attr]
     layers = augment_layers(data.augment, shape, seed)
     return {"x": augmented_batches(x, splits.y_train, plan.batch, layers, seed), "validation_data": val}
@@ -144,7 +145,7 @@ def _callbacks(plan: Plan) -> list[Any]:
     out = [StopOnNonFiniteLoss(), *schedule_callbacks(train, plan.epochs)]
     if "update_ratio" in train.monitor:
         out.append(update_ratio_monitor())
-    return [*out, lr_logger()]  # last: it reads the lr the schedule set at the epoch's start
+    return [*out, lr_logger(), elapsed_logger()]  # after the schedule: the lr it set at the epoch's start
 
 
 def StopOnNonFiniteLoss() -> Any:  # noqa: N802 - builds a Keras callback class lazily
@@ -185,7 +186,8 @@ def evaluate(model: Any, plan: Plan) -> dict[str, dict[str, float]]:
     dtype = _input_dtype(plan)
     out = {}
     for name, x, y in plan.splits.named():
-        scores = model.evaluate(input_array(x, dtype), y, batch_size=plan.batch, verbose=0, return_dict=True)
+        scores = model.evaluate(**evaluation_batches(input_array(x, dtype), y, plan.batch), verbose=0,
+                                return_dict=True)
         out[SPLIT_NAMES[name]] = {k: float(v) for k, v in scores.items()}
     return out
 
