@@ -11,6 +11,9 @@ from ldnn_dsl.source.text import SourceFile
 from ldnn_dsl.syntax.grammar import parser
 
 MAX_DEPTH = 200
+MAX_ERRORS = 10  # syntax errors reported from one file; past that, the rest is likely one mistake's echo
+PAIRS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
+BRACKET_CHARS = {"LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "LBRACE": "{", "RBRACE": "}"}
 
 # How a terminal reads in "expected ..." (None: not worth listing).
 TERMINALS: dict[str, str | None] = {
@@ -31,9 +34,66 @@ def parse(source: SourceFile) -> Tree:
     try:
         tree = parser().parse(source.text)
     except UnexpectedInput as exc:
-        raise DiagnosticError([translate(source, exc)]) from None
+        raise DiagnosticError(_syntax_errors(source, exc)) from None
     _check_depth(source, tree)
     return tree
+
+
+def _syntax_errors(source: SourceFile, first: UnexpectedInput) -> list[Diagnostic]:
+    """The first syntax error, then the next ones: the failing line is blanked out and the file
+    parsed again, while blanking it cannot change the file's structure (the line closes every
+    bracket it opens, and no `(` or `[` from earlier lines is still open), so that each further
+    error is the author's, not an echo of the first."""
+    found = [translate(source, first)]
+    text, exc = source.text, first
+    while len(found) < MAX_ERRORS:
+        line = getattr(exc, "line", None)
+        at_end = isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", None) == "$END"
+        if at_end or not isinstance(line, int) or not _skippable(text, line):
+            break
+        text = _blank_line(text, line)
+        try:
+            parser().parse(text)
+            break
+        except UnexpectedInput as later:
+            exc = later
+        diag = translate(SourceFile(source.path, text), exc)
+        if diag.span is None or diag.span.line <= line or diag.code != "E001":
+            break  # an end-of-file error or no progress: most likely the blanked line's echo
+        found.append(diag)
+    return found
+
+
+def _skippable(text: str, line: int) -> bool:
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return False
+    before = _bracket_counts("\n".join(lines[: line - 1]))
+    if before is None or before["LPAR"] != before["RPAR"] or before["LSQB"] != before["RSQB"]:
+        return False
+    own = _bracket_counts(lines[line - 1])
+    if own is None:  # the line holds a character no token starts with: count its brackets as written
+        own = {name: lines[line - 1].count(char) for name, char in BRACKET_CHARS.items()}
+    return all(own[o] == own[c] for o, c in PAIRS.items())
+
+
+def _bracket_counts(text: str) -> dict[str, int] | None:
+    """How many of each bracket the text holds outside strings and comments (None: it does not lex)."""
+    counts = dict.fromkeys(BRACKET_CHARS, 0)
+    try:
+        for token in parser().lex(text):
+            if token.type in counts:
+                counts[token.type] += 1
+    except UnexpectedInput:
+        return None
+    return counts
+
+
+def _blank_line(text: str, line: int) -> str:
+    """`text` with line `line` turned into spaces: every other position stays where it was."""
+    lines = text.split("\n")
+    lines[line - 1] = " " * len(lines[line - 1].rstrip("\r"))
+    return "\n".join(lines)
 
 
 def _check_depth(source: SourceFile, tree: Tree) -> None:
