@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import fresh_python, write
 
 VALID = "model m {\n  input [16]\n  dense 8 relu\n  dense 1 sigmoid\n}\n"
 BROKEN = "model m {\n  input [16]\n  dense 8 rleu\n}\n"
@@ -20,15 +21,6 @@ SUMMARY_TOTALS = {
     "sort10x6": "1,768,064", "parity": "70,401", "char_lstm": "3,336,288", "convnet": "3,248,202",
     "deep_residual": "1,387,786", "inception_cell": "13,034",
 }
-
-
-def write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 def ldnn_process(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
@@ -136,6 +128,18 @@ def test_json_format_for_an_unreadable_file(tmp_path, ldnn) -> None:
     assert diag["code"] == "E005" and diag["file"] == str(tmp_path / "missing.ldnn")
 
 
+IN_BLOCK = "block twice(c) {\n  dense c rleu\n}\n\nmodel m {\n  input [4]\n  twice(8)\n}\n"
+
+
+def test_json_and_github_formats_carry_the_block_call(tmp_path, ldnn) -> None:
+    path = str(write(tmp_path / "bad.ldnn", IN_BLOCK))
+    (diag,) = json.loads(ldnn("check", "--format", "json", path).err)["diagnostics"]
+    assert (diag["span"]["line"], diag["notes"]) == (2, [f"in block `twice`, called at {path}:7:3"])
+    line = ldnn("check", "--format", "github", path).err.strip()
+    assert line.startswith(f"::error file={path},line=2,")
+    assert line.endswith(f"; in block `twice`, called at {path}:7:3")
+
+
 def test_github_format(tmp_path, ldnn) -> None:
     path = str(write(tmp_path / "bad.ldnn", BROKEN))
     run = ldnn("check", "--format", "github", path)
@@ -157,10 +161,7 @@ def test_check_never_imports_tensorflow(shared_examples) -> None:
     code = ("import sys; from ldnn_dsl.cli import main; rc = main(['check', " + repr(path) + "]); "
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, "
             "sorted(m for m in sys.modules if 'tensor' in m or 'keras' in m); print('clean')")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
-                         check=False)
-    assert run.returncode == 0, run.stderr
+    run = fresh_python(code)
     assert run.stdout.strip() == "clean"
 
 
@@ -226,6 +227,15 @@ def test_deep_nesting(tmp_path, ldnn, name, text) -> None:
         assert_diagnosed(run)
     else:
         assert run.rc == 0, run.err
+
+
+def test_a_long_chain_of_blocks_names_its_innermost_calls(tmp_path, ldnn) -> None:
+    chain = "block b0(c) {\n  dense c rleu\n}\n"
+    chain += "".join(f"block b{i}(c) {{\n  b{i - 1}(c)\n}}\n" for i in range(1, 6))
+    path = write(tmp_path / "chain.ldnn", chain + "model m {\n  input [4]\n  b5(8)\n}\n")
+    notes = [line.strip() for line in ldnn("check", str(path)).err.splitlines() if "= note:" in line]
+    assert notes == [f"= note: in block `b{i}`, called at {path}:{3 * i + 5}:3" for i in range(3)] + [
+        "= note: ... and 3 enclosing block calls"]
 
 
 def test_missing_file(tmp_path, ldnn) -> None:

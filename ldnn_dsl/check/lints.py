@@ -38,7 +38,8 @@ def recurrent_without_clipping(spec: Spec, spans: Spans) -> Iterator[Diagnostic]
     for node in layers(spec):
         if node.layer.kind in RECURRENT:
             yield warning("W102", f"`{node.layer.kind}` without gradient clipping: recurrent nets have rare, huge "
-                          "gradients that wreck training", node.span, help="add `clip_norm 5` to `train`")
+                          "gradients that wreck training", node.span, help="add `clip_norm 5` to `train`",
+                          notes=node.notes)
             return
 
 
@@ -64,7 +65,7 @@ def dropout_few_epochs(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
         if node.layer.kind == "dropout" and node.layer.rate >= 0.2:  # type: ignore[union-attr]
             yield warning("W105", f"dropout {node.layer.rate:g} with only {spec.train.epochs} epochs: dropout slows "  # type: ignore[union-attr]
                           "learning and pays off only over long training", node.span,
-                          help="train longer, or drop the dropout for short runs")
+                          help="train longer, or drop the dropout for short runs", notes=node.notes)
             return
 
 
@@ -84,7 +85,8 @@ def weak_forget_bias(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
             if value is not None and value < 1:
                 yield warning("W107", f"LSTM forget-gate bias {value:g}: the cell forgets from the first step; "
                               "large biases (1 to 5) let gradients reach long-range dependencies",
-                              node.spans.get("forget_bias", node.span), help="use forget_bias=2.0")
+                              node.spans.get("forget_bias", node.span), help="use forget_bias=2.0",
+                              notes=node.notes)
 
 
 def no_validation(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:

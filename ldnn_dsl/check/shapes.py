@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, layer_nodes
 from ldnn_dsl.layers.base import Shape, ShapeError, fmt_shape
+from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.source.diagnostics import Diagnostic, error
 
 JOIN_LAYERS = {"concat": "concatenate", "add": "add"}
@@ -40,39 +41,47 @@ class Inference:
 
 
 
+@dataclass(frozen=True)
+class Flow:
+    """What reaches a layer: the per-sample shape, and whether it still holds integer ids
+    (only an `embedding` may read ids; every layer but a reshape makes floats of them)."""
+
+    shape: Shape
+    ids: bool = False
+    floats_from: LayerNode | None = None  # the layer that turned the input's ids into floats
+
+
 def infer(model: ModelGraph) -> Inference:
     result = Inference()
-    shape = model.input.layer.shape  # type: ignore[union-attr]
-    result.rows.append(Row(model.input.name, "input", shape, 0, 0, 0))
-    is_int = model.input.layer.dtype == "int32"  # type: ignore[union-attr]
-    result.output = _stack(model.body, shape, is_int, 0, result)
-    if result.output is not None and is_int and not any(
-            n.layer.kind == "embedding" for n in layer_nodes(model.body)):
+    layer = model.input.layer
+    result.rows.append(Row(model.input.name, "input", layer.shape, 0, 0, 0))  # type: ignore[union-attr]
+    ids = layer.dtype == "int32"  # type: ignore[union-attr]
+    out = _stack(model.body, Flow(layer.shape, ids), 0, result)  # type: ignore[union-attr]
+    result.output = out.shape if out is not None else None
+    if out is not None and ids and not any(n.layer.kind == "embedding" for n in layer_nodes(model.body)):
         result.diagnostics.append(error("E308", "the input holds integer ids but no `embedding` turns them into "
                                         "vectors", model.input.span, help="add `embedding UNITS vocab=N` after it"))
     return result
 
 
-def _stack(nodes: Sequence[Node], shape: Shape, is_int: bool, depth: int, result: Inference) -> Shape | None:
+def _stack(nodes: Sequence[Node], flow: Flow, depth: int, result: Inference) -> Flow | None:
     for node in nodes:
         if isinstance(node, LayerNode):
-            out = _layer(node, shape, is_int, depth, result)
-            is_int = is_int and node.layer.kind != "embedding"
+            out = _layer(node, flow, depth, result)
         elif isinstance(node, ResidualNode):
-            out = _residual(node, shape, is_int, depth, result)
+            out = _residual(node, flow, depth, result)
         else:
-            out = _parallel(node, shape, is_int, depth, result)
+            out = _parallel(node, flow, depth, result)
         if out is None:
             return None
-        shape = out
-    return shape
+        flow = out
+    return flow
 
 
-def _layer(node: LayerNode, shape: Shape, is_int: bool, depth: int, result: Inference) -> Shape | None:
-    layer = node.layer
-    if layer.kind == "embedding" and not is_int:
-        result.diagnostics.append(error("E308", "`embedding` looks up integer ids; its input is float",
-                                        node.span, help="declare the input as ids: `input [100] int`"))
+def _layer(node: LayerNode, flow: Flow, depth: int, result: Inference) -> Flow | None:
+    layer, shape = node.layer, flow.shape
+    if layer.kind == "embedding" and not flow.ids:
+        result.diagnostics.append(_embedding_on_floats(node, flow))
         return None
     try:
         out = layer.output_shape(shape)
@@ -81,43 +90,66 @@ def _layer(node: LayerNode, shape: Shape, is_int: bool, depth: int, result: Infe
     except ShapeError as exc:
         span = node.spans.get(exc.field, node.span) if exc.field else node.span
         where = "" if fmt_shape(shape) in exc.message else f" (its input is {fmt_shape(shape)})"
-        result.diagnostics.append(error(exc.code, exc.message + where, span, help=exc.help))
+        result.diagnostics.append(error(exc.code, exc.message + where, span, help=exc.help, notes=node.notes))
         return None
     result.rows.append(Row(node.name, layer.kind, out, params, macs, depth))
-    return out
+    if flow.ids and not layer.keeps_ids:
+        return Flow(out, False, node)
+    return Flow(out, flow.ids, flow.floats_from)
 
 
-def _residual(node: ResidualNode, shape: Shape, is_int: bool, depth: int, result: Inference) -> Shape | None:
-    out = _stack(node.body, shape, is_int, depth + 1, result)
-    if out is None:
+def _embedding_on_floats(node: LayerNode, flow: Flow) -> Diagnostic:
+    """Float input, or ids that an earlier layer already turned into floats."""
+    if flow.floats_from is None:
+        return error("E308", "`embedding` looks up integer ids; its input is float", node.span,
+                     help="declare the input as ids: `input [100] int`", notes=node.notes)
+    before = flow.floats_from
+    where = f"line {before.span.line}" if before.span.path == node.span.path else \
+        f"{before.span.path}:{before.span.line}"
+    made = "vectors" if before.layer.kind == "embedding" else "floats"
+    keep = " and ".join(sorted(kind for kind, cls in LAYER_KINDS.items() if cls.keeps_ids))
+    return error("E308", f"`embedding` looks up integer ids, but `{before.layer.kind}` on {where} already turned "
+                 f"the ids into {made}", node.span,
+                 help=f"put the embedding before layers that compute on the ids (only {keep} keep ids)",
+                 notes=node.notes)
+
+
+def _residual(node: ResidualNode, flow: Flow, depth: int, result: Inference) -> Flow | None:
+    body = _stack(node.body, flow, depth + 1, result)
+    if body is None:
         return None
+    shape, out = flow.shape, body.shape
     if out != shape:
         result.diagnostics.append(error(
             "E305", f"the residual body turns {fmt_shape(shape)} into {fmt_shape(out)}; output = input + body(input) "
-            "needs the same shape", node.span, help=f"end the body with a layer of output {fmt_shape(shape)}"))
+            "needs the same shape", node.span, help=f"end the body with a layer of output {fmt_shape(shape)}",
+            notes=node.notes))
         return None
     result.rows.append(Row(node.name, "residual add", out, 0, 0, depth))
-    return out
+    return body  # input + body: ids only if the body kept them
 
 
-def _parallel(node: ParallelNode, shape: Shape, is_int: bool, depth: int, result: Inference) -> Shape | None:
-    outs = [_stack(branch, shape, is_int, depth + 1, result) for branch in node.branches]
+def _parallel(node: ParallelNode, flow: Flow, depth: int, result: Inference) -> Flow | None:
+    outs = [_stack(branch, flow, depth + 1, result) for branch in node.branches]
     if any(o is None for o in outs):
         return None
-    shapes: list[Shape] = [o for o in outs if o is not None]
+    flows: list[Flow] = [o for o in outs if o is not None]
+    shapes = [f.shape for f in flows]
     listed = ", ".join(fmt_shape(s) for s in shapes)
     if node.mode == "add":
         if len(set(shapes)) > 1:
             result.diagnostics.append(error("E306", f"`parallel add` sums its branches, but their shapes differ: "
-                                            f"{listed}", node.span))
+                                            f"{listed}", node.span, notes=node.notes))
             return None
         out = shapes[0]
     else:
         if len({(len(s), s[:-1]) for s in shapes}) > 1:
             result.diagnostics.append(error("E306", "`parallel concat` joins on the last axis; the other axes must "
                                             f"match, but the branches give {listed}", node.span,
-                                            help="use padding=same so every branch keeps the spatial size"))
+                                            help="use padding=same so every branch keeps the spatial size",
+                                            notes=node.notes))
             return None
         out = (*shapes[0][:-1], sum(s[-1] for s in shapes))
     result.rows.append(Row(node.name, f"parallel {node.mode}", out, 0, 0, depth))
-    return out
+    floated = [f for f in flows if not f.ids]
+    return Flow(out, not floated, floated[0].floats_from if floated else flow.floats_from)

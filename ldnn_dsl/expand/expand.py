@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.expand.bind import bind
 from ldnn_dsl.expand.evaluate import Env, evaluate, evaluate_arg
-from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, walk
+from ldnn_dsl.expand.graph import CallSite, LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, call_notes, walk
 from ldnn_dsl.expand.modules import Loader, Module
 from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.layers.values import Arg
@@ -96,7 +96,7 @@ class Expander:
         self.diags = diagnostics
         self.counts: Counter[str] = Counter()
         self.names: set[str] = set()
-        self.active: list[str] = []
+        self.active: list[CallSite] = []  # the block calls being expanded, outermost first
         self.layers = 0
 
     def model(self, model: n.ModelDef) -> ModelGraph | None:
@@ -110,11 +110,13 @@ class Expander:
         if not (isinstance(first, LayerNode) and first.layer.kind == "input"):
             where = first.span if first is not None else model.name_span
             self.diags.append(error("E301", "a model starts with `input [SHAPE]`", where,
-                                    help="e.g. `input [784]` or `input [32, 32, 3]`"))
+                                    help="e.g. `input [784]` or `input [32, 32, 3]`",
+                                    notes=first.notes if first is not None else ()))
             return None
         for node in walk(body[1:]):
             if isinstance(node, LayerNode) and node.layer.kind == "input":
-                self.diags.append(error("E307", "`input` can only be the first layer of a model", node.span))
+                self.diags.append(error("E307", "`input` can only be the first layer of a model", node.span,
+                                        notes=node.notes))
                 return None
         return ModelGraph(name=model.name, span=model.span, input=first, body=tuple(body[1:]))
 
@@ -125,15 +127,17 @@ class Expander:
                 break
             try:
                 out.extend(self.statement(stmt, env))
-            except DiagnosticError as exc:
-                self.diags.extend(exc.diagnostics)
+            except DiagnosticError as exc:  # inside a block: say which call of it
+                notes = call_notes(self.called_at())
+                self.diags.extend(d if d.notes else d.model_copy(update={"notes": notes}) for d in exc.diagnostics)
         return out
 
     def statement(self, stmt: n.LayerStmt, env: Env) -> list[Node]:
         if isinstance(stmt, n.Repeat):
             return self.repeat(stmt, env)
         if isinstance(stmt, n.Residual):
-            return [ResidualNode(name=self.fresh("residual"), span=stmt.span, body=tuple(self.body(stmt.body, env)))]
+            return [ResidualNode(name=self.fresh("residual"), span=stmt.span, called_at=self.called_at(),
+                                 body=tuple(self.body(stmt.body, env)))]
         if isinstance(stmt, n.Parallel):
             return [self.parallel(stmt, env)]
         if stmt.head in LAYER_KINDS:
@@ -165,7 +169,10 @@ class Expander:
             if name in self.names:
                 raise DiagnosticError([error("E103", f"two layers named `{name}`", spans["name"])])
             self.names.add(name)
-        return [LayerNode(name=name, span=stmt.span, layer=layer, spans=spans)]
+        return [LayerNode(name=name, span=stmt.span, called_at=self.called_at(), layer=layer, spans=spans)]
+
+    def called_at(self) -> tuple[CallSite, ...]:
+        return tuple(reversed(self.active))
 
     def fresh(self, kind: str) -> str:
         while True:
@@ -198,19 +205,20 @@ class Expander:
             raise DiagnosticError([error("E206", "`parallel` needs at least one `branch { ... }`", stmt.span)])
         name = self.fresh("parallel")
         branches = tuple(tuple(self.body(b.body, env)) for b in stmt.branches)
-        return ParallelNode(name=name, span=stmt.span, mode=stmt.mode, branches=branches)  # type: ignore[arg-type]
+        return ParallelNode(name=name, span=stmt.span, called_at=self.called_at(), mode=stmt.mode,  # type: ignore[arg-type]
+                            branches=branches)
 
     def call(self, stmt: n.Statement, env: Env) -> list[Node]:
         block = self.module.blocks[stmt.head]
         params = block.definition.params
-        if stmt.head in self.active:
+        if any(c.block == stmt.head for c in self.active):
             raise DiagnosticError([error("E108", f"block `{stmt.head}` calls itself", stmt.head_span,
                                          help="blocks are macros; use `repeat N { ... }` for repetition")])
         if len(self.active) >= MAX_DEPTH:
             raise DiagnosticError([error("E004", f"blocks call blocks more than {MAX_DEPTH} levels deep",
                                          stmt.head_span, help="flatten the chain of blocks")])
         bound = _bind_params(stmt, params, _args(stmt, env))
-        self.active.append(stmt.head)
+        self.active.append(CallSite(block=stmt.head, span=stmt.head_span))
         try:
             return self.body(block.definition.body, block.env.child(bound))
         finally:

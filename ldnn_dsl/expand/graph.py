@@ -8,14 +8,41 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ldnn_dsl.layers.registry import AnyLayer
+from ldnn_dsl.source.diagnostics import call_note
 from ldnn_dsl.source.span import Span
+
+
+class CallSite(BaseModel):
+    """A block call that put a node into the model: the block and where it was called."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    block: str
+    span: Span
 
 
 class GraphNode(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
-    span: Span
+    span: Span  # inside the block's definition for a node a block call made
+    called_at: tuple[CallSite, ...] = ()  # innermost call first
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The notes for a finding at this node: the block calls that led to it."""
+        return call_notes(self.called_at)
+
+
+MAX_NOTES = 3  # a chain of 100 blocks needs its innermost calls, not 100 lines
+
+
+def call_notes(called_at: tuple[CallSite, ...]) -> tuple[str, ...]:
+    """One note per block call, innermost first, the outer ones beyond `MAX_NOTES` counted."""
+    notes = [call_note(c.block, c.span) for c in called_at[:MAX_NOTES]]
+    if len(called_at) > MAX_NOTES:
+        notes.append(f"... and {len(called_at) - MAX_NOTES} enclosing block calls")
+    return tuple(notes)
 
 
 class LayerNode(GraphNode):

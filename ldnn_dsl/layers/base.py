@@ -79,6 +79,7 @@ class LayerKind(BaseModel):
     words: ClassVar[dict[str, tuple[str, Any]]] = {}
     doc: ClassVar[str] = ""
     has_weights: ClassVar[bool] = False
+    keeps_ids: ClassVar[bool] = False  # integer ids pass through unchanged (only moved), so an embedding may follow
 
     name: str | None = None
 

@@ -33,6 +33,11 @@ class InputLayer(LayerKind):
     doc: ClassVar = "the shape of one sample (no batch axis); `int` for integer ids"
 
     def keras_layer(self, name: str, defaults: InitDefaults, shape: Shape) -> Any:
+        return self.tensor(name)
+
+    def tensor(self, name: str) -> Any:
+        """A symbolic Keras input of this shape and dtype; wrappers around the network
+        (standardize, log1p, an ensemble's mean) start from one too."""
         import keras
 
         return keras.Input(shape=self.shape, dtype=self.dtype, name=name)
@@ -85,6 +90,7 @@ class Flatten(LayerKind):
 
     kind: Literal["flatten"] = "flatten"
     doc: ClassVar = "one vector per sample"
+    keeps_ids: ClassVar = True
 
     def output_shape(self, shape: Shape) -> Shape:
         return (math.prod(shape),)
@@ -103,6 +109,7 @@ class Reshape(LayerKind):
 
     positional: ClassVar = ("shape",)
     doc: ClassVar = "the same values in another shape (one entry may be -1)"
+    keeps_ids: ClassVar = True
 
     def output_shape(self, shape: Shape) -> Shape:
         size = math.prod(shape)

@@ -27,6 +27,7 @@ class Diagnostic(BaseModel):
     path: str | None = None
     span: Span | None = None
     help: str | None = None
+    notes: tuple[str, ...] = ()  # where the span was reached from: block calls, innermost first
 
     @property
     def where(self) -> str:
@@ -45,16 +46,22 @@ class DiagnosticError(Exception):
 
 
 def error(code: str, message: str, span: Span | None = None, *, help: str | None = None, path: str | None = None,
-          line: int | None = None, col: int | None = None) -> Diagnostic:
+          line: int | None = None, col: int | None = None, notes: tuple[str, ...] = ()) -> Diagnostic:
     """An error at `span`, or at `path:line:col` for problems found before there is a tree."""
     if span is None and path is not None and line is not None:
         span = Span(path=path, line=line, col=col or 1, end_line=line, end_col=(col or 1) + 1)
-    return Diagnostic(severity="error", code=code, message=message, span=span, help=help, path=path)
+    return Diagnostic(severity="error", code=code, message=message, span=span, help=help, path=path, notes=notes)
 
 
-def warning(code: str, message: str, span: Span | None = None, *, help: str | None = None) -> Diagnostic:
+def warning(code: str, message: str, span: Span | None = None, *, help: str | None = None,
+            notes: tuple[str, ...] = ()) -> Diagnostic:
     """A lint: the spec is valid, but the recipe says it will likely train badly."""
-    return Diagnostic(severity="warning", code=code, message=message, span=span, help=help)
+    return Diagnostic(severity="warning", code=code, message=message, span=span, help=help, notes=notes)
+
+
+def call_note(block: str, at: Span) -> str:
+    """The note under a finding inside a block: which call of the block it came from."""
+    return f"in block `{block}`, called at {at.path}:{at.line}:{at.col}"
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, prefixes: bool = True) -> str | None:
@@ -75,7 +82,7 @@ def render_text(diag: Diagnostic, sources: Mapping[str, str]) -> str:
     span = diag.span
     text = sources.get(span.path) if span else None
     if span is None or text is None:
-        return head + (f"\n   = help: {diag.help}" if diag.help else "")
+        return "\n".join([head, *_footer(diag, "  ")])
     lines = text.split("\n")
     raw = lines[span.line - 1].rstrip("\r") if 1 <= span.line <= len(lines) else ""
     start = _shown_col(raw, max(span.col, 1))  # tabs are expanded for display, so the caret lines up
@@ -84,9 +91,13 @@ def render_text(diag: Diagnostic, sources: Mapping[str, str]) -> str:
     gutter = " " * len(str(span.line))
     head = f"{span.path}:{span.line}:{start}: {diag.severity}[{diag.code}]: {diag.message}"
     out = [head, f"{gutter} |", f"{span.line} | {raw.expandtabs(TAB)}", f"{gutter} | {' ' * (start - 1)}{'^' * width}"]
-    if diag.help:
-        out.append(f"{gutter} = help: {diag.help}")
-    return "\n".join(out)
+    return "\n".join([*out, *_footer(diag, gutter)])
+
+
+def _footer(diag: Diagnostic, gutter: str) -> list[str]:
+    """The `= help:` line, then one `= note:` line per note."""
+    lines = [f"{gutter} = help: {diag.help}"] if diag.help else []
+    return lines + [f"{gutter} = note: {note}" for note in diag.notes]
 
 
 def _shown_col(line: str, col: int) -> int:
@@ -109,6 +120,7 @@ def render_github(diag: Diagnostic) -> str:
     """A GitHub Actions workflow command, so CI shows the finding on the line itself."""
     kind = "error" if diag.severity == "error" else "warning"
     message = f"[{diag.code}] {diag.message}" + (f" ({diag.help})" if diag.help else "")
+    message += "".join(f"; {note}" for note in diag.notes)
     message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if diag.span is None:
         return f"::{kind} file={diag.path or ''},title=ldnn {diag.code}::{message}"
