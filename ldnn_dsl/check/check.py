@@ -69,10 +69,11 @@ def _sections(expanded: Expanded, diags: list[Diagnostic]) -> tuple[dict[str, ob
     models: dict[str, object] = {}
     spans: dict[tuple[str, str], Span] = {}
     for name, (span, settings) in expanded.sections.items():
-        model, problems = bind_section(name, span, settings)
+        parts = split_settings(name, settings)
+        model, problems = bind_section(name, span, parts)
         diags.extend(problems)
         spans[(name, "")] = span
-        spans.update({(name, s.head): s.span for s in split_settings(name, settings)})
+        spans.update({(name, s.head): s.span for s in parts})
         if model is not None:
             models[name] = model
     return models, spans

@@ -18,12 +18,13 @@ from ldnn_dsl.source.span import Span
 
 
 def bind_section(name: str, span: Span, settings: list[Setting]) -> tuple[Section | None, list[Diagnostic]]:
+    """The typed section from its settings, one per setting (see `split_settings`)."""
     cls = SECTION_MODELS[name]
     fields = {(info.alias or key): key for key, info in cls.model_fields.items()}
     data: dict[str, Any] = {}
     spans: dict[str, Span] = {}
     diags: list[Diagnostic] = []
-    for setting in split_settings(name, settings):
+    for setting in settings:
         if setting.head not in fields:
             diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span,
                                help=did_you_mean(setting.head, fields) or f"`{name}` takes: {', '.join(fields)}"))
