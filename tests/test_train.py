@@ -16,7 +16,8 @@ from ldnn_dsl.check.check import check_source
 from ldnn_dsl.check.recipe import TrainSection
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import decode, read
-from ldnn_dsl.train.monitor import Streaks, update_ratio
+from ldnn_dsl.train.feed import evaluation_batches, training_batches
+from ldnn_dsl.train.monitor import Streaks, update_ratio, update_ratio_monitor
 from ldnn_dsl.train.optimizers import optimizer_options
 from ldnn_dsl.train.resolved import resolved_text
 from ldnn_dsl.train.schedules import cosine_lr, step_lr
@@ -150,6 +151,48 @@ def test_early_stopping_restores_the_best_weights() -> None:
     best = int(np.argmin(logs["val_loss"]))
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), weights[best], strict=True))
     assert not all(np.array_equal(a, b) for a, b in zip(model.get_weights(), weights[-1], strict=True))
+
+
+def _epochs(dataset, count: int) -> list[np.ndarray]:
+    return [np.concatenate([x.numpy()[:, 0] for x, _ in dataset]) for _ in range(count)]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the bounded pipeline is TensorFlow's")
+def test_training_batches_are_bounded_seeded_and_reshuffled() -> None:
+    """One worker thread, no autotuning (they competed with the step for 2 cores); every
+    sample once per epoch, a new order each epoch, the same orders for the same seed."""
+    x = np.arange(50, dtype="float32")[:, None]
+    y = np.arange(50, dtype="int32")
+    fed = training_batches(x, y, 8, seed=3)
+    assert fed["shuffle"] is False and set(fed) == {"x", "shuffle"}
+    options = fed["x"].options()
+    assert options.threading.private_threadpool_size == 1 and options.autotune.enabled is False
+    first, second = _epochs(fed["x"], 2)
+    assert sorted(first) == list(range(50)) and sorted(second) == list(range(50))
+    assert not np.array_equal(first, second)
+    again = _epochs(training_batches(x, y, 8, seed=3)["x"], 2)
+    assert all(np.array_equal(a, b) for a, b in zip(again, (first, second), strict=True))
+    (ordered,) = _epochs(evaluation_batches(x, y, 8)["x"], 1)
+    assert np.array_equal(ordered, np.arange(50)) and next(iter(evaluation_batches(x, y, 8)["x"]))[0].shape == (8, 1)
+
+
+def test_update_ratio_is_the_last_step_and_keeps_keras_async() -> None:
+    """The monitor's ratio is ||ΔW|| / ||W|| of the epoch's last step, found without a batch-end
+    hook (a batch-end hook would make Keras wait for every step)."""
+    monitor = update_ratio_monitor()
+    assert type(monitor).on_train_batch_end is keras.callbacks.Callback.on_train_batch_end
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, name="dense_1")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    x = np.linspace(-1, 1, 64, dtype="float32")[:, None]
+    kernels: list[np.ndarray] = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_begin=lambda b, logs: kernels.append(model.get_layer("dense_1").kernel.numpy().copy()))
+    logs = model.fit(x, 2 * x, batch_size=16, epochs=2, shuffle=False, callbacks=[record, monitor],
+                     verbose=0).history
+    final = model.get_layer("dense_1").kernel.numpy()
+    assert logs["update_ratio/dense_1"][-1] == pytest.approx(update_ratio(kernels[-1], final), rel=1e-6)
+    assert logs["update_ratio/dense_1"][-1] > 0
 
 
 def test_update_ratio_and_its_warning_after_three_epochs() -> None:

@@ -62,8 +62,8 @@ def augmented_batches(x: np.ndarray, y: np.ndarray, batch: int, layers: list[Any
             pick = self.order[index * batch:(index + 1) * batch]
             xb = x[pick].astype("float32")
             for layer in layers:
-                xb = keras.ops.convert_to_numpy(layer(xb, training=True))
-            return xb, y[pick]
+                xb = layer(xb, training=True)
+            return keras.ops.convert_to_numpy(xb), y[pick]
 
         def on_epoch_end(self) -> None:
             self.order = self.rng.permutation(len(x))

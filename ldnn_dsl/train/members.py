@@ -75,13 +75,17 @@ def network_with_preprocessing(plan: Plan, name: str) -> Any:
     splits, graph = plan.splits, plan.spec.model
     if splits.norm_mean is None and name == graph.name:
         return network
-    layer = graph.input.layer
-    inputs = keras.Input(shape=tuple(layer.shape), dtype=layer.dtype, name="raw_input")  # type: ignore[union-attr]
+    inputs = raw_input(plan, "raw_input")
     x = inputs
     if splits.norm_mean is not None:
         x = keras.layers.Normalization(axis=-1, mean=splits.norm_mean, variance=splits.norm_var,
                                        name="standardize")(x)
     return keras.Model(inputs, network(x), name=name)
+
+
+def raw_input(plan: Plan, name: str) -> Any:
+    """The spec's input as a Keras tensor, for the layers wrapped around the network."""
+    return plan.spec.model.input.layer.tensor(name)  # type: ignore[union-attr]
 
 
 def compile_options(train: TrainSection | None, jit: bool) -> dict[str, Any]:
@@ -196,8 +200,7 @@ def average(members: list[Member], plan: Plan) -> Any:
     """One model whose output is the mean of the members' outputs."""
     import keras
 
-    layer = plan.spec.model.input.layer
-    inputs = keras.Input(shape=tuple(layer.shape), dtype=layer.dtype, name="raw_input")  # type: ignore[union-attr]
+    inputs = raw_input(plan, "raw_input")
     outputs = keras.layers.Average(name="ensemble_mean")([m.model(inputs) for m in members])
     model = keras.Model(inputs, outputs, name=plan.spec.model.name)
     compile_model(model, plan)

@@ -74,7 +74,9 @@ class Streaks:
 
 
 def update_ratio_monitor(out: TextIO | None = None) -> Any:
-    """The Keras callback. Snapshots kernels before each epoch's last batch, compares after."""
+    """The Keras callback. Snapshots kernels before each epoch's last batch and compares them
+    at the epoch's end, when that batch is the last one applied. It has no batch-end hook:
+    Keras dispatches steps asynchronously only while no callback has one."""
     import keras
 
     class UpdateRatio(keras.callbacks.Callback):
@@ -82,31 +84,22 @@ def update_ratio_monitor(out: TextIO | None = None) -> Any:
             super().__init__()
             self.streaks = Streaks()
             self.snapshot: dict[str, np.ndarray] = {}
-            self.latest: dict[str, float] = {}
             self.say: Callable[[str], None] = lambda line: print(line, file=out or sys.stderr)
 
-        def _last(self, batch: int) -> bool:
-            steps = (self.params or {}).get("steps")
-            return steps is not None and batch == steps - 1
-
         def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            if self._last(batch):
+            steps = (self.params or {}).get("steps")
+            if steps is not None and batch == steps - 1:
                 self.snapshot = {name: np.array(k.numpy()) for name, k in weighted_layers(self.model)}
 
-        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            if self._last(batch) and self.snapshot:
-                after = dict(weighted_layers(self.model))
-                self.latest = {name: update_ratio(w, np.asarray(after[name].numpy()))
-                               for name, w in self.snapshot.items()}
-                self.snapshot = {}
-
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            for name, ratio in self.latest.items():
+            after = dict(weighted_layers(self.model))
+            for name, before in self.snapshot.items():
+                ratio = update_ratio(before, np.asarray(after[name].numpy()))
                 if logs is not None:
                     logs[f"update_ratio/{name}"] = ratio
                 line = self.streaks.see(name, ratio)
                 if line:
                     self.say(line)
-            self.latest = {}
+            self.snapshot = {}
 
     return UpdateRatio()

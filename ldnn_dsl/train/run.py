@@ -40,7 +40,7 @@ from ldnn_dsl.train.folder import (
     write_history,
     write_metrics,
 )
-from ldnn_dsl.train.members import Member, NonFiniteLossError, Plan, average, evaluate, train_member
+from ldnn_dsl.train.members import Member, NonFiniteLossError, Plan, average, evaluate, raw_input, train_member
 from ldnn_dsl.train.resolved import resolved_text
 from ldnn_dsl.train.xla import choose_jit
 
@@ -191,8 +191,7 @@ def with_raw_inputs(model: Any, plan: Plan) -> Any:
 
     from ldnn_dsl.build.custom import Log1p
 
-    layer = plan.spec.model.input.layer
-    inputs = keras.Input(shape=tuple(layer.shape), dtype=layer.dtype, name="raw")  # type: ignore[union-attr]
+    inputs = raw_input(plan, "raw")
     return keras.Model(inputs, model(Log1p(columns, name="log1p")(inputs)), name=model.name)
 
 
