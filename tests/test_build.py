@@ -8,9 +8,6 @@ fresh `import keras`, and the JAX backend (chosen before Keras is imported).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from types import ModuleType
@@ -18,8 +15,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import checked, fresh_python
 
-from ldnn_dsl.check.check import CheckResult, check_source
+from ldnn_dsl.check.check import check_source
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import decode, read
 
@@ -72,23 +70,8 @@ def build(keras: ModuleType) -> ModuleType:
     return build
 
 
-def checked(text: str, path: str = "t.ldnn") -> CheckResult:
-    result = check_source(decode(path, text.encode()), "compile")
-    assert not result.errors, [d.message for d in result.errors]
-    return result
-
-
 def built(build: ModuleType, text: str, **options: Any) -> Any:
     return build.build_model(checked(text).spec, **options)
-
-
-def python(script: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `script` in a fresh interpreter that sees this checkout; fail with its stderr."""
-    environ = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", **env}
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
-                          env=environ, cwd=ROOT, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
 
 
 # --- every spec: parameters and shapes agree with the checker -------------------------------
@@ -314,12 +297,12 @@ def test_forget_bias_survives_save_and_load_in_process(build: ModuleType, keras:
 
 def test_import_ldnn_then_keras_loads_saved_models(saved_models: Path) -> None:
     script = textwrap.dedent(LOAD_AND_PREDICT).format(prelude="import ldnn_dsl, keras", cases=saved_models)
-    assert "ok 2" in python(script).stdout
+    assert "ok 2" in fresh_python(script).stdout
 
 
 def test_registration_waits_for_keras_then_registers() -> None:
     """The checker stays light; the first `import keras` registers `ldnn>ForgetGateBias`."""
-    python("""
+    fresh_python("""
     import sys
     import ldnn_dsl, ldnn_dsl.check.check
     from ldnn_dsl.build.registration import register_when_keras_loads
@@ -335,7 +318,7 @@ def test_registration_waits_for_keras_then_registers() -> None:
 # --- the JAX backend --------------------------------------------------------------------------
 
 def test_builds_and_runs_on_jax() -> None:
-    done = python(f"""
+    done = fresh_python(f"""
     import numpy as np
     import keras
     assert keras.backend.backend() == "jax"

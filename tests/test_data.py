@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import write
 
 from ldnn_dsl.check.recipe import DataSection
 from ldnn_dsl.data import Splits, baseline, fit_report, load_data
@@ -41,12 +42,6 @@ def e405(raised: pytest.ExceptionInfo[DiagnosticError]) -> str:
 def save_npz(path: Path, **arrays: np.ndarray) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **arrays)
-    return path
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
     return path
 
 

@@ -6,18 +6,15 @@ backend runs in a subprocess (the backend is chosen before Keras is imported).""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+from helpers import checked, fresh_python
 
 from ldnn_dsl.check.check import check_source
-from ldnn_dsl.source.text import decode, read
+from ldnn_dsl.source.text import read
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
@@ -93,10 +90,7 @@ def gradcheck() -> ModuleType:
 
 
 def spec_of(text: str, path: str = "t.ldnn"):
-    result = check_source(decode(path, text.encode()), "compile")
-    assert not result.errors, result.errors
-    assert result.spec is not None
-    return result.spec
+    return checked(text, path, "compile").spec
 
 
 def run_check(gradcheck: ModuleType, text: str, **options):
@@ -343,8 +337,5 @@ def test_gradcheck_on_jax() -> None:
     assert not jax.config.jax_enable_x64 and keras.config.floatx() == "float32"
     print("jax ok")
     """
-    environ = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "jax"}
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
-                          env=environ, cwd=ROOT, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = fresh_python(script, KERAS_BACKEND="jax")
     assert "jax ok" in done.stdout

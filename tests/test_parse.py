@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import checked
 
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.ast.build import to_ast
@@ -19,14 +20,6 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "shared" / "examples").
 
 def ast_of(text: str) -> n.SpecFile:
     return to_ast("t.ldnn", parse(SourceFile("t.ldnn", text)))
-
-
-def checked(text: str, path: str = "t.ldnn") -> CheckResult:
-    """The checked spec; fails the test on any error (warnings are fine)."""
-    result = check_source(SourceFile(path, text))
-    assert not result.errors, "\n".join(f"{d.where}: {d.code} {d.message}" for d in result.errors)
-    assert result.spec is not None
-    return result
 
 
 def model(body: str, head: str = "") -> str:

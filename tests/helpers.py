@@ -1,0 +1,42 @@
+"""Helpers several test files share: a checked spec, a written file, a fresh interpreter."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from ldnn_dsl.check.check import CheckResult, Purpose, check_source
+from ldnn_dsl.source.text import decode
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def checked(text: str, path: str = "t.ldnn", purpose: Purpose = "check") -> CheckResult:
+    """The checked spec; fails the test on any error (warnings are fine)."""
+    result = check_source(decode(path, text.encode()), purpose)
+    assert not result.errors, "\n".join(f"{d.where}: {d.code} {d.message}" for d in result.errors)
+    assert result.spec is not None
+    return result
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    """`text` at `path` (folders made); bytes are written as they are."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def fresh_python(script: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `script` in a fresh interpreter that sees this checkout (for import isolation and
+    backends chosen at import); fails the test with its stderr."""
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", **env}
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
+                          env=environ, cwd=ROOT, timeout=timeout, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
