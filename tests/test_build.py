@@ -71,7 +71,7 @@ def build(keras: ModuleType) -> ModuleType:
 
 
 def built(build: ModuleType, text: str, **options: Any) -> Any:
-    return build.build_model(checked(text).spec, **options)
+    return build.build_model(checked(text, purpose="compile").spec, **options)
 
 
 # --- every spec: parameters and shapes agree with the checker -------------------------------
@@ -108,7 +108,7 @@ def test_a_model_of_only_its_input_is_the_identity(build: ModuleType) -> None:
 
 
 def test_residual_and_parallel_build_functionally(build: ModuleType, keras: ModuleType) -> None:
-    result = checked(RESIDUAL_SPEC)
+    result = checked(RESIDUAL_SPEC, purpose="compile")
     model = build.build_model(result.spec)
     assert not isinstance(model, keras.Sequential)
     assert model.count_params() == result.inference.total_params
@@ -247,7 +247,7 @@ def test_keras_refusal_is_an_internal_error_at_the_node(build: ModuleType, monke
                                                          fake: Any, text: str) -> None:
     from ldnn_dsl.layers.core import Dense
 
-    spec = checked(text).spec
+    spec = checked(text, purpose="compile").spec
     monkeypatch.setattr(Dense, "keras_layer", fake)
     with pytest.raises(DiagnosticError) as caught:
         build.build_model(spec)

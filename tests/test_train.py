@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -153,7 +154,7 @@ def test_early_stopping_restores_the_best_weights() -> None:
     assert not all(np.array_equal(a, b) for a, b in zip(model.get_weights(), weights[-1], strict=True))
 
 
-def _epochs(dataset, count: int) -> list[np.ndarray]:
+def _epochs(dataset: Any, count: int) -> list[np.ndarray]:
     return [np.concatenate([x.numpy()[:, 0] for x, _ in dataset]) for _ in range(count)]
 
 
@@ -193,6 +194,23 @@ def test_update_ratio_is_the_last_step_and_keeps_keras_async() -> None:
     final = model.get_layer("dense_1").kernel.numpy()
     assert logs["update_ratio/dense_1"][-1] == pytest.approx(update_ratio(kernels[-1], final), rel=1e-6)
     assert logs["update_ratio/dense_1"][-1] > 0
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="a tf.data generator of unknown length")
+@pytest.mark.filterwarnings("ignore:Your input ran out of data")  # Keras learns the length by running out
+def test_update_ratio_says_when_it_cannot_find_the_last_step() -> None:
+    import io
+
+    import tensorflow as tf
+
+    out = io.StringIO()
+    x = np.linspace(-1, 1, 32, dtype="float32")[:, None]
+    data = tf.data.Dataset.from_generator(lambda: iter([(x, 2 * x)]), output_signature=(
+        tf.TensorSpec((None, 1), tf.float32), tf.TensorSpec((None, 1), tf.float32)))
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(data, epochs=1, shuffle=False, callbacks=[update_ratio_monitor(out)], verbose=0)
+    assert "`monitor update_ratio` is off for this run" in out.getvalue()
 
 
 def test_update_ratio_and_its_warning_after_three_epochs() -> None:
@@ -339,7 +357,7 @@ def test_refuses_a_non_empty_out(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("jit", ["true", "false"])
 def test_same_spec_and_seed_give_identical_weights(tmp_path: Path, jit: str) -> None:
-    spec = sort_spec(tmp_path, f"jit {jit}\nepochs 1")
+    spec = sort_spec(tmp_path, f"jit {jit}\nepochs 2")  # two epochs: the reshuffle between them is seeded too
     a, b = run_train(spec, tmp_path / "a"), run_train(spec, tmp_path / "b")
     assert a.metrics["xla"] is (jit == "true")
     wa = keras.saving.load_model(a.folder / "model.keras").get_weights()

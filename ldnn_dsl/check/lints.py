@@ -26,9 +26,10 @@ def deep_fixed_init(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     fixed = [n for n in weighted if (getattr(n.layer, "init", None) or spec.init.weights) is not None
              and (getattr(n.layer, "init", None) or spec.init.weights).name in FIXED_STD]  # type: ignore[union-attr]
     if len(fixed) * 2 >= len(weighted):
-        where = spans.get(("init", "weights"), fixed[0].span)
+        written = spans.get(("init", "weights"))
         yield warning("W101", f"{len(weighted)} weight layers with a small fixed-std init and no residual path: "
-                      "the signal shrinks layer by layer and SGD may never get off the ground", where,
+                      "the signal shrinks layer by layer and SGD may never get off the ground",
+                      written or fixed[0].span, notes=() if written else fixed[0].notes,
                       help="use `weights scaled(1.0)` (1/sqrt(fan_in) * randn) or add `residual { ... }` blocks")
 
 
@@ -70,12 +71,13 @@ def dropout_few_epochs(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
 
 
 def normal_far_from_lazy(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
-    chosen = [(spec.init.weights, spans.get(("init", "weights")))]
-    chosen += [(n.layer.init, n.spans.get("init", n.span)) for n in layers(spec) if getattr(n.layer, "init", None)]  # type: ignore[union-attr]
-    for init, span in chosen:
+    chosen = [(spec.init.weights, spans.get(("init", "weights")), ())]
+    chosen += [(n.layer.init, n.spans.get("init", n.span), n.notes)  # type: ignore[union-attr]
+               for n in layers(spec) if getattr(n.layer, "init", None)]
+    for init, span, notes in chosen:
         if init is not None and init.name == "normal" and not 0.002 <= init.value(0) <= 0.1:
             yield warning("W106", f"normal({init.value(0):g}) is far from the recipe's 0.02 and does not adapt to "
-                          "the layer's width", span, help="use scaled(1.0) = 1/sqrt(fan_in) * randn")
+                          "the layer's width", span, help="use scaled(1.0) = 1/sqrt(fan_in) * randn", notes=notes)
 
 
 def weak_forget_bias(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:

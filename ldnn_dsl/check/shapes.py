@@ -44,11 +44,11 @@ class Inference:
 @dataclass(frozen=True)
 class Flow:
     """What reaches a layer: the per-sample shape, and whether it still holds integer ids
-    (only an `embedding` may read ids; every layer but a reshape makes floats of them)."""
+    (only an `embedding` may read ids; layers without `keeps_ids`, sums included, make floats)."""
 
     shape: Shape
     ids: bool = False
-    floats_from: LayerNode | None = None  # the layer that turned the input's ids into floats
+    floats_from: Node | None = None  # what turned the input's ids into floats
 
 
 def infer(model: ModelGraph) -> Inference:
@@ -60,7 +60,8 @@ def infer(model: ModelGraph) -> Inference:
     result.output = out.shape if out is not None else None
     if out is not None and ids and not any(n.layer.kind == "embedding" for n in layer_nodes(model.body)):
         result.diagnostics.append(error("E308", "the input holds integer ids but no `embedding` turns them into "
-                                        "vectors", model.input.span, help="add `embedding UNITS vocab=N` after it"))
+                                        "vectors", model.input.span, help="add `embedding UNITS vocab=N` after it",
+                                        notes=model.input.notes))
     return result
 
 
@@ -106,12 +107,18 @@ def _embedding_on_floats(node: LayerNode, flow: Flow) -> Diagnostic:
     before = flow.floats_from
     where = f"line {before.span.line}" if before.span.path == node.span.path else \
         f"{before.span.path}:{before.span.line}"
-    made = "vectors" if before.layer.kind == "embedding" else "floats"
+    embedded = isinstance(before, LayerNode) and before.layer.kind == "embedding"
     keep = " and ".join(sorted(kind for kind, cls in LAYER_KINDS.items() if cls.keeps_ids))
-    return error("E308", f"`embedding` looks up integer ids, but `{before.layer.kind}` on {where} already turned "
-                 f"the ids into {made}", node.span,
-                 help=f"put the embedding before layers that compute on the ids (only {keep} keep ids)",
-                 notes=node.notes)
+    hint = ("embed the ids once; for two id inputs, embed each in its own `parallel` branch" if embedded else
+            f"put the embedding before layers that compute on the ids (only {keep} keep ids)")
+    return error("E308", f"`embedding` looks up integer ids, but {_what(before)} on {where} already turned the ids "
+                 f"into {'vectors' if embedded else 'floats'}", node.span, help=hint, notes=node.notes)
+
+
+def _what(node: Node) -> str:
+    if isinstance(node, LayerNode):
+        return f"`{node.layer.kind}`"
+    return "the residual sum" if isinstance(node, ResidualNode) else f"`parallel {node.mode}`"
 
 
 def _residual(node: ResidualNode, flow: Flow, depth: int, result: Inference) -> Flow | None:
@@ -126,7 +133,7 @@ def _residual(node: ResidualNode, flow: Flow, depth: int, result: Inference) -> 
             notes=node.notes))
         return None
     result.rows.append(Row(node.name, "residual add", out, 0, 0, depth))
-    return body  # input + body: ids only if the body kept them
+    return _joined(out, flow, [body], node, summed=True)  # input + body: a sum of ids is no id
 
 
 def _parallel(node: ParallelNode, flow: Flow, depth: int, result: Inference) -> Flow | None:
@@ -151,5 +158,14 @@ def _parallel(node: ParallelNode, flow: Flow, depth: int, result: Inference) -> 
             return None
         out = (*shapes[0][:-1], sum(s[-1] for s in shapes))
     result.rows.append(Row(node.name, f"parallel {node.mode}", out, 0, 0, depth))
-    floated = [f for f in flows if not f.ids]
-    return Flow(out, not floated, floated[0].floats_from if floated else flow.floats_from)
+    return _joined(out, flow, flows, node, summed=node.mode == "add")
+
+
+def _joined(out: Shape, before: Flow, parts: list[Flow], node: Node, *, summed: bool) -> Flow:
+    """Ids survive a join only by concatenation, and only if every part still holds them."""
+    if not before.ids:
+        return Flow(out, False, before.floats_from)
+    floated = [f for f in parts if not f.ids]
+    if floated:
+        return Flow(out, False, floated[0].floats_from)
+    return Flow(out, False, node) if summed else Flow(out, True)

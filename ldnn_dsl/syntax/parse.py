@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -12,8 +14,10 @@ from ldnn_dsl.syntax.grammar import parser
 
 MAX_DEPTH = 200
 MAX_ERRORS = 10  # syntax errors reported from one file; past that, the rest is likely one mistake's echo
+RECOVERY_SECONDS = 1.0  # looking for further errors re-parses the file; a huge one gets its first error only
 PAIRS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
-BRACKET_CHARS = {"LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "LBRACE": "{", "RBRACE": "}"}
+BRACKET_NAMES = {*PAIRS, *PAIRS.values()}
+CHAR_BRACKETS = {"(": "LPAR", ")": "RPAR", "[": "LSQB", "]": "RSQB", "{": "LBRACE", "}": "RBRACE"}
 
 # How a terminal reads in "expected ..." (None: not worth listing).
 TERMINALS: dict[str, str | None] = {
@@ -42,11 +46,12 @@ def parse(source: SourceFile) -> Tree:
 def _syntax_errors(source: SourceFile, first: UnexpectedInput) -> list[Diagnostic]:
     """The first syntax error, then the next ones: the failing line is blanked out and the file
     parsed again, while blanking it cannot change the file's structure (the line closes every
-    bracket it opens, and no `(` or `[` from earlier lines is still open), so that each further
-    error is the author's, not an echo of the first."""
+    bracket it opens, in order, and no `(` or `[` from earlier lines is still open), so that
+    each further error is the author's, not an echo of the first."""
     found = [translate(source, first)]
     text, exc = source.text, first
-    while len(found) < MAX_ERRORS:
+    started = time.perf_counter()
+    while len(found) < MAX_ERRORS and time.perf_counter() - started < RECOVERY_SECONDS:
         line = getattr(exc, "line", None)
         at_end = isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", None) == "$END"
         if at_end or not isinstance(line, int) or not _skippable(text, line):
@@ -68,31 +73,42 @@ def _skippable(text: str, line: int) -> bool:
     lines = text.split("\n")
     if not 1 <= line <= len(lines):
         return False
-    before = _bracket_counts("\n".join(lines[: line - 1]))
-    if before is None or before["LPAR"] != before["RPAR"] or before["LSQB"] != before["RSQB"]:
+    before = _brackets("\n".join(lines[: line - 1]))
+    if before is None or _still_open(before) & {"LPAR", "LSQB", "unbalanced"}:
         return False
-    own = _bracket_counts(lines[line - 1])
-    if own is None:  # the line holds a character no token starts with: count its brackets as written
-        own = {name: lines[line - 1].count(char) for name, char in BRACKET_CHARS.items()}
-    return all(own[o] == own[c] for o, c in PAIRS.items())
+    own = _brackets(lines[line - 1])
+    if own is None:  # the line holds a character no token starts with: take its brackets as written
+        own = [CHAR_BRACKETS[c] for c in lines[line - 1] if c in CHAR_BRACKETS]
+    return _still_open(own) == set()
 
 
-def _bracket_counts(text: str) -> dict[str, int] | None:
-    """How many of each bracket the text holds outside strings and comments (None: it does not lex)."""
-    counts = dict.fromkeys(BRACKET_CHARS, 0)
+def _brackets(text: str) -> list[str] | None:
+    """The bracket tokens of `text` in order, outside strings and comments (None: it does not lex)."""
     try:
-        for token in parser().lex(text):
-            if token.type in counts:
-                counts[token.type] += 1
+        return [token.type for token in parser().lex(text) if token.type in BRACKET_NAMES]
     except UnexpectedInput:
         return None
-    return counts
+
+
+def _still_open(brackets: list[str]) -> set[str]:
+    """The kinds of bracket left open; {"unbalanced"} when a closer does not match (a line
+    like `} modle x {` closes a scope and opens another: not neutral, though its counts are)."""
+    stack: list[str] = []
+    for kind in brackets:
+        if kind in PAIRS:
+            stack.append(kind)
+        elif stack and PAIRS[stack[-1]] == kind:
+            stack.pop()
+        else:
+            return {"unbalanced"}
+    return set(stack)
 
 
 def _blank_line(text: str, line: int) -> str:
     """`text` with line `line` turned into spaces: every other position stays where it was."""
     lines = text.split("\n")
-    lines[line - 1] = " " * len(lines[line - 1].rstrip("\r"))
+    content = lines[line - 1].rstrip("\r")
+    lines[line - 1] = " " * len(content) + lines[line - 1][len(content):]
     return "\n".join(lines)
 
 

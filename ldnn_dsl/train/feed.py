@@ -7,7 +7,10 @@ of sort10x6 ran epochs of 52-56 s and 79-98 s in alternation. Feeding the same b
 through a pipeline with one private worker thread, a fixed prefetch of two batches and
 autotuning off made every epoch as fast as the fast ones (12 ms per step, measured here).
 Gathering whole minibatches by index, as Keras does, keeps the per-sample cost of tf.data
-out of the epoch. The JAX and torch backends iterate NumPy in Python and are fed as is."""
+out of the epoch. The JAX and torch backends iterate NumPy in Python and are fed as is.
+
+Not fed this way: `augment` runs (a PyDataset of batches augmented in Python, one worker)
+and the short timings of `batch auto`, which measure the compiled step on arrays."""
 
 from __future__ import annotations
 
@@ -37,7 +40,8 @@ def validation_data(x: np.ndarray | None, y: np.ndarray | None, batch: int) -> A
     """`fit`'s `validation_data`: the pipeline on TensorFlow, the arrays elsewhere, or None."""
     if x is None or y is None:
         return None
-    return evaluation_batches(x, y, batch)["x"] if _tensorflow_backend() else (x, y)
+    fed = evaluation_batches(x, y, batch)
+    return (x, y) if "y" in fed else fed["x"]
 
 
 def _tensorflow_backend() -> bool:
@@ -47,13 +51,15 @@ def _tensorflow_backend() -> bool:
 
 
 def _pipeline(x: np.ndarray, y: np.ndarray, batch: int, seed: int | None) -> Any:
-    """Shuffled (when `seed` is given) index batches, gathered from the arrays held as tensors."""
+    """Shuffled (when `seed` is given) index batches, gathered from the arrays held as tensors
+    in host memory (the input pipeline runs on the CPU, whatever the model runs on)."""
     import tensorflow as tf
 
-    xs, ys = tf.constant(x), tf.constant(y)
+    with tf.device("/cpu:0"):
+        xs, ys = tf.constant(x), tf.constant(y)
     indices = tf.data.Dataset.range(len(x))
     if seed is not None:
-        indices = indices.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        indices = indices.shuffle(max(len(x), 1), seed=seed, reshuffle_each_iteration=True)
     batches = indices.batch(batch).map(lambda i: (tf.gather(xs, i), tf.gather(ys, i)))
     return batches.prefetch(PREFETCH).with_options(_options())
 

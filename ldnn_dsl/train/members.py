@@ -129,7 +129,8 @@ def _input_dtype(plan: Plan) -> str:
 
 
 def _fit_inputs(plan: Plan, dtype: str, seed: int) -> dict[str, Any]:
-    """Arrays for `fit`, or a PyDataset of augmented batches; validation data when there is some."""
+    """`fit` arguments: the bounded pipeline of `feed` (arrays on JAX and torch), or a PyDataset
+    of augmented batches; validation data when there is some."""
     splits, data = plan.splits, plan.spec.data
     assert data is not None
     x = input_array(splits.x_train, dtype)
@@ -146,9 +147,9 @@ def _callbacks(plan: Plan) -> list[Any]:
 
     train = plan.spec.train
     assert train is not None
-    out = [StopOnNonFiniteLoss(), *schedule_callbacks(train, plan.epochs)]
-    if "update_ratio" in train.monitor:
-        out.append(update_ratio_monitor())
+    # the monitor first: it reads the weights the epoch's last step left, before any callback touches them
+    out = [update_ratio_monitor()] if "update_ratio" in train.monitor else []
+    out += [StopOnNonFiniteLoss(), *schedule_callbacks(train, plan.epochs)]
     return [*out, lr_logger(), elapsed_logger()]  # after the schedule: the lr it set at the epoch's start
 
 

@@ -86,6 +86,11 @@ def update_ratio_monitor(out: TextIO | None = None) -> Any:
             self.snapshot: dict[str, np.ndarray] = {}
             self.say: Callable[[str], None] = lambda line: print(line, file=out or sys.stderr)
 
+        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+            if (self.params or {}).get("steps") is None:
+                self.say("ldnn: warning: `monitor update_ratio` is off for this run: the number of steps per "
+                         "epoch is unknown, so the last step cannot be found")
+
         def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
             steps = (self.params or {}).get("steps")
             if steps is not None and batch == steps - 1:
