@@ -7,7 +7,8 @@ Every figure is the median of `--reps` repetitions; every comparison runs its tw
 alternately in the same process (A B A B ...), takes the ratio pair by pair, then the median,
 so a machine that slows down half-way hurts both sides alike. One module per kind:
 `frontend` (check and fmt), `building` (spec → Keras model), `training` (samples/s and the
-share of the machine's matmul rate), `matmul` (that rate), `gpu_mlp` (bf16 model FLOP utilisation).
+share of the machine's matmul rate), `matmul` (that rate), `gpu_mlp` (bf16 model FLOP utilisation),
+`feeding` (epoch times under Keras' input pipeline and ldnn's).
 The hand-written Keras twins of every benchmarked spec are in `twins`.
 """
 
@@ -19,5 +20,5 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT.parent / "shared" / "examples"
 SPECS = ROOT / "specs"
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
-KINDS = ("frontend", "compile", "train", "matmul")
+KINDS = ("frontend", "compile", "train", "matmul", "feed")
 MODELS = ("sort10x6", "parity", "convnet", "char_lstm", "deep_residual", "wide_mlp")

@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--only frontend,compile,train,matmul] [--seconds S] [--reps N] [--out PATH]`.
+"""`python -m benchmarks [--only frontend,compile,train,matmul,feed] [--seconds S] [--reps N] [--out PATH]`.
 
 Writes one Markdown document (default benchmarks/RESULTS.md). The Keras backend is the one
 `KERAS_BACKEND` names (TensorFlow by default); run with `KERAS_BACKEND=jax` for the JAX path."""
@@ -49,6 +49,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--lines", type=int, default=5000, help="lines of the generated spec for front-end throughput")
     p.add_argument("--matmul-size", type=int, default=2048, help="size of the square float32 matmuls")
     p.add_argument("--most-steps", type=int, default=400, help="the most training steps one measurement runs")
+    p.add_argument("--feed-samples", type=int, default=60_000,
+                   help="training samples per epoch in the feeding benchmark (default 60000)")
     p.add_argument("--tiny", action="store_true",
                    help="smoke-test sizes: short spec, small matmuls, short sequences, tiny GPU MLP")
     return p
@@ -74,6 +76,12 @@ def run(args: argparse.Namespace) -> list[Table]:
         tables.append(table)
     if "train" in args.only:
         tables += _stage("train", lambda: _train(args, peak.median))
+    if "feed" in args.only:
+        from benchmarks import feeding
+        from benchmarks.cases import case
+
+        samples = 2_000 if args.tiny else args.feed_samples
+        tables += _stage("feed", lambda: [feeding.run(case("sort10x6"), samples=samples, epochs=3, reps=args.reps)])
     return tables
 
 

@@ -76,6 +76,15 @@ def test_frontend_compile_and_matmul_write_markdown(tmp_path: Path, shared_examp
 
 
 @pytest.mark.slow
+def test_feeding_compares_both_pipelines(tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    assert main([*TINY, "--only", "feed", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "## Feeding: Keras' pipeline for arrays against ldnn's bounded pipeline" in text
+    assert "| sort10x6 | 128 | 2,000 | keras arrays |" in text and "| sort10x6 | 128 | 2,000 | ldnn pipeline |" in text
+
+
+@pytest.mark.slow
 def test_training_and_gpu_mlp_write_markdown(tmp_path: Path, shared_examples: Path) -> None:
     out = tmp_path / "RESULTS.md"
     assert main([*TINY, "--only", "train", "--models", "parity", "--gpu-mlp", "--out", str(out)]) == 0

@@ -159,9 +159,9 @@ def _epochs(dataset: Any, count: int) -> list[np.ndarray]:
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the bounded pipeline is TensorFlow's")
-def test_training_batches_are_bounded_seeded_and_reshuffled() -> None:
-    """One worker thread, no autotuning (they competed with the step for 2 cores); every
-    sample once per epoch, a new order each epoch, the same orders for the same seed."""
+def test_training_batches_are_bounded_and_ordered_as_asked() -> None:
+    """One worker thread, no autotuning (they competed with the step for 2 cores); every sample
+    once per epoch; `once` keeps one seeded order, `epoch` draws a new one, `off` keeps the data's."""
     x = np.arange(50, dtype="float32")[:, None]
     y = np.arange(50, dtype="int32")
     fed = training_batches(x, y, 8, seed=3)
@@ -169,12 +169,18 @@ def test_training_batches_are_bounded_seeded_and_reshuffled() -> None:
     options = fed["x"].options()
     assert options.threading.private_threadpool_size == 1 and options.autotune.enabled is False
     first, second = _epochs(fed["x"], 2)
-    assert sorted(first) == list(range(50)) and sorted(second) == list(range(50))
-    assert not np.array_equal(first, second)
-    again = _epochs(training_batches(x, y, 8, seed=3)["x"], 2)
-    assert all(np.array_equal(a, b) for a, b in zip(again, (first, second), strict=True))
+    assert sorted(first) == list(range(50)) and not np.array_equal(first, np.arange(50))
+    assert np.array_equal(first, second)
+    assert np.array_equal(_epochs(training_batches(x, y, 8, seed=3)["x"], 1)[0], first)
+    assert not np.array_equal(_epochs(training_batches(x, y, 8, seed=4)["x"], 1)[0], first)
+    each = _epochs(training_batches(x, y, 8, seed=3, shuffle="epoch")["x"], 2)
+    assert all(sorted(e) == list(range(50)) for e in each) and not np.array_equal(*each)
+    again = _epochs(training_batches(x, y, 8, seed=3, shuffle="epoch")["x"], 2)
+    assert all(np.array_equal(a, b) for a, b in zip(again, each, strict=True))
+    (kept,) = _epochs(training_batches(x, y, 8, seed=3, shuffle="off")["x"], 1)
     (ordered,) = _epochs(evaluation_batches(x, y, 8)["x"], 1)
-    assert np.array_equal(ordered, np.arange(50)) and next(iter(evaluation_batches(x, y, 8)["x"]))[0].shape == (8, 1)
+    assert np.array_equal(kept, np.arange(50)) and np.array_equal(ordered, np.arange(50))
+    assert next(iter(evaluation_batches(x, y, 8)["x"]))[0].shape == (8, 1)
 
 
 def test_update_ratio_is_the_last_step_and_keeps_keras_async() -> None:
@@ -282,6 +288,20 @@ def test_augmented_batches_are_seeded_and_image_only() -> None:
     assert not np.array_equal(a[0][0], x[a[0][1]])
     with pytest.raises(DiagnosticError, match=r"not \[height, width, channels\]"):
         augment_layers(data.augment, (16,), 0)
+
+
+@pytest.mark.parametrize(("shuffle", "kept", "in_order"), [("once", True, False), ("epoch", False, False),
+                                                           ("off", True, True)])
+def test_augmented_batches_follow_the_shuffle_setting(shuffle: str, kept: bool, in_order: bool) -> None:
+    from ldnn_dsl.train.augment import augmented_batches
+
+    x, y = np.zeros((40, 2, 2, 1), dtype="float32"), np.arange(40)
+    batches = augmented_batches(x, y, 8, [], 3, shuffle)
+    first = np.concatenate([batches[i][1] for i in range(len(batches))])
+    batches.on_epoch_end()
+    second = np.concatenate([batches[i][1] for i in range(len(batches))])
+    assert sorted(first) == list(range(40)) and np.array_equal(first, second) is kept
+    assert np.array_equal(first, np.arange(40)) is in_order
 
 
 # training runs ----------------------------------------------------------------------------

@@ -150,6 +150,9 @@ class DataSection(Section):
     preprocess: Annotated[tuple[Preprocess, ...], BeforeValidator(_listed)] = ()
     augment: Annotated[tuple[Augment, ...], BeforeValidator(_listed)] = ()
     seed: Annotated[Whole, Field(ge=0)] = 0
+    # `once`: one seeded order, kept every epoch (Keras on TensorFlow with a seed, Caffe's LMDB);
+    # `epoch`: a new order before every epoch; `off`: the order of the data
+    shuffle: Literal["once", "epoch", "off"] = "once"
 
     model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid", populate_by_name=True)
     lists: ClassVar = ("preprocess", "augment")

@@ -45,15 +45,17 @@ def augment_layers(augment: tuple[Augment, ...], input_shape: tuple[int, ...], s
     return layers
 
 
-def augmented_batches(x: np.ndarray, y: np.ndarray, batch: int, layers: list[Any], seed: int) -> Any:
-    """A `keras.utils.PyDataset` of augmented (x, y) numpy batches, reshuffled every epoch."""
+def augmented_batches(x: np.ndarray, y: np.ndarray, batch: int, layers: list[Any], seed: int,
+                      shuffle: str = "once") -> Any:
+    """A `keras.utils.PyDataset` of augmented (x, y) numpy batches, in the order `shuffle` asks
+    for (`once`: one seeded order; `epoch`: a new one every epoch; `off`: as given)."""
     import keras
 
     class AugmentedBatches(keras.utils.PyDataset):
         def __init__(self) -> None:
             super().__init__(workers=1, use_multiprocessing=False)
             self.rng = np.random.default_rng(seed)
-            self.order = self.rng.permutation(len(x))
+            self.order = np.arange(len(x)) if shuffle == "off" else self.rng.permutation(len(x))
 
         def __len__(self) -> int:
             return math.ceil(len(x) / batch)
@@ -66,6 +68,7 @@ def augmented_batches(x: np.ndarray, y: np.ndarray, batch: int, layers: list[Any
             return keras.ops.convert_to_numpy(xb), y[pick]
 
         def on_epoch_end(self) -> None:
-            self.order = self.rng.permutation(len(x))
+            if shuffle == "epoch":
+                self.order = self.rng.permutation(len(x))
 
     return AugmentedBatches()

@@ -1,4 +1,4 @@
-"""How the arrays reach the model, one minibatch at a time.
+"""How the arrays reach the model, one minibatch at a time, and in which order (`shuffle`).
 
 On TensorFlow, Keras turns NumPy arrays into a tf.data pipeline whose prefetching is
 autotuned and whose worker threads come from a pool as large as the machine. On a 2-core
@@ -14,19 +14,28 @@ and the short timings of `batch auto`, which measure the compiled step on arrays
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
+Shuffle = Literal["once", "epoch", "off"]
 PREFETCH = 2  # batches ready ahead of the step: enough to hide the gather, without a thread per core
 WORKER_THREADS = 1
 
 
-def training_batches(x: np.ndarray, y: np.ndarray, batch: int, seed: int) -> dict[str, Any]:
-    """`fit` arguments for the training split: reshuffled every epoch, reproducibly from `seed`."""
+def training_batches(x: np.ndarray, y: np.ndarray, batch: int, seed: int,
+                     shuffle: Shuffle = "once") -> dict[str, Any]:
+    """`fit` arguments for the training split, in the order `shuffle` asks for, reproducibly
+    from `seed`. `once` is what Keras on TensorFlow does with a seed set (its permutation op
+    restarts with every epoch's iterator, so every epoch sees the first order); here it is
+    done on purpose, the same on every backend."""
+    if shuffle == "once":
+        order = np.random.default_rng(seed).permutation(len(x))
+        x, y = x[order], y[order]
     if not _tensorflow_backend():
-        return {"x": x, "y": y, "batch_size": batch, "shuffle": True}
-    return {"x": _pipeline(x, y, batch, seed), "shuffle": False}  # the pipeline shuffles; Keras must not
+        return {"x": x, "y": y, "batch_size": batch, "shuffle": shuffle == "epoch"}
+    pipeline = _pipeline(x, y, batch, seed if shuffle == "epoch" else None)
+    return {"x": pipeline, "shuffle": False}  # the order is settled above; Keras must not shuffle again
 
 
 def evaluation_batches(x: np.ndarray, y: np.ndarray, batch: int) -> dict[str, Any]:

@@ -137,10 +137,11 @@ def _fit_inputs(plan: Plan, dtype: str, seed: int) -> dict[str, Any]:
     x_val = None if splits.x_val is None else input_array(splits.x_val, dtype)
     val = validation_data(x_val, splits.y_val, plan.batch)
     if not data.augment:
-        return {**training_batches(x, splits.y_train, plan.batch, seed), "validation_data": val}
+        return {**training_batches(x, splits.y_train, plan.batch, seed, data.shuffle), "validation_data": val}
     shape = tuple(plan.spec.model.input.layer.shape)  # type: ignore[union-attr]
     layers = augment_layers(data.augment, shape, seed)
-    return {"x": augmented_batches(x, splits.y_train, plan.batch, layers, seed), "validation_data": val}
+    batches = augmented_batches(x, splits.y_train, plan.batch, layers, seed, data.shuffle)
+    return {"x": batches, "validation_data": val}
 
 
 def _callbacks(plan: Plan) -> list[Any]:

@@ -137,6 +137,7 @@ def data_settings(data: DataSection, spec_path: str, folder: str | Path | None) 
     if data.augment:
         out.append(("augment", " ".join(a.text() for a in data.augment)))
     out.append(("seed", str(data.seed)))
+    out.append(("shuffle", data.shuffle))
     return out
 
 
