@@ -76,7 +76,7 @@ def test_frontend_compile_and_matmul_write_markdown(tmp_path: Path, shared_examp
 
 
 @pytest.mark.slow
-def test_feeding_compares_both_pipelines(tmp_path: Path) -> None:
+def test_feeding_compares_both_pipelines(tmp_path: Path, shared_examples: Path) -> None:
     out = tmp_path / "RESULTS.md"
     assert main([*TINY, "--only", "feed", "--out", str(out)]) == 0
     text = out.read_text()
