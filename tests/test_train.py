@@ -183,6 +183,28 @@ def test_training_batches_are_bounded_and_ordered_as_asked() -> None:
     assert next(iter(evaluation_batches(x, y, 8)["x"]))[0].shape == (8, 1)
 
 
+@pytest.mark.parametrize(("shuffle", "same_order"), [("once", True), ("epoch", False)])
+def test_fit_sees_the_order_the_shuffle_setting_asks_for(shuffle: str, same_order: bool) -> None:
+    """Inside Keras' `fit`, not only when iterated by hand: Keras on TensorFlow once repeated
+    its first order every epoch although asked to reshuffle (tensorflow/tensorflow#29558)."""
+    seen: list[np.ndarray] = []
+
+    class Record(keras.layers.Layer):
+        def call(self, x: Any, training: bool | None = None) -> Any:
+            if training:
+                seen.append(keras.ops.convert_to_numpy(x)[:, 0].copy())
+            return x
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((1,)), Record(), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", run_eagerly=True)
+    x = np.arange(24, dtype="float32")[:, None]
+    model.fit(**training_batches(x, x, 8, seed=5, shuffle=shuffle), epochs=2, verbose=0)
+    first, second = np.concatenate(seen[:3]), np.concatenate(seen[3:])
+    assert sorted(first) == sorted(second) == list(range(24)) and not np.array_equal(first, np.arange(24))
+    assert np.array_equal(first, second) is same_order
+
+
 def test_update_ratio_is_the_last_step_and_keeps_keras_async() -> None:
     """The monitor's ratio is ||ΔW|| / ||W|| of the epoch's last step, found without a batch-end
     hook (a batch-end hook would make Keras wait for every step)."""
