@@ -8,7 +8,6 @@ for a few epochs per round, the sides alternated round by round."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import keras
@@ -19,23 +18,12 @@ from benchmarks.report import Table
 from benchmarks.specs import checked
 from benchmarks.stats import alternate, median
 from ldnn_dsl.build.model import build_model
+from ldnn_dsl.train.clock import elapsed_logger
 from ldnn_dsl.train.feed import training_batches, validation_data
 from ldnn_dsl.train.members import compile_options
 from ldnn_dsl.train.xla import choose_jit
 
 SIDES = ("keras arrays", "ldnn pipeline")
-
-
-class EpochSeconds(keras.callbacks.Callback):
-    def __init__(self, into: list[float]) -> None:
-        super().__init__()
-        self.into = into
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.into.append(time.perf_counter() - self.started)
 
 
 def run(case: Case, *, samples: int, epochs: int, reps: int) -> Table:
@@ -75,8 +63,9 @@ def run(case: Case, *, samples: int, epochs: int, reps: int) -> Table:
 
 
 def _fit(model: Any, inputs: dict[str, Any], epochs: int, into: list[float]) -> float:
-    """The median epoch time of one fit; every epoch's time also goes into `into`."""
-    these: list[float] = []
-    model.fit(**inputs, epochs=epochs, callbacks=[EpochSeconds(these)], verbose=0)
+    """The median epoch time of one fit (from `ldnn train`'s own `time_s` clock); every epoch's
+    time also goes into `into`."""
+    ended = model.fit(**inputs, epochs=epochs, callbacks=[elapsed_logger()], verbose=0).history["time_s"]
+    these = list(np.diff([0.0, *ended]))
     into.extend(these)
     return float(np.median(these))
