@@ -141,6 +141,9 @@ IMAGE_ONLY = ("translate", "rotate", "flip")  # augmentations that need an [heig
 Augment = _choices(Translate | Rotate | Flip | Noise)
 
 
+Shuffle = Literal["once", "epoch", "off"]  # the order minibatches are drawn in (see DataSection.shuffle)
+
+
 class DataSection(Section):
     """`data { source ...  validate 10%  preprocess standardize ... }`."""
 
@@ -152,7 +155,7 @@ class DataSection(Section):
     seed: Annotated[Whole, Field(ge=0)] = 0
     # `once`: one seeded order, kept every epoch (Keras on TensorFlow with a seed, Caffe's LMDB);
     # `epoch`: a new order before every epoch; `off`: the order of the data
-    shuffle: Literal["once", "epoch", "off"] = "once"
+    shuffle: Shuffle = "once"
 
     model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid", populate_by_name=True)
     lists: ClassVar = ("preprocess", "augment")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ldnn_dsl.check.recipe import IMAGE_ONLY, Augment, Flip, Noise, Rotate, Translate
+from ldnn_dsl.check.recipe import IMAGE_ONLY, Augment, Flip, Noise, Rotate, Shuffle, Translate
 from ldnn_dsl.data.problems import data_error
 from ldnn_dsl.source.span import Span
 
@@ -46,7 +46,7 @@ def augment_layers(augment: tuple[Augment, ...], input_shape: tuple[int, ...], s
 
 
 def augmented_batches(x: np.ndarray, y: np.ndarray, batch: int, layers: list[Any], seed: int,
-                      shuffle: str = "once") -> Any:
+                      shuffle: Shuffle = "once") -> Any:
     """A `keras.utils.PyDataset` of augmented (x, y) numpy batches, in the order `shuffle` asks
     for (`once`: one seeded order; `epoch`: a new one every epoch; `off`: as given)."""
     import keras

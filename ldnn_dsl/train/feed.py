@@ -14,11 +14,12 @@ and the short timings of `batch auto`, which measure the compiled step on arrays
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-Shuffle = Literal["once", "epoch", "off"]
+from ldnn_dsl.check.recipe import Shuffle
+
 PREFETCH = 2  # batches ready ahead of the step: enough to hide the gather, without a thread per core
 WORKER_THREADS = 1
 
