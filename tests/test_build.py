@@ -257,6 +257,19 @@ def test_keras_refusal_is_an_internal_error_at_the_node(build: ModuleType, monke
         next(line for line in text.split("\n") if "dense" in line)) + 1
 
 
+
+def test_keras_refusal_inside_a_block_names_the_call(build: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ldnn_dsl.layers.core import Dense
+
+    text = "block wide() {\n  dense 4 relu\n}\n\nmodel m {\n  input [4]\n  wide()\n}\n"
+    spec = checked(text, purpose="compile").spec
+    monkeypatch.setattr(Dense, "keras_layer", _refuse_at_construction)
+    with pytest.raises(DiagnosticError) as caught:
+        build.build_model(spec)
+    (diag,) = caught.value.diagnostics
+    assert diag.code == "E901" and diag.span is not None and diag.span.line == 2
+    assert len(diag.notes) == 1 and "in block `wide`, called at" in diag.notes[0] and ":7:3" in diag.notes[0]
+
 # --- saving, loading and registration ---------------------------------------------------------
 
 LOAD_AND_PREDICT = """

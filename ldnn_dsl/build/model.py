@@ -102,16 +102,17 @@ def _parallel(node: ParallelNode, x: Any, shape: Shape, defaults: InitDefaults) 
 
 
 def _make(node: LayerNode, defaults: InitDefaults, shape: Shape) -> Any:
-    with _blaming(node.name, node.span):
+    with _blaming(node.name, node.span, node.notes):
         return node.layer.keras_layer(node.name, defaults, shape)
 
 
 def _call(node: Node, layer: Any, x: Any) -> Any:
-    with _blaming(node.name, node.span):
+    with _blaming(node.name, node.span, node.notes):
         return layer(x)
 
 
-def _culprit(graph: ModelGraph, defaults: InitDefaults, exc: Exception) -> tuple[str, Span, Exception]:
+def _culprit(graph: ModelGraph, defaults: InitDefaults,
+             exc: Exception) -> tuple[str, Span, Exception, tuple[str, ...]]:
     """Which node made `Sequential` fail: replay the stack on fresh layers, one call at a time."""
     x, shape = _input(graph, defaults), _input_shape(graph)
     for node in graph.body:
@@ -119,21 +120,22 @@ def _culprit(graph: ModelGraph, defaults: InitDefaults, exc: Exception) -> tuple
         try:
             x = _make(node, defaults, shape)(x)
         except Exception as found:
-            return node.name, node.span, found
+            return node.name, node.span, found, node.notes
         shape = node.layer.output_shape(shape)
-    return graph.name, graph.span, exc
+    return graph.name, graph.span, exc, ()
 
 
 @contextmanager
-def _blaming(name: str, span: Span) -> Iterator[None]:
-    """Turn whatever Keras raises into E901 at the node that caused it."""
+def _blaming(name: str, span: Span, notes: tuple[str, ...] = ()) -> Iterator[None]:
+    """Turn whatever Keras raises into E901 at the node that caused it, and the block calls
+    that led there."""
     try:
         yield
     except DiagnosticError:
         raise
     except Exception as exc:
-        raise _refused(name, span, exc) from exc
+        raise _refused(name, span, exc, notes) from exc
 
 
-def _refused(name: str, span: Span, exc: Exception) -> DiagnosticError:
-    return DiagnosticError([error("E901", f"internal error: Keras refused `{name}`: {exc}", span)])
+def _refused(name: str, span: Span, exc: Exception, notes: tuple[str, ...] = ()) -> DiagnosticError:
+    return DiagnosticError([error("E901", f"internal error: Keras refused `{name}`: {exc}", span, notes=notes)])
