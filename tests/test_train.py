@@ -244,12 +244,31 @@ def test_update_ratio_says_when_it_cannot_find_the_last_step() -> None:
 def test_update_ratio_and_its_warning_after_three_epochs() -> None:
     assert update_ratio(np.ones(4), np.ones(4) * 1.001) == pytest.approx(1e-3)
     streaks = Streaks()
-    assert [streaks.see("dense_1", 1e-6) for _ in range(2)] == [None, None]
-    line = streaks.see("dense_1", 1e-6)
-    assert line is not None and "`dense_1`" in line and "raise the lr" in line
-    assert streaks.see("dense_1", 1e-6) is None  # one line per streak
-    assert [streaks.see("dense_2", 0.5) for _ in range(3)][-1].endswith("(3 epochs in a row)")
-    assert "lower the lr" in Streaks(patience=1).see("d", 0.5)
+    assert [streaks.see({"dense_1": 1e-6}) for _ in range(2)] == [[], []]
+    (line,) = streaks.see({"dense_1": 1e-6})
+    assert "`dense_1`" in line and "raise the lr" in line
+    assert streaks.see({"dense_1": 1e-6}) == []  # one line per streak
+    assert [streaks.see({"dense_2": 0.5}) for _ in range(3)][-1][0].endswith("(3 epochs in a row)")
+    assert "lower the lr" in Streaks(patience=1).see({"d": 0.5})[0]
+
+
+def test_update_ratios_on_both_sides_get_one_line_that_does_not_blame_the_lr() -> None:
+    """Raising the lr would help the slow layer and hurt the fast one: the advice is the init."""
+    streaks = Streaks()
+    epochs = [streaks.see({"dense_1": 9.7e-5, "dense_2": 1e-3, "dense_3": 0.19}) for _ in range(3)]
+    assert epochs[:2] == [[], []]
+    (line,) = epochs[2]
+    assert line == ("ldnn: warning: update ratios disagree: `dense_1` at 9.7e-05 is below 0.0001 while `dense_3` "
+                    "at 0.19 is above 0.01 (3 epochs in a row): no single lr suits both; the scale of each layer's "
+                    "initial weights sets how far one step moves it, so check their init")
+    assert streaks.see({"dense_1": 9.7e-5, "dense_2": 1e-3, "dense_3": 0.19}) == []
+    later = Streaks()
+    for _ in range(3):
+        later.see({"dense_1": 1e-3, "dense_3": 0.19})
+    assert later.see({"dense_1": 5e-5, "dense_3": 0.2}) == []
+    assert later.see({"dense_1": 5e-5, "dense_3": 0.2}) == []
+    (line,) = later.see({"dense_1": 5e-5, "dense_3": 0.2})  # the slow streak is due; the fast one still runs
+    assert line.startswith("ldnn: warning: update ratios disagree: `dense_1` at 5e-05")
 
 
 def test_jit_auto_rule() -> None:

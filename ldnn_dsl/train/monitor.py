@@ -4,7 +4,8 @@ The recipe's health check: ||ΔW|| / ||W|| for one step should be near 1e-3. Muc
 and the layer is barely learning (raise the lr); much larger and training is unstable
 (lower it). The ratio is measured on each epoch's last step, written into the epoch's logs
 as `update_ratio/<layer>` (so into history.csv), and a layer that stays out of range for
-`PATIENCE` epochs in a row gets one warning line."""
+`PATIENCE` epochs in a row gets one warning line (one line for two layers out of range on
+opposite sides)."""
 
 from __future__ import annotations
 
@@ -54,23 +55,45 @@ def update_ratio(before: np.ndarray, after: np.ndarray) -> float:
 
 
 class Streaks:
-    """Counts consecutive out-of-range epochs per layer; says when to warn (once per streak)."""
+    """Counts consecutive out-of-range epochs per layer; says when to warn (once per streak).
+
+    When one layer is too slow while another is too fast, any change of the lr helps one and
+    hurts the other: that gets a single line pointing at the init of the two, not two lines
+    giving opposite advice."""
 
     def __init__(self, low: float = LOW, high: float = HIGH, patience: int = PATIENCE) -> None:
         self.low, self.high, self.patience = low, high, patience
         self.runs: dict[str, tuple[str | None, int]] = {}
 
-    def see(self, layer: str, ratio: float) -> str | None:
-        """The warning line to print now, or None."""
+    def see(self, ratios: dict[str, float]) -> list[str]:
+        """One epoch's ratios in, the warning lines to print now out."""
+        due = [layer for layer, ratio in ratios.items() if self._count(layer, ratio) == self.patience]
+        if not due:
+            return []
+        lasting = {side: [(ratios[layer], layer) for layer, (s, n) in self.runs.items()
+                          if s == side and n >= self.patience and layer in ratios] for side in ADVICE}
+        if lasting["low"] and lasting["high"]:
+            return [self._disagree(min(lasting["low"]), max(lasting["high"]))]
+        return [self._line(layer, ratios[layer]) for layer in due]
+
+    def _count(self, layer: str, ratio: float) -> int:
         side = "low" if ratio < self.low else "high" if ratio > self.high else None
         previous, count = self.runs.get(layer, (None, 0))
         count = count + 1 if side is not None and side == previous else (1 if side else 0)
         self.runs[layer] = (side, count)
-        if side is None or count != self.patience:
-            return None
-        advice = ADVICE[side].format(low=self.low, high=self.high)
+        return count
+
+    def _line(self, layer: str, ratio: float) -> str:
+        side = self.runs[layer][0]
+        advice = ADVICE[side].format(low=self.low, high=self.high)  # type: ignore[index]
         return (f"ldnn: warning: update ratio of `{layer}` is {ratio:.2g}, {advice} "
                 f"({self.patience} epochs in a row)")
+
+    def _disagree(self, slow: tuple[float, str], fast: tuple[float, str]) -> str:
+        return (f"ldnn: warning: update ratios disagree: `{slow[1]}` at {slow[0]:.2g} is below {self.low:g} "
+                f"while `{fast[1]}` at {fast[0]:.2g} is above {self.high:g} ({self.patience} epochs in a row): "
+                "no single lr suits both; the scale of each layer's initial weights sets how far one step "
+                "moves it, so check their init")
 
 
 def update_ratio_monitor(out: TextIO | None = None) -> Any:
@@ -98,13 +121,12 @@ def update_ratio_monitor(out: TextIO | None = None) -> Any:
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             after = dict(weighted_layers(self.model))
-            for name, before in self.snapshot.items():
-                ratio = update_ratio(before, np.asarray(after[name].numpy()))
-                if logs is not None:
-                    logs[f"update_ratio/{name}"] = ratio
-                line = self.streaks.see(name, ratio)
-                if line:
-                    self.say(line)
+            ratios = {name: update_ratio(before, np.asarray(after[name].numpy()))
+                      for name, before in self.snapshot.items()}
+            if logs is not None:
+                logs.update({f"update_ratio/{name}": ratio for name, ratio in ratios.items()})
+            for line in self.streaks.see(ratios):
+                self.say(line)
             self.snapshot = {}
 
     return UpdateRatio()
