@@ -109,7 +109,7 @@ def test_step_and_cosine_lr_per_epoch() -> None:
                                                             0.5 * (1 + np.cos(2 * np.pi / 3)), 0.0])
 
 
-def _tiny_fit(train: TrainSection, epochs: int, *, x_val=None, y_val=None):
+def _tiny_fit(train: TrainSection, epochs: int, *, x_val=None, y_val=None, verbose: int = 0):
     """A 1-unit linear model on y = 2x fitted with the spec's schedule callbacks."""
     from ldnn_dsl.train.optimizers import make_optimizer
     from ldnn_dsl.train.schedules import lr_logger, schedule_callbacks
@@ -122,7 +122,8 @@ def _tiny_fit(train: TrainSection, epochs: int, *, x_val=None, y_val=None):
     weights: list[list[np.ndarray]] = []
     keep = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: weights.append(model.get_weights()))
     callbacks = [keep, *schedule_callbacks(train, epochs), lr_logger()]
-    history = model.fit(x, 2 * x, batch_size=16, epochs=epochs, validation_data=val, callbacks=callbacks, verbose=0)
+    history = model.fit(x, 2 * x, batch_size=16, epochs=epochs, validation_data=val, callbacks=callbacks,
+                        verbose=verbose)
     return model, history.history, weights
 
 
@@ -141,6 +142,16 @@ def test_plateau_reduces_the_lr_and_stops_below_min_lr() -> None:
     # epoch 1 sets the best loss; every later epoch fails to improve and divides the lr by 10
     assert logs["lr"] == pytest.approx([1e-9, 1e-9, 1e-10, 1e-11], rel=1e-4)
     assert len(logs["loss"]) == 4  # the fourth epoch cut the lr to 1e-12 < min_lr (5e-12): stopped there, not at 20
+
+
+def test_the_lr_shows_once_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:
+    """Keras' plateau callback logs its own `learning_rate`, the lr after its cut; ldnn's `lr` is
+    the one the epoch trained with, and the only one in the progress line and the history."""
+    train = train_section(lr=1e-9, schedule={"name": "plateau", "factor": 0.1, "patience": 0, "min_lr": 5e-12})
+    _, logs, _ = _tiny_fit(train, 2, verbose=2)
+    printed = capsys.readouterr().out
+    assert "learning_rate" not in logs and "learning_rate" not in printed
+    assert printed.count(" - lr: ") == 2
 
 
 def test_early_stopping_restores_the_best_weights() -> None:

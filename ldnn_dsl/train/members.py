@@ -26,7 +26,6 @@ from ldnn_dsl.train.optimizers import make_optimizer
 from ldnn_dsl.train.schedules import lr_logger, schedule_callbacks
 
 SPLIT_NAMES = {"training": "train", "validation": "validation", "test": "test"}
-DROPPED_LOGS = ("learning_rate",)  # Keras' own lr entry; ours is `lr`, recorded at the epoch's start
 
 
 @dataclass(frozen=True)
@@ -171,12 +170,11 @@ def StopOnNonFiniteLoss() -> Any:  # noqa: N802 - builds a Keras callback class 
 
 
 def _rows(history: Any, member: int | None) -> list[dict[str, Any]]:
-    logs = {k: v for k, v in history.history.items() if k not in DROPPED_LOGS}
     rows = []
     for i, epoch in enumerate(history.epoch):
         row: dict[str, Any] = {"member": member} if member is not None else {}
         row["epoch"] = epoch + 1
-        row.update({k: float(v[i]) for k, v in logs.items() if i < len(v)})
+        row.update({k: float(v[i]) for k, v in history.history.items() if i < len(v)})
         rows.append(row)
     return rows
 

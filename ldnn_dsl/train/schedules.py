@@ -95,7 +95,9 @@ def stop_below_min_lr(min_lr: float) -> Any:
 def lr_logger() -> Any:
     """Puts the lr the epoch trained with into its logs (`lr` column of history.csv).
 
-    Recorded at the epoch's start, so a plateau cut at the end of epoch e shows from e + 1."""
+    Recorded at the epoch's start, so a plateau cut at the end of epoch e shows from e + 1.
+    Keras' schedule callbacks log `learning_rate`, the lr after their cut; it is dropped, so
+    that the progress line and the history show one lr. Runs after the schedule callbacks."""
     import keras
 
     class LrLogger(keras.callbacks.Callback):
@@ -104,6 +106,7 @@ def lr_logger() -> Any:
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             if logs is not None:
+                logs.pop("learning_rate", None)
                 logs["lr"] = self._lr
 
     return LrLogger()
