@@ -15,6 +15,7 @@ from helpers import write
 
 from ldnn_dsl.check.recipe import DataSection
 from ldnn_dsl.data import Splits, baseline, fit_report, load_data
+from ldnn_dsl.data.baseline import beats_baseline, net_score
 from ldnn_dsl.data.files import load_csv, load_npz, resolve
 from ldnn_dsl.data.generators import parity_task, sort_task
 from ldnn_dsl.data.preprocess import standardize_stats
@@ -379,6 +380,27 @@ def test_regression_baseline_reports_mse() -> None:
     y = x @ np.array([1.0, 2.0, 3.0]) + 0.1 * rng.normal(size=500)
     name, value = baseline(Splits(x[:400], y[:400], x[400:], y[400:]), "mse")
     assert name == "val_mse" and value < 0.02
+
+
+def test_a_net_is_scored_by_the_baselines_measure_on_its_rows() -> None:
+    splits = load_data(section({"name": "parity", "bits": 10, "samples": 4000}, validate=0.25), "s.ldnn")
+    assert splits.x_val is not None
+    truth = lambda x: (x.sum(axis=1, keepdims=True) % 2).astype(np.float32)  # noqa: E731
+    assert net_score(splits, "binary_crossentropy", truth) == 1.0
+    assert net_score(splits, "binary_crossentropy", lambda x: 1 - truth(x)) == 0.0
+    name, base = baseline(splits, "binary_crossentropy")
+    assert beats_baseline(splits, name, base, 1.0)
+    # 1,000 validation rows at chance: 3 standard errors are 0.047
+    assert not beats_baseline(splits, name, 0.5, 0.54) and beats_baseline(splits, name, 0.5, 0.55)
+
+
+def test_beating_a_regression_baseline_is_any_lower_error() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(500, 3))
+    y = (x @ np.array([1.0, 2.0, 3.0]))[:, None]
+    splits = Splits(x[:400], y[:400], x[400:], y[400:])
+    assert net_score(splits, "mse", lambda x: x @ np.array([[1.0], [2.0], [3.0]])) == pytest.approx(0.0, abs=1e-9)
+    assert beats_baseline(splits, "val_mse", 0.5, 0.49) and not beats_baseline(splits, "val_mse", 0.5, 0.5)
 
 
 def test_sort_baseline_is_per_position_accuracy_above_chance() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import write
 
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.check.recipe import TrainSection
@@ -378,6 +379,46 @@ def test_run_folder_holds_every_file(run) -> None:
     assert metrics["params"] == check_source(read(spec), "train").inference.total_params
     assert set(metrics["validation"]) == {"loss", "accuracy"} and metrics["baseline"]["metric"] == "val_accuracy"
     assert (folder / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_trained_net_is_scored_against_the_baseline(run) -> None:
+    """The net's score by the baseline's measure is the validation accuracy Keras reports."""
+    metrics = json.loads((run[1].folder / "metrics.json").read_text())
+    against = metrics["baseline"]
+    assert against["net"] == pytest.approx(metrics["validation"]["accuracy"], abs=1e-6)
+    assert against["beaten"] == (against["net"] > against["value"] + 3 * (against["value"] * (1 - against["value"])
+                                                                       / 200) ** 0.5)
+
+
+def test_a_net_left_at_chance_is_told_it_learned_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ldnn_dsl.train.run import train
+
+    spec = write(tmp_path / "stuck.ldnn", """model stuck {
+  input [8]
+  dense 16 tanh
+  dense 1 sigmoid
+}
+data {
+  source   parity(bits=8, samples=2000)
+  validate 50%
+}
+train {
+  loss      binary_crossentropy
+  optimizer sgd
+  lr        1e-6
+  batch     64
+  epochs    1
+  metrics   [binary_accuracy]
+  seed      1
+  jit       false
+}
+""")
+    result = train(spec, out=tmp_path / "out")
+    err = capsys.readouterr().err
+    assert result.metrics["baseline"]["beaten"] is False
+    assert ("ldnn: warning: the trained net does no better than the linear baseline (val_accuracy "
+            f"{result.metrics['baseline']['net']:.4g} against {result.metrics['baseline']['value']:.4g})") in err
+    assert "try another `seed`" in err
 
 
 def test_resolved_spec_in_the_run_folder_checks_clean(run) -> None:

@@ -25,6 +25,7 @@ from ldnn_dsl.build.backend import precision_policy
 from ldnn_dsl.check.check import CheckResult
 from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.data.baseline import beats_baseline, net_score
 from ldnn_dsl.data.dataset import Splits, baseline, fit_report, load_data
 from ldnn_dsl.data.problems import DATA_CODE
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error, render_text
@@ -175,10 +176,25 @@ def _save(plan: Plan, members: list[Member], temp: Path, folder: Path, checked: 
                                                   jit=plan.jit, folder=folder))
     history = [row for m in members for row in m.history]
     write_history(temp / "history.csv", history)
-    metrics = _metrics(plan, members, scores, checked, started, base)
+    metrics = _metrics(plan, members, scores, checked, started, _against_baseline(plan, model, base, say))
     write_metrics(temp / "metrics.json", metrics)
     write_curves(temp / "curves.png", history, metric)
     return RunResult(folder, metrics, history)
+
+
+def _against_baseline(plan: Plan, model: Any, base: tuple[str, float], say: Callable[[str], None]) -> dict[str, Any]:
+    """The trained net scored the way the linear baseline was, on the same rows; a warning
+    when it is no better: a run that ended at chance should not pass for a trained net."""
+    assert plan.spec.train is not None
+    metric, value = base
+    net = net_score(plan.splits, plan.spec.train.loss, lambda x: model.predict(x, batch_size=plan.batch, verbose=0))
+    beaten = beats_baseline(plan.splits, metric, value, net)
+    if not beaten:
+        say(f"ldnn: warning: the trained net does no better than the linear baseline ({metric} {net:.4g} against "
+            f"{value:.4g}): it has not learned yet, or a linear model suffices for this task. Nets can sit at "
+            "chance for many epochs on hard tasks (parity) before they learn, and early stopping or the lr "
+            "schedule may end the run first: try another `seed`, or a longer `early_stop patience`")
+    return {"metric": metric, "value": value, "net": net, "beaten": beaten}
 
 
 def with_raw_inputs(model: Any, plan: Plan) -> Any:
@@ -208,7 +224,7 @@ def _score_line(scores: dict[str, dict[str, float]], metric: str | None) -> str:
 
 
 def _metrics(plan: Plan, members: list[Member], scores: dict[str, dict[str, float]], checked: CheckResult,
-             started: float, base: tuple[str, float]) -> dict[str, Any]:
+             started: float, against_baseline: dict[str, Any]) -> dict[str, Any]:
     fit_seconds = sum(m.fit_seconds for m in members)
     assert plan.spec.train is not None
     return {
@@ -229,7 +245,7 @@ def _metrics(plan: Plan, members: list[Member], scores: dict[str, dict[str, floa
         "xla": bool(getattr(members[0].model, "jit_compile", plan.jit)),
         "jit": plan.spec.train.jit,
         "precision": plan.spec.train.precision,
-        "baseline": {"metric": base[0], "value": base[1]},
+        "baseline": against_baseline,
     }
 
 
