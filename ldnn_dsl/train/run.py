@@ -32,6 +32,7 @@ from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error, rend
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import read
 from ldnn_dsl.train.batch import measured_batch
+from ldnn_dsl.train.feed import prediction_batches
 from ldnn_dsl.train.folder import (
     TRAIN_CODE,
     default_folder,
@@ -187,7 +188,8 @@ def _against_baseline(plan: Plan, model: Any, base: tuple[str, float], say: Call
     when it is no better: a run that ended at chance should not pass for a trained net."""
     assert plan.spec.train is not None
     metric, value = base
-    net = net_score(plan.splits, plan.spec.train.loss, lambda x: model.predict(x, batch_size=plan.batch, verbose=0))
+    net = net_score(plan.splits, plan.spec.train.loss,
+                    lambda x: model.predict(**prediction_batches(x, plan.batch), verbose=0))
     beaten = beats_baseline(plan.splits, metric, value, net)
     if not beaten:
         say(f"ldnn: warning: the trained net does no better than the linear baseline ({metric} {net:.4g} against "
