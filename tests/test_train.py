@@ -559,6 +559,26 @@ def test_train_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "epochs       2" in (out / "spec.ldnn").read_text()
 
 
+def test_train_command_seed_overrides_the_specs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--seed N` reruns a spec from another seed without editing it; the run folder records N."""
+    from ldnn_dsl.cli import main
+
+    spec = sort_spec(tmp_path)  # `seed 1` in the spec
+    out = tmp_path / "run"
+    assert main(["train", str(spec), "--out", str(out), "--epochs", "1", "--seed", "0", "--quiet"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["seed"] == 0
+    assert check_source(read(out / "spec.ldnn"), "train").spec.train.seed == 0
+    for bad in ("-1", "two", str(2**32)):
+        with pytest.raises(SystemExit) as exc:
+            main(["train", str(spec), "--seed", bad])
+        assert exc.value.code == 2
+        assert "expected a seed, a whole number from 0 to 4294967295" in capsys.readouterr().err
+    ensemble = sort_spec(tmp_path, "ensemble 2", name="ensemble.ldnn")
+    assert main(["train", str(ensemble), "--out", str(tmp_path / "e"), "--seed", "4294967295"]) == 1
+    assert "error[E404]: an ensemble of 2 trains with seeds 4294967295 to 4294967296" in capsys.readouterr().err
+    assert not (tmp_path / "e").exists()
+
+
 def test_saved_model_applies_log1p_to_raw_inputs(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1000, size=(200, 3)).round(3)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ldnn_dsl.check.lints import lint
-from ldnn_dsl.check.recipe import IMAGE_ONLY, Cosine, DataSection, InitSection, Plateau, TrainSection
+from ldnn_dsl.check.recipe import IMAGE_ONLY, MAX_SEED, Cosine, DataSection, InitSection, Plateau, TrainSection
 from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
 from ldnn_dsl.check.spec import Spec
@@ -94,6 +94,15 @@ def _require(expanded: Expanded, purpose: Purpose, diags: list[Diagnostic]) -> N
                                col=1, help=f"add `{needed} {{ ... }}`"))
 
 
+def seeds_past_the_largest(seed: int, ensemble: int, spans: dict[tuple[str, str], Span]) -> Diagnostic | None:
+    """E404 when an ensemble's seeds, `seed` to `seed + ensemble - 1`, run past `MAX_SEED`."""
+    if seed + ensemble - 1 <= MAX_SEED:
+        return None
+    return error("E404", f"an ensemble of {ensemble} trains with seeds {seed} to {seed + ensemble - 1}, past the "
+                 f"largest seed, {MAX_SEED}", spans.get(("train", "seed"), spans.get(("train", ""))),
+                 help=f"use a seed of at most {MAX_SEED - ensemble + 1}")
+
+
 def _recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
     """Settings that are each valid but contradict each other."""
     train, data = spec.train, spec.data
@@ -113,6 +122,8 @@ def _recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagn
         out.append(error("E404", f"`augment {image_only[0]}` transforms images, but the input "
                          f"{fmt_shape(shape)} is not [height, width, channels]",
                          spans.get(("data", "augment")), help="use `noise(STD)` for other inputs"))
+    if train.seed is not None and (past := seeds_past_the_largest(train.seed, train.ensemble, spans)):
+        out.append(past)
     if isinstance(train.schedule, Cosine) and train.schedule.warmup >= train.epochs:
         out.append(error("E404", f"cosine warm-up of {train.schedule.warmup} epochs is not shorter than the "
                          f"{train.epochs} epochs of training", spans.get(("train", "schedule"))))

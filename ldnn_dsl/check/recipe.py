@@ -258,6 +258,9 @@ Loss = Literal[LOSSES]  # type: ignore[valid-type]
 Metric = Literal[METRICS]  # type: ignore[valid-type]
 
 
+MAX_SEED = 2**32 - 1  # the largest seed NumPy, and so Keras' `set_random_seed`, accepts
+
+
 class TrainSection(Section):
     """`train { loss ... optimizer ... lr ... }`: the recipe."""
 
@@ -274,7 +277,7 @@ class TrainSection(Section):
     ensemble: PositiveWhole = 1
     monitor: Annotated[tuple[Literal["update_ratio"], ...], BeforeValidator(_listed)] = ()
     precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = "float32"
-    seed: Annotated[Whole, Field(ge=0)] | None = None
+    seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] | None = None
     jit: Literal["auto"] | bool = "auto"
 
     lists: ClassVar = ("metrics", "monitor")

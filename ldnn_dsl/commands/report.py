@@ -41,3 +41,16 @@ def positive(kind: type) -> Callable[[str], int | float]:
             raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
         return value
     return parse
+
+
+def seed(text: str) -> int:
+    """An argparse type: a seed Keras accepts, or a usage error saying so."""
+    from ldnn_dsl.check.recipe import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed, a whole number from 0 to {MAX_SEED}, got {text!r}")
+    return value

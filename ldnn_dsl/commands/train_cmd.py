@@ -1,11 +1,11 @@
-"""`ldnn train SPEC [--out DIR] [--epochs N] [--quiet]`: train a spec and save a run folder."""
+"""`ldnn train SPEC [--out DIR] [--epochs N] [--seed N] [--quiet]`: train a spec and save a run folder."""
 
 from __future__ import annotations
 
 import argparse
 
 from ldnn_dsl.commands.compile_cmd import quiet_tensorflow, sources_of
-from ldnn_dsl.commands.report import positive, report
+from ldnn_dsl.commands.report import positive, report, seed
 from ldnn_dsl.source.diagnostics import DiagnosticError
 
 
@@ -17,6 +17,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help="the run folder (must not exist or be empty); "
                                                 "default runs/<model>-<YYYYmmdd-HHMMSS>")
     p.add_argument("--epochs", type=positive(int), metavar="N", help="train N epochs instead of the spec's `epochs`")
+    p.add_argument("--seed", type=seed, metavar="N", help="train from seed N instead of the spec's `seed` "
+                                                          "(the data keep theirs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
     p.set_defaults(run=run)
 
@@ -26,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from ldnn_dsl.train.run import train
 
     try:
-        result = train(args.spec, out=args.out, epochs=args.epochs, quiet=args.quiet)
+        result = train(args.spec, out=args.out, epochs=args.epochs, seed=args.seed, quiet=args.quiet)
     except DiagnosticError as exc:
         report(exc.diagnostics, sources_of(exc.diagnostics))
         return 1

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ldnn_dsl.build.backend import precision_policy
-from ldnn_dsl.check.check import CheckResult
+from ldnn_dsl.check.check import CheckResult, seeds_past_the_largest
 from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.baseline import beats_baseline, net_score
@@ -60,8 +60,9 @@ class RunResult:
 
 
 def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int | None = None,
-          quiet: bool = False) -> RunResult:
-    """Train the spec at `spec_path`; the run folder is `out` or `runs/<model>-<time>`.
+          seed: int | None = None, quiet: bool = False) -> RunResult:
+    """Train the spec at `spec_path`; the run folder is `out` or `runs/<model>-<time>`;
+    `epochs` and `seed` replace the spec's.
 
         train { loss binary_crossentropy  lr 0.1  epochs 10 }   # plus model and data
 
@@ -73,6 +74,8 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     say = _printer(quiet)
     for warning in checked.warnings:
         say(render_text(warning, checked.sources))
+    if seed is not None:
+        spec = replace_seed(spec, seed, spans)
     folder = Path(out) if out is not None else default_folder(spec.model.name)
     refuse_existing(folder, spans.get(("train", "")))
     started = time.perf_counter()
@@ -88,6 +91,15 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     result.warnings = checked.warnings
     say(f"ldnn train: saved {folder}")
     return result
+
+
+def replace_seed(spec: Spec, seed: int, spans: Spans) -> Spec:
+    """The spec with the train `seed` replaced (`--seed`), checked like one written there."""
+    assert spec.train is not None
+    past = seeds_past_the_largest(seed, spec.train.ensemble, spans)
+    if past is not None:
+        raise DiagnosticError([past])
+    return spec.model_copy(update={"train": spec.train.model_copy(update={"seed": seed})})
 
 
 def _printer(quiet: bool) -> Callable[[str], None]:
