@@ -29,21 +29,23 @@ def baseline(splits: Splits, loss: str) -> tuple[str, float]:
     """(metric name, value): `val_accuracy` / `val_mse` on the validation split, else `test_…`
     on the test split, else `train_…` on the training split itself."""
     kind = loss_kind(loss)
-    prefix, x_eval, y_eval = _evaluation_split(splits)
+    prefix, _, y_eval = _evaluation_split(splits)
     classes = _classes(kind, splits.y_train, y_eval)
     outputs = int(np.prod(splits.y_train.shape[1:])) * (classes if kind == "sparse" else 1)
     pick = _sample(len(splits.x_train), _fit_rows(outputs, int(np.prod(splits.x_train.shape[1:]))), seed=0)
     model = _Ridge.fit(splits.x_train[pick], _targets(kind, splits.y_train[pick], classes))
     metric = "mse" if kind == "regression" else "accuracy"
-    return f"{prefix}_{metric}", _scored(kind, model.predict, x_eval, y_eval, classes)
+    return f"{prefix}_{metric}", net_score(splits, loss, model.predict)
 
 
 def net_score(splits: Splits, loss: str, predict: Callable[[np.ndarray], Any]) -> float:
-    """Any predictor's score by the baseline's measure, on the same split and rows: the trained
-    net's, so that the two numbers compare."""
+    """Any predictor's score by the baseline's measure, on the same split and rows: the
+    baseline's own, and the trained net's, so that the two numbers compare."""
     kind = loss_kind(loss)
     _, x_eval, y_eval = _evaluation_split(splits)
-    return _scored(kind, predict, x_eval, y_eval, _classes(kind, splits.y_train, y_eval))
+    pick = _sample(len(x_eval), MAX_EVAL_ROWS, seed=1)
+    predicted = np.asarray(predict(x_eval[pick]), dtype=np.float32).reshape(len(pick), -1)
+    return _score(kind, predicted, y_eval[pick], _classes(kind, splits.y_train, y_eval))
 
 
 def beats_baseline(splits: Splits, metric: str, base: float, net: float) -> bool:
@@ -56,13 +58,6 @@ def beats_baseline(splits: Splits, metric: str, base: float, net: float) -> bool
         return net < base
     rows = min(len(_evaluation_split(splits)[1]), MAX_EVAL_ROWS)
     return net > base + 3 * math.sqrt(base * (1 - base) / rows)
-
-
-def _scored(kind: LossKind, predict: Callable[[np.ndarray], Any], x_eval: np.ndarray, y_eval: np.ndarray,
-            classes: int) -> float:
-    pick = _sample(len(x_eval), MAX_EVAL_ROWS, seed=1)
-    predicted = np.asarray(predict(x_eval[pick]), dtype=np.float32).reshape(len(pick), -1)
-    return _score(kind, predicted, y_eval[pick], classes)
 
 
 def _evaluation_split(splits: Splits) -> tuple[str, np.ndarray, np.ndarray]:
