@@ -124,6 +124,11 @@ def _recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagn
                          spans.get(("data", "augment")), help="use `noise(STD)` for other inputs"))
     if train.seed is not None and (past := seeds_past_the_largest(train.seed, train.ensemble, spans)):
         out.append(past)
+    if isinstance(train.schedule, Plateau) and train.schedule.min_lr > train.lr:
+        out.append(error("E404", f"the plateau schedule stops training once the lr is below min_lr "
+                         f"{train.schedule.min_lr:g}, but `lr` {train.lr:g} starts below it: training would end "
+                         "after its first epoch", spans.get(("train", "schedule")),
+                         help="min_lr is where cutting the lr stops paying off: usually 1/100 to 1/1000 of `lr`"))
     if isinstance(train.schedule, Cosine) and train.schedule.warmup >= train.epochs:
         out.append(error("E404", f"cosine warm-up of {train.schedule.warmup} epochs is not shorter than the "
                          f"{train.epochs} epochs of training", spans.get(("train", "schedule"))))
