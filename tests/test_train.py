@@ -614,3 +614,125 @@ def test_precision_setting_reaches_the_trained_layers(tmp_path: Path) -> None:
     dense = [layer for layer in layers(saved) if isinstance(layer, keras.layers.Dense)]
     assert dense and all(layer.dtype_policy.name == "mixed_bfloat16" for layer in dense)
     assert keras.mixed_precision.global_policy().name == "float32"  # restored after the run
+
+
+# stopping early: --max-time and Ctrl-C -----------------------------------------------------
+def test_durations_for_max_time() -> None:
+    from ldnn_dsl.train.stopping import parse_duration
+
+    assert [parse_duration(t) for t in ("90", "90s", "20m", "1.5h", "1e3")] == [90, 90, 1200, 5400, 1000]
+    for bad in ("", "m", "0s", "-5m", "inf", "nan", "20 min", "2d"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+def test_max_time_stops_training_and_still_saves_the_run(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A spent time budget ends training after the step in progress; the run is validated,
+    scored and saved like one that ran all its epochs, and says why it ended."""
+    from ldnn_dsl.cli import main
+
+    spec = sort_spec(tmp_path, "epochs 50")
+    out = tmp_path / "run"
+    assert main(["train", str(spec), "--out", str(out), "--max-time", "0.001s"]) == 0
+    err = capsys.readouterr().err
+    assert "training ended in epoch 1 of 50: its time budget (--max-time 0.001s) was spent" in err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["stopped"] == "max_time" and metrics["epochs"] == 1
+    assert metrics["members"][0]["stopped"] == "max_time"
+    assert metrics["samples_per_s"] * metrics["fit_time_s"] == pytest.approx(64)  # one step of batch 64
+    assert len(history_rows(out)) == 1 and "accuracy" in metrics["validation"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["model.keras", "spec.ldnn", "history.csv", "metrics.json", "curves.png"])
+    for bad in ("soon", "0", "-1m"):
+        with pytest.raises(SystemExit) as exc:
+            main(["train", str(spec), f"--max-time={bad}"])
+        assert exc.value.code == 2
+        assert "expected a time such as 90s, 20m or 1.5h" in capsys.readouterr().err
+
+
+def test_a_spent_time_budget_skips_the_ensembles_later_members(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import ldnn_dsl  # noqa: F401 - registers ldnn's Keras objects for loading
+    from ldnn_dsl.train.run import train
+
+    result = train(sort_spec(tmp_path, "ensemble 3\nepochs 20"), out=tmp_path / "out", max_time=1e-3)
+    assert [(m["seed"], m["stopped"]) for m in result.metrics["members"]] == [(1, "max_time")]
+    assert "ensemble: 1 of 3 members trained; the saved model averages those" in capsys.readouterr().err
+    model = keras.saving.load_model(result.folder / "model.keras")
+    x = np.random.default_rng(0).integers(0, 2, (20, 9)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), model.get_layer("member_1").predict(x, verbose=0),
+                               rtol=1e-6)
+
+
+def test_schedules_say_why_they_ended_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The plateau's min_lr and early stopping each name themselves; restore_best names the epoch it kept."""
+    from ldnn_dsl.train.run import train
+
+    plateau = train(sort_spec(tmp_path, "epochs 9\nschedule plateau(factor=0.01, patience=0, min_lr=1e-7)\nlr 1e-6",
+                              name="plateau.ldnn"), out=tmp_path / "p")
+    assert plateau.metrics["stopped"] == "min_lr"
+    assert "the plateau schedule took the lr below min_lr 1e-07" in capsys.readouterr().err
+    early = train(sort_spec(tmp_path, "epochs 9\nlr 1e-9\nearly_stop patience=1 restore_best", name="early.ldnn"),
+                  out=tmp_path / "e")
+    err = capsys.readouterr().err
+    assert early.metrics["stopped"] == "early_stop" and early.metrics["epochs"] < 9
+    assert "val_loss has not improved for 1 epochs (`early_stop`)" in err
+
+
+def _train_in_a_child(tmp_path: Path, samples: int) -> tuple[Any, Path, Path]:
+    """`ldnn train` in a child process, returned once it has finished its first epoch (the
+    progress lines go to a pipe, one per epoch); stderr goes to a file."""
+    import os
+    import subprocess
+    import sys
+
+    data = SORT_DATA.replace("samples=2000", f"samples={samples}").replace("test       10%\n", "")
+    spec = sort_spec(tmp_path, "epochs 1000", data=data)
+    out, err = tmp_path / "run", tmp_path / "stderr.txt"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    child = subprocess.Popen([sys.executable, "-m", "ldnn_dsl.cli", "train", str(spec), "--out", str(out)],
+                             stdout=subprocess.PIPE, stderr=err.open("w"), text=True, env=env)
+    assert child.stdout is not None
+    for line in child.stdout:
+        if "val_loss" in line:
+            return child, out, err
+    raise AssertionError(f"the run ended before its first epoch: {err.read_text()[-2000:]}")
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_training_and_saves_the_run(tmp_path: Path) -> None:
+    """Caffe's default: the first Ctrl-C ends training after the current step; the run is saved whole."""
+    import signal
+
+    child, out, err = _train_in_a_child(tmp_path, samples=4000)
+    child.send_signal(signal.SIGINT)
+    child.communicate(timeout=120)
+    text = err.read_text()
+    assert child.returncode == 0, text[-2000:]
+    assert "stopping after this step; the run will be validated and saved" in text
+    assert "training ended in epoch" in text and ": interrupted (Ctrl-C)" in text and "Traceback" not in text
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["stopped"] == "interrupted" and 1 <= metrics["epochs"] < 1000
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["model.keras", "spec.ldnn", "history.csv", "metrics.json", "curves.png"])
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_aborts_and_saves_nothing(tmp_path: Path) -> None:
+    """The second Ctrl-C lands while the stopped run is still validating and scoring (a large
+    validation split keeps it busy for seconds): E406, and no folder, partial or whole."""
+    import signal
+    import time
+
+    child, out, err = _train_in_a_child(tmp_path, samples=300000)
+    child.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 60
+    while "stopping after this step" not in err.read_text() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child.send_signal(signal.SIGINT)
+    child.communicate(timeout=120)
+    text = err.read_text()
+    assert child.returncode == 1, text[-2000:]
+    assert "error[E406]: training interrupted; nothing was saved" in text and "Traceback" not in text
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".run")]

@@ -54,3 +54,13 @@ def seed(text: str) -> int:
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"expected a seed, a whole number from 0 to {MAX_SEED}, got {text!r}")
     return value
+
+
+def duration(text: str) -> float:
+    """An argparse type: a time such as `90s`, `20m` or `1.5h` (bare numbers are seconds)."""
+    from ldnn_dsl.train.stopping import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a time such as 90s, 20m or 1.5h, got {text!r}") from None

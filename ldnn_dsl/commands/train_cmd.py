@@ -1,11 +1,12 @@
-"""`ldnn train SPEC [--out DIR] [--epochs N] [--seed N] [--quiet]`: train a spec and save a run folder."""
+"""`ldnn train SPEC [--out DIR] [--epochs N] [--seed N] [--max-time T] [--quiet]`: train a spec and save a
+run folder. Ctrl-C once stops training and saves the run; twice aborts."""
 
 from __future__ import annotations
 
 import argparse
 
 from ldnn_dsl.commands.compile_cmd import quiet_tensorflow, sources_of
-from ldnn_dsl.commands.report import positive, report, seed
+from ldnn_dsl.commands.report import duration, positive, report, seed
 from ldnn_dsl.source.diagnostics import DiagnosticError
 
 
@@ -19,6 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=positive(int), metavar="N", help="train N epochs instead of the spec's `epochs`")
     p.add_argument("--seed", type=seed, metavar="N", help="train from seed N instead of the spec's `seed` "
                                                           "(the data keep theirs)")
+    p.add_argument("--max-time", type=duration, metavar="T",
+                   help="stop training once T (e.g. 90s, 20m, 1.5h) has passed since the command started, "
+                        "then validate and save the run as it is")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
     p.set_defaults(run=run)
 
@@ -28,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
     from ldnn_dsl.train.run import train
 
     try:
-        result = train(args.spec, out=args.out, epochs=args.epochs, seed=args.seed, quiet=args.quiet)
+        result = train(args.spec, out=args.out, epochs=args.epochs, seed=args.seed, quiet=args.quiet,
+                       max_time=args.max_time)
     except DiagnosticError as exc:
         report(exc.diagnostics, sources_of(exc.diagnostics))
         return 1

@@ -23,7 +23,8 @@ from ldnn_dsl.train.clock import elapsed_logger
 from ldnn_dsl.train.feed import evaluation_batches, training_batches, validation_data
 from ldnn_dsl.train.monitor import update_ratio_monitor
 from ldnn_dsl.train.optimizers import make_optimizer
-from ldnn_dsl.train.schedules import lr_logger, schedule_callbacks
+from ldnn_dsl.train.schedules import lr_logger, restored_epoch, schedule_callbacks, schedule_ending
+from ldnn_dsl.train.stopping import StopRequest
 
 SPLIT_NAMES = {"training": "train", "validation": "validation", "test": "test"}
 
@@ -49,6 +50,7 @@ class Member:
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     fit_seconds: float = 0.0
     samples: int = 0
+    stopped: str = "epochs"  # why training ended: epochs, early_stop, min_lr, interrupted or max_time
 
 
 class NonFiniteLossError(Exception):
@@ -98,8 +100,9 @@ def compile_model(model: Any, plan: Plan) -> None:
     model.compile(**compile_options(plan.spec.train, plan.jit))
 
 
-def train_member(plan: Plan, index: int, say: Callable[[str], None]) -> Member:
-    """Seed, build, compile and fit member `index` (0-based); evaluate it on every split."""
+def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopRequest | None = None) -> Member:
+    """Seed, build, compile and fit member `index` (0-based); evaluate it on every split.
+    `stop` ends training early when it comes due (Ctrl-C, `--max-time`)."""
     import keras
 
     train, dtype = plan.spec.train, _input_dtype(plan)
@@ -112,15 +115,54 @@ def train_member(plan: Plan, index: int, say: Callable[[str], None]) -> Member:
     if ensemble:
         say(f"member {index + 1}/{train.ensemble} (seed {seed})")
     member = Member(model, seed)
+    stop = stop or StopRequest()
+    steps = StepCounter()
+    callbacks = [*_callbacks(plan), steps, stop.callback(say)]
     started = time.perf_counter()
-    history = model.fit(**_fit_inputs(plan, dtype, seed), epochs=plan.epochs, callbacks=_callbacks(plan),
+    history = model.fit(**_fit_inputs(plan, dtype, seed), epochs=plan.epochs, callbacks=callbacks,
                         verbose=0 if plan.quiet else progress_style())
     member.fit_seconds = time.perf_counter() - started
     member.history = _rows(history, index + 1 if ensemble else None)
     _check_finite(member.history)
-    member.samples = len(plan.splits.x_train) * len(member.history)
+    member.samples = samples_seen(steps.steps, len(plan.splits.x_train), plan.batch)
+    member.stopped = _say_ending(callbacks, stop, len(member.history), plan.epochs, say)
     member.metrics = evaluate(model, plan)
     return member
+
+
+def StepCounter() -> Any:  # noqa: N802 - builds a Keras callback class lazily
+    """Counts the training steps `fit` ran (an interrupted epoch is cut short). A batch-begin
+    hook: Keras keeps dispatching batch-end hooks asynchronously only when none are defined."""
+    import keras
+
+    class _Steps(keras.callbacks.Callback):
+        steps = 0
+
+        def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            self.steps += 1
+
+    return _Steps()
+
+
+def samples_seen(steps: int, samples: int, batch: int) -> int:
+    """Training samples in `steps` steps of `batch` over epochs of `samples` (the last batch of
+    each epoch is the remainder)."""
+    per_epoch = math.ceil(samples / batch)
+    epochs, rest = divmod(steps, per_epoch)
+    return epochs * samples + min(rest * batch, samples)
+
+
+def _say_ending(callbacks: list[Any], stop: StopRequest, ran: int, epochs: int, say: Callable[[str], None]) -> str:
+    """Why fit ended (a Member.stopped value), said in one line unless it ran every epoch;
+    the line also names the epoch whose weights `restore_best` put back."""
+    scheduled = schedule_ending(callbacks)
+    reason, why = ((stop.reason, stop.describe()) if stop.reason is not None
+                   else scheduled if scheduled is not None else ("epochs", ""))
+    restored = restored_epoch(callbacks)
+    kept = f"; kept the weights of epoch {restored}, the best val_loss" if restored not in (None, ran) else ""
+    if why or kept:
+        say(f"training ended in epoch {ran} of {epochs}" + (f": {why}" if why else "") + kept)
+    return reason
 
 
 def _input_dtype(plan: Plan) -> str:

@@ -44,6 +44,7 @@ from ldnn_dsl.train.folder import (
 )
 from ldnn_dsl.train.members import Member, NonFiniteLossError, Plan, average, evaluate, raw_input, train_member
 from ldnn_dsl.train.resolved import resolved_text
+from ldnn_dsl.train.stopping import StopRequest
 from ldnn_dsl.train.xla import choose_jit
 
 Spans = dict[tuple[str, str], Span]
@@ -60,13 +61,15 @@ class RunResult:
 
 
 def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int | None = None,
-          seed: int | None = None, quiet: bool = False) -> RunResult:
+          seed: int | None = None, quiet: bool = False, max_time: float | None = None) -> RunResult:
     """Train the spec at `spec_path`; the run folder is `out` or `runs/<model>-<time>`;
-    `epochs` and `seed` replace the spec's.
+    `epochs` and `seed` replace the spec's. Training stops early, and the run is still
+    validated and saved, on a first Ctrl-C or once `max_time` seconds have passed since the call.
 
         train { loss binary_crossentropy  lr 0.1  epochs 10 }   # plus model and data
 
     Raises DiagnosticError (E405 data, E406 training) and leaves no folder behind on failure."""
+    stop = StopRequest.within(max_time)
     source = read(str(spec_path))
     checked = check_spec(source, "train")
     spec, spans = checked.spec, checked.spans
@@ -85,12 +88,24 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
         plan = _plan(spec, checked, spans, epochs, quiet)
         metric, value = baseline(plan.splits, spec.train.loss)
         say(f"linear baseline: {metric} {value:.4g}")
-        members = [train_member(plan, i, say) for i in range(spec.train.ensemble)]
+        members = _train_members(plan, stop, say)
         result = _save(plan, members, temp, folder, checked, started, (metric, value), say)
     result.folder = folder
     result.warnings = checked.warnings
     say(f"ldnn train: saved {folder}")
     return result
+
+
+def _train_members(plan: Plan, stop: StopRequest, say: Callable[[str], None]) -> list[Member]:
+    """The ensemble's members one after another, until they are all trained or a stop is due."""
+    assert plan.spec.train is not None
+    count = plan.spec.train.ensemble
+    members = [train_member(plan, 0, say, stop)]
+    while len(members) < count and not stop.due():
+        members.append(train_member(plan, len(members), say, stop))
+    if len(members) < count:
+        say(f"ensemble: {len(members)} of {count} members trained; the saved model averages those")
+    return members
 
 
 def replace_seed(spec: Spec, seed: int, spans: Spans) -> Spec:
@@ -174,17 +189,17 @@ def _load(spec: Spec, checked: CheckResult, spans: Spans) -> Splits:
 # saving ----------------------------------------------------------------------------------
 def _save(plan: Plan, members: list[Member], temp: Path, folder: Path, checked: CheckResult, started: float,
           base: tuple[str, float], say: Callable[[str], None]) -> RunResult:
-    model = members[0].model if len(members) == 1 else average(members, plan)
-    scores = members[0].metrics if len(members) == 1 else evaluate(model, plan)
+    assert plan.spec.train is not None
+    ensemble = plan.spec.train.ensemble > 1
+    model = average(members, plan) if ensemble else members[0].model
+    scores = evaluate(model, plan) if ensemble else members[0].metrics
     metric = _headline(plan)
-    if len(members) > 1:
+    if ensemble:
         for i, m in enumerate(members, 1):
             say(f"member {i}: {_score_line(m.metrics, metric)}")
         say(f"ensemble of {len(members)}: {_score_line(scores, metric)}")
-    if len(members) > 1:
         model.optimizer.build(model.trainable_variables)  # saved with its slots, so it reloads without warnings
     with_raw_inputs(model, plan).save(temp / "model.keras")
-    assert plan.spec.train is not None
     (temp / "spec.ldnn").write_text(resolved_text(plan.spec, batch=plan.batch, epochs=plan.epochs, seed=plan.seed,
                                                   jit=plan.jit, folder=folder))
     history = [row for m in members for row in m.history]
@@ -247,8 +262,9 @@ def _metrics(plan: Plan, members: list[Member], scores: dict[str, dict[str, floa
         "train": scores.get("train"),
         "validation": scores.get("validation"),
         "test": scores.get("test"),
-        "members": [{"seed": m.seed, "epochs": len(m.history), **m.metrics} for m in members],
+        "members": [{"seed": m.seed, "epochs": len(m.history), "stopped": m.stopped, **m.metrics} for m in members],
         "epochs": max(len(m.history) for m in members),
+        "stopped": members[-1].stopped,
         "batch": plan.batch,
         "seed": plan.seed,
         "wall_time_s": time.perf_counter() - started,
@@ -277,7 +293,9 @@ def failures_as_diagnostics(spans: Spans) -> Iterator[None]:
                                      help="lower `lr`, add `clip_norm 5`, or check the data for extreme values")]
                               ) from exc
     except KeyboardInterrupt as exc:
-        raise DiagnosticError([error(TRAIN_CODE, "training interrupted; nothing was saved", at)]) from exc
+        raise DiagnosticError([error(TRAIN_CODE, "training interrupted; nothing was saved", at,
+                                     help="one Ctrl-C while the net trains stops training and saves the run; "
+                                          "a second one, or one before training began, aborts")]) from exc
     except Exception as exc:
         raise DiagnosticError([_failure(exc, spans)]) from exc
 

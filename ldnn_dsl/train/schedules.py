@@ -69,6 +69,30 @@ def schedule_callbacks(train: TrainSection, epochs: int) -> list[Any]:
     return out
 
 
+def schedule_ending(callbacks: list[Any]) -> tuple[str, str] | None:
+    """(reason, why) when early stopping or the plateau's `min_lr` ended the run; None otherwise.
+    With `restore_best`, Keras restores the best epoch's weights however the run ends."""
+    import keras
+
+    for callback in callbacks:
+        if isinstance(callback, keras.callbacks.EarlyStopping) and callback.stopped_epoch > 0:
+            return "early_stop", f"val_loss has not improved for {callback.patience} epochs (`early_stop`)"
+        if getattr(callback, "ending", None) is not None:
+            return callback.ending
+    return None
+
+
+def restored_epoch(callbacks: list[Any]) -> int | None:
+    """The epoch (from 1) whose weights `early_stop ... restore_best` put back, if any."""
+    import keras
+
+    for callback in callbacks:
+        if (isinstance(callback, keras.callbacks.EarlyStopping) and callback.restore_best_weights
+                and callback.best_weights is not None):
+            return int(callback.best_epoch) + 1
+    return None
+
+
 def current_lr(model: Any) -> float:
     import keras
 
@@ -82,11 +106,11 @@ def stop_below_min_lr(min_lr: float) -> Any:
     class StopBelowMinLr(keras.callbacks.Callback):
         def __init__(self) -> None:
             super().__init__()
-            self.stopped_epoch: int | None = None
+            self.ending: tuple[str, str] | None = None
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             if current_lr(self.model) < min_lr:
-                self.stopped_epoch = epoch
+                self.ending = ("min_lr", f"the plateau schedule took the lr below min_lr {min_lr:g}")
                 self.model.stop_training = True
 
     return StopBelowMinLr()

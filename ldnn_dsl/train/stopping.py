@@ -1,0 +1,105 @@
+"""Ending training early on request, and keeping what it learned: Ctrl-C and `--max-time`.
+
+Ctrl-C works as Caffe's default (`sigint_effect stop` with `snapshot_after_train`): the
+first press ends training after the step in progress, and the run is validated, scored and
+saved like any finished run; a second press aborts, and nothing is saved. `--max-time`
+ends training the same way once its time budget is spent, so a long spec can be run on a
+small machine for as long as one has. Both only set Keras' `stop_training`, which `fit`
+reads after every step: the compiled step and Keras' asynchronous callbacks are untouched."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+INTERRUPTED = "interrupted"
+MAX_TIME = "max_time"
+
+
+@dataclass
+class StopRequest:
+    """Whether the run was asked to stop; shared by an ensemble's members, so a stop asked
+    for while one member trains also skips the members after it.
+
+    `budget` is the time allowed in seconds, `deadline` the `time.perf_counter()` reading
+    when it is spent; both None without a budget."""
+
+    budget: float | None = None
+    deadline: float | None = None
+    reason: str | None = None
+
+    @classmethod
+    def within(cls, seconds: float | None) -> StopRequest:
+        """A request that comes due `seconds` from now (never, for None)."""
+        return cls(seconds, None if seconds is None else time.perf_counter() + seconds)
+
+    def due(self) -> bool:
+        """True once a stop was asked for, or the time budget is spent."""
+        if self.reason is None and self.deadline is not None and time.perf_counter() >= self.deadline:
+            self.reason = MAX_TIME
+        return self.reason is not None
+
+    def callback(self, say: Callable[[str], None]) -> Any:
+        """A Keras callback that stops `fit` after the step during which the request came due."""
+        import keras
+
+        request = self
+
+        class StopWhenAsked(keras.callbacks.Callback):
+            def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+                self._previous = _handle_sigint(self._interrupt)
+
+            def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+                if request.due():
+                    self.model.stop_training = True  # after this step: fit checks once the step is done
+
+            def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+                _handle_sigint(self._previous)
+
+            def _interrupt(self, signum: int, frame: FrameType | None) -> None:
+                request.reason = INTERRUPTED
+                self.model.stop_training = True
+                _handle_sigint(signal.default_int_handler)  # a second Ctrl-C aborts
+                say("ldnn: stopping after this step; the run will be validated and saved "
+                    "(Ctrl-C again to abort without saving)")
+
+        return StopWhenAsked()
+
+    def describe(self) -> str:
+        """Why training ended early, for the closing line."""
+        if self.reason == MAX_TIME:
+            return f"its time budget (--max-time {_duration(self.budget or 0.0)}) was spent"
+        return "interrupted (Ctrl-C)"
+
+
+Handler = Callable[[int, FrameType | None], Any] | int | None
+
+
+def _handle_sigint(handler: Handler) -> Handler:
+    """Install `handler` for SIGINT and return the one it replaces. Python lets only the main
+    thread install handlers; elsewhere (training in a worker thread) Ctrl-C keeps its default."""
+    if threading.current_thread() is not threading.main_thread() or handler is None:
+        return None
+    return signal.signal(signal.SIGINT, handler)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in `90s`, `20m`, `1.5h` or a bare number of seconds; ValueError otherwise."""
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    seconds = float(number) * units[unit]
+    if not 0 < seconds < float("inf"):
+        raise ValueError(text)
+    return seconds
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
