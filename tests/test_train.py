@@ -626,6 +626,25 @@ def test_durations_for_max_time() -> None:
             parse_duration(bad)
 
 
+def test_ctrl_c_once_asks_to_stop_twice_aborts_and_python_gets_it_back() -> None:
+    import signal
+    from types import SimpleNamespace
+
+    from ldnn_dsl.train.stopping import INTERRUPTED, StopRequest
+
+    before, said = signal.getsignal(signal.SIGINT), []
+    model, stop = SimpleNamespace(stop_training=False), StopRequest()
+    with pytest.raises(RuntimeError), stop.on_ctrl_c(model, said.append):
+        signal.raise_signal(signal.SIGINT)
+        assert model.stop_training and stop.reason == INTERRUPTED and stop.due()
+        assert said == ["ldnn: stopping after this step; the run will be validated and saved "
+                        "(Ctrl-C again to abort without saving)"]
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        raise RuntimeError("fit failed")  # Keras calls no callback then; the handler is restored all the same
+    assert signal.getsignal(signal.SIGINT) is before
+
+
 def test_max_time_stops_training_and_still_saves_the_run(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """A spent time budget ends training after the step in progress; the run is validated,

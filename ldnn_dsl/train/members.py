@@ -117,10 +117,11 @@ def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopR
     member = Member(model, seed)
     stop = stop or StopRequest()
     steps = StepCounter()
-    callbacks = [*_callbacks(plan), steps, stop.callback(say)]
+    callbacks = [*_callbacks(plan), steps, stop.callback()]
     started = time.perf_counter()
-    history = model.fit(**_fit_inputs(plan, dtype, seed), epochs=plan.epochs, callbacks=callbacks,
-                        verbose=0 if plan.quiet else progress_style())
+    with stop.on_ctrl_c(model, say):
+        history = model.fit(**_fit_inputs(plan, dtype, seed), epochs=plan.epochs, callbacks=callbacks,
+                            verbose=0 if plan.quiet else progress_style())
     member.fit_seconds = time.perf_counter() - started
     member.history = _rows(history, index + 1 if ensemble else None)
     _check_finite(member.history)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -44,31 +45,37 @@ class StopRequest:
             self.reason = MAX_TIME
         return self.reason is not None
 
-    def callback(self, say: Callable[[str], None]) -> Any:
-        """A Keras callback that stops `fit` after the step during which the request came due."""
+    def callback(self) -> Any:
+        """A Keras callback that ends `fit` after the first step begun once the request is due."""
         import keras
 
         request = self
 
         class StopWhenAsked(keras.callbacks.Callback):
-            def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-                self._previous = _handle_sigint(self._interrupt)
-
             def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
                 if request.due():
-                    self.model.stop_training = True  # after this step: fit checks once the step is done
-
-            def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-                _handle_sigint(self._previous)
-
-            def _interrupt(self, signum: int, frame: FrameType | None) -> None:
-                request.reason = INTERRUPTED
-                self.model.stop_training = True
-                _handle_sigint(signal.default_int_handler)  # a second Ctrl-C aborts
-                say("ldnn: stopping after this step; the run will be validated and saved "
-                    "(Ctrl-C again to abort without saving)")
+                    self.model.stop_training = True  # fit checks it once this step is done
 
         return StopWhenAsked()
+
+    @contextmanager
+    def on_ctrl_c(self, model: Any, say: Callable[[str], None]) -> Iterator[None]:
+        """While the block runs, a first Ctrl-C asks `model` to stop after its current step and
+        a second one raises KeyboardInterrupt; Python's own handling is back afterwards, even
+        when the block fails (Keras calls no callback when `fit` raises)."""
+
+        def interrupt(signum: int, frame: FrameType | None) -> None:
+            self.reason = INTERRUPTED
+            model.stop_training = True
+            _handle_sigint(signal.default_int_handler)
+            say("ldnn: stopping after this step; the run will be validated and saved "
+                "(Ctrl-C again to abort without saving)")
+
+        previous = _handle_sigint(interrupt)
+        try:
+            yield
+        finally:
+            _handle_sigint(previous)
 
     def describe(self) -> str:
         """Why training ended early, for the closing line."""
