@@ -696,7 +696,7 @@ def test_schedules_say_why_they_ended_the_run(tmp_path: Path, capsys: pytest.Cap
                   out=tmp_path / "e")
     err = capsys.readouterr().err
     assert early.metrics["stopped"] == "early_stop" and early.metrics["epochs"] < 9
-    assert "val_loss has not improved for 1 epochs (`early_stop`)" in err
+    assert "val_loss has not improved for 1 epoch (`early_stop`)" in err
 
 
 def _train_in_a_child(tmp_path: Path, samples: int) -> tuple[Any, Path, Path]:

@@ -76,7 +76,8 @@ def schedule_ending(callbacks: list[Any]) -> tuple[str, str] | None:
 
     for callback in callbacks:
         if isinstance(callback, keras.callbacks.EarlyStopping) and callback.stopped_epoch > 0:
-            return "early_stop", f"val_loss has not improved for {callback.patience} epochs (`early_stop`)"
+            n = callback.patience
+            return "early_stop", f"val_loss has not improved for {n} epoch{'s' * (n != 1)} (`early_stop`)"
         if getattr(callback, "ending", None) is not None:
             return callback.ending
     return None
