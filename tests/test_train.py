@@ -579,6 +579,17 @@ def test_train_command_seed_overrides_the_specs(tmp_path: Path, capsys: pytest.C
     assert not (tmp_path / "e").exists()
 
 
+def test_a_drawn_seed_is_said_so_the_run_can_be_repeated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ldnn_dsl.train.run import train
+
+    spec = sort_spec(tmp_path)
+    spec.write_text(spec.read_text().replace("  seed 1\n", ""))
+    result = train(spec, out=tmp_path / "out", epochs=1)
+    seed = result.metrics["seed"]
+    assert f"seed {seed}, drawn: the spec sets none (`--seed {seed}` repeats this run)" in capsys.readouterr().err
+    assert check_source(read(result.folder / "spec.ldnn"), "train").spec.train.seed == seed
+
+
 def test_saved_model_applies_log1p_to_raw_inputs(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1000, size=(200, 3)).round(3)

@@ -129,6 +129,8 @@ def _plan(spec: Spec, checked: CheckResult, spans: Spans, epochs: int | None, qu
     train, data = spec.train, spec.data
     assert train is not None and data is not None
     seed = train.seed if train.seed is not None else secrets.randbelow(2**31)
+    if train.seed is None:
+        _printer(quiet)(f"seed {seed}, drawn: the spec sets none (`--seed {seed}` repeats this run)")
     keras.utils.set_random_seed(seed)
     splits = _load(spec, checked, spans)
     jit = choose_jit(train.jit, spec.model)
