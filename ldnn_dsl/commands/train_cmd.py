@@ -13,7 +13,8 @@ from ldnn_dsl.source.diagnostics import DiagnosticError
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a spec; writes runs/<model>-<time>/",
                        description="Train a spec: model.keras, the resolved spec.ldnn, history.csv, metrics.json "
-                                   "and curves.png in a new run folder.")
+                                   "and curves.png in a new run folder. Ctrl-C once stops training after the "
+                                   "current step and saves the run; twice aborts and saves nothing.")
     p.add_argument("spec", metavar="SPEC", help="the .ldnn file (needs `data` and `train`)")
     p.add_argument("--out", metavar="DIR", help="the run folder (must not exist or be empty); "
                                                 "default runs/<model>-<YYYYmmdd-HHMMSS>")
