@@ -62,37 +62,30 @@ class StopRequest:
     def on_ctrl_c(self, model: Any, say: Callable[[str], None]) -> Iterator[None]:
         """While the block runs, a first Ctrl-C asks `model` to stop after its current step and
         a second one raises KeyboardInterrupt; Python's own handling is back afterwards, even
-        when the block fails (Keras calls no callback when `fit` raises)."""
+        when the block fails (Keras calls no callback when `fit` raises). Python lets only the
+        main thread handle signals: elsewhere (training in a worker thread) nothing changes."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
 
         def interrupt(signum: int, frame: FrameType | None) -> None:
             self.reason = INTERRUPTED
             model.stop_training = True
-            _handle_sigint(signal.default_int_handler)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             say("ldnn: stopping after this step; the run will be validated and saved "
                 "(Ctrl-C again to abort without saving)")
 
-        previous = _handle_sigint(interrupt)
+        previous = signal.signal(signal.SIGINT, interrupt)
         try:
             yield
-        finally:
-            _handle_sigint(previous)
+        finally:  # None: a handler set outside Python, which cannot be put back; Python's default then
+            signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
     def describe(self) -> str:
         """Why training ended early, for the closing line."""
         if self.reason == MAX_TIME:
             return f"its time budget (--max-time {_duration(self.budget or 0.0)}) was spent"
         return "interrupted (Ctrl-C)"
-
-
-Handler = Callable[[int, FrameType | None], Any] | int | None
-
-
-def _handle_sigint(handler: Handler) -> Handler:
-    """Install `handler` for SIGINT and return the one it replaces. Python lets only the main
-    thread install handlers; elsewhere (training in a worker thread) Ctrl-C keeps its default."""
-    if threading.current_thread() is not threading.main_thread() or handler is None:
-        return None
-    return signal.signal(signal.SIGINT, handler)
 
 
 def parse_duration(text: str) -> float:
