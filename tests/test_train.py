@@ -656,6 +656,27 @@ def test_ctrl_c_once_asks_to_stop_twice_aborts_and_python_gets_it_back() -> None
     assert signal.getsignal(signal.SIGINT) is before
 
 
+def test_training_in_a_worker_thread_leaves_ctrl_c_alone() -> None:
+    """Only the main thread may install signal handlers; a run in another thread trains on."""
+    import signal
+    import threading
+    from types import SimpleNamespace
+
+    from ldnn_dsl.train.stopping import StopRequest
+
+    seen: list[object] = []
+
+    def run() -> None:
+        with StopRequest().on_ctrl_c(SimpleNamespace(stop_training=False), print):
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    before = signal.getsignal(signal.SIGINT)
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    assert seen == [before]
+
+
 def test_max_time_stops_training_and_still_saves_the_run(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """A spent time budget ends training after the step in progress; the run is validated,
