@@ -100,7 +100,7 @@ def compile_model(model: Any, plan: Plan) -> None:
     model.compile(**compile_options(plan.spec.train, plan.jit))
 
 
-def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopRequest | None = None) -> Member:
+def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopRequest) -> Member:
     """Seed, build, compile and fit member `index` (0-based); evaluate it on every split.
     `stop` ends training early when it comes due (Ctrl-C, `--max-time`)."""
     import keras
@@ -115,7 +115,6 @@ def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopR
     if ensemble:
         say(f"member {index + 1}/{train.ensemble} (seed {seed})")
     member = Member(model, seed)
-    stop = stop or StopRequest()
     steps = StepCounter()
     callbacks = [*_callbacks(plan), steps, stop.callback()]
     started = time.perf_counter()
