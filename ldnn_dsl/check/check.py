@@ -53,7 +53,8 @@ def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
         return result
     result.spec = Spec(path=source.path, model=expanded.model, **sections)  # type: ignore[arg-type]
     result.diagnostics.extend(_recipe_errors(result.spec, spans))
-    result.diagnostics.extend(lint(result.spec, spans))
+    shapes = {row.name: row.shape for row in result.inference.rows} if result.inference else {}
+    result.diagnostics.extend(lint(result.spec, spans, shapes))
     return result
 
 

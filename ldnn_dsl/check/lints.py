@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.expand.graph import LayerNode, ResidualNode, layer_nodes, walk
+from ldnn_dsl.layers.base import Shape
 from ldnn_dsl.layers.initializers import FIXED_STD
 from ldnn_dsl.source.diagnostics import Diagnostic, warning
 from ldnn_dsl.source.span import Span
@@ -13,6 +14,7 @@ from ldnn_dsl.source.span import Span
 DEEP = 8
 RECURRENT = ("lstm", "gru", "simplernn")
 Spans = dict[tuple[str, str], Span]
+Shapes = dict[str, Shape]  # layer name -> its output shape, as the checker inferred it
 
 
 def layers(spec: Spec) -> list[LayerNode]:
@@ -103,11 +105,22 @@ def ensemble_without_seed(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
                       "trained again", spans.get(("train", "ensemble")), help="add `seed 1` to `train`")
 
 
+def softmax_over_one(spec: Spec, shapes: Shapes) -> Iterator[Diagnostic]:
+    """Keras only warns at run time, by which point a whole run may have been spent on a constant."""
+    for node in layers(spec):
+        if getattr(node.layer, "activation", None) == "softmax" and shapes.get(node.name, ())[-1:] == (1,):
+            yield warning("W111", "softmax over a last axis of size 1: the output is always 1, whatever the "
+                          "input, so nothing before it can learn", node.spans.get("activation", node.span),
+                          help="for one yes/no output use `sigmoid` (with binary_crossentropy); for N classes, "
+                          "N units with softmax", notes=node.notes)
+
+
 LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
     deep_fixed_init, recurrent_without_clipping, huge_batch, sgd_lr_range, dropout_few_epochs,
     normal_far_from_lazy, weak_forget_bias, no_validation, ensemble_without_seed,
 )
+SHAPE_LINTS: tuple[Callable[[Spec, Shapes], Iterator[Diagnostic]], ...] = (softmax_over_one,)
 
 
-def lint(spec: Spec, spans: Spans) -> list[Diagnostic]:
-    return [d for rule in LINTS for d in rule(spec, spans)]
+def lint(spec: Spec, spans: Spans, shapes: Shapes) -> list[Diagnostic]:
+    return [d for rule in LINTS for d in rule(spec, spans)] + [d for rule in SHAPE_LINTS for d in rule(spec, shapes)]

@@ -59,4 +59,5 @@ CODES: dict[str, str] = {
     "W107": "LSTM forget-gate bias left at 0",
     "W108": "no validation set: no way to see overfitting",
     "W110": "ensemble without a seed: members are not reproducible",
+    "W111": "softmax over a single value: the output is always 1",
 }
