@@ -17,6 +17,7 @@ from ldnn_dsl.check.recipe import DataSection
 from ldnn_dsl.data import Splits, baseline, fit_report, load_data
 from ldnn_dsl.data.baseline import beats_baseline, net_score
 from ldnn_dsl.data.files import load_csv, load_npz, resolve
+from ldnn_dsl.data.fit import Vocab
 from ldnn_dsl.data.generators import parity_task, sort_task
 from ldnn_dsl.data.preprocess import standardize_stats
 from ldnn_dsl.source.diagnostics import DiagnosticError
@@ -350,6 +351,15 @@ def test_fit_report(x: np.ndarray, y: np.ndarray, input_shape: tuple[Any, ...], 
     else:
         assert problems and fragment in problems[0], problems
         assert any("validation" in p for p in problems)  # every split is checked, and named
+
+
+def test_ids_must_fall_below_the_vocab() -> None:
+    ids = np.tile(np.arange(20), (8, 1))
+    vocab = Vocab(20, "`embedding` on line 3")
+    assert fit_report(splits_of(ids, np.zeros(8)), (20,), "int32", (1,), "mse", vocab) == []
+    problems = fit_report(splits_of(ids, np.zeros(8)), (20,), "int32", (1,), "mse", Vocab(19, "`embedding` on line 3"))
+    assert problems[0] == ("the training x holds id 19, but the `embedding` on line 3 has vocab=19 (ids 0..18); "
+                           "raise it to 20 or more")
 
 
 # baseline --------------------------------------------------------------------------------

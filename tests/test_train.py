@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -544,6 +545,41 @@ def test_train_command_reports_e405_without_a_traceback(tmp_path: Path, capsys: 
     assert main(["train", str(spec), "--out", str(tmp_path / "out"), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "error[E405]" in err and "Traceback" not in err and "^" in err
+
+
+def test_ids_beyond_the_embeddings_vocab_are_e405(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """TensorFlow would fail mid-step on CPU, and XLA or JAX would clamp the id in silence."""
+    from ldnn_dsl.cli import main
+
+    x = np.random.default_rng(0).integers(0, 20, (40, 6))
+    x[:, 2] = 25
+    np.savez(tmp_path / "d.npz", x=x, y=np.zeros(40))
+    spec = write(tmp_path / "ids.ldnn", textwrap.dedent("""\
+        model m {
+          input [6] int
+          parallel concat {
+            branch { embedding 4 vocab=30 }
+            branch { embedding 4 vocab=20 }
+          }
+          flatten
+          dense 1 sigmoid
+        }
+        data {
+          source   npz("d.npz", x=x, y=y)
+          validate 10%
+        }
+        train {
+          loss      binary_crossentropy
+          optimizer adam
+          lr        0.01
+          epochs    1
+        }
+        """))
+    assert main(["train", str(spec), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "error[E405]: the training x holds id 25, but the `embedding` on line 5 has vocab=20 (ids 0..19); " \
+        "raise it to 26 or more" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@ one-line E405 message instead of a Keras traceback ten minutes into a run."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,12 +16,22 @@ if TYPE_CHECKING:
 Shape = tuple[int | None, ...]
 
 
-def fit_report(splits: Splits, input_shape: Shape, input_dtype: str, output_shape: Shape, loss: str) -> list[str]:
+@dataclass(frozen=True)
+class Vocab:
+    """The ids an integer input may hold: below the smallest `vocab` of the embeddings that read it.
+    Out of range, TensorFlow fails mid-step on CPU, and XLA and JAX clamp the id without a word."""
+
+    size: int
+    embedding: str  # where that embedding is, for the message: "`embedding` on line 3"
+
+
+def fit_report(splits: Splits, input_shape: Shape, input_dtype: str, output_shape: Shape, loss: str,
+               vocab: Vocab | None = None) -> list[str]:
     """Human messages, one per mismatch (empty when the data fit); the caller makes each an
     E405 diagnostic. Shapes are per sample (no batch axis); None in a shape matches anything."""
     problems: list[str] = []
     for name, x, y in splits.named():
-        problems += x_problems(name, x, tuple(input_shape), input_dtype)
+        problems += x_problems(name, x, tuple(input_shape), input_dtype, vocab)
         problems += y_problems(name, y, tuple(output_shape), loss)
     return problems
 
@@ -39,13 +50,18 @@ def same_or_squeezed(actual: Shape, expected: Shape) -> bool:
     return same_shape(actual, expected) or (actual, expected) in (((), (1,)), ((1,), ()))
 
 
-def x_problems(name: str, x: np.ndarray, input_shape: Shape, input_dtype: str) -> list[str]:
-    """x's per-sample shape matches the input; ids for an integer input; finite floats."""
+def x_problems(name: str, x: np.ndarray, input_shape: Shape, input_dtype: str, vocab: Vocab | None = None
+               ) -> list[str]:
+    """x's per-sample shape matches the input; ids in the vocabulary for an integer input; finite floats."""
     if not same_shape(x.shape[1:], input_shape):
         return [f"the {name} x has per-sample shape {show(x.shape[1:])} but the model's input is "
                 f"{show(input_shape)}"]
     if input_dtype.startswith(("int", "uint")):
-        return _id_problems(f"the {name} x", x, f"the model's input is {input_dtype} (ids)")
+        problems = _id_problems(f"the {name} x", x, f"the model's input is {input_dtype} (ids)")
+        if not problems and vocab is not None and x.size and x.max() >= vocab.size:
+            problems.append(f"the {name} x holds id {int(x.max())}, but the {vocab.embedding} has "
+                            f"vocab={vocab.size} (ids 0..{vocab.size - 1}); raise it to {int(x.max()) + 1} or more")
+        return problems
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         return [f"the {name} x holds NaN or infinite values"]
     return []

@@ -27,7 +27,9 @@ from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.baseline import beats_baseline, net_score
 from ldnn_dsl.data.dataset import Splits, baseline, fit_report, load_data
+from ldnn_dsl.data.fit import Vocab
 from ldnn_dsl.data.problems import DATA_CODE
+from ldnn_dsl.expand.graph import layer_nodes
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error, render_text
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import read
@@ -180,12 +182,24 @@ def _load(spec: Spec, checked: CheckResult, spans: Spans) -> Splits:
     splits = load_data(spec.data, spec.path, spans.get(("data", "source")), spans=where)
     layer = spec.model.input.layer
     output = checked.inference.output or ()
-    problems = fit_report(splits, tuple(layer.shape), layer.dtype, tuple(output), spec.train.loss)  # type: ignore
+    problems = fit_report(splits, tuple(layer.shape), layer.dtype, tuple(output), spec.train.loss,  # type: ignore
+                          _vocab(spec))
     if problems:
         raise DiagnosticError([error(DATA_CODE, p, spans.get(("data", "source")),
                                      help="the data must match the model's input and output shapes")
                                for p in problems])
     return splits
+
+
+def _vocab(spec: Spec) -> Vocab | None:
+    """The smallest vocabulary of the embeddings: only they read the input's ids (E308 sees to that)."""
+    embeddings = [n for n in layer_nodes(spec.model.body) if n.layer.kind == "embedding"]
+    if not embeddings:
+        return None
+    smallest = min(embeddings, key=lambda n: n.layer.vocab)  # type: ignore[union-attr]
+    where = f"line {smallest.span.line}" if smallest.span.path == spec.path else \
+        f"{smallest.span.path}:{smallest.span.line}"
+    return Vocab(smallest.layer.vocab, f"`embedding` on {where}")  # type: ignore[union-attr]
 
 
 # saving ----------------------------------------------------------------------------------
