@@ -119,6 +119,8 @@ def _recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagn
                          spans.get(("train", "early_stop")), help="add `validate 10%` to `data`"))
     image_only = [a.name for a in (data.augment if data else ()) if a.name in IMAGE_ONLY]
     shape = spec.model.input.layer.shape  # type: ignore[union-attr]
+    if data is not None and spec.model.input.layer.dtype == "int32":  # type: ignore[union-attr]
+        out.extend(_arithmetic_on_ids(data, spans))
     if image_only and len(shape) != 3:
         out.append(error("E404", f"`augment {image_only[0]}` transforms images, but the input "
                          f"{fmt_shape(shape)} is not [height, width, channels]",
@@ -134,6 +136,16 @@ def _recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagn
         out.append(error("E404", f"cosine warm-up of {train.schedule.warmup} epochs is not shorter than the "
                          f"{train.epochs} epochs of training", spans.get(("train", "schedule"))))
     return out
+
+
+def _arithmetic_on_ids(data: DataSection, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+    """Preprocessing and augmentation compute on numbers; ids are names. A standardized or
+    noisy id is another word, or a negative one, and the embedding would look it up all the same."""
+    firsts = [(setting, steps[0].name) for setting, steps in (("preprocess", data.preprocess),
+                                                             ("augment", data.augment)) if steps]
+    return [error("E404", f"`{setting} {name}` computes on the input's values, but the input holds integer ids "
+                  "for an embedding: the ids would change into other ids", spans.get(("data", setting)),
+                  help=f"drop `{setting} {name}`; ids go into the embedding as they are") for setting, name in firsts]
 
 
 __all__ = ["CheckResult", "DataSection", "InitSection", "TrainSection", "check_source"]
