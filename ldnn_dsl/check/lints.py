@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from ldnn_dsl.check.losses import loss_kind
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.expand.graph import LayerNode, ResidualNode, layer_nodes, walk
 from ldnn_dsl.layers.base import Shape
@@ -115,9 +116,28 @@ def softmax_over_one(spec: Spec, shapes: Shapes) -> Iterator[Diagnostic]:
                           "N units with softmax", notes=node.notes)
 
 
+MOVERS = ("dropout", "reshape", "flatten")  # kinds that move or drop values without computing new ones
+PROBABILITIES = {"sparse": "softmax", "categorical": "softmax", "binary": "sigmoid"}
+
+
+def crossentropy_on_scores(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    """Keras' crossentropies take probabilities unless told `from_logits`; fed unbounded scores
+    they clip and renormalize them, and training goes wrong without an error."""
+    if spec.train is None or (want := PROBABILITIES.get(loss_kind(spec.train.loss))) is None:
+        return
+    last = next((n for n in reversed(spec.model.body) if not (isinstance(n, LayerNode) and n.layer.kind in MOVERS)),
+                None)
+    if not isinstance(last, LayerNode) or getattr(last.layer, "activation", "softmax") in ("softmax", "sigmoid"):
+        return
+    yield warning("W112", f"`{spec.train.loss}` takes probabilities, but the model ends in `{last.layer.kind}` "
+                  f"with a {last.layer.activation} output: the loss would read unbounded scores as "  # type: ignore[union-attr]
+                  "probabilities", last.spans.get("activation", last.span),
+                  help=f"end the model with `{want}`", notes=last.notes)
+
+
 LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
     deep_fixed_init, recurrent_without_clipping, huge_batch, sgd_lr_range, dropout_few_epochs,
-    normal_far_from_lazy, weak_forget_bias, no_validation, ensemble_without_seed,
+    normal_far_from_lazy, weak_forget_bias, no_validation, ensemble_without_seed, crossentropy_on_scores,
 )
 SHAPE_LINTS: tuple[Callable[[Spec, Shapes], Iterator[Diagnostic]], ...] = (softmax_over_one,)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ldnn_dsl.data.losses import LossKind, loss_kind
+from ldnn_dsl.check.losses import LossKind, loss_kind
 
 if TYPE_CHECKING:
     from ldnn_dsl.data.dataset import Splits

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ldnn_dsl.data.losses import loss_kind
+from ldnn_dsl.check.losses import loss_kind
 
 if TYPE_CHECKING:
     from ldnn_dsl.data.dataset import Splits

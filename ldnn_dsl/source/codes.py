@@ -60,4 +60,5 @@ CODES: dict[str, str] = {
     "W108": "no validation set: no way to see overfitting",
     "W110": "ensemble without a seed: members are not reproducible",
     "W111": "softmax over a single value: the output is always 1",
+    "W112": "a crossentropy loss on a model that does not end in softmax or sigmoid",
 }

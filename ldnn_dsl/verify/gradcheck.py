@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from ldnn_dsl.check.losses import loss_kind
 from ldnn_dsl.check.spec import Spec
-from ldnn_dsl.data.losses import loss_kind
 from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ResidualNode, layer_nodes
 from ldnn_dsl.layers.base import Shape
 from ldnn_dsl.verify.backends import (
