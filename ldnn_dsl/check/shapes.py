@@ -105,8 +105,7 @@ def _embedding_on_floats(node: LayerNode, flow: Flow) -> Diagnostic:
         return error("E308", "`embedding` looks up integer ids; its input is float", node.span,
                      help="declare the input as ids: `input [100] int`", notes=node.notes)
     before = flow.floats_from
-    where = f"line {before.span.line}" if before.span.path == node.span.path else \
-        f"{before.span.path}:{before.span.line}"
+    where = before.span.line_seen_from(node.span.path)
     embedded = isinstance(before, LayerNode) and before.layer.kind == "embedding"
     keep = " and ".join(sorted(kind for kind, cls in LAYER_KINDS.items() if cls.keeps_ids))
     hint = ("embed the ids once; for two id inputs, embed each in its own `parallel` branch" if embedded else

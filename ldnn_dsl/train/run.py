@@ -197,9 +197,7 @@ def _vocab(spec: Spec) -> Vocab | None:
     if not embeddings:
         return None
     smallest = min(embeddings, key=lambda n: n.layer.vocab)  # type: ignore[union-attr]
-    where = f"line {smallest.span.line}" if smallest.span.path == spec.path else \
-        f"{smallest.span.path}:{smallest.span.line}"
-    return Vocab(smallest.layer.vocab, f"`embedding` on {where}")  # type: ignore[union-attr]
+    return Vocab(smallest.layer.vocab, f"`embedding` on {smallest.span.line_seen_from(spec.path)}")  # type: ignore
 
 
 # saving ----------------------------------------------------------------------------------
