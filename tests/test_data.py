@@ -417,3 +417,16 @@ def test_sort_baseline_is_per_position_accuracy_above_chance() -> None:
     splits = load_data(section(sort_source(3000), validate=0.2), "s.ldnn")
     name, value = baseline(splits, "sparse_categorical_crossentropy")
     assert name == "val_accuracy" and 1 / 16 < value < 1
+
+
+@pytest.mark.parametrize("classes", [5, 6])
+def test_a_model_with_classes_the_labels_never_use_is_scored_by_its_own_count(classes: int) -> None:
+    """Labels 0..2 under a 5- or 6-class output: the net's rows have `classes` columns, not 3."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 4))
+    y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0)
+    splits = Splits(x[:240], y[:240], x[240:], y[240:])
+    perfect = lambda x: np.eye(classes)[(x[:, 0] > 0).astype(int) + (x[:, 1] > 0)]  # noqa: E731
+    assert net_score(splits, "sparse_categorical_crossentropy", perfect, classes) == 1.0
+    name, value = baseline(splits, "sparse_categorical_crossentropy", classes)
+    assert name == "val_accuracy" and value > 0.6

@@ -25,27 +25,28 @@ GRAM_BUDGET = 40_000_000_000  # rows × features² spent forming XᵀX
 RIDGE = 1e-3
 
 
-def baseline(splits: Splits, loss: str) -> tuple[str, float]:
+def baseline(splits: Splits, loss: str, classes: int | None = None) -> tuple[str, float]:
     """(metric name, value): `val_accuracy` / `val_mse` on the validation split, else `test_…`
-    on the test split, else `train_…` on the training split itself."""
+    on the test split, else `train_…` on the training split itself. `classes` is the model's
+    class count (its output's last axis); without a model, the labels give it."""
     kind = loss_kind(loss)
     prefix, _, y_eval = _evaluation_split(splits)
-    classes = _classes(kind, splits.y_train, y_eval)
+    classes = _classes(kind, splits.y_train, y_eval, classes)
     outputs = int(np.prod(splits.y_train.shape[1:])) * (classes if kind == "sparse" else 1)
     pick = _sample(len(splits.x_train), _fit_rows(outputs, int(np.prod(splits.x_train.shape[1:]))), seed=0)
     model = _Ridge.fit(splits.x_train[pick], _targets(kind, splits.y_train[pick], classes))
     metric = "mse" if kind == "regression" else "accuracy"
-    return f"{prefix}_{metric}", net_score(splits, loss, model.predict)
+    return f"{prefix}_{metric}", net_score(splits, loss, model.predict, classes)
 
 
-def net_score(splits: Splits, loss: str, predict: Callable[[np.ndarray], Any]) -> float:
+def net_score(splits: Splits, loss: str, predict: Callable[[np.ndarray], Any], classes: int | None = None) -> float:
     """Any predictor's score by the baseline's measure, on the same split and rows: the
     baseline's own, and the trained net's, so that the two numbers compare."""
     kind = loss_kind(loss)
     _, x_eval, y_eval = _evaluation_split(splits)
     pick = _sample(len(x_eval), MAX_EVAL_ROWS, seed=1)
     predicted = np.asarray(predict(x_eval[pick]), dtype=np.float32).reshape(len(pick), -1)
-    return _score(kind, predicted, y_eval[pick], _classes(kind, splits.y_train, y_eval))
+    return _score(kind, predicted, y_eval[pick], _classes(kind, splits.y_train, y_eval, classes))
 
 
 def beats_baseline(splits: Splits, metric: str, base: float, net: float) -> bool:
@@ -68,10 +69,11 @@ def _evaluation_split(splits: Splits) -> tuple[str, np.ndarray, np.ndarray]:
     return "train", splits.x_train, splits.y_train
 
 
-def _classes(kind: LossKind, y_train: np.ndarray, y_eval: np.ndarray) -> int:
-    """Class count: from the ids for sparse targets, the last axis for one-hot ones."""
+def _classes(kind: LossKind, y_train: np.ndarray, y_eval: np.ndarray, model_classes: int | None) -> int:
+    """Class count: the model's when known (the labels may not use every class), else from
+    the ids for sparse targets; the last axis for one-hot ones."""
     if kind == "sparse":
-        return int(max(y_train.max(), y_eval.max())) + 1
+        return model_classes or int(max(y_train.max(), y_eval.max())) + 1
     return y_train.shape[-1] if kind == "categorical" and y_train.ndim > 1 else 1
 
 

@@ -88,7 +88,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     with (precision_policy(spec.train.precision), op_determinism(spec, checked), staging(folder) as temp,
           failures_as_diagnostics(spans)):
         plan = _plan(spec, checked, spans, epochs, quiet)
-        metric, value = baseline(plan.splits, spec.train.loss)
+        metric, value = baseline(plan.splits, spec.train.loss, _classes(checked))
         say(f"linear baseline: {metric} {value:.4g}")
         members = _train_members(plan, stop, say)
         result = _save(plan, members, temp, folder, checked, started, (metric, value), say)
@@ -218,19 +218,27 @@ def _save(plan: Plan, members: list[Member], temp: Path, folder: Path, checked: 
                                                   jit=plan.jit, folder=folder))
     history = [row for m in members for row in m.history]
     write_history(temp / "history.csv", history)
-    metrics = _metrics(plan, members, scores, checked, started, _against_baseline(plan, model, base, say))
+    metrics = _metrics(plan, members, scores, checked, started,
+                       _against_baseline(plan, model, base, _classes(checked), say))
     write_metrics(temp / "metrics.json", metrics)
     write_curves(temp / "curves.png", history, metric)
     return RunResult(folder, metrics, history)
 
 
-def _against_baseline(plan: Plan, model: Any, base: tuple[str, float], say: Callable[[str], None]) -> dict[str, Any]:
+def _classes(checked: CheckResult) -> int | None:
+    """The model's class count for the baseline: its output's last axis."""
+    output = checked.inference.output if checked.inference else None
+    return output[-1] if output else None
+
+
+def _against_baseline(plan: Plan, model: Any, base: tuple[str, float], classes: int | None,
+                      say: Callable[[str], None]) -> dict[str, Any]:
     """The trained net scored the way the linear baseline was, on the same rows; a warning
     when it is no better: a run that ended at chance should not pass for a trained net."""
     assert plan.spec.train is not None
     metric, value = base
     net = net_score(plan.splits, plan.spec.train.loss,
-                    lambda x: model.predict(**prediction_batches(x, plan.batch), verbose=0))
+                    lambda x: model.predict(**prediction_batches(x, plan.batch), verbose=0), classes)
     beaten = beats_baseline(plan.splits, metric, value, net)
     if not beaten:
         say(f"ldnn: warning: the trained net does no better than the linear baseline ({metric} {net:.4g} against "
