@@ -235,6 +235,15 @@ def test_a_failing_validation_source_points_at_its_own_setting(tmp_path: Path) -
     assert "`val.npz` does not exist" in e405(raised) and raised.value.diagnostics[0].span == here
 
 
+def test_a_second_sources_labels_take_the_training_labels_shape(tmp_path: Path) -> None:
+    """(n,) for training and (n, 1) for validation: Keras' fit takes either; evaluate once crashed on the mix."""
+    save_npz(tmp_path / "train.npz", x=np.zeros((50, 4)), y=np.zeros(50))
+    save_npz(tmp_path / "val.npz", x=np.zeros((20, 4)), y=np.ones((20, 1)))
+    data = section({"name": "npz", "path": "train.npz"}, validate={"name": "npz", "path": "val.npz"})
+    splits = load_data(data, str(tmp_path / "s.ldnn"))
+    assert splits.y_train.shape == (50,) and splits.y_val is not None and splits.y_val.shape == (20,)
+
+
 # preprocessing ---------------------------------------------------------------------------
 def test_standardize_uses_training_statistics_only_and_leaves_arrays_alone(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)

@@ -90,12 +90,22 @@ def _carve(setting: Setting, name: str, rest: Pair, total: int, spec_path: str |
     if setting is None:
         return None, x, y
     if not isinstance(setting, int | float):
-        return load_source(setting, spec_path, seed, span), x, y
+        x_split, y_split = load_source(setting, spec_path, seed, span)
+        return (x_split, _shaped_like(y_split, y)), x, y
     size, left = _split_size(setting, total), len(x)
     if size >= left:
         raise data_error(f"`{name} {_written(setting)}` takes {size} of the {left} samples left ({total} in all), "
                          "leaving none to train on", span, help=f"make `{name}` smaller or give more samples")
     return (x[left - size:], y[left - size:]), x[:left - size], y[:left - size]
+
+
+def _shaped_like(y_split: np.ndarray, y_train: np.ndarray) -> np.ndarray:
+    """A second source's labels in the training labels' shape when only a unit axis differs
+    ((n,) against (n, 1)): Keras' `fit` takes either, and so must every split here."""
+    same_size = np.prod(y_split.shape[1:], dtype=np.int64) == np.prod(y_train.shape[1:], dtype=np.int64)
+    if y_split.shape[1:] != y_train.shape[1:] and same_size:
+        return y_split.reshape(len(y_split), *y_train.shape[1:])
+    return y_split
 
 
 def _split_size(setting: float | int, total: int) -> int:
