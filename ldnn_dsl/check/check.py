@@ -9,7 +9,7 @@ from ldnn_dsl.check.lints import lint
 from ldnn_dsl.check.recipe import IMAGE_ONLY, MAX_SEED, Cosine, DataSection, InitSection, Plateau, TrainSection
 from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
-from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.check.spec import Spec, WrapperNames
 from ldnn_dsl.expand.expand import Expanded, expand
 from ldnn_dsl.layers.base import fmt_shape
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
@@ -52,6 +52,7 @@ def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
     if result.errors or expanded.model is None:
         return result
     result.spec = Spec(path=source.path, model=expanded.model, **sections)  # type: ignore[arg-type]
+    result.diagnostics.extend(_reserved_model_name(result.spec))
     result.diagnostics.extend(_recipe_errors(result.spec, spans))
     shapes = {row.name: row.shape for row in result.inference.rows} if result.inference else {}
     result.diagnostics.extend(lint(result.spec, spans, shapes))
@@ -102,6 +103,15 @@ def seeds_past_the_largest(seed: int, ensemble: int, spans: dict[tuple[str, str]
     return error("E404", f"an ensemble of {ensemble} trains with seeds {seed} to {seed + ensemble - 1}, past the "
                  f"largest seed, {MAX_SEED}", spans.get(("train", "seed"), spans.get(("train", ""))),
                  help=f"use a seed of at most {MAX_SEED - ensemble + 1}")
+
+
+def _reserved_model_name(spec: Spec) -> list[Diagnostic]:
+    name = spec.model.name
+    if name not in WrapperNames.ALL:
+        return []
+    return [error("E103", f"model name `{name}` is reserved: the model `ldnn train` saves holds a layer of that "
+                  "name beside the network, which takes the model's name", spec.model.span,
+                  help=f"rename the model; reserved: {', '.join(WrapperNames.ALL)}")]
 
 
 def _recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:

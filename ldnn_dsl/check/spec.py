@@ -9,6 +9,18 @@ from ldnn_dsl.expand.graph import ModelGraph
 from ldnn_dsl.layers.base import InitDefaults
 
 
+class WrapperNames:
+    """The layers `ldnn train` wraps around the network in the model it saves. The network is
+    one layer beside them, named after the model, so no model may take one of these names."""
+
+    INPUT = "raw_input"
+    LOG1P_INPUT = "raw"
+    STANDARDIZE = "standardize"
+    LOG1P = "log1p"
+    ENSEMBLE_MEAN = "ensemble_mean"
+    ALL = (INPUT, LOG1P_INPUT, STANDARDIZE, LOG1P, ENSEMBLE_MEAN)
+
+
 class Spec(BaseModel):
     """A whole .ldnn spec after expansion and checks: the model graph and the recipe."""
 

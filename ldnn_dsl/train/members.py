@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ldnn_dsl.check.recipe import TrainSection
-from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.check.spec import Spec, WrapperNames
 from ldnn_dsl.data.dataset import Splits
 from ldnn_dsl.train.augment import augment_layers, augmented_batches
 from ldnn_dsl.train.clock import elapsed_logger
@@ -76,11 +76,11 @@ def network_with_preprocessing(plan: Plan, name: str) -> Any:
     splits, graph = plan.splits, plan.spec.model
     if splits.norm_mean is None and name == graph.name:
         return network
-    inputs = raw_input(plan, "raw_input")
+    inputs = raw_input(plan, WrapperNames.INPUT)
     x = inputs
     if splits.norm_mean is not None:
         x = keras.layers.Normalization(axis=-1, mean=splits.norm_mean, variance=splits.norm_var,
-                                       name="standardize")(x)
+                                       name=WrapperNames.STANDARDIZE)(x)
     return keras.Model(inputs, network(x), name=name)
 
 
@@ -242,8 +242,8 @@ def average(members: list[Member], plan: Plan) -> Any:
     """One model whose output is the mean of the members' outputs."""
     import keras
 
-    inputs = raw_input(plan, "raw_input")
-    outputs = keras.layers.Average(name="ensemble_mean")([m.model(inputs) for m in members])
+    inputs = raw_input(plan, WrapperNames.INPUT)
+    outputs = keras.layers.Average(name=WrapperNames.ENSEMBLE_MEAN)([m.model(inputs) for m in members])
     model = keras.Model(inputs, outputs, name=plan.spec.model.name)
     compile_model(model, plan)
     return model

@@ -24,7 +24,7 @@ from typing import Any
 from ldnn_dsl.build.backend import precision_policy
 from ldnn_dsl.check.check import CheckResult, seeds_past_the_largest
 from ldnn_dsl.check.check import checked as check_spec
-from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.check.spec import Spec, WrapperNames
 from ldnn_dsl.data.baseline import beats_baseline, net_score
 from ldnn_dsl.data.dataset import Splits, baseline, fit_report, load_data
 from ldnn_dsl.data.fit import Vocab
@@ -258,8 +258,8 @@ def with_raw_inputs(model: Any, plan: Plan) -> Any:
 
     from ldnn_dsl.build.custom import Log1p
 
-    inputs = raw_input(plan, "raw")
-    return keras.Model(inputs, model(Log1p(columns, name="log1p")(inputs)), name=model.name)
+    inputs = raw_input(plan, WrapperNames.LOG1P_INPUT)
+    return keras.Model(inputs, model(Log1p(columns, name=WrapperNames.LOG1P)(inputs)), name=model.name)
 
 
 def _headline(plan: Plan) -> str | None:
