@@ -109,6 +109,8 @@ def test_step_and_cosine_lr_per_epoch() -> None:
     cosine = cosine_lr(1.0, warmup=2, epochs=6)
     assert [cosine(e) for e in range(6)] == pytest.approx([0.5, 1.0, 1.0, 0.5 * (1 + np.cos(np.pi / 3)),
                                                             0.5 * (1 + np.cos(2 * np.pi / 3)), 0.0])
+    assert cosine_lr(1.0, warmup=0, epochs=1)(0) == 1.0  # one epoch trains at lr, not at 0
+    assert [cosine_lr(1.0, warmup=2, epochs=3)(e) for e in range(3)] == pytest.approx([0.5, 1.0, 1.0])
 
 
 def _tiny_fit(train: TrainSection, epochs: int, *, x_val=None, y_val=None, verbose: int = 0):

@@ -26,13 +26,14 @@ def step_lr(lr: float, every: int, factor: float) -> Callable[[int], float]:
 
 def cosine_lr(lr: float, warmup: int, epochs: int) -> Callable[[int], float]:
     """Linear warm-up to lr over `warmup` epochs (lr·(e+1)/warmup), then cosine decay reaching
-    0 at the last epoch (epochs − 1)."""
+    0 at the last epoch (epochs − 1). A single epoch after warm-up trains at lr: decaying to
+    0 at once would leave the weights where they started."""
 
     def at(epoch: int) -> float:
         if epoch < warmup:
             return lr * (epoch + 1) / warmup
         span = epochs - 1 - warmup
-        progress = min((epoch - warmup) / span, 1.0) if span > 0 else 1.0
+        progress = min((epoch - warmup) / span, 1.0) if span > 0 else 0.0
         return lr * 0.5 * (1 + math.cos(math.pi * progress))
 
     return at
