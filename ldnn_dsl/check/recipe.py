@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.layers.base import Positive, PositiveWhole, Whole
 from ldnn_dsl.layers.initializers import Init
+from ldnn_dsl.layers.values import Percentage
 
 NonNegative = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
@@ -88,7 +89,12 @@ Source = _choices(SortSource | ParitySource | NpzSource | CsvSource)
 
 
 def _split(value: Any) -> Any:
-    """`10%` or 0.1 is a fraction, a whole number a count, a call a second source."""
+    """`10%` or 0.1 is a fraction, a whole number a count, a call a second source. A
+    percentage stays a fraction, so `100%` is refused rather than read as 1 sample."""
+    if isinstance(value, Percentage):
+        if value >= 1:
+            raise ValueError(f"a percentage must be below 100%, or nothing is left to train on; got {value * 100:g}%")
+        return float(value)
     if isinstance(value, float) and value >= 1 and value.is_integer():
         return int(value)
     return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ldnn_dsl.ast import nodes as n
-from ldnn_dsl.layers.values import Arg, CallValue, WindowValue, Word
+from ldnn_dsl.layers.values import Arg, CallValue, Percentage, WindowValue, Word
 from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean, error
 
 
@@ -24,7 +24,9 @@ class Env:
 
 def evaluate(value: n.Value | n.Option, env: Env) -> object:
     """The value of an expression; raises DiagnosticError at the offending part."""
-    if isinstance(value, n.Number | n.Percent):
+    if isinstance(value, n.Percent):
+        return Percentage(value.value)
+    if isinstance(value, n.Number):
         return value.value
     if isinstance(value, n.String):
         return value.value

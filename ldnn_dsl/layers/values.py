@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from ldnn_dsl.source.span import Span
 
 
+class Percentage(float):
+    """A number written with `%`: always a fraction, never a count, even when whole (100%)."""
+
+
 @dataclass(frozen=True)
 class Word:
     """A bare name that is not a `let` or parameter: an activation, a flag, a choice."""
