@@ -617,6 +617,18 @@ def test_train_command_seed_overrides_the_specs(tmp_path: Path, capsys: pytest.C
     assert not (tmp_path / "e").exists()
 
 
+def test_epochs_from_the_command_line_are_checked_like_written_ones(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`--epochs 5` under `cosine(warmup=5)` would warm up for the whole run and never decay."""
+    from ldnn_dsl.cli import main
+
+    spec = sort_spec(tmp_path, "epochs 10\nschedule cosine(warmup=5)")
+    assert main(["train", str(spec), "--out", str(tmp_path / "run"), "--epochs", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "error[E404]: cosine warm-up of 5 epochs is not shorter than the 5 epochs of training" in err
+    assert "= note: `--epochs 5` replaced the spec's setting" in err and not (tmp_path / "run").exists()
+
+
 def test_a_drawn_seed_is_said_so_the_run_can_be_repeated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from ldnn_dsl.train.run import train
 

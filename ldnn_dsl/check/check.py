@@ -53,7 +53,7 @@ def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
         return result
     result.spec = Spec(path=source.path, model=expanded.model, **sections)  # type: ignore[arg-type]
     result.diagnostics.extend(_reserved_model_name(result.spec))
-    result.diagnostics.extend(_recipe_errors(result.spec, spans))
+    result.diagnostics.extend(recipe_errors(result.spec, spans))
     shapes = {row.name: row.shape for row in result.inference.rows} if result.inference else {}
     result.diagnostics.extend(lint(result.spec, spans, shapes))
     return result
@@ -114,8 +114,9 @@ def _reserved_model_name(spec: Spec) -> list[Diagnostic]:
                   help=f"rename the model; reserved: {', '.join(WrapperNames.ALL)}")]
 
 
-def _recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
-    """Settings that are each valid but contradict each other."""
+def recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+    """Settings that are each valid but contradict each other (run again on settings that
+    the command line replaces)."""
     train, data = spec.train, spec.data
     if train is None:
         return []

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ldnn_dsl.build.backend import precision_policy
-from ldnn_dsl.check.check import CheckResult, seeds_past_the_largest
+from ldnn_dsl.check.check import CheckResult, recipe_errors
 from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.spec import Spec, WrapperNames
 from ldnn_dsl.data.baseline import beats_baseline, net_score
@@ -79,8 +79,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     say = _printer(quiet)
     for warning in checked.warnings:
         say(render_text(warning, checked.sources))
-    if seed is not None:
-        spec = replace_seed(spec, seed, spans)
+    spec = replace_train(spec, spans, seed=seed, epochs=epochs)
     folder = Path(out) if out is not None else default_folder(spec.model.name)
     refuse_existing(folder, spans.get(("train", "")))
     started = time.perf_counter()
@@ -110,13 +109,20 @@ def _train_members(plan: Plan, stop: StopRequest, say: Callable[[str], None]) ->
     return members
 
 
-def replace_seed(spec: Spec, seed: int, spans: Spans) -> Spec:
-    """The spec with the train `seed` replaced (`--seed`), checked like one written there."""
+def replace_train(spec: Spec, spans: Spans, **settings: int | None) -> Spec:
+    """The spec with `train` settings replaced from the command line (`--seed`, `--epochs`),
+    checked like ones written there: `--epochs 5` under `cosine(warmup=5)` is refused too."""
     assert spec.train is not None
-    past = seeds_past_the_largest(seed, spec.train.ensemble, spans)
-    if past is not None:
-        raise DiagnosticError([past])
-    return spec.model_copy(update={"train": spec.train.model_copy(update={"seed": seed})})
+    changes = {name: value for name, value in settings.items() if value is not None}
+    if not changes:
+        return spec
+    replaced = spec.model_copy(update={"train": spec.train.model_copy(update=changes)})
+    flags = " and ".join(f"`--{name} {value}`" for name, value in changes.items())
+    errors = [d.model_copy(update={"notes": (*d.notes, f"{flags} replaced the spec's setting")})
+              for d in recipe_errors(replaced, spans)]
+    if errors:
+        raise DiagnosticError(errors)
+    return replaced
 
 
 def _printer(quiet: bool) -> Callable[[str], None]:
