@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ldnn_dsl.check.lints import lint
+from ldnn_dsl.check.losses import loss_kind
 from ldnn_dsl.check.recipe import IMAGE_ONLY, MAX_SEED, Cosine, DataSection, InitSection, Plateau, TrainSection
 from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
@@ -143,10 +144,29 @@ def recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagno
                          f"{train.schedule.min_lr:g}, but `lr` {train.lr:g} starts below it: training would end "
                          "after its first epoch", spans.get(("train", "schedule")),
                          help="min_lr is where cutting the lr stops paying off: usually 1/100 to 1/1000 of `lr`"))
+    out.extend(_metrics_against_loss(train, spans))
     if isinstance(train.schedule, Cosine) and train.schedule.warmup >= train.epochs:
         out.append(error("E404", f"cosine warm-up of {train.schedule.warmup} epochs is not shorter than the "
                          f"{train.epochs} epochs of training", spans.get(("train", "schedule"))))
     return out
+
+
+SPARSE_METRICS = ("accuracy", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+                  "sparse_categorical_crossentropy")
+
+
+def _metrics_against_loss(train: TrainSection, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+    """A metric reads y as the loss does: class ids under a sparse loss, and values shaped like
+    the output under every other. The wrong kind fails the first step, deep in TensorFlow."""
+    sparse = loss_kind(train.loss) == "sparse"
+    wrong = [m for m in train.metrics if ((m not in SPARSE_METRICS) if sparse else m.startswith("sparse_"))]
+    if not wrong:
+        return []
+    why = (f"`{train.loss}` takes class ids, and `{wrong[0]}` needs y shaped like the output" if sparse else
+           f"`{wrong[0]}` takes class ids, and `{train.loss}` needs y shaped like the output")
+    fits = ", ".join(SPARSE_METRICS) if sparse else "accuracy, or the metric without `sparse_`"
+    return [error("E404", f"metric `{wrong[0]}` does not fit the loss: {why}", spans.get(("train", "metrics")),
+                  help=f"use {fits}")]
 
 
 def _arithmetic_on_ids(data: DataSection, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
