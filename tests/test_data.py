@@ -439,3 +439,11 @@ def test_a_model_with_classes_the_labels_never_use_is_scored_by_its_own_count(cl
     assert net_score(splits, "sparse_categorical_crossentropy", perfect, classes) == 1.0
     name, value = baseline(splits, "sparse_categorical_crossentropy", classes)
     assert name == "val_accuracy" and value > 0.6
+
+
+def test_integers_past_int32_keep_their_size(tmp_path: Path) -> None:
+    """Epoch milliseconds and the like: int32 would wrap them to garbage without a word."""
+    x = np.array([[1_700_000_000_000, 3], [5, 7]], dtype=np.int64)
+    save_npz(tmp_path / "big.npz", x=x, y=np.array([0, 1]))
+    big, y = load_npz(tmp_path / "big.npz", "x", "y")
+    assert big.dtype == np.float32 and big[0, 0] == np.float32(1.7e12) and y.dtype == np.int32

@@ -77,11 +77,17 @@ def _member(archive: np.lib.npyio.NpzFile, key: str, role: str, written: str, sp
     return _numeric(array, f"array `{key}` in `{written}`", span)
 
 
+INT32 = np.iinfo(np.int32)
+
+
 def _numeric(array: np.ndarray, what: str, span: Span | None) -> np.ndarray:
     """float32 for real values, int32 for integers and booleans; anything else is refused."""
     if array.ndim == 0:
         raise data_error(f"{what} is a single number; it needs a first axis of samples", span)
     if array.dtype.kind in "biu":
+        if array.size and array.dtype.itemsize >= 4 and (array.max() > INT32.max or array.min() < INT32.min):
+            # int32 would wrap them around in silence; as float32 they keep their size (ids are refused later)
+            return array.astype(np.float32)
         return array.astype(np.int32, copy=False)
     if array.dtype.kind == "f":
         return array.astype(np.float32, copy=False)
