@@ -12,6 +12,7 @@ from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
 from ldnn_dsl.check.spec import Spec, WrapperNames
 from ldnn_dsl.expand.expand import Expanded, expand
+from ldnn_dsl.expand.graph import layer_nodes
 from ldnn_dsl.layers.base import fmt_shape
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
 from ldnn_dsl.source.span import Span
@@ -55,6 +56,7 @@ def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
     result.spec = Spec(path=source.path, model=expanded.model, **sections)  # type: ignore[arg-type]
     result.diagnostics.extend(_reserved_model_name(result.spec))
     result.diagnostics.extend(recipe_errors(result.spec, spans))
+    result.diagnostics.extend(init_misfits(result.spec, spans))
     shapes = {row.name: row.shape for row in result.inference.rows} if result.inference else {}
     result.diagnostics.extend(lint(result.spec, spans, shapes))
     return result
@@ -104,6 +106,21 @@ def seeds_past_the_largest(seed: int, ensemble: int, spans: dict[tuple[str, str]
     return error("E404", f"an ensemble of {ensemble} trains with seeds {seed} to {seed + ensemble - 1}, past the "
                  f"largest seed, {MAX_SEED}", spans.get(("train", "seed"), spans.get(("train", ""))),
                  help=f"use a seed of at most {MAX_SEED - ensemble + 1}")
+
+
+def init_misfits(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+    """An `init` default that a layer taking it cannot use (`weights identity` with a conv, whose
+    kernel is 4-D): Keras would refuse it at build. Once per setting, at the setting, naming
+    the first such layer."""
+    out: dict[str, Diagnostic] = {}
+    for node in layer_nodes(spec.model.body):
+        for setting, reason in node.layer.init_misfits(spec.init_defaults):
+            own = "init" if setting == "weights" else "bias_init"
+            out.setdefault(setting, error(
+                "E202", f"`{setting}` of `init`: {reason}", spans.get(("init", setting)),
+                help=f"give that `{node.layer.kind}` ({node.span.line_seen_from(spec.path)}) its own `{own}=`, "
+                     "or pick a default every layer can take"))
+    return list(out.values())
 
 
 def _reserved_model_name(spec: Spec) -> list[Diagnostic]:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from types import SimpleNamespace
@@ -13,15 +14,39 @@ from typing import TYPE_CHECKING
 
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.commands.compile_cmd import quiet_tensorflow
-from ldnn_dsl.commands.report import positive, report
+from ldnn_dsl.commands.report import positive, report, seed
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import read
 
 if TYPE_CHECKING:
     from ldnn_dsl.verify.gradcheck import GradcheckReport, LayerResult
 
-# GradcheckOptions' defaults, spelled out so that `ldnn check` does not import NumPy for them.
+# GradcheckOptions' defaults and step range, spelled out so that `ldnn check` does not import NumPy for them.
 DEFAULTS = SimpleNamespace(batch=4, samples=8, tolerance=1e-5, seed=0, eps=1e-6)
+EPS_RANGE = (1e-10, 1e-1)
+
+
+def step(text: str) -> float:
+    """An argparse type: a finite-difference step the check can learn from, or a usage error
+    saying why not (a step of 1e-20 passed every gradient: it measured only rounding)."""
+    low, high = EPS_RANGE
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected a step from {low:g} to {high:g}, got {text!r}{_why(value)}")
+    return value
+
+
+def _why(value: float) -> str:
+    """What goes wrong on each side of `EPS_RANGE`, for steps that are numbers at all."""
+    if 0 < value < EPS_RANGE[0]:
+        return (": below it, float64 rounding of the loss outweighs the change the step makes, "
+                "and every gradient would pass")
+    if EPS_RANGE[1] < value < math.inf:
+        return ": above it, the difference quotient measures the loss's curvature, not only its slope"
+    return ""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,8 +59,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="entries sampled per trainable variable")
     p.add_argument("--tolerance", type=positive(float), default=DEFAULTS.tolerance,
                    help="largest relative error that passes")
-    p.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of weights, batch and sample")
-    p.add_argument("--eps", type=positive(float), default=DEFAULTS.eps, help="finite-difference step")
+    p.add_argument("--seed", type=seed, default=DEFAULTS.seed, help="seed of weights, batch and sample")
+    p.add_argument("--eps", type=step, default=DEFAULTS.eps,
+                   help=f"finite-difference step, from {EPS_RANGE[0]:g} to {EPS_RANGE[1]:g}")
     p.set_defaults(run=run)
 
 

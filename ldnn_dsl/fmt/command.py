@@ -106,7 +106,11 @@ def _report(path: str, original: str, formatted: str, check: bool, diff: bool, o
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Write beside the file, then rename over it: a crash never leaves half a spec."""
+    """Write beside the file, then rename over it: a crash never leaves half a spec.
+
+    A symlink is followed to its target first: renaming over the link itself would replace
+    the link with a regular file and leave the spec it points at unformatted."""
+    path = path.resolve()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

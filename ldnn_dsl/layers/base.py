@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from ldnn_dsl.layers.initializers import Init
+from ldnn_dsl.layers.initializers import FLOAT32_MAX, Init
 
 Shape = tuple[int, ...]
 
@@ -22,6 +24,9 @@ Activation = Literal["relu", "tanh", "sigmoid", "softmax", "linear", "gelu", "el
                      "leaky_relu"]
 
 
+MAX_SIZE = 2**31 - 1  # TensorFlow indexes tensors with int32: no axis, vocabulary or count beyond this
+
+
 def _whole(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -30,9 +35,36 @@ def _whole(value: Any) -> Any:
     return value
 
 
+def _number(value: float) -> str:
+    """A number as a reader wrote it: `1e+300`, not three hundred digits."""
+    return f"{value:g}" if isinstance(value, float) or abs(value) >= 1e16 else str(value)
+
+
+def _size(value: Any) -> Any:
+    """A whole number that Keras can build with: units, filters, vocab, an axis of a shape.
+
+    A bigger one passes Python's arithmetic and the shape rules, then fails in TensorFlow as an
+    out-of-range integer (or allocates forever), so it is refused where it is written."""
+    whole = _whole(value)
+    if isinstance(whole, int) and abs(whole) > MAX_SIZE:
+        raise ValueError(f"sizes go up to {MAX_SIZE} (2**31 - 1, the most TensorFlow can index), "
+                         f"got {_number(value)}")
+    return whole
+
+
+def _float32(value: float) -> float:
+    """A float the layer hands to Keras, which keeps it in float32: inf, nan or a value past
+    float32's range would become a non-finite weight, penalty or bound."""
+    if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
+        raise ValueError(f"must be finite and within float32's range, ±{FLOAT32_MAX:.3g}; got {_number(value)}")
+    return value
+
+
 Whole = Annotated[int, BeforeValidator(_whole)]
-PositiveWhole = Annotated[int, BeforeValidator(_whole), Field(gt=0)]
-Positive = Annotated[float, Field(gt=0)]
+Size = Annotated[int, BeforeValidator(_size)]
+PositiveWhole = Annotated[int, BeforeValidator(_size), Field(gt=0)]
+Float32 = Annotated[float, AfterValidator(_float32)]
+Positive = Annotated[float, Field(gt=0), AfterValidator(_float32)]
 
 
 def _window(value: Any) -> Any:
@@ -44,10 +76,35 @@ def _window(value: Any) -> Any:
 def _positive_dims(dims: tuple[int, ...]) -> tuple[int, ...]:
     if any(d <= 0 for d in dims):
         raise ValueError(f"window sizes must be positive, got {'x'.join(map(str, dims))}")
+    if any(d > MAX_SIZE for d in dims):
+        raise ValueError(f"window sizes go up to {MAX_SIZE} (2**31 - 1, the most TensorFlow can index), "
+                         f"got {'x'.join(map(_number, dims))}")
     return dims
 
 
 Window = Annotated[tuple[int, ...], BeforeValidator(_window), AfterValidator(_positive_dims)]
+
+# What Keras can train under a layer name: TensorFlow makes it a scope name (ASCII letters, digits
+# and `_ . \ / > -`), its op names refuse `\`, and Keras refuses `/` (it separates layers from weights).
+LAYER_NAME = re.compile(r"[A-Za-z0-9_.>-]+")
+NAME_CHARACTERS = "ASCII letters, digits, `_`, `.`, `-` and `>`"
+
+
+def _layer_name(name: str) -> str:
+    """A `name=` that Keras can build and train with: a space, `:`, `/` or a non-ASCII letter
+    passes Keras' constructor and then fails the first training step (or the build)."""
+    if not name:
+        raise ValueError(f"a layer name holds at least one character ({NAME_CHARACTERS}); got an empty name")
+    if not LAYER_NAME.fullmatch(name):
+        bad = next(c for c in name if not LAYER_NAME.fullmatch(c))
+        what = "a space" if bad == " " else f"`{bad}`"
+        fixed = re.sub(r"[^A-Za-z0-9_.>-]", "_", name)
+        raise ValueError(f"a layer name may hold only {NAME_CHARACTERS} (Keras makes it a TensorFlow scope "
+                         f"name); got `{name}`, with {what}: try `{fixed}`")
+    return name
+
+
+LayerName = Annotated[str, AfterValidator(_layer_name)]
 
 
 @dataclass
@@ -81,7 +138,7 @@ class LayerKind(BaseModel):
     has_weights: ClassVar[bool] = False
     keeps_ids: ClassVar[bool] = False  # integer ids pass through unchanged (only moved), so an embedding may follow
 
-    name: str | None = None
+    name: LayerName | None = None
 
     def output_shape(self, shape: Shape) -> Shape:
         return shape
@@ -95,6 +152,12 @@ class LayerKind(BaseModel):
 
     def keras_layer(self, name: str, defaults: InitDefaults, shape: Shape) -> Any:
         raise NotImplementedError(type(self).__name__)
+
+    def init_misfits(self, defaults: InitDefaults) -> list[tuple[str, str]]:
+        """(`init` setting, reason) for each default of the `init` section that this layer would
+        take but cannot use; the checker reports them at the section's line. A layer's own
+        `init=` is checked where it is written."""
+        return []
 
     @classmethod
     def option_names(cls) -> list[str]:
@@ -114,7 +177,41 @@ class WeightLayer(LayerKind):
     bias_init: Init | None = None
     bias: bool = True
     max_norm: Positive | None = None
-    l2: Annotated[float, Field(ge=0)] | None = None
+    l2: Annotated[float, Field(ge=0), AfterValidator(_float32)] | None = None
+
+    kernel_axes: ClassVar[int] = 2  # dense and recurrent kernels are matrices; a convolution's has more axes
+
+    @classmethod
+    def kernel_words(cls) -> str:
+        """The kernel, as a message names it."""
+        kind = cls.model_fields["kind"].default
+        if cls.kernel_axes == 2:
+            return f"the kernel of `{kind}`, a matrix"
+        return f"the {cls.kernel_axes}-D kernel of `{kind}`"
+
+    @classmethod
+    def bias_words(cls) -> str:
+        """The bias, as a message names it."""
+        return f"the bias of `{cls.model_fields['kind'].default}`, a vector"
+
+    @field_validator("init")
+    @classmethod
+    def _kernel_fits(cls, init: Init | None) -> Init | None:
+        """`identity` on a conv kernel passes every shape rule, then Keras refuses it at build."""
+        return _fitting(init, cls.kernel_axes, cls.kernel_words())
+
+    @field_validator("bias_init")
+    @classmethod
+    def _bias_fits(cls, init: Init | None) -> Init | None:
+        return _fitting(init, 1, cls.bias_words())
+
+    def init_misfits(self, defaults: InitDefaults) -> list[tuple[str, str]]:
+        out: list[tuple[str, str | None]] = []
+        if defaults.weights is not None and self.init is None:
+            out.append(("weights", defaults.weights.misfit(self.kernel_axes, self.kernel_words())))
+        if defaults.biases is not None and self.bias_init is None and self.bias:
+            out.append(("biases", defaults.biases.misfit(1, self.bias_words())))
+        return [(setting, reason) for setting, reason in out if reason]
 
     def kernel_initializer(self, defaults: InitDefaults) -> Any:
         chosen = self.init or defaults.weights
@@ -139,3 +236,10 @@ class WeightLayer(LayerKind):
             "kernel_constraint": constraint,
             "kernel_regularizer": keras.regularizers.L2(self.l2) if self.l2 else None,
         }
+
+
+def _fitting(init: Init | None, axes: int, what: str) -> Init | None:
+    reason = init.misfit(axes, what) if init is not None else None
+    if reason:
+        raise ValueError(reason)
+    return init

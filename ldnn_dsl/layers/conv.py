@@ -69,6 +69,7 @@ class Conv(WeightLayer):
     padding: Padding = "valid"
 
     rank: ClassVar[int] = 2
+    kernel_axes: ClassVar = 4  # window height, window width, channels, filters
     positional: ClassVar = ("filters", "window")
     words: ClassVar = {**activation_words(), "same": ("padding", "same"), "valid": ("padding", "valid")}
     doc: ClassVar = "2-D convolution: filters, window, activation, stride=, padding=valid or same"
@@ -109,6 +110,7 @@ class Conv1D(Conv):
     kind: Literal["conv1d"] = "conv1d"  # type: ignore[assignment]
 
     rank: ClassVar[int] = 1
+    kernel_axes: ClassVar = 3  # window, channels, filters
     doc: ClassVar = "1-D convolution over [steps, channels]: filters, window, activation, stride=, padding="
 
 

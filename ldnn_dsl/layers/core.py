@@ -14,8 +14,8 @@ from ldnn_dsl.layers.base import (
     PositiveWhole,
     Shape,
     ShapeError,
+    Size,
     WeightLayer,
-    Whole,
     activation_words,
     fmt_shape,
 )
@@ -105,7 +105,7 @@ class Reshape(LayerKind):
     """`reshape [10, 64]`: the same values in another shape; one entry may be -1."""
 
     kind: Literal["reshape"] = "reshape"
-    shape: tuple[Whole, ...] = Field(min_length=1)
+    shape: tuple[Size, ...] = Field(min_length=1)
 
     positional: ClassVar = ("shape",)
     doc: ClassVar = "the same values in another shape (one entry may be -1)"

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,12 @@ INITIALIZERS: dict[str, tuple[dict[str, float | None], str]] = {
 }
 
 FIXED_STD = {"normal", "uniform", "constant"}
+
+FLOAT32_MAX = 3.4028234663852886e38  # weights are float32: anything larger is inf
+# The largest argument whose weights all stay finite in float32. A constant's, an identity's and an
+# orthogonal matrix's entries are at most the argument; `uniform` computes limit - (-limit); a normal
+# draw stays within 8 std (the chance of one beyond is about 1e-15 per weight), for `scaled` too.
+LARGEST_ARGUMENT = {"uniform": FLOAT32_MAX / 2, "normal": FLOAT32_MAX / 8, "scaled": FLOAT32_MAX / 8}
 
 
 class Init(BaseModel):
@@ -66,9 +73,38 @@ class Init(BaseModel):
         missing = [k for k, default in list(params.items())[len(self.args):] if default is None]
         if missing:
             raise ValueError(f"`{self.name}` needs its `{missing[0]}`, e.g. `{self.name}(0.02)`")
+        for param, value in zip(params, self.args, strict=False):
+            self._fits_float32(param, value)
         if self.name in ("normal", "uniform", "scaled", "orthogonal") and self.args and self.args[0] <= 0:
             raise ValueError(f"`{self.name}` needs a positive argument, got {self.args[0]}")
         return self
+
+    def _fits_float32(self, param: str, value: float) -> None:
+        """Keras draws the weights in float32: an argument of inf or nan, or one large enough
+        that some weight passes float32's range, gives a model with infinite weights (or none:
+        Keras refuses a constant it cannot convert)."""
+        largest = LARGEST_ARGUMENT.get(self.name, FLOAT32_MAX)
+        if not math.isfinite(value):
+            raise ValueError(f"`{self.name}` needs a finite {param}, got {value}")
+        if abs(value) <= largest:
+            return
+        if largest == FLOAT32_MAX:
+            raise ValueError(f"`{self.name}`'s {param} must fit a float32 weight (at most {largest:.3g} in size), "
+                             f"got {value:g}")
+        raise ValueError(f"`{self.name}`'s {param} must be at most {largest:.3g}, or some weights pass float32's "
+                         f"largest value, {FLOAT32_MAX:.3g}; got {value:g}")
+
+    def misfit(self, axes: int, what: str) -> str | None:
+        """Why this initializer cannot fill a weight of `axes` axes (`what` names it), or None.
+
+        Keras' `Identity` makes matrices only and `Orthogonal` needs two axes or more; both
+        fail only when the layer is built, so the checker asks here (no Keras import)."""
+        if self.name == "identity" and axes != 2:
+            hint = "; `orthogonal` fills kernels of any rank" if axes > 2 else ""
+            return f"`identity` needs a 2-D weight, got {what}{hint}"
+        if self.name == "orthogonal" and axes < 2:
+            return f"`orthogonal` needs a weight of 2 or more axes, got {what}"
+        return None
 
     def value(self, index: int) -> float:
         params = list(INITIALIZERS[self.name][0].items())

@@ -6,6 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from ldnn_dsl.layers.base import (
     Activation,
+    Float32,
     InitDefaults,
     LayerKind,
     PositiveWhole,
@@ -92,7 +93,7 @@ class LSTM(Recurrent):
     """`lstm 512 sequences forget_bias=2.0`."""
 
     kind: Literal["lstm"] = "lstm"
-    forget_bias: float | None = None
+    forget_bias: Float32 | None = None
 
     gates: ClassVar = 4
     keras_name: ClassVar = "LSTM"

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ldnn_dsl.check.losses import loss_kind
+from ldnn_dsl.check.recipe import MAX_SEED
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ResidualNode, layer_nodes
 from ldnn_dsl.layers.base import Shape
@@ -49,6 +50,9 @@ STEP_DIVISORS = (1, 10, 100)
 ONE_SIDED_GAIN = 2.5
 # Rounding of the float64 loss, relative to its size, that a difference quotient divides by 2 eps.
 LOSS_ROUNDING = 1e-15
+# Steps the check can learn from: below, LOSS_ROUNDING / eps swamps every difference quotient (and
+# the noise floor grows until any gradient passes); above, the quotient reflects the curvature.
+EPS_RANGE = (1e-10, 1e-1)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,14 @@ class GradcheckOptions:
     tolerance: float = 1e-5
     seed: int = 0
     eps: float = 1e-6
+
+    def __post_init__(self) -> None:
+        """Refuse, as `ldnn gradcheck` does, a step that measures nothing and a seed Keras cannot take."""
+        low, high = EPS_RANGE
+        if not low <= self.eps <= high:
+            raise ValueError(f"eps must be from {low:g} to {high:g}, got {self.eps!r}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
 
 
 @dataclass(frozen=True)
