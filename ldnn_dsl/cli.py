@@ -1,6 +1,8 @@
 """`ldnn`: check, fmt, schema, compile, train, gradcheck.
 
-Exit status: 0 clean, 1 errors in a spec (or warnings with --strict), 2 usage errors.
+Exit status: 0 clean, 1 errors in a spec (or warnings with --strict), 2 usage errors,
+130 for Ctrl-C outside training, 143 when SIGTERM stopped `train` or `compile` (which
+remove what they had half written first).
 Only the compile, train and gradcheck subcommands import TensorFlow."""
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """`ldnn compile SPEC -o model.keras [--jit auto|true|false]`: the network as a saved Keras model.
 
 The file is written atomically (a temporary sibling, then `os.replace`), so a failed or
-interrupted compile never leaves half a model behind."""
+interrupted compile (Ctrl-C, SIGTERM) never leaves half a model behind; an output that
+cannot be written is refused before TensorFlow is even loaded."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -13,10 +15,13 @@ from pathlib import Path
 
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.commands.report import report
-from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError
+from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
 from ldnn_dsl.source.text import read
+from ldnn_dsl.train.folder import make_parents, remove_made, why_unwritable
+from ldnn_dsl.train.stopping import TERMINATED_STATUS, Terminated, sigterm_raises
 
 JIT_CHOICES = ("auto", "true", "false")
+OUTPUT_CODE = "E005"  # the file cannot be used (a directory, permissions): E005's wording, for the output
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,36 +39,68 @@ def run(args: argparse.Namespace) -> int:
         print(f"ldnn compile: error: the output `{args.output}` must end in `.keras` (Keras 3's format)",
               file=sys.stderr)
         return 2
-    quiet_tensorflow()
-    try:
-        source = read(args.spec)
-        result = check_source(source, "compile")
-        report(result.diagnostics, result.sources)
-        if result.errors or result.spec is None:
+    with sigterm_raises():  # `kill` and `timeout` then remove the partial file
+        try:
+            return _compile(args)
+        except DiagnosticError as exc:
+            report(exc.diagnostics, sources_of(exc.diagnostics))
             return 1
-        from ldnn_dsl.build.model import build_model
-        from ldnn_dsl.train.xla import choose_jit
+        except Terminated:
+            print(f"ldnn compile: terminated (SIGTERM); {args.output} was not written", file=sys.stderr)
+            return TERMINATED_STATUS
 
-        setting = result.spec.train.jit if result.spec.train is not None else "auto"
-        chosen = {"true": True, "false": False}.get(args.jit, setting)
-        model = build_model(result.spec, xla=choose_jit(chosen, result.spec.model))
-        save_atomically(model, Path(args.output))
-    except DiagnosticError as exc:
-        report(exc.diagnostics, sources_of(exc.diagnostics))
+
+def _compile(args: argparse.Namespace) -> int:
+    """Check the output, then the spec, then build and save; 1 after reporting the spec's errors."""
+    refuse_output(Path(args.output))
+    quiet_tensorflow()
+    source = read(args.spec)
+    result = check_source(source, "compile")
+    report(result.diagnostics, result.sources)
+    if result.errors or result.spec is None:
         return 1
+    from ldnn_dsl.build.model import build_model
+    from ldnn_dsl.train.xla import choose_jit
+
+    setting = result.spec.train.jit if result.spec.train is not None else "auto"
+    chosen = {"true": True, "false": False}.get(args.jit, setting)
+    model = build_model(result.spec, xla=choose_jit(chosen, result.spec.model))
+    save_atomically(model, Path(args.output))
     print(f"ldnn compile: wrote {args.output} ({model.count_params():,} parameters)", file=sys.stderr)
     return 0
 
 
+def refuse_output(target: Path) -> None:
+    """A folder at `target`, or a place where no file can be made, found before the model is
+    built rather than at the final rename. An existing file is replaced, as before."""
+    if os.path.isdir(target):
+        raise _cannot_write(target, "it is a folder")
+    blocked = why_unwritable(target)
+    if blocked is not None:
+        raise _cannot_write(target, blocked)
+
+
 def save_atomically(model: object, target: Path) -> None:
-    """Keras insists on the `.keras` suffix, so the temporary file keeps it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Keras insists on the `.keras` suffix, so the temporary file keeps it. On failure the
+    temporary file goes, and so do the folders made for it."""
     temp = target.with_name(f".{target.stem}.partial-{os.getpid()}.keras")
+    made: list[Path] = []
     try:
+        made = make_parents(target)
         model.save(temp)  # type: ignore[attr-defined]
         os.replace(temp, target)
+        made = []
+    except OSError as exc:
+        raise _cannot_write(target, exc.strerror or str(exc)) from None
     finally:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # cleanup must not hide what went wrong
+            temp.unlink(missing_ok=True)
+        remove_made(made)
+
+
+def _cannot_write(target: Path, why: str) -> DiagnosticError:
+    return DiagnosticError([error(OUTPUT_CODE, f"cannot write the model here: {why}", path=str(target),
+                                  help="choose another `-o`, a `.keras` file in a folder you can write to")])
 
 
 def sources_of(diags: Sequence[Diagnostic]) -> dict[str, str]:

@@ -1,5 +1,5 @@
 """`ldnn train SPEC [--out DIR] [--epochs N] [--seed N] [--max-time T] [--quiet]`: train a spec and save a
-run folder. Ctrl-C once stops training and saves the run; twice aborts."""
+run folder. Ctrl-C once stops training and saves the run; twice, or SIGTERM, aborts and saves nothing."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import argparse
 
 from ldnn_dsl.commands.compile_cmd import quiet_tensorflow, sources_of
 from ldnn_dsl.commands.report import duration, positive, report, seed
-from ldnn_dsl.source.diagnostics import DiagnosticError
+from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
+from ldnn_dsl.train.folder import TRAIN_CODE
+from ldnn_dsl.train.stopping import TERMINATED_STATUS, Terminated, sigterm_raises
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a spec; writes runs/<model>-<time>/",
                        description="Train a spec: model.keras, the resolved spec.ldnn, history.csv, metrics.json "
                                    "and curves.png in a new run folder. Ctrl-C once stops training after the "
-                                   "current step and saves the run; twice aborts and saves nothing.")
+                                   "current step and saves the run; twice (or SIGTERM) aborts and saves nothing.")
     p.add_argument("spec", metavar="SPEC", help="the .ldnn file (needs `data` and `train`)")
     p.add_argument("--out", metavar="DIR", help="the run folder (must not exist or be empty); "
                                                 "default runs/<model>-<YYYYmmdd-HHMMSS>")
@@ -32,15 +34,24 @@ def run(args: argparse.Namespace) -> int:
     quiet_tensorflow()
     from ldnn_dsl.train.run import train
 
-    try:
-        result = train(args.spec, out=args.out, epochs=args.epochs, seed=args.seed, quiet=args.quiet,
-                       max_time=args.max_time)
-    except DiagnosticError as exc:
-        report(exc.diagnostics, sources_of(exc.diagnostics))
-        return 1
+    with sigterm_raises():  # `kill` and `timeout` then clean up the staging folder, like a second Ctrl-C
+        try:
+            result = train(args.spec, out=args.out, epochs=args.epochs, seed=args.seed, quiet=args.quiet,
+                           max_time=args.max_time)
+        except DiagnosticError as exc:
+            report(exc.diagnostics, sources_of(exc.diagnostics))
+            return 1
+        except Terminated:
+            report([terminated(args.spec)], {})
+            return TERMINATED_STATUS
     if args.quiet:
         print(result.folder)
     return 0 if result.folder.exists() else 1
+
+
+def terminated(spec: str) -> Diagnostic:
+    """One line: the run was stopped from outside, and (the staging folder being gone) kept nothing."""
+    return error(TRAIN_CODE, "training terminated (SIGTERM); nothing was saved", path=spec)
 
 
 __all__ = ["add_parser", "run"]

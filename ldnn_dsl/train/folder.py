@@ -7,10 +7,12 @@ results are never overwritten."""
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import math
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,33 +37,120 @@ def default_folder(model_name: str, root: str | Path = "runs") -> Path:
 
 
 def refuse_existing(folder: Path, span: Span | None) -> None:
-    """A folder that holds anything is an earlier result: never write over it."""
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+    """Refuse, before any data are loaded, an output that would fail only once training is
+    done: a folder that holds anything (an earlier result: never written over), a file, the
+    current folder, or a place one cannot write to."""
+    where = _absolute(folder)
+    if where == _absolute(Path.cwd()):
+        raise DiagnosticError([error(TRAIN_CODE, f"the run folder cannot be the current folder `{where}`", span,
+                                     help="ldnn builds the run beside its folder and then renames it into "
+                                          "place: name a new folder, e.g. `--out run1`")])
+    if os.path.islink(where) or (os.path.lexists(where) and not os.path.isdir(where)):
+        raise DiagnosticError([error(TRAIN_CODE, f"output `{folder}` already exists and is not a folder", span,
+                                     help="choose another `--out`")])
+    if os.path.isdir(where) and (not where.name or _holds_anything(where)):  # no name: the root
         raise DiagnosticError([error(TRAIN_CODE, f"output folder `{folder}` already exists and is not empty", span,
                                      help="choose another `--out`, or move the earlier run away")])
+    blocked = why_unwritable(where)
+    if blocked is not None:
+        raise DiagnosticError([error(TRAIN_CODE, f"cannot write the run folder at `{folder}`: {blocked}", span,
+                                     help="choose an `--out` in a folder you can write to")])
+
+
+def _holds_anything(folder: Path) -> bool:
+    """Whether a folder has entries; one that cannot be listed counts as full (it is not ours)."""
+    try:
+        return any(folder.iterdir())
+    except OSError:
+        return True
+
+
+def why_unwritable(path: Path) -> str | None:
+    """Why a new file or folder cannot be made at `path`, or None when it can.
+
+    The nearest folder above `path` that exists is tried by making (and removing) a hidden
+    folder in it: permission bits say nothing for root, nor for `/proc` or a full disk."""
+    above = _absolute(path).parent
+    while not os.path.lexists(above) and above != above.parent:
+        above = above.parent
+    if not os.path.isdir(above):
+        return f"`{above}` is a file, not a folder"
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=f".{path.name}.probe-", dir=above))
+    except OSError as exc:  # ENOENT: what /proc says; "no such file" would only puzzle
+        reason = "" if exc.errno == errno.ENOENT else f" ({exc.strerror or exc})"
+        whose = "its parent " if above == _absolute(path).parent else ""
+        return f"{whose}`{above}` is not writable{reason}"
+    return None
 
 
 @contextmanager
 def staging(folder: Path) -> Iterator[Path]:
     """A temporary sibling of `folder` to write into; renamed to `folder` on success,
-    removed on any failure (Ctrl-C included)."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    temp = folder.with_name(f".{folder.name}.partial-{os.getpid()}")
-    shutil.rmtree(temp, ignore_errors=True)
-    temp.mkdir()
+    removed on any failure (Ctrl-C and SIGTERM included), with any parent folders it made."""
+    where = _absolute(folder)
+    temp = where.with_name(f".{where.name}.partial-{os.getpid()}")
+    made: list[Path] = []
+    try:
+        made = make_parents(where)
+        shutil.rmtree(temp, ignore_errors=True)
+        temp.mkdir()
+    except BaseException as exc:
+        shutil.rmtree(temp, ignore_errors=True)
+        remove_made(made)
+        if isinstance(exc, OSError):
+            raise _cannot_place(folder, exc) from None
+        raise
     try:
         yield temp
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
+        remove_made(made)
         raise
     try:
-        if folder.exists():
-            folder.rmdir()  # empty, unless another run has filled it since refuse_existing looked
-        os.replace(temp, folder)
-    except OSError as exc:
+        if os.path.isdir(where):
+            where.rmdir()  # empty, unless another run has filled it since refuse_existing looked
+        os.replace(temp, where)
+    except BaseException as exc:  # SIGTERM too, should it land between the two steps
         shutil.rmtree(temp, ignore_errors=True)
-        raise DiagnosticError([error(TRAIN_CODE, f"could not put the run folder in place at `{folder}`: "
-                                     f"{exc.strerror or exc}", help="choose another `--out`")]) from None
+        remove_made(made)
+        if isinstance(exc, OSError):
+            raise _cannot_place(folder, exc) from None
+        raise
+
+
+def make_parents(path: Path) -> list[Path]:
+    """Make the folders above `path` that are missing; the ones made, outermost first, so a
+    failure can take them away again (OSError when one cannot be made)."""
+    missing = [p for p in _absolute(path).parents if not os.path.lexists(p)]
+    made: list[Path] = []
+    try:
+        for parent in reversed(missing):
+            parent.mkdir()
+            made.append(parent)
+    except OSError:
+        remove_made(made)
+        raise
+    return made
+
+
+def remove_made(made: list[Path]) -> None:
+    """Remove the folders `make_parents` made, innermost first, where they are still empty."""
+    for parent in reversed(made):
+        try:
+            parent.rmdir()
+        except OSError:
+            return
+
+
+def _cannot_place(folder: Path, exc: OSError) -> DiagnosticError:
+    return DiagnosticError([error(TRAIN_CODE, f"could not put the run folder in place at `{folder}`: "
+                                  f"{exc.strerror or exc}", help="choose another `--out`")])
+
+
+def _absolute(path: Path) -> Path:
+    """`path` from the root, `.` and `..` taken out (`Path('.').name` is empty)."""
+    return Path(os.path.abspath(path))
 
 
 # files -----------------------------------------------------------------------------------

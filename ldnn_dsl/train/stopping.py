@@ -1,11 +1,13 @@
-"""Ending training early on request, and keeping what it learned: Ctrl-C and `--max-time`.
+"""Ending training early on request, and keeping what it learned: Ctrl-C and `--max-time`;
+and ending it at once, keeping nothing, on SIGTERM.
 
 Ctrl-C works as Caffe's default (`sigint_effect stop` with `snapshot_after_train`): the
 first press ends training after the step in progress, and the run is validated, scored and
 saved like any finished run; a second press aborts, and nothing is saved. `--max-time`
 ends training the same way once its time budget is spent, so a long spec can be run on a
 small machine for as long as one has. Both only set Keras' `stop_training`, which `fit`
-reads after every step: the compiled step and Keras' asynchronous callbacks are untouched."""
+reads after every step: the compiled step and Keras' asynchronous callbacks are untouched.
+SIGTERM (`kill`, `timeout`) aborts the way a second Ctrl-C does."""
 
 from __future__ import annotations
 
@@ -20,6 +22,35 @@ from typing import Any
 
 INTERRUPTED = "interrupted"
 MAX_TIME = "max_time"
+TERMINATED_STATUS = 128 + int(signal.SIGTERM)  # the shell's exit status for a process that SIGTERM ended
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (`kill`, `timeout`, a job scheduler). A BaseException, like
+    KeyboardInterrupt, so no `except Exception` in Keras or ldnn swallows it on its way out,
+    while every `finally` and staging cleanup still runs."""
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """While the block runs, SIGTERM raises Terminated instead of ending the process at once,
+    so a run stopped by `kill` or `timeout` removes its staging folder (the default action runs
+    no Python code at all). Only the first one raises: later ones would cut the cleanup short.
+    The previous handler is back afterwards; outside the main thread nothing changes, as
+    Python lets only the main thread handle signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:  # None: a handler set outside Python, which cannot be put back; the default then
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 @dataclass

@@ -1,0 +1,207 @@
+"""Where `ldnn train` and `ldnn compile` write: an output location they cannot use is a
+diagnostic found before any work starts, and a run stopped by SIGTERM leaves nothing behind.
+
+`/proc` stands for a folder one cannot write to: root can write almost anywhere else."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ldnn_dsl.cli import main
+from ldnn_dsl.source.diagnostics import DiagnosticError
+from ldnn_dsl.train.folder import staging
+from ldnn_dsl.train.stopping import TERMINATED_STATUS, Terminated, sigterm_raises
+
+ROOT = Path(__file__).resolve().parent.parent
+NO_PROC = pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+
+SPEC = """
+model sorter {
+  input [9]
+  dense 16 relu
+  dense 24
+  reshape [3, 8]
+  activation softmax
+}
+
+data {
+  source   sort(count=3, bits=3, samples=SAMPLES)
+  validate 10%
+  seed     1
+}
+
+train {
+  loss    sparse_categorical_crossentropy
+  lr      0.1
+  batch   64
+  epochs  EPOCHS
+  metrics [accuracy]
+  seed    1
+  jit     false
+}
+"""
+
+
+def spec(tmp_path: Path, epochs: int = 1, samples: int = 400) -> Path:
+    path = tmp_path / "base.ldnn"
+    path.write_text(SPEC.replace("EPOCHS", str(epochs)).replace("SAMPLES", str(samples)))
+    return path
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Hidden entries (staging folders, partial files) ldnn may have left in `folder`."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+# ldnn train --out ----------------------------------------------------------------------------
+@NO_PROC
+@pytest.mark.parametrize(("out", "where"), [("/proc/ldnn-run", "`/proc`"), ("/proc/ldnn-run/deeper", "`/proc`"),
+                                            ("{tmp}/base.ldnn/run", "base.ldnn` is a file")])
+def test_train_refuses_an_out_it_cannot_write_before_training(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              out: str, where: str) -> None:
+    path = spec(tmp_path)
+    assert main(["train", str(path), "--out", out.format(tmp=tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "error[E406]: cannot write the run folder at" in err and where in err, err
+    assert "Traceback" not in err and "linear baseline" not in err  # refused before the data were loaded
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.ldnn"]
+
+
+@pytest.mark.parametrize("out", [".", ""])
+def test_train_refuses_the_current_folder_as_out(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch, out: str) -> None:
+    """A run folder is built beside itself and renamed into place: the current folder cannot be
+    one (renaming it away would pull the shell's folder from under it)."""
+    path = spec(tmp_path)
+    here = tmp_path / "empty"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(["train", str(path), "--out", out]) == 1
+    err = capsys.readouterr().err
+    assert "error[E406]: the run folder cannot be the current folder" in err and "Traceback" not in err, err
+    assert "linear baseline" not in err
+    assert list(here.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["base.ldnn", "empty"]
+
+
+def test_train_refuses_a_file_as_out(tmp_path: Path) -> None:
+    from ldnn_dsl.train.run import train
+
+    path = spec(tmp_path)
+    with pytest.raises(DiagnosticError) as caught:
+        train(path, out=path, quiet=True)
+    assert [d.code for d in caught.value.diagnostics] == ["E406"]
+    assert "already exists and is not a folder" in caught.value.diagnostics[0].message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.ldnn"]
+
+
+@NO_PROC
+def test_staging_that_cannot_start_is_a_diagnostic() -> None:
+    """Checked up front by `refuse_existing`; should the folder still fail (a race), no traceback."""
+    with pytest.raises(DiagnosticError) as caught, staging(Path("/proc/ldnn-run")):
+        pass
+    assert [d.code for d in caught.value.diagnostics] == ["E406"]
+    assert "/proc/ldnn-run" in caught.value.diagnostics[0].message
+
+
+def test_a_failed_run_leaves_no_folders_it_made(tmp_path: Path) -> None:
+    """The parents staging made for `--out a/b/run` go too when the run fails."""
+    with pytest.raises(RuntimeError), staging(tmp_path / "a" / "b" / "run") as temp:
+        assert temp.is_dir()
+        raise RuntimeError("training failed")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ldnn compile -o -----------------------------------------------------------------------------
+@pytest.mark.parametrize(("target", "why"), [
+    pytest.param("/proc/ldnn-m.keras", "`/proc` is not writable", marks=NO_PROC),
+    ("{tmp}/adir.keras", "is a folder"),
+    ("{tmp}/base.ldnn/m.keras", "base.ldnn` is a file, not a folder"),
+])
+def test_compile_refuses_an_output_it_cannot_write(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   target: str, why: str) -> None:
+    path = spec(tmp_path)
+    (tmp_path / "adir.keras").mkdir()
+    assert main(["compile", str(path), "-o", target.format(tmp=tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "error[E005]: cannot write the model here" in err and why in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir.keras", "base.ldnn"]
+    assert list((tmp_path / "adir.keras").iterdir()) == []
+
+
+def test_compile_stopped_by_sigterm_leaves_no_partial_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM while the model is being written: the half-written file is removed."""
+    import ldnn_dsl.build.model
+
+    class Model:
+        def save(self, path: Path) -> None:
+            Path(path).write_bytes(b"half a model")
+            signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(ldnn_dsl.build.model, "build_model", lambda spec, xla: Model())
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["compile", str(spec(tmp_path)), "-o", str(tmp_path / "m.keras")]) == TERMINATED_STATUS == 143
+    err = capsys.readouterr().err
+    assert "terminated (SIGTERM)" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.ldnn"]
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+# SIGTERM -------------------------------------------------------------------------------------
+def test_sigterm_raises_inside_the_block_once_and_is_restored_after() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated), sigterm_raises():
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        finally:
+            signal.raise_signal(signal.SIGTERM)  # a second one while cleaning up is ignored
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_sigterm_is_left_alone_in_a_worker_thread() -> None:
+    """Only the main thread may set signal handlers."""
+    seen: list[object] = []
+
+    def work() -> None:
+        with sigterm_raises():
+            seen.append(signal.getsignal(signal.SIGTERM))
+
+    before = signal.getsignal(signal.SIGTERM)
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    assert seen == [before]
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_sigterm_leaves_no_folder(tmp_path: Path) -> None:
+    """`timeout`, `kill` and job schedulers stop a run with SIGTERM: like a second Ctrl-C, it
+    aborts with one diagnostic and removes the staging folder."""
+    path = spec(tmp_path, epochs=1000, samples=4000)
+    out, err = tmp_path / "run", tmp_path / "stderr.txt"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    with err.open("w") as stderr:
+        child = subprocess.Popen([sys.executable, "-m", "ldnn_dsl.cli", "train", str(path), "--out", str(out)],
+                                 stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, cwd=tmp_path)
+        assert child.stdout is not None
+        for line in child.stdout:  # Keras' progress: one line per epoch on a pipe
+            if "val_loss" in line:
+                break
+        else:
+            raise AssertionError(f"the run ended before its first epoch: {err.read_text()[-2000:]}")
+        assert leftovers(tmp_path) == [f".run.partial-{child.pid}"]
+        time.sleep(0.2)
+        child.send_signal(signal.SIGTERM)
+        child.communicate(timeout=120)
+    text = err.read_text()
+    assert child.returncode == 143, text[-2000:]
+    assert "error[E406]: training terminated (SIGTERM); nothing was saved" in text and "Traceback" not in text
+    assert not out.exists() and leftovers(tmp_path) == []
