@@ -36,21 +36,30 @@ def sigterm_raises() -> Iterator[None]:
     """While the block runs, SIGTERM raises Terminated instead of ending the process at once,
     so a run stopped by `kill` or `timeout` removes its staging folder (the default action runs
     no Python code at all). Only the first one raises: later ones would cut the cleanup short.
-    The previous handler is back afterwards; outside the main thread nothing changes, as
-    Python lets only the main thread handle signals."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    The previous handler is back afterwards; outside the main thread nothing changes."""
 
     def terminate(signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise Terminated
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    with _handled(signal.SIGTERM, terminate, signal.SIG_DFL):
+        yield
+
+
+@contextmanager
+def _handled(signum: int, handler: Callable[[int, FrameType | None], None], fallback: Any) -> Iterator[None]:
+    """`handler` for `signum` while the block runs, and the previous handler back afterwards,
+    even when the block fails. A handler set outside Python reads as None and cannot be put
+    back: `fallback` (Python's own) then. Python lets only the main thread handle signals:
+    elsewhere (training in a worker thread) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signum, handler)
     try:
         yield
-    finally:  # None: a handler set outside Python, which cannot be put back; the default then
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+    finally:
+        signal.signal(signum, fallback if previous is None else previous)
 
 
 @dataclass
@@ -93,11 +102,8 @@ class StopRequest:
     def on_ctrl_c(self, model: Any, say: Callable[[str], None]) -> Iterator[None]:
         """While the block runs, a first Ctrl-C asks `model` to stop after its current step and
         a second one raises KeyboardInterrupt; Python's own handling is back afterwards, even
-        when the block fails (Keras calls no callback when `fit` raises). Python lets only the
-        main thread handle signals: elsewhere (training in a worker thread) nothing changes."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
+        when the block fails (Keras calls no callback when `fit` raises); in a worker thread
+        nothing changes."""
 
         def interrupt(signum: int, frame: FrameType | None) -> None:
             self.reason = INTERRUPTED
@@ -106,11 +112,8 @@ class StopRequest:
             say("ldnn: stopping after this step; the run will be validated and saved "
                 "(Ctrl-C again to abort without saving)")
 
-        previous = signal.signal(signal.SIGINT, interrupt)
-        try:
+        with _handled(signal.SIGINT, interrupt, signal.default_int_handler):
             yield
-        finally:  # None: a handler set outside Python, which cannot be put back; Python's default then
-            signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
     def describe(self) -> str:
         """Why training ended early, for the closing line."""
