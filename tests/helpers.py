@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from ldnn_dsl.check.check import CheckResult, Purpose, check_source
@@ -40,3 +44,20 @@ def fresh_python(script: str, timeout: float = 120, **env: str) -> subprocess.Co
                           env=environ, cwd=ROOT, timeout=timeout, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
+
+
+def handler_seen_in_a_worker_thread(guard: Callable[[], AbstractContextManager[object]],
+                                    signum: signal.Signals) -> tuple[object, object]:
+    """(the handler for `signum` before, the one a worker thread sees inside `guard()`): only
+    the main thread may set handlers, so a guard run elsewhere must leave them as they are."""
+    seen: list[object] = []
+
+    def work() -> None:
+        with guard():
+            seen.append(signal.getsignal(signum))
+
+    before = signal.getsignal(signum)
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    return before, seen[0]

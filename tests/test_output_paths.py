@@ -9,11 +9,11 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from helpers import handler_seen_in_a_worker_thread
 
 from ldnn_dsl.cli import main
 from ldnn_dsl.source.diagnostics import DiagnosticError
@@ -168,17 +168,8 @@ def test_sigterm_raises_inside_the_block_once_and_is_restored_after() -> None:
 
 def test_sigterm_is_left_alone_in_a_worker_thread() -> None:
     """Only the main thread may set signal handlers."""
-    seen: list[object] = []
-
-    def work() -> None:
-        with sigterm_raises():
-            seen.append(signal.getsignal(signal.SIGTERM))
-
-    before = signal.getsignal(signal.SIGTERM)
-    worker = threading.Thread(target=work)
-    worker.start()
-    worker.join()
-    assert seen == [before]
+    before, seen = handler_seen_in_a_worker_thread(sigterm_raises, signal.SIGTERM)
+    assert seen == before
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import write
+from helpers import handler_seen_in_a_worker_thread, write
 
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.check.recipe import TrainSection
@@ -709,22 +709,13 @@ def test_ctrl_c_once_asks_to_stop_twice_aborts_and_python_gets_it_back() -> None
 def test_training_in_a_worker_thread_leaves_ctrl_c_alone() -> None:
     """Only the main thread may install signal handlers; a run in another thread trains on."""
     import signal
-    import threading
     from types import SimpleNamespace
 
     from ldnn_dsl.train.stopping import StopRequest
 
-    seen: list[object] = []
-
-    def run() -> None:
-        with StopRequest().on_ctrl_c(SimpleNamespace(stop_training=False), print):
-            seen.append(signal.getsignal(signal.SIGINT))
-
-    before = signal.getsignal(signal.SIGINT)
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join()
-    assert seen == [before]
+    before, seen = handler_seen_in_a_worker_thread(
+        lambda: StopRequest().on_ctrl_c(SimpleNamespace(stop_training=False), print), signal.SIGINT)
+    assert seen == before
 
 
 def test_max_time_stops_training_and_still_saves_the_run(tmp_path: Path,
