@@ -136,7 +136,8 @@ def test_step_and_cosine_schedules_set_the_lr_each_epoch() -> None:
     assert logs["lr"] == pytest.approx([0.1, 0.05, 0.025, 0.0125])
     _, logs, _ = _tiny_fit(train_section(lr=0.1, epochs=3, schedule={"name": "cosine", "warmup": 1}), 3)
     assert logs["lr"] == pytest.approx([0.1, 0.1, 0.0], abs=1e-7)
-    assert [cosine_lr(0.1, warmup=1, epochs=2)(e) for e in range(2)] == pytest.approx([0.1, 0.1])  # one epoch left: at lr
+    # one epoch left after warm-up: it trains at lr
+    assert [cosine_lr(0.1, warmup=1, epochs=2)(e) for e in range(2)] == pytest.approx([0.1, 0.1])
 
 
 def test_plateau_reduces_the_lr_and_stops_below_min_lr() -> None:
