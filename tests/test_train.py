@@ -829,3 +829,30 @@ def test_a_second_ctrl_c_aborts_and_saves_nothing(tmp_path: Path) -> None:
     assert child.returncode == 1, text[-2000:]
     assert "error[E406]: training interrupted; nothing was saved" in text and "Traceback" not in text
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".run")]
+
+
+def _masked(signal_error: BaseException) -> None:
+    """What TF's device scope does when a signal lands inside it: its exit raises its own error,
+    with the signal's exception only as that error's context."""
+    try:
+        raise signal_error
+    finally:
+        raise RuntimeError("Exiting device scope without proper scope nesting")
+
+
+def test_a_ctrl_c_masked_by_a_library_error_still_reads_as_interrupted() -> None:
+    """Seen in CI: the second Ctrl-C landed inside TF's device scope, whose exit raised a
+    RuntimeError; the run then said "training failed: RuntimeError" instead of "interrupted"."""
+    from ldnn_dsl.train.run import failures_as_diagnostics
+
+    with pytest.raises(DiagnosticError) as info, failures_as_diagnostics({}):
+        _masked(KeyboardInterrupt())
+    assert [d.message for d in info.value.diagnostics] == ["training interrupted; nothing was saved"]
+
+
+def test_a_sigterm_masked_by_a_library_error_still_terminates() -> None:
+    from ldnn_dsl.train.run import failures_as_diagnostics
+    from ldnn_dsl.train.stopping import Terminated
+
+    with pytest.raises(Terminated), failures_as_diagnostics({}):
+        _masked(Terminated())

@@ -46,7 +46,7 @@ from ldnn_dsl.train.folder import (
 )
 from ldnn_dsl.train.members import Member, NonFiniteLossError, Plan, average, evaluate, raw_input, train_member
 from ldnn_dsl.train.resolved import resolved_text
-from ldnn_dsl.train.stopping import StopRequest
+from ldnn_dsl.train.stopping import StopRequest, signal_under
 from ldnn_dsl.train.xla import choose_jit
 
 Spans = dict[tuple[str, str], Span]
@@ -310,7 +310,8 @@ def _metrics(plan: Plan, members: list[Member], scores: dict[str, dict[str, floa
 # failures --------------------------------------------------------------------------------
 @contextmanager
 def failures_as_diagnostics(spans: Spans) -> Iterator[None]:
-    """NaN losses, out-of-memory, Ctrl-C and Keras errors become one E406 diagnostic."""
+    """NaN losses, out-of-memory, Ctrl-C and Keras errors become one E406 diagnostic; SIGTERM
+    passes on as Terminated."""
     at = spans.get(("train", ""))
     try:
         yield
@@ -320,12 +321,18 @@ def failures_as_diagnostics(spans: Spans) -> Iterator[None]:
         raise DiagnosticError([error(TRAIN_CODE, f"training stopped: {exc}", spans.get(("train", "lr"), at),
                                      help="lower `lr`, add `clip_norm 5`, or check the data for extreme values")]
                               ) from exc
-    except KeyboardInterrupt as exc:
-        raise DiagnosticError([error(TRAIN_CODE, "training interrupted; nothing was saved", at,
-                                     help="one Ctrl-C while the net trains stops training and saves the run; "
-                                          "a second one, or one before training began, aborts")]) from exc
-    except Exception as exc:
+    except BaseException as exc:
+        signalled = signal_under(exc)
+        if isinstance(signalled, KeyboardInterrupt):
+            raise DiagnosticError([error(TRAIN_CODE, "training interrupted; nothing was saved", at,
+                                         help="one Ctrl-C while the net trains stops training and saves the run; "
+                                              "a second one, or one before training began, aborts")]) from exc
+        if signalled is not None:
+            raise signalled from None
+        if not isinstance(exc, Exception):
+            raise
         raise DiagnosticError([_failure(exc, spans)]) from exc
+
 
 
 def _failure(exc: BaseException, spans: Spans) -> Diagnostic:

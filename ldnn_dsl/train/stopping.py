@@ -46,6 +46,20 @@ def sigterm_raises() -> Iterator[None]:
         yield
 
 
+def signal_under(exc: BaseException) -> BaseException | None:
+    """The Ctrl-C or SIGTERM behind `exc`, if any. A signal that lands inside a library's
+    context manager can make the manager's exit raise an error of its own (TF's device scope:
+    "Exiting device scope without proper scope nesting"), with the signal only as its context."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (KeyboardInterrupt, Terminated)):
+            return current
+        seen.add(id(current))
+        current = current.__context__
+    return None
+
+
 @contextmanager
 def _handled(signum: int, handler: Callable[[int, FrameType | None], None], fallback: Any) -> Iterator[None]:
     """`handler` for `signum` while the block runs, and the previous handler back afterwards,
