@@ -10,12 +10,12 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ldnn_dsl.check.choices import Choice
-from ldnn_dsl.layers.base import Positive, PositiveWhole, Whole
+from ldnn_dsl.layers.base import Float32, Positive, PositiveWhole, Whole
 from ldnn_dsl.layers.initializers import Init
 from ldnn_dsl.layers.values import Percentage
 
-NonNegative = Annotated[float, Field(ge=0)]
-Fraction = Annotated[float, Field(gt=0, lt=1)]
+NonNegative = Annotated[Float32, Field(ge=0)]
+Fraction = Annotated[Float32, Field(gt=0, lt=1)]
 
 
 def _listed(value: Any) -> Any:
@@ -43,7 +43,7 @@ class InitSection(Section):
 
     weights: Init | None = None
     biases: Init | None = None
-    forget_bias: float | None = None
+    forget_bias: Float32 | None = None
 
 
 # data ------------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ class Translate(Choice):
 
 class Rotate(Choice):
     name: Literal["rotate"]
-    degrees: Annotated[float, Field(gt=0, le=180)] = 10
+    degrees: Annotated[Float32, Field(gt=0, le=180)] = 10
     positional: ClassVar = ("degrees",)
 
 
@@ -170,7 +170,7 @@ class DataSection(Section):
 # train -----------------------------------------------------------------------------------
 class Sgd(Choice):
     name: Literal["sgd"]
-    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    momentum: Annotated[Float32, Field(ge=0, lt=1)] = 0.0
     nesterov: bool = False
 
 
@@ -191,7 +191,7 @@ class AdamW(Choice):
 class RmsProp(Choice):
     name: Literal["rmsprop"]
     rho: Fraction = 0.9
-    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    momentum: Annotated[Float32, Field(ge=0, lt=1)] = 0.0
     epsilon: Positive = 1e-7
 
 

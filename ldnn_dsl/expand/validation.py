@@ -41,7 +41,8 @@ def _one(err: Any, loc: list[str], span: Span, what: str) -> Diagnostic:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     shown = _show(value)
     field = loc[-1] if loc else ""
-    if field == "args" and len(loc) > 1:  # `init=normal("x")`: name the option, not the call's internals
+    called = field == "args" and len(loc) > 1
+    if called:  # `init=normal("x")`: name the option, not the call's internals
         loc, field = loc[:-1], loc[-2]
     if len(loc) >= 3:  # setting, choice, argument: `factor` of `plateau`
         what = f"`{loc[-2]}`"
@@ -73,7 +74,24 @@ def _one(err: Any, loc: list[str], span: Span, what: str) -> Diagnostic:
         return error("E202" if "got" in message and "expected" not in message else "E201",
                      f"`{field}` of {what}: {message}", span)
     expected = _expected(kind)
-    return error("E201", f"`{field}` of {what} must be {expected}; got {shown}", span)
+    if called:
+        return error("E201", f"the arguments of `{field}` of {what} must each be {expected}; got {shown}", span,
+                     help=_text_as_number(kind, value))
+    return error("E201", f"`{field}` of {what} must be {expected}; got {shown}", span,
+                 help=_text_as_number(kind, value))
+
+
+def _text_as_number(kind: str, value: Any) -> str | None:
+    """Why text where a number goes is refused, though Python would read it as one."""
+    if not (kind.startswith(("int", "float")) and isinstance(value, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return "numbers in a spec are finite: a name such as `inf` or `nan` is not one"
+    return f"write the number without quotes: {value.strip()}"
 
 
 def _expected(kind: str) -> str:

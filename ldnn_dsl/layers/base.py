@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
 
 from ldnn_dsl.layers.initializers import FLOAT32_MAX, Init
 
@@ -60,11 +60,13 @@ def _float32(value: float) -> float:
     return value
 
 
-Whole = Annotated[int, BeforeValidator(_whole)]
-Size = Annotated[int, BeforeValidator(_size)]
-PositiveWhole = Annotated[int, BeforeValidator(_size), Field(gt=0)]
-Float32 = Annotated[float, AfterValidator(_float32)]
-Positive = Annotated[float, Field(gt=0), AfterValidator(_float32)]
+# Numbers are strict: Pydantic would otherwise read the text "8", or a bare name such as
+# `inf` or `nan`, as a number.
+Whole = Annotated[int, BeforeValidator(_whole), Strict()]
+Size = Annotated[int, BeforeValidator(_size), Strict()]
+PositiveWhole = Annotated[int, BeforeValidator(_size), Strict(), Field(gt=0)]
+Float32 = Annotated[float, Strict(), AfterValidator(_float32)]
+Positive = Annotated[Float32, Field(gt=0)]
 
 
 def _window(value: Any) -> Any:
@@ -177,7 +179,7 @@ class WeightLayer(LayerKind):
     bias_init: Init | None = None
     bias: bool = True
     max_norm: Positive | None = None
-    l2: Annotated[float, Field(ge=0), AfterValidator(_float32)] | None = None
+    l2: Annotated[Float32, Field(ge=0)] | None = None
 
     kernel_axes: ClassVar[int] = 2  # dense and recurrent kernels are matrices; a convolution's has more axes
 

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from ldnn_dsl.layers.base import (
     Activation,
+    Float32,
     InitDefaults,
     LayerKind,
     PositiveWhole,
@@ -74,7 +75,7 @@ class Dropout(LayerKind):
     """`dropout 0.5`: zero a fraction of activations in training."""
 
     kind: Literal["dropout"] = "dropout"
-    rate: Annotated[float, Field(ge=0, lt=1)]
+    rate: Annotated[Float32, Field(ge=0, lt=1)]
 
     positional: ClassVar = ("rate",)
     doc: ClassVar = "the fraction of activations dropped in training, in [0, 1)"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Strict, model_validator
 
 # name -> (argument names with defaults, a one-line description)
 INITIALIZERS: dict[str, tuple[dict[str, float | None], str]] = {
@@ -45,7 +45,7 @@ class Init(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
-    args: tuple[float, ...] = ()
+    args: tuple[Annotated[float, Strict()], ...] = ()  # not the text `"0.02"`, nor `inf`
 
     @model_validator(mode="before")
     @classmethod

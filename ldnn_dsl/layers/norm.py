@@ -6,15 +6,15 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from ldnn_dsl.layers.base import InitDefaults, LayerKind, Shape
+from ldnn_dsl.layers.base import Float32, InitDefaults, LayerKind, Positive, Shape
 
 
 class BatchNorm(LayerKind):
     """`batchnorm`: normalize each channel over the batch (4 numbers per channel)."""
 
     kind: Literal["batchnorm"] = "batchnorm"
-    momentum: Annotated[float, Field(gt=0, lt=1)] = 0.99
-    epsilon: Annotated[float, Field(gt=0)] = 1e-3
+    momentum: Annotated[Float32, Field(gt=0, lt=1)] = 0.99
+    epsilon: Positive = 1e-3
 
     doc: ClassVar = "normalize each channel over the batch; momentum=, epsilon="
 
@@ -31,7 +31,7 @@ class LayerNorm(LayerKind):
     """`layernorm`: normalize each sample over its last axis."""
 
     kind: Literal["layernorm"] = "layernorm"
-    epsilon: Annotated[float, Field(gt=0)] = 1e-3
+    epsilon: Positive = 1e-3
 
     doc: ClassVar = "normalize each sample over the last axis; epsilon="
 
