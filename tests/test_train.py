@@ -509,6 +509,21 @@ def test_data_that_do_not_fit_are_e405(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+
+def test_a_split_from_its_own_source_is_reported_at_its_own_line(tmp_path: Path) -> None:
+    """A validation or test file that does not fit is named where the spec names it, not at `source`."""
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.random((40, 9), "float32"), y=rng.integers(0, 8, (40, 3)))
+    np.savez(tmp_path / "v.npz", x=rng.random((10, 9), "float32"), y=rng.integers(0, 8, (10, 4)))
+    np.savez(tmp_path / "t.npz", x=rng.random((10, 7), "float32"), y=rng.integers(0, 8, (10, 3)))
+    data = 'data {\n  source   npz("d.npz")\n  validate npz("v.npz")\n  test     npz("t.npz")\n}\n'
+    with pytest.raises(DiagnosticError) as caught:
+        run_train(sort_spec(tmp_path, data=data), tmp_path / "out")
+    seen = {d.message.split(" has ")[0]: read(d.span.path).line(d.span.line).split()[0]
+            for d in caught.value.diagnostics}
+    assert seen == {"the validation y": "validate", "the test x": "test"}
+    assert not (tmp_path / "out").exists()
+
 def test_nan_loss_is_e406_and_leaves_no_folder(tmp_path: Path) -> None:
     spec = sort_spec(tmp_path, "lr 1e12\nepochs 3")
     with pytest.raises(DiagnosticError) as caught:

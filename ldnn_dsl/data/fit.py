@@ -29,10 +29,17 @@ def fit_report(splits: Splits, input_shape: Shape, input_dtype: str, output_shap
                vocab: Vocab | None = None) -> list[str]:
     """Human messages, one per mismatch (empty when the data fit); the caller makes each an
     E405 diagnostic. Shapes are per sample (no batch axis); None in a shape matches anything."""
-    problems: list[str] = []
+    return [message for _, message in split_problems(splits, input_shape, input_dtype, output_shape, loss, vocab)]
+
+
+def split_problems(splits: Splits, input_shape: Shape, input_dtype: str, output_shape: Shape, loss: str,
+                   vocab: Vocab | None = None) -> list[tuple[str, str]]:
+    """`fit_report`'s messages, each with its split's name (training, validation, test), so that
+    a split read from a second source is reported at the line that names it."""
+    problems: list[tuple[str, str]] = []
     for name, x, y in splits.named():
-        problems += x_problems(name, x, tuple(input_shape), input_dtype, vocab)
-        problems += y_problems(name, y, tuple(output_shape), loss)
+        problems += [(name, p) for p in x_problems(name, x, tuple(input_shape), input_dtype, vocab)]
+        problems += [(name, p) for p in y_problems(name, y, tuple(output_shape), loss)]
     return problems
 
 

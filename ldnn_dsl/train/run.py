@@ -24,10 +24,11 @@ from typing import Any
 from ldnn_dsl.build.backend import precision_policy
 from ldnn_dsl.check.check import CheckResult, recipe_errors
 from ldnn_dsl.check.check import checked as check_spec
+from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.spec import Spec, WrapperNames
 from ldnn_dsl.data.baseline import beats_baseline, net_score
-from ldnn_dsl.data.dataset import Splits, baseline, fit_report, load_data
-from ldnn_dsl.data.fit import Vocab
+from ldnn_dsl.data.dataset import Splits, baseline, load_data
+from ldnn_dsl.data.fit import Vocab, split_problems
 from ldnn_dsl.data.problems import DATA_CODE
 from ldnn_dsl.expand.graph import layer_nodes
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error, render_text
@@ -182,18 +183,23 @@ def op_determinism(spec: Spec, checked: CheckResult) -> Iterator[None]:
 
 
 def _load(spec: Spec, checked: CheckResult, spans: Spans) -> Splits:
-    """The splits, or E405 at the `source` setting for each way they do not fit the model."""
+    """The splits, or E405 for each way they do not fit the model: at the `validate` or `test`
+    line for a split read from its own source, at `source` otherwise."""
     assert spec.data is not None and spec.train is not None and checked.inference is not None
     where = {k: spans[("data", k)] for k in ("source", "validate", "test", "preprocess") if ("data", k) in spans}
-    splits = load_data(spec.data, spec.path, spans.get(("data", "source")), spans=where)
+    source = spans.get(("data", "source"))
+    splits = load_data(spec.data, spec.path, source, spans=where)
     layer = spec.model.input.layer
     output = checked.inference.output or ()
-    problems = fit_report(splits, tuple(layer.shape), layer.dtype, tuple(output), spec.train.loss,  # type: ignore
-                          _vocab(spec))
+    problems = split_problems(splits, tuple(layer.shape), layer.dtype, tuple(output), spec.train.loss,  # type: ignore
+                              _vocab(spec))
+    own = {name: where.get(key) for name, key, setting in
+           (("validation", "validate", spec.data.validate_), ("test", "test", spec.data.test))
+           if isinstance(setting, Choice)}
     if problems:
-        raise DiagnosticError([error(DATA_CODE, p, spans.get(("data", "source")),
+        raise DiagnosticError([error(DATA_CODE, p, own.get(name) or source,
                                      help="the data must match the model's input and output shapes")
-                               for p in problems])
+                               for name, p in problems])
     return splits
 
 
