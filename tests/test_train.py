@@ -347,6 +347,35 @@ def test_augmented_batches_are_seeded_and_image_only() -> None:
         augment_layers(data.augment, (16,), 0)
 
 
+
+def test_noise_takes_a_std_in_raw_pixel_units(tmp_path: Path) -> None:
+    """`noise(8)` on 0..255 images: Keras' GaussianNoise refuses a std above 1, and the run failed at build."""
+    from ldnn_dsl.train.augment import augment_layers, augmented_batches
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.integers(0, 256, (60, 6, 6, 1)).astype("float32"), y=rng.integers(0, 2, 60))
+    spec = write(tmp_path / "noisy.ldnn", textwrap.dedent("""\
+        model m {
+          input [6, 6, 1]
+          flatten
+          dense 2 softmax
+        }
+        data {
+          source   npz("d.npz")
+          validate 10
+          augment  noise(8) translate(6)
+        }
+        train {
+          loss   sparse_categorical_crossentropy
+          epochs 1
+        }
+        """))
+    assert run_train(spec, tmp_path / "out").folder.exists()
+    data = check_source(read(spec)).spec.data  # type: ignore[union-attr]
+    zeros = np.zeros((400, 6, 6, 1), "float32")
+    noisy = augmented_batches(zeros, np.zeros(400), 400, augment_layers(data.augment[:1], (6, 6, 1), 0), 0)[0][0]
+    assert 7.6 < noisy.std() < 8.4
+
 @pytest.mark.parametrize(("shuffle", "kept", "in_order"), [("once", True, False), ("epoch", False, False),
                                                            ("off", True, True)])
 def test_augmented_batches_follow_the_shuffle_setting(shuffle: str, kept: bool, in_order: bool) -> None:

@@ -7,7 +7,17 @@ from typing import Literal
 
 from ldnn_dsl.check.lints import lint
 from ldnn_dsl.check.losses import loss_kind
-from ldnn_dsl.check.recipe import IMAGE_ONLY, MAX_SEED, Cosine, DataSection, InitSection, Plateau, TrainSection
+from ldnn_dsl.check.recipe import (
+    IMAGE_ONLY,
+    MAX_SEED,
+    Augment,
+    Cosine,
+    DataSection,
+    InitSection,
+    Plateau,
+    TrainSection,
+    Translate,
+)
 from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
 from ldnn_dsl.check.spec import Spec, WrapperNames
@@ -154,6 +164,8 @@ def recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagno
         out.append(error("E404", f"`augment {image_only[0]}` transforms images, but the input "
                          f"{fmt_shape(shape)} is not [height, width, channels]",
                          spans.get(("data", "augment")), help="use `noise(STD)` for other inputs"))
+    elif image_only and data is not None:
+        out.extend(_translations_past_the_image(data.augment, shape, spans))
     if train.seed is not None and (past := seeds_past_the_largest(train.seed, train.ensemble, spans)):
         out.append(past)
     if isinstance(train.schedule, Plateau) and train.schedule.min_lr > train.lr:
@@ -194,6 +206,18 @@ def _arithmetic_on_ids(data: DataSection, spans: dict[tuple[str, str], Span]) ->
     return [error("E404", f"`{setting} {name}` computes on the input's values, but the input holds integer ids "
                   "for an embedding: the ids would change into other ids", spans.get(("data", setting)),
                   help=f"drop `{setting} {name}`; ids go into the embedding as they are") for setting, name in firsts]
+
+
+
+def _translations_past_the_image(augment: tuple[Augment, ...], shape: tuple[int, ...],
+                                 spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+    """E404 for `translate(N)` with N past the image's height or width: Keras' RandomTranslation
+    takes N as a fraction of the side, and refuses one above 1 when the model is built."""
+    height, width = shape[0], shape[1]
+    return [error("E404", f"`augment translate({a.pixels})` shifts images by up to {a.pixels} pixels, but the "
+                          f"input's images are {height}x{width}", spans.get(("data", "augment")),
+                  help=f"translate by at most {min(height, width)} pixels; a few pixels is usual")
+            for a in augment if isinstance(a, Translate) and a.pixels > min(height, width)]
 
 
 __all__ = ["CheckResult", "DataSection", "InitSection", "TrainSection", "check_source"]

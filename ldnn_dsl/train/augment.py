@@ -41,8 +41,24 @@ def augment_layers(augment: tuple[Augment, ...], input_shape: tuple[int, ...], s
         elif isinstance(a, Flip):
             layers.append(keras.layers.RandomFlip(a.mode, seed=s))
         elif isinstance(a, Noise):
-            layers.append(keras.layers.GaussianNoise(a.std, seed=s))
+            layers.append(_GaussianNoise(a.std, s))
     return layers
+
+
+class _GaussianNoise:
+    """`keras.layers.GaussianNoise`, the same draw, without its refusal of a std above 1: the
+    std is in the raw input's units, and raw pixels (0..255) need several."""
+
+    def __init__(self, std: float, seed: int) -> None:
+        import keras
+
+        self.std = std
+        self.seed = keras.random.SeedGenerator(seed)
+
+    def __call__(self, x: Any, training: bool = True) -> Any:
+        import keras
+
+        return x + keras.random.normal(keras.ops.shape(x), stddev=self.std, dtype=x.dtype, seed=self.seed)
 
 
 def augmented_batches(x: np.ndarray, y: np.ndarray, batch: int, layers: list[Any], seed: int,
