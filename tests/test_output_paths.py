@@ -104,7 +104,7 @@ def test_train_refuses_a_file_as_out(tmp_path: Path) -> None:
 
 @NO_PROC
 def test_staging_that_cannot_start_is_a_diagnostic() -> None:
-    """Checked up front by `refuse_existing`; should the folder still fail (a race), no traceback."""
+    """Checked up front by `refuse_unusable_folder`; should the folder still fail (a race), no traceback."""
     with pytest.raises(DiagnosticError) as caught, staging(Path("/proc/ldnn-run")):
         pass
     assert [d.code for d in caught.value.diagnostics] == ["E406"]

@@ -21,7 +21,7 @@ from ldnn_dsl.train.folder import make_parents, remove_made, why_unwritable
 from ldnn_dsl.train.stopping import TERMINATED_STATUS, Terminated, sigterm_raises
 
 JIT_CHOICES = ("auto", "true", "false")
-OUTPUT_CODE = "E005"  # the file cannot be used (a directory, permissions): E005's wording, for the output
+OUTPUT_CODE = "E005"  # a file that cannot be written (a directory, permissions)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

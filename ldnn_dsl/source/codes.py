@@ -10,7 +10,7 @@ CODES: dict[str, str] = {
     "E002": "the file is not UTF-8 text (bad byte or NUL)",
     "E003": "the file ends in the middle of a statement",
     "E004": "the file is too large or nested too deeply",
-    "E005": "the file cannot be read (missing, a directory, permissions)",
+    "E005": "a file cannot be read or written (missing, a directory, permissions)",
     "E006": "`use` of a file that uses this one (an import cycle)",
     # names
     "E101": "unknown layer kind or block",

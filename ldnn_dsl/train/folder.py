@@ -36,7 +36,7 @@ def default_folder(model_name: str, root: str | Path = "runs") -> Path:
     return folder
 
 
-def refuse_existing(folder: Path, span: Span | None) -> None:
+def refuse_unusable_folder(folder: Path, span: Span | None) -> None:
     """Refuse, before any data are loaded, an output that would fail only once training is
     done: a folder that holds anything (an earlier result: never written over), a file, the
     current folder, or a place one cannot write to."""
@@ -109,7 +109,7 @@ def staging(folder: Path) -> Iterator[Path]:
         raise
     try:
         if os.path.isdir(where):
-            where.rmdir()  # empty, unless another run has filled it since refuse_existing looked
+            where.rmdir()  # empty, unless another run has filled it since refuse_unusable_folder looked
         os.replace(temp, where)
     except BaseException as exc:  # SIGTERM too, should it land between the two steps
         shutil.rmtree(temp, ignore_errors=True)

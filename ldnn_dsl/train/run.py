@@ -39,7 +39,7 @@ from ldnn_dsl.train.feed import prediction_batches
 from ldnn_dsl.train.folder import (
     TRAIN_CODE,
     default_folder,
-    refuse_existing,
+    refuse_unusable_folder,
     staging,
     write_curves,
     write_history,
@@ -82,7 +82,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
         say(render_text(warning, checked.sources))
     spec = replace_train(spec, spans, seed=seed, epochs=epochs)
     folder = Path(out) if out is not None else default_folder(spec.model.name)
-    refuse_existing(folder, spans.get(("train", "")))
+    refuse_unusable_folder(folder, spans.get(("train", "")))
     started = time.perf_counter()
     _fresh_session()  # before the precision policy: clearing the session resets it
     with (precision_policy(spec.train.precision), op_determinism(spec, checked), staging(folder) as temp,
