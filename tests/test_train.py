@@ -473,6 +473,7 @@ def test_history_has_lr_time_and_update_ratios(run) -> None:
     assert float(rows[0]["lr"]) == pytest.approx(0.1)
     times = [float(r["time_s"]) for r in rows]
     assert 0 < times[0] < times[1] <= result.metrics["fit_time_s"]
+    assert [r["steps"] for r in rows] == ["25", "25"]  # 1600 training samples in batches of 64: all ran
 
 
 def test_saved_model_standardizes_raw_inputs(run) -> None:
@@ -773,12 +774,13 @@ def test_max_time_stops_training_and_still_saves_the_run(tmp_path: Path,
     out = tmp_path / "run"
     assert main(["train", str(spec), "--out", str(out), "--max-time", "0.001s"]) == 0
     err = capsys.readouterr().err
-    assert "training ended in epoch 1 of 50: its time budget (--max-time 0.001s) was spent" in err
+    assert "training ended in epoch 1 of 50, after 1 of its 25 steps: its time budget (--max-time 0.001s) was spent" \
+        in err  # 1600 training samples in batches of 64
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["stopped"] == "max_time" and metrics["epochs"] == 1
     assert metrics["members"][0]["stopped"] == "max_time"
     assert metrics["samples_per_s"] * metrics["fit_time_s"] == pytest.approx(64)  # one step of batch 64
-    assert len(history_rows(out)) == 1 and "accuracy" in metrics["validation"]
+    assert [r["steps"] for r in history_rows(out)] == ["1"] and "accuracy" in metrics["validation"]
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["model.keras", "spec.ldnn", "history.csv", "metrics.json", "curves.png"])
     for bad in ("soon", "0", "-1m"):

@@ -124,8 +124,10 @@ def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopR
     member.fit_seconds = time.perf_counter() - started
     member.history = _rows(history, index + 1 if ensemble else None)
     _check_finite(member.history)
+    per_epoch = math.ceil(len(plan.splits.x_train) / plan.batch)
+    _count_steps(member.history, steps.steps, per_epoch)
     member.samples = samples_seen(steps.steps, len(plan.splits.x_train), plan.batch)
-    member.stopped = _say_ending(callbacks, stop, len(member.history), plan.epochs, say)
+    member.stopped = _say_ending(callbacks, stop, member.history, plan.epochs, per_epoch, say)
     member.metrics = evaluate(model, plan)
     return member
 
@@ -152,16 +154,30 @@ def samples_seen(steps: int, samples: int, batch: int) -> int:
     return epochs * samples + min(rest * batch, samples)
 
 
-def _say_ending(callbacks: list[Any], stop: StopRequest, ran: int, epochs: int, say: Callable[[str], None]) -> str:
+def _count_steps(rows: list[dict[str, Any]], steps: int, per_epoch: int) -> None:
+    """The `steps` column: every epoch but the last ran all `per_epoch` steps; the last ran the
+    rest, fewer when a Ctrl-C or `--max-time` cut it short (its loss and metrics cover only those)."""
+    for row in rows:
+        row["steps"] = per_epoch
+    if rows:
+        rows[-1]["steps"] = steps - per_epoch * (len(rows) - 1)
+
+
+def _say_ending(callbacks: list[Any], stop: StopRequest, rows: list[dict[str, Any]], epochs: int, per_epoch: int,
+                say: Callable[[str], None]) -> str:
     """Why fit ended (a Member.stopped value), said in one line unless it ran every epoch;
-    the line also names the epoch whose weights `restore_best` put back."""
+    the line also says when the last epoch was cut short, and names the epoch whose weights
+    `restore_best` put back."""
     scheduled = schedule_ending(callbacks)
     reason, why = ((stop.reason, stop.describe()) if stop.reason is not None
                    else scheduled if scheduled is not None else ("epochs", ""))
+    ran = len(rows)
+    last = rows[-1]["steps"] if rows else per_epoch
+    cut = f", after {last} of its {per_epoch} steps" if last < per_epoch else ""
     restored = restored_epoch(callbacks)
     kept = f"; kept the weights of epoch {restored}, the best val_loss" if restored not in (None, ran) else ""
     if why or kept:
-        say(f"training ended in epoch {ran} of {epochs}" + (f": {why}" if why else "") + kept)
+        say(f"training ended in epoch {ran} of {epochs}{cut}" + (f": {why}" if why else "") + kept)
     return reason
 
 
