@@ -764,6 +764,14 @@ def test_training_in_a_worker_thread_leaves_ctrl_c_alone() -> None:
     assert seen == before
 
 
+def test_a_stop_in_the_last_step_of_the_last_epoch_stops_nothing(tmp_path: Path) -> None:
+    """One epoch of one step: the budget is spent before that step, which still runs, and then
+    every epoch has run; the run ended by its epochs, not by the budget."""
+    spec = sort_spec(tmp_path, "epochs 1\nbatch 2048")
+    result = run_train(spec, tmp_path / "out", max_time=1e-3)
+    assert result.metrics["stopped"] == "epochs" and result.metrics["members"][0]["stopped"] == "epochs"
+    assert [r["steps"] for r in history_rows(result.folder)] == ["1"]
+
 def test_max_time_stops_training_and_still_saves_the_run(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """A spent time budget ends training after the step in progress; the run is validated,

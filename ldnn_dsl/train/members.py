@@ -169,10 +169,11 @@ def _say_ending(callbacks: list[Any], stop: StopRequest, rows: list[dict[str, An
     the line also says when the last epoch was cut short, and names the epoch whose weights
     `restore_best` put back."""
     scheduled = schedule_ending(callbacks)
-    reason, why = ((stop.reason, stop.describe()) if stop.reason is not None
-                   else scheduled if scheduled is not None else ("epochs", ""))
     ran = len(rows)
     last = rows[-1]["steps"] if rows else per_epoch
+    finished = ran == epochs and last == per_epoch  # a stop asked for in the very last step changed nothing
+    reason, why = ((stop.reason, stop.describe()) if stop.reason is not None and not finished
+                   else scheduled if scheduled is not None else ("epochs", ""))
     cut = f", after {last} of its {per_epoch} steps" if last < per_epoch else ""
     restored = restored_epoch(callbacks)
     kept = f"; kept the weights of epoch {restored}, the best val_loss" if restored not in (None, ran) else ""
