@@ -161,15 +161,17 @@ class ToAst(Transformer_NonRecursive):
     def use_def(self, meta: Any, children: list[Any]) -> n.Use:
         return n.Use(span=self._span(meta), path=children[0])
 
-    def params(self, children: list[Token]) -> tuple[str, ...]:
-        return tuple(str(c) for c in children)
+    def params(self, children: list[Token]) -> tuple[Token, ...]:
+        return tuple(children)  # tokens still: the block keeps each parameter's span
 
     @v_args(meta=True)
     def block_def(self, meta: Any, children: list[Any]) -> n.BlockDef:
         name, *rest = children
         body = rest[-1]
-        params = rest[0] if len(rest) == 2 and rest[0] is not None else ()
-        return n.BlockDef(span=self._span(meta), name=str(name), name_span=self._tok(name), params=params, body=body)
+        params: tuple[Token, ...] = rest[0] if len(rest) == 2 and rest[0] is not None else ()
+        return n.BlockDef(span=self._span(meta), name=str(name), name_span=self._tok(name),
+                          params=tuple(str(p) for p in params), params_span=tuple(self._tok(p) for p in params),
+                          body=body)
 
     @v_args(meta=True)
     def model_def(self, meta: Any, children: list[Any]) -> n.ModelDef:

@@ -150,6 +150,7 @@ class BlockDef(Node):
     name_span: Span
     params: tuple[str, ...]
     body: tuple[LayerStmt, ...]
+    params_span: tuple[Span, ...] = ()  # where each parameter is declared (a position: its name ends in `_span`)
 
 
 class ModelDef(Node):

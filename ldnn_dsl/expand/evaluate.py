@@ -9,11 +9,26 @@ from ldnn_dsl.layers.values import Arg, CallValue, Percentage, WindowValue, Word
 from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean, error
 
 
+class Failed:
+    """The value of a `let` whose definition has an error. Its error is already reported, so a
+    use of it ends the statement with no message of its own: `let a = 1 / 0` then `dense a`
+    says "division by zero", not also "unknown activation `a`"."""
+
+    def __repr__(self) -> str:
+        return "FAILED"
+
+
+FAILED = Failed()
+
+
 class Env:
     """Names in scope: `let`s of this file and its uses, then block parameters."""
 
     def __init__(self, values: Mapping[str, object] | None = None) -> None:
         self.values: dict[str, object] = dict(values or {})
+        # While a file's `let`s are evaluated, in order: those further down (name -> line), so
+        # that a use before its definition says so instead of reading the name as a bare word.
+        self.later: dict[str, int] = {}
 
     def child(self, values: Mapping[str, object]) -> Env:
         return Env({**self.values, **values})
@@ -31,7 +46,7 @@ def evaluate(value: n.Value | n.Option, env: Env) -> object:
     if isinstance(value, n.String):
         return value.value
     if isinstance(value, n.Name):
-        return env.values.get(value.name, Word(value.name))
+        return _name(value, env)
     if isinstance(value, n.Window):
         return WindowValue(value.dims)
     if isinstance(value, n.ListValue):
@@ -43,6 +58,18 @@ def evaluate(value: n.Value | n.Option, env: Env) -> object:
     if isinstance(value, n.BinOp):
         return _binop(value, env)
     raise TypeError(f"not a value: {value!r}")  # pragma: no cover - the grammar makes no other nodes
+
+
+def _name(node: n.Name, env: Env) -> object:
+    """A `let` or parameter's value, else the bare word (`relu`, `same`, a column name)."""
+    value = env.values.get(node.name, Word(node.name))
+    if value is FAILED:
+        raise DiagnosticError([])  # the definition's error says it all
+    if isinstance(value, Word) and node.name in env.later:
+        raise DiagnosticError([error("E102", f"`{node.name}` is used before its definition", node.span,
+                                     help=f"`{node.name}` is defined on line {env.later[node.name]}, after this use; "
+                                          "move it up")])
+    return value
 
 
 def evaluate_arg(arg: n.Arg, env: Env) -> Arg:

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ldnn_dsl.ast import nodes as n
+from ldnn_dsl.check.recipe import SECTION_MODELS
 from ldnn_dsl.expand.bind import bind
 from ldnn_dsl.expand.evaluate import Env, evaluate, evaluate_arg
 from ldnn_dsl.expand.graph import CallSite, LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, call_notes, walk
@@ -64,6 +65,7 @@ def expand(source: SourceFile) -> Expanded:
 
 def _sections(module: Module, diags: list[Diagnostic]) -> dict[str, tuple[Span, list[Setting]]]:
     found: dict[str, tuple[Span, list[Setting]]] = {}
+    seen: set[str] = set()
     for item in module.spec.items:
         if not isinstance(item, n.Section):
             continue
@@ -71,17 +73,31 @@ def _sections(module: Module, diags: list[Diagnostic]) -> dict[str, tuple[Span, 
             diags.append(error("E105", f"unknown section `{item.name}`", item.name_span,
                                help=did_you_mean(item.name, SECTIONS) or f"sections are {', '.join(SECTIONS)}"))
             continue
-        if item.name in found:
+        if item.name in seen:
             diags.append(error("E103", f"a second `{item.name}` section; merge it into the first", item.name_span))
             continue
-        settings = []
-        for stmt in item.settings:
-            try:
-                settings.append(Setting(stmt.head, stmt.head_span, stmt.span, _args(stmt, module.env)))
-            except DiagnosticError as exc:
-                diags.extend(exc.diagnostics)
-        found[item.name] = (item.name_span, settings)
+        seen.add(item.name)
+        settings = _settings(item, module.env, diags)
+        if settings is not None:
+            found[item.name] = (item.name_span, settings)
     return found
+
+
+def _settings(section: n.Section, env: Env, diags: list[Diagnostic]) -> list[Setting] | None:
+    """The section's lines evaluated; a line that cannot be is left out, its error reported. None when
+    such a line sets a required setting: binding the rest would add "`train` needs `loss`" to the error."""
+    required = {info.alias or key for key, info in SECTION_MODELS[section.name].model_fields.items()
+                if info.is_required()}
+    settings: list[Setting] = []
+    complete = True
+    for stmt in section.settings:
+        try:
+            settings.append(Setting(stmt.head, stmt.head_span, stmt.span, _args(stmt, env)))
+        except DiagnosticError as exc:
+            diags.extend(exc.diagnostics)
+            named = {stmt.head, *(item.name for item in stmt.items if isinstance(item, n.Name))}
+            complete = complete and not named & required
+    return settings if complete else None
 
 
 def _args(stmt: n.Statement, env: Env) -> tuple[Arg, ...]:
@@ -210,6 +226,8 @@ class Expander:
 
     def call(self, stmt: n.Statement, env: Env) -> list[Node]:
         block = self.module.blocks[stmt.head]
+        if block.failed:
+            raise DiagnosticError([])  # its definition's error is already out; a call adds nothing
         params = block.definition.params
         if any(c.block == stmt.head for c in self.active):
             raise DiagnosticError([error("E108", f"block `{stmt.head}` calls itself", stmt.head_span,
@@ -226,6 +244,7 @@ class Expander:
 
 
 def _bind_params(stmt: n.Statement, params: tuple[str, ...], args: tuple[Arg, ...]) -> dict[str, object]:
+    _positional_first(stmt, params, args)
     positional = [a for a in args if a.key is None]
     named = {a.key: a for a in args if a.key is not None}
     signature = f"`{stmt.head}({', '.join(params)})`"
@@ -244,3 +263,14 @@ def _bind_params(stmt: n.Statement, params: tuple[str, ...], args: tuple[Arg, ..
     if missing:
         raise DiagnosticError([error("E107", f"{signature} is missing `{missing[0]}`", stmt.span)])
     return bound
+
+
+def _positional_first(stmt: n.Statement, params: tuple[str, ...], args: tuple[Arg, ...]) -> None:
+    """Positional arguments come before `key=value` ones, as in Python: in `b(m=2, 4)` the 4 would
+    otherwise fill the first parameter, a surprise to whoever reads the call in order."""
+    first = next((i for i, arg in enumerate(args) if arg.key is not None), len(args))
+    late = next((arg for arg in args[first:] if arg.key is None), None)
+    if late is not None:
+        raise DiagnosticError([error("E107", f"a positional argument after `{args[first].key}=` in a call of "
+                                     f"`{stmt.head}({', '.join(params)})`", late.span,
+                                     help="give the positional arguments first, then the `key=value` ones")])

@@ -15,7 +15,7 @@ CODES: dict[str, str] = {
     # names
     "E101": "unknown layer kind or block",
     "E102": "unknown name in an expression (not a `let` or block parameter)",
-    "E103": "a name defined twice (let, block, section, model)",
+    "E103": "a name defined twice (let, block, section, model), or one that is a word of the language",
     "E104": "no `model` in the spec",
     "E105": "unknown section",
     "E106": "unknown setting in a section",
@@ -42,7 +42,7 @@ CODES: dict[str, str] = {
     "E307": "`input` in the middle of a model",
     "E308": "an integer input that no embedding consumes, or an embedding on floats",
     # sections and recipe
-    "E401": "a section that the command needs is missing",
+    "E401": "a section that the command (or API call) needs is missing",
     "E402": "a setting that the command needs is missing",
     "E403": "a validation-driven setting without a validation set",
     "E404": "settings that contradict each other",
