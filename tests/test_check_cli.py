@@ -112,7 +112,7 @@ def test_json_format(tmp_path, ldnn) -> None:
     path = str(write(tmp_path / "bad.ldnn", BROKEN))
     run = ldnn("check", "--format", "json", path)
     assert run.rc == 1
-    document = json.loads(run.err)
+    document = json.loads(run.out)
     (diag,) = document["diagnostics"]
     assert diag["file"] == path
     assert diag["code"] == "E203"
@@ -121,10 +121,54 @@ def test_json_format(tmp_path, ldnn) -> None:
     assert "rleu" in diag["message"] and "relu" in diag["help"]
 
 
+@pytest.mark.parametrize("fmt", ["json", "github"])
+def test_machine_formats_go_to_stdout(tmp_path, ldnn, fmt) -> None:
+    """Like ruff's and eslint's: `ldnn check --format json x.ldnn > out.json` keeps the report."""
+    run = ldnn("check", "--format", fmt, str(write(tmp_path / "bad.ldnn", BROKEN)))
+    assert run.rc == 1
+    assert run.err == ""
+    assert "E203" in run.out
+
+
+def test_json_format_of_a_clean_spec_is_a_document_too(tmp_path, ldnn) -> None:
+    run = ldnn("check", "--format", "json", str(write(tmp_path / "ok.ldnn", VALID)))
+    assert (run.rc, run.err, json.loads(run.out)) == (0, "", {"diagnostics": []})
+
+
+def test_json_format_in_a_fresh_process_redirects_to_a_file(tmp_path) -> None:
+    run = ldnn_process("check", "--format", "json", "-", stdin=BROKEN.encode())
+    assert run.returncode == 1
+    assert run.stderr == b""
+    assert json.loads(run.stdout)["diagnostics"][0]["code"] == "E203"
+
+
+def test_json_summary_is_part_of_the_document(shared_examples, ldnn, tmp_path) -> None:
+    """With `--summary`, stdout stays one JSON document: the tables become its `models` list."""
+    paths = [str(shared_examples / f"{name}.ldnn") for name in SUMMARY_TOTALS]
+    run = ldnn("check", "--format", "json", "--summary", *paths, str(write(tmp_path / "bad.ldnn", BROKEN)))
+    assert run.rc == 1 and run.err == ""
+    document = json.loads(run.out)
+    assert [d["code"] for d in document["diagnostics"] if d["severity"] == "error"] == ["E203"]
+    models = document["models"]
+    assert [m["file"] for m in models] == paths  # a spec with errors has no summary, as in the text tables
+    assert {Path(m["file"]).stem: f"{m['total_params']:,}" for m in models} == SUMMARY_TOTALS
+    parity = models[list(SUMMARY_TOTALS).index("parity")]
+    assert parity["model"] == "parity"
+    assert parity["layers"][0] == {"name": "input_1", "kind": "input", "shape": [16], "params": 0, "depth": 0}
+    assert sum(layer["params"] for layer in parity["layers"]) == parity["total_params"]
+    assert "models" not in json.loads(ldnn("check", "--format", "json", paths[0]).out)
+
+
+def test_github_summary_keeps_the_tables(shared_examples, ldnn) -> None:
+    run = ldnn("check", "--format", "github", "--summary", str(shared_examples / "parity.ldnn"))
+    assert run.rc == 0 and run.err == ""
+    assert "total parameters: 70,401" in run.out
+
+
 def test_json_format_for_an_unreadable_file(tmp_path, ldnn) -> None:
     run = ldnn("check", "--format", "json", str(tmp_path / "missing.ldnn"))
     assert run.rc == 1
-    (diag,) = json.loads(run.err)["diagnostics"]
+    (diag,) = json.loads(run.out)["diagnostics"]
     assert diag["code"] == "E005" and diag["file"] == str(tmp_path / "missing.ldnn")
 
 
@@ -133,10 +177,10 @@ IN_BLOCK = "block twice(c) {\n  dense c rleu\n}\n\nmodel m {\n  input [4]\n  twi
 
 def test_json_and_github_formats_carry_the_block_call(tmp_path, ldnn) -> None:
     path = str(write(tmp_path / "bad.ldnn", IN_BLOCK))
-    (diag,) = json.loads(ldnn("check", "--format", "json", path).err)["diagnostics"]
+    (diag,) = json.loads(ldnn("check", "--format", "json", path).out)["diagnostics"]
     assert (diag["span"]["line"], diag["notes"]) == (2, [f"in block `twice`, called at {path}:7:3"])
-    line = ldnn("check", "--format", "github", path).err.strip()
-    assert line.startswith(f"::error file={path},line=2,")
+    line = ldnn("check", "--format", "github", path).out.strip()
+    assert line.startswith(f"::error file={github_property(path)},line=2,")
     assert line.endswith(f"; in block `twice`, called at {path}:7:3")
 
 
@@ -144,15 +188,112 @@ def test_github_format(tmp_path, ldnn) -> None:
     path = str(write(tmp_path / "bad.ldnn", BROKEN))
     run = ldnn("check", "--format", "github", path)
     assert run.rc == 1
-    line = run.err.strip().splitlines()[0]
-    assert line.startswith(f"::error file={path},line=3,col=11,")
+    line = run.out.strip().splitlines()[0]
+    assert line.startswith(f"::error file={github_property(path)},line=3,col=11,")
     assert "::[E203] unknown activation `rleu`" in line
 
 
 def test_github_format_warnings(tmp_path, ldnn) -> None:
     run = ldnn("check", "--format", "github", str(write(tmp_path / "warn.ldnn", WARNED)))
     assert run.rc == 0
-    assert run.err.startswith("::warning file=")
+    assert run.out.startswith("::warning file=")
+
+
+def github_property(value: str) -> str:
+    """`value` escaped as a workflow command's property (the test's own copy of GitHub's rules)."""
+    for raw, escaped in (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"), (":", "%3A"), (",", "%2C")):
+        value = value.replace(raw, escaped)
+    return value
+
+
+def test_github_format_escapes_the_file_property(tmp_path, ldnn) -> None:
+    """A `,` or `:` in a file name would end the property or the command's properties early."""
+    folder = tmp_path / "100%"
+    path = str(write(folder / "a,b:c.ldnn", BROKEN))
+    line = ldnn("check", "--format", "github", path).out.strip()
+    escaped = str(folder).replace("%", "%25").replace(":", "%3A").replace(",", "%2C") + os.sep + "a%2Cb%3Ac.ldnn"
+    assert line.startswith(f"::error file={escaped},line=3,col=11,endLine=3,endColumn=15,title=ldnn E203::")
+
+
+def test_github_escapes_properties_and_message() -> None:
+    from ldnn_dsl.source.diagnostics import error, render_github
+
+    diag = error("E005", "50% done\r\nnext: a, b", path="x,y:z.ldnn", help="see a:b")
+    assert render_github(diag) == ("::error file=x%2Cy%3Az.ldnn,title=ldnn E005::"
+                                   "[E005] 50%25 done%0D%0Anext: a, b (see a:b)")
+    assert render_github(error("E005", "no file")) == "::error title=ldnn E005::[E005] no file"
+
+
+TABBED = "model m {\n\tinput\t[16]\n\tdense\t2\trleu\n}\n"
+
+
+def test_text_column_is_the_character_column_like_json_and_github(tmp_path, ldnn) -> None:
+    """Editors (and rustc) count a tab as one column: `3:10` lands on `rleu`, the caret still sits under it."""
+    path = str(write(tmp_path / "tab.ldnn", TABBED))
+    (diag,) = json.loads(ldnn("check", "--format", "json", path).out)["diagnostics"]
+    assert (diag["span"]["line"], diag["span"]["col"]) == (3, 10)
+    assert ",line=3,col=10," in ldnn("check", "--format", "github", path).out
+    header, _, source, caret, *_ = ldnn("check", path).err.splitlines()
+    assert header.startswith(f"{path}:3:10: error[E203]")
+    assert TABBED.splitlines()[2][10 - 1:].startswith("rleu")
+    assert caret.index("^") == source.index("rleu") and caret.count("^") == len("rleu")
+
+
+# schema ----------------------------------------------------------------------------------
+PYDANTIC_LIMITS = {"gt", "ge", "lt", "le"}
+
+
+def schema_keywords(node: object, names: bool = False) -> set[str]:
+    """Every keyword used anywhere in a JSON Schema, skipping the names under `properties` and `$defs`."""
+    if isinstance(node, list):
+        return set().union(*(schema_keywords(item) for item in node))
+    if not isinstance(node, dict):
+        return set()
+    found = set() if names else set(node)
+    return found.union(*(schema_keywords(v, k in ("properties", "$defs") and not names) for k, v in node.items()))
+
+
+@pytest.fixture
+def spec_schema(ldnn) -> dict:
+    run = ldnn("schema")
+    assert run.rc == 0, run.err
+    return json.loads(run.out)
+
+
+def test_schema_is_draft_2020_12_with_json_schema_limits(spec_schema) -> None:
+    assert spec_schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert not schema_keywords(spec_schema) & PYDANTIC_LIMITS  # validators ignore them: the limits would be lost
+    defs = spec_schema["$defs"]
+    assert defs["Dense"]["properties"]["units"]["exclusiveMinimum"] == 0
+    assert {k: v for k, v in defs["Dropout"]["properties"]["rate"].items() if "imum" in k} == {
+        "minimum": 0, "exclusiveMaximum": 1}
+    assert (defs["SortSource"]["properties"]["bits"]["minimum"], defs["SortSource"]["properties"]["bits"]["maximum"]) \
+        == (1, 16)
+
+
+def test_schema_keywords_skips_property_names() -> None:
+    schema = {"$defs": {"gt": {"properties": {"le": {"ge": 1}}}}}
+    assert schema_keywords(schema) == {"$defs", "properties", "ge"}
+
+
+def test_schema_validates_the_specs_and_enforces_limits(spec_schema, repo_root, shared_examples) -> None:
+    """Every checked spec here, dumped as JSON, is valid; the same dump with `dense 0` is not."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from ldnn_dsl.check.check import check_source
+    from ldnn_dsl.source.text import read
+
+    jsonschema.Draft202012Validator.check_schema(spec_schema)
+    validator = jsonschema.Draft202012Validator(spec_schema)
+    paths = sorted([*repo_root.glob("specs/*.ldnn"), *shared_examples.glob("*.ldnn")])
+    dumps = [check_source(read(str(path))).spec for path in paths]
+    assert len(paths) >= 10 and None not in dumps
+    for path, spec in zip(paths, dumps, strict=True):
+        errors = [e.message for e in validator.iter_errors(spec.model_dump(mode="json", by_alias=True))]
+        assert not errors, f"{path}: {errors[:3]}"
+    dump = dumps[0].model_dump(mode="json", by_alias=True)
+    dense = next(node["layer"] for node in dump["model"]["body"] if node.get("layer", {}).get("kind") == "dense")
+    dense["units"] = 0
+    assert not validator.is_valid(dump)
 
 
 # imports ---------------------------------------------------------------------------------

@@ -10,17 +10,22 @@ from pathlib import Path
 from ldnn_dsl.check.check import CheckResult, check_source
 from ldnn_dsl.check.shapes import fmt_shape
 from ldnn_dsl.commands.report import FORMATS, counts, report
-from ldnn_dsl.source.diagnostics import DiagnosticError, error
+from ldnn_dsl.source.diagnostics import DiagnosticError, error, render_json
 from ldnn_dsl.source.text import decode, read
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="parse and check specs (no TensorFlow)",
-                       description="Check .ldnn specs: syntax, names, arguments, shapes, parameter counts, lints.")
+                       description="Check .ldnn specs: syntax, names, arguments, shapes, parameter counts, lints. "
+                                   "Positions are file:line:col, 1-based, a column counting characters (a tab is one).")
     p.add_argument("paths", nargs="+", metavar="PATH", help="spec files, directories (recursing into *.ldnn), or -")
-    p.add_argument("--format", choices=FORMATS, default="text", help="how to print diagnostics")
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="how to print diagnostics: text (default) on stderr; json (one document) or github "
+                        "(workflow commands) on stdout")
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
-    p.add_argument("--summary", action="store_true", help="print each model's layers, shapes and parameters")
+    p.add_argument("--summary", action="store_true",
+                   help="print each checked model's layers, shapes and parameters: as tables on stdout, or with "
+                        "--format json as the document's `models` list")
     p.set_defaults(run=run)
 
 
@@ -46,14 +51,18 @@ def check_one(path: str) -> CheckResult:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check every path. stdout holds what a tool reads (the JSON document, GitHub commands,
+    summary tables); stderr holds text diagnostics and the closing tally, for people."""
     results = [check_one(path) for path in spec_files(args.paths)]
     diags = [d for r in results for d in r.diagnostics]
     sources = {k: v for r in results for k, v in r.sources.items()}
-    report(diags, sources, args.format)
-    if args.summary:
-        for result in results:
-            if result.spec is not None and result.inference is not None:
-                print(summary(result))
+    summarized = [r for r in results if r.spec is not None and r.inference is not None] if args.summary else []
+    if args.format == "json":  # stdout stays one document, the summary included, for `> report.json`
+        print(render_json(diags, {"models": [summary_json(r) for r in summarized]} if args.summary else None))
+    else:
+        report(diags, sources, args.format)
+        for result in summarized:
+            print(summary(result))
     failed = any(d.severity == "error" or args.strict for d in diags)
     if args.format == "text":
         status = "failed" if failed else "ok"
@@ -74,3 +83,12 @@ def summary(result: CheckResult) -> str:
     body = [line(r) for r in rows]
     total = f"total parameters: {result.inference.total_params:,}"
     return "\n".join([f"model {result.spec.model.name} ({result.path})", rule, line(header), rule, *body, rule, total])
+
+
+def summary_json(result: CheckResult) -> dict[str, object]:
+    """The same table as `summary`, as data: one entry per row, shapes as lists, counts as numbers."""
+    assert result.spec is not None and result.inference is not None
+    layers = [{"name": r.name, "kind": r.kind, "shape": list(r.shape), "params": r.params, "depth": r.depth}
+              for r in result.inference.rows]
+    return {"file": result.path, "model": result.spec.model.name, "layers": layers,
+            "total_params": result.inference.total_params}

@@ -15,7 +15,10 @@ FORMATS = ("text", "json", "github")
 
 def report(diags: Sequence[Diagnostic], sources: Mapping[str, str], fmt: str = "text",
            out: TextIO | None = None) -> None:
-    out = out or sys.stderr
+    """Print `diags` in `fmt` to `out`, by default where that format belongs: text for people on
+    stderr (beside the command's own output), JSON and GitHub commands on stdout, like ruff and
+    eslint, so `> report.json` keeps them."""
+    out = out or (sys.stderr if fmt == "text" else sys.stdout)
     if fmt == "json":
         print(render_json(diags), file=out)
         return

@@ -77,7 +77,11 @@ def did_you_mean(word: str, choices: Iterable[str], *, prefixes: bool = True) ->
 
 
 def render_text(diag: Diagnostic, sources: Mapping[str, str]) -> str:
-    """The compiler-style block: header, the source line, a caret under the span, help."""
+    """The compiler-style block: header, the source line, a caret under the span, help.
+
+    The header's `line:col` counts characters (a tab is one column), as JSON, GitHub, rustc and
+    editors' go-to-line do; only the source line and caret are drawn with tabs expanded, so the
+    caret sits under the span whatever the tab width."""
     head = f"{diag.where}: {diag.severity}[{diag.code}]: {diag.message}"
     span = diag.span
     text = sources.get(span.path) if span else None
@@ -85,11 +89,10 @@ def render_text(diag: Diagnostic, sources: Mapping[str, str]) -> str:
         return "\n".join([head, *_footer(diag, "  ")])
     lines = text.split("\n")
     raw = lines[span.line - 1].rstrip("\r") if 1 <= span.line <= len(lines) else ""
-    start = _shown_col(raw, max(span.col, 1))  # tabs are expanded for display, so the caret lines up
+    start = _shown_col(raw, max(span.col, 1))
     end = _shown_col(raw, span.end_col) if span.end_line == span.line else len(raw.expandtabs(TAB)) + 1
     width = max(end - start, 1)
     gutter = " " * len(str(span.line))
-    head = f"{span.path}:{span.line}:{start}: {diag.severity}[{diag.code}]: {diag.message}"
     out = [head, f"{gutter} |", f"{span.line} | {raw.expandtabs(TAB)}", f"{gutter} | {' ' * (start - 1)}{'^' * width}"]
     return "\n".join([*out, *_footer(diag, gutter)])
 
@@ -105,15 +108,19 @@ def _shown_col(line: str, col: int) -> int:
     return len(line[: col - 1].expandtabs(TAB)) + 1
 
 
-def render_json(diags: Iterable[Diagnostic]) -> str:
-    """One JSON document listing every diagnostic (for editors and CI tooling)."""
-    items = []
-    for d in diags:
-        item = d.model_dump(exclude={"path", "span"})
-        item["file"] = d.span.path if d.span else d.path
-        item["span"] = d.span.model_dump(exclude={"path"}) if d.span else None
-        items.append(item)
-    return json.dumps({"diagnostics": items}, indent=2, ensure_ascii=False)
+def render_json(diags: Iterable[Diagnostic], sections: Mapping[str, object] | None = None) -> str:
+    """One JSON document listing every diagnostic (for editors and CI tooling), then any further
+    top-level `sections` the command adds (`ldnn check --summary` adds `models`)."""
+    return json.dumps({"diagnostics": [_json_item(d) for d in diags], **(sections or {})}, indent=2,
+                      ensure_ascii=False)
+
+
+def _json_item(diag: Diagnostic) -> dict[str, object]:
+    """A diagnostic as JSON: its file at the top, its span without the file again."""
+    item = diag.model_dump(exclude={"path", "span"})
+    item["file"] = diag.span.path if diag.span else diag.path
+    item["span"] = diag.span.model_dump(exclude={"path"}) if diag.span else None
+    return item
 
 
 def render_github(diag: Diagnostic) -> str:
@@ -121,9 +128,24 @@ def render_github(diag: Diagnostic) -> str:
     kind = "error" if diag.severity == "error" else "warning"
     message = f"[{diag.code}] {diag.message}" + (f" ({diag.help})" if diag.help else "")
     message += "".join(f"; {note}" for note in diag.notes)
-    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if diag.span is None:
-        return f"::{kind} file={diag.path or ''},title=ldnn {diag.code}::{message}"
+    properties = {**_github_where(diag), "title": f"ldnn {diag.code}"}
+    listed = ",".join(f"{k}={_github_property(str(v))}" for k, v in properties.items() if v not in (None, ""))
+    return f"::{kind} {listed}::{_github_data(message)}"
+
+
+def _github_where(diag: Diagnostic) -> dict[str, object]:
+    """The location properties: the span's file, start and end, or just the file when there is no span."""
     s = diag.span
-    return (f"::{kind} file={s.path},line={s.line},col={s.col},endLine={s.end_line},endColumn={s.end_col},"
-            f"title=ldnn {diag.code}::{message}")
+    if s is None:
+        return {"file": diag.path}
+    return {"file": s.path, "line": s.line, "col": s.col, "endLine": s.end_line, "endColumn": s.end_col}
+
+
+def _github_data(text: str) -> str:
+    """A workflow command's message, escaped by GitHub's rules so a newline or `%` survives."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    """A workflow command's property value: also `:` and `,`, which would end the value early."""
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")

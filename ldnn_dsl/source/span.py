@@ -6,7 +6,10 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Span(BaseModel):
-    """A half-open region of one file: 1-based lines and columns, end column exclusive."""
+    """A half-open region of one file: 1-based lines and columns, end column exclusive.
+
+    A column counts characters (a tab is one), as editors' go-to-line and every output format do;
+    only the text format's caret line expands tabs, to draw the caret under the span."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
