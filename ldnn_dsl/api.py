@@ -4,13 +4,24 @@
     >>> spec = ldnn_dsl.load("model m {\\n  input [4]\\n  dense 2 softmax\\n}\\n")
     >>> spec.model.name
     'm'
+
+What `path_or_text` is read as: a `pathlib.Path` (any os.PathLike) is always a path; a `str`
+is a path when it is one line that names something that exists or ends in `.ldnn`, and the
+text of a spec otherwise; `bytes` are always the text of a spec, checked as a file's bytes are
+(UTF-8, no NUL). Anything else is a TypeError.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# `ldnn_dsl.train` is both this module's function and a subpackage. Python sets a package's
+# attribute to a subpackage when the subpackage is first imported: were that the first call of
+# `train`, `ldnn_dsl.train` would turn from the function into the package. So the (light,
+# Keras-free) package is imported here, before `ldnn_dsl/__init__` binds the function.
+import ldnn_dsl.train  # noqa: F401
 from ldnn_dsl.check.check import CheckResult, Purpose, check_source, checked
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.source.text import SourceFile, decode, read
@@ -18,37 +29,80 @@ from ldnn_dsl.source.text import SourceFile, decode, read
 if TYPE_CHECKING:
     import keras
 
+TEXT_PATH = "<text>"  # what diagnostics in spec text given as a string are reported under
+Source = str | bytes | bytearray | os.PathLike[str]
 
-def source_of(path_or_text: str | Path) -> SourceFile:
-    """A path (a Path, or a one-line string naming a file) is read; anything else is spec text."""
-    if isinstance(path_or_text, Path):
+
+def source_of(path_or_text: Source, caller: str = "load") -> SourceFile:
+    """The spec that `path_or_text` names or holds (the rule in this module's docstring).
+
+    Why this rule: a spec's text runs over several lines and names no file, while a path is one
+    line; and a `.ldnn` name that does not exist should say "no such file", not fail to parse.
+    `caller` names the function in the TypeError, as the user called it."""
+    if isinstance(path_or_text, os.PathLike):
+        return read(os.fsdecode(path_or_text))
+    if isinstance(path_or_text, bytes | bytearray):
+        return decode(TEXT_PATH, bytes(path_or_text))
+    if not isinstance(path_or_text, str):
+        raise TypeError(f"ldnn_dsl.{caller} takes a path or the text of a spec, got {type(path_or_text).__name__}")
+    if is_path(path_or_text):
         return read(path_or_text)
-    if "\n" not in path_or_text and ("{" not in path_or_text) and Path(path_or_text).suffix == ".ldnn":
-        return read(path_or_text)
-    return decode("<text>", path_or_text.encode("utf-8"))
+    return decode(TEXT_PATH, path_or_text.encode("utf-8", "surrogatepass"))
 
 
-def check(path_or_text: str | Path, purpose: Purpose = "check") -> CheckResult:
-    """Every diagnostic of a spec, plus the checked spec and its static shapes when it is valid."""
-    return check_source(source_of(path_or_text), purpose)
+def is_path(text: str) -> bool:
+    """Whether a string names a file: one line, not blank (`Path("")` is the current folder), and
+    either ending in `.ldnn` or naming something that exists. A name the OS cannot even look up
+    (too long, a NUL) is text."""
+    if not text.strip() or "\n" in text or "\r" in text:
+        return False
+    if text.endswith(".ldnn"):
+        return True
+    try:
+        return Path(text).exists()
+    except (OSError, ValueError):
+        return False
 
 
-def load(path_or_text: str | Path, purpose: Purpose = "compile") -> Spec:
-    """The checked spec; raises DiagnosticError holding every error."""
-    spec = checked(source_of(path_or_text), purpose).spec
+def check(path_or_text: Source, purpose: Purpose = "check") -> CheckResult:
+    """Every diagnostic of a spec, plus the checked spec and its static shapes when it is valid.
+
+    `path_or_text`: a Path is a path; a str is a path when it is one line that names something
+    that exists or ends in `.ldnn`, spec text otherwise; bytes are UTF-8 spec text."""
+    return check_source(source_of(path_or_text, "check"), purpose)
+
+
+def load(path_or_text: Source, purpose: Purpose = "compile") -> Spec:
+    """The checked spec; raises DiagnosticError holding every error.
+
+    `path_or_text`: a Path is a path; a str is a path when it is one line that names something
+    that exists or ends in `.ldnn`, spec text otherwise; bytes are UTF-8 spec text."""
+    return _loaded(path_or_text, purpose, "load")
+
+
+def compile(path_or_text: Source, *, xla: bool = False) -> keras.Model:
+    """The spec's network as a Keras model (imports Keras).
+
+    `path_or_text`: a Path is a path; a str is a path when it is one line that names something
+    that exists or ends in `.ldnn`, spec text otherwise; bytes are UTF-8 spec text."""
+    spec = _loaded(path_or_text, "compile", "compile")  # before Keras: a bad spec fails fast
+    from ldnn_dsl.build.model import build_model
+
+    return build_model(spec, xla=xla)
+
+
+def _loaded(path_or_text: Source, purpose: Purpose, caller: str) -> Spec:
+    """`load`, with the TypeError naming the function the user called."""
+    spec = checked(source_of(path_or_text, caller), purpose).spec
     assert spec is not None  # `checked` raises otherwise
     return spec
 
 
-def compile(path_or_text: str | Path, *, xla: bool = False) -> keras.Model:
-    """The spec's network as a Keras model (imports Keras)."""
-    from ldnn_dsl.build.model import build_model
-
-    return build_model(load(path_or_text, "compile"), xla=xla)
-
-
-def train(spec_path: str | Path, **options: Any) -> Any:
-    """Train as `ldnn train` does; returns the run's result (folder, metrics)."""
+def train(spec_path: str | os.PathLike[str], **options: Any) -> Any:
+    """Train as `ldnn train` does; returns the run's result (folder, metrics). Takes a path only:
+    a run folder records the spec file it was trained from."""
+    if not isinstance(spec_path, str | os.PathLike):
+        raise TypeError(f"ldnn_dsl.train takes a path to a spec file, got {type(spec_path).__name__}")
     from ldnn_dsl.train.run import train as run_training
 
-    return run_training(str(spec_path), **options)
+    return run_training(os.fsdecode(spec_path), **options)

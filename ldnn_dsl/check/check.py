@@ -94,6 +94,11 @@ def _sections(expanded: Expanded, diags: list[Diagnostic]) -> tuple[dict[str, ob
     return models, spans
 
 
+# E401's words: what was asked for (the API and several commands share a purpose), and the section as written
+DOING = {"check": "checking", "compile": "building the network", "train": "training"}
+WRITTEN = {"model": "model NAME { input [...] ... }", "data": "data { source ... }", "train": "train { loss ... }"}
+
+
 def _require(expanded: Expanded, purpose: Purpose, diags: list[Diagnostic]) -> None:
     if expanded.diagnostics:
         return
@@ -105,8 +110,8 @@ def _require(expanded: Expanded, purpose: Purpose, diags: list[Diagnostic]) -> N
         return
     for needed in NEEDS[purpose]:
         if not present[needed]:
-            diags.append(error("E401", f"`ldnn {purpose}` needs a `{needed}` section", path=expanded.path, line=1,
-                               col=1, help=f"add `{needed} {{ ... }}`"))
+            diags.append(error("E401", f"the spec has no `{needed}` section, and {DOING[purpose]} needs one",
+                               path=expanded.path, line=1, col=1, help=f"add `{WRITTEN[needed]}`"))
 
 
 def seeds_past_the_largest(seed: int, ensemble: int, spans: dict[tuple[str, str], Span]) -> Diagnostic | None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, get_args, get_origin
 
+from pydantic import BaseModel
+
 from ldnn_dsl.check.recipe import SECTION_MODELS, Section
 from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import validate
-from ldnn_dsl.layers.values import Arg, Word, plain
+from ldnn_dsl.layers.values import Arg, CallValue, Word, plain
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
 
@@ -23,6 +25,8 @@ def bind_section(name: str, span: Span, settings: list[Setting]) -> tuple[Sectio
     fields = {(info.alias or key): key for key, info in cls.model_fields.items()}
     data: dict[str, Any] = {}
     spans: dict[str, Span] = {}
+    inner: dict[str, Span] = {}
+    keys: dict[str, Span] = {}
     diags: list[Diagnostic] = []
     for setting in settings:
         if setting.head not in fields:
@@ -33,18 +37,40 @@ def bind_section(name: str, span: Span, settings: list[Setting]) -> tuple[Sectio
         if problem is not None:
             diags.append(problem)
             continue
+        first = 0
         if setting.head in data:
             if setting.head not in cls.lists:
                 diags.append(error("E207", f"`{setting.head}` is set twice in `{name}`", setting.head_span,
                                    help=f"first set at line {spans[setting.head].line}"))
                 continue
+            first = len(_as_list(data[setting.head]))
             value = _as_list(data[setting.head]) + _as_list(value)
         data[setting.head] = value
         spans[setting.head] = setting.args[0].span.to(setting.args[-1].span)  # a bad value: point at the value
+        _inner_spans(setting, first if setting.head in cls.lists else None, inner, keys)
     if diags:
         return None, diags
-    model, problems = validate(cls, data, spans, span, f"`{name}`")
+    model, problems = validate(cls, data, {**inner, **spans}, span, f"`{name}`", keys=keys)
     return model, problems  # type: ignore[return-value]
+
+
+def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], keys: dict[str, Span]) -> None:
+    """Where each value inside the setting's value is written, by its path as Pydantic reports it
+    (`schedule.plateau.factor`; `augment.1.flip` for a list, whose items count on from `first`),
+    and where each option's key is, so that an error inside points there, not at the whole line."""
+    for i, arg in enumerate(setting.args):
+        at = setting.head if first is None else f"{setting.head}.{first + i}"
+        spans[at] = arg.span
+        if isinstance(arg.value, CallValue):
+            at = f"{at}.{arg.value.name}"
+            spans[at] = arg.span
+            options = arg.value.args
+        else:
+            options = (arg,)  # `early_stop patience=3`: the setting's own options
+        for option in options:
+            if option.key is not None:
+                spans[f"{at}.{option.key}"] = option.span
+                keys[f"{at}.{option.key}"] = option.key_span or option.span
 
 
 def split_settings(name: str, settings: list[Setting]) -> list[Setting]:
@@ -55,27 +81,45 @@ def split_settings(name: str, settings: list[Setting]) -> list[Setting]:
 
 
 def words_of(annotation: Any) -> set[str]:
-    """Every literal word a setting accepts (`metrics` accepts `precision`, also a setting's name)."""
+    """Every word a setting accepts: its literal words (`metrics` accepts `precision`, also a
+    setting's name), its choices' names and words (`adam`, `horizontal`), and its flags (`restore_best`)."""
     if get_origin(annotation) is Literal:
         return {a for a in get_args(annotation) if isinstance(a, str)}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        flags = {key for key, info in annotation.model_fields.items() if info.annotation is bool}
+        return flags | {w for info in annotation.model_fields.values() for w in words_of(info.annotation)}
     return {w for arg in get_args(annotation) for w in words_of(arg)}
 
 
 def split_on_setting_names(setting: Setting, names: Mapping[str, set[str]]) -> list[Setting]:
     """`init { weights zeros  biases ones }` on one line is two settings: a setting's name
     starts a new one, as a layer kind's name starts a new layer, unless it is a word the
-    current setting accepts."""
+    current setting accepts. So does a misspelt name (`lr 0.1  optimiser adam`), so that it is
+    reported as the unknown setting it is, with its `did you mean`, not as part of `lr`'s value."""
     out: list[Setting] = []
     head, head_span, args = setting.head, setting.head_span, []
     for arg in setting.args:
-        if (arg.key is None and isinstance(arg.value, Word) and arg.value.name in names
-                and arg.value.name not in names.get(head, set())):
+        if _starts_a_setting(arg, head, names):
             out.append(_setting(head, head_span, args))
-            head, head_span, args = arg.value.name, arg.span, []
+            head, head_span, args = arg.value.name, arg.span, []  # type: ignore[attr-defined]
         else:
             args.append(arg)
     out.append(_setting(head, head_span, args))
     return out
+
+
+def _starts_a_setting(arg: Arg, head: str, names: Mapping[str, set[str]]) -> bool:
+    """A bare word that names a setting, or is a close misspelling of another setting's name, and
+    is neither a word the setting `head` accepts nor a misspelling of one (`metrics precison` is a
+    typo of the metric, not of the setting `precision`; `epochs epoch` is no new setting)."""
+    accepted = names.get(head, set())
+    if arg.key is not None or not isinstance(arg.value, Word) or arg.value.name in accepted:
+        return False
+    word = arg.value.name
+    if word in names:
+        return True
+    others = [name for name in names if name != head]
+    return did_you_mean(word, others, prefixes=False) is not None and did_you_mean(word, accepted) is None
 
 
 def _setting(head: str, head_span: Span, args: list[Arg]) -> Setting:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -11,40 +13,109 @@ from ldnn_dsl.layers.initializers import INITIALIZERS
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
 
+NO_ARGUMENT = re.compile(r"`(?P<name>\w+)` has no argument `(?P<arg>\w+)`")  # from `Init`
+CLOSE = 0.7  # as `did_you_mean` counts a word close
 MAX_LISTED = 8  # longer lists of choices go into the help, not the message
 RANGE = {"greater_than": "greater than {gt}", "greater_than_equal": "at least {ge}", "less_than": "less than {lt}",
          "less_than_equal": "at most {le}"}
 
 
 def validate(cls: type[BaseModel], data: dict[str, Any], spans: Mapping[str, Span], span: Span,
-             what: str) -> tuple[BaseModel | None, list[Diagnostic]]:
-    """`cls(**data)`, or the diagnostics explaining why not (one per bad argument)."""
+             what: str, *, keys: Mapping[str, Span] | None = None) -> tuple[BaseModel | None, list[Diagnostic]]:
+    """`cls(**data)`, or the diagnostics explaining why not (one per bad argument).
+
+    `spans` holds where each field's value is written; a value inside another (an option of a
+    call, an item of a list) may have its own, under its dotted path (`schedule.plateau.factor`,
+    `metrics.1`). `keys` holds where an option's key is written, by the same paths: an unknown
+    option is marked at its key, as the layers' are."""
     try:
         return cls.model_validate(data), []
     except ValidationError as exc:
-        return None, list(_diagnostics(exc.errors(include_url=False), spans, span, what))
+        return None, list(_diagnostics(exc.errors(include_url=False), cls, spans, keys or {}, span, what))
 
 
-def _diagnostics(errors: Iterable[Any], spans: Mapping[str, Span], span: Span, what: str) -> Iterable[Diagnostic]:
+def _diagnostics(errors: Iterable[Any], cls: type[BaseModel], spans: Mapping[str, Span], keys: Mapping[str, Span],
+                 span: Span, what: str) -> Iterable[Diagnostic]:
     seen: set[str] = set()
     for err in errors:
-        loc = [part for part in err["loc"] if isinstance(part, str) and part.isidentifier()]  # no indices, no
-        #   union branch labels such as `constrained-float` or `function-before[...]`
+        path = [str(part) for part in err["loc"] if isinstance(part, int) or part.isidentifier()]  # no union
+        #   branch labels such as `constrained-float` or `function-before[...]`
+        loc = [part for part in path if not part.isdigit()]  # nor indices
         field = loc[0] if loc else ""
         if field in seen:
             continue
         seen.add(field)
-        yield _one(err, loc, spans.get(field, span), what)
+        where = _nearest(spans, path) or span
+        if err["type"] == "extra_forbidden":
+            yield _unknown_option(loc, keys.get(".".join(path), where), what, _options_at(cls, loc[:-1]))
+        else:
+            yield _one(err, loc, where, what, keys, path)
 
 
-def _one(err: Any, loc: list[str], span: Span, what: str) -> Diagnostic:
+def _nearest(spans: Mapping[str, Span], path: list[str]) -> Span | None:
+    """The span of the innermost value on `path` that has one."""
+    for end in range(len(path), 0, -1):
+        if (found := spans.get(".".join(path[:end]))) is not None:
+            return found
+    return None
+
+
+def _unknown_option(loc: list[str], span: Span, what: str, options: list[str] | None) -> Diagnostic:
+    """E204 with a `did you mean`, or else the options there are (when the model is known)."""
+    field = loc[-1] if loc else ""
+    owner = f"`{loc[-2]}`" if len(loc) >= 2 else what
+    listed = None
+    if options is not None:
+        listed = f"{owner} takes: {', '.join(options)}" if options else f"{owner} takes no options"
+    return error("E204", f"unknown option `{field}` for {owner}", span, help=_closest(field, options or ()) or listed)
+
+
+def _closest(word: str, options: Sequence[str]) -> str | None:
+    """`did you mean`, naming every option that is as close as the closest: `beta` is as near
+    `beta_1` as `beta_2`, and naming one would pick for the author."""
+    ratios = {option: difflib.SequenceMatcher(None, word, option).ratio() for option in options}
+    best = max(ratios.values(), default=0.0)
+    tied = sorted(option for option, ratio in ratios.items() if ratio == best)
+    if best >= CLOSE and len(tied) > 1:
+        return f"did you mean {' or '.join(f'`{option}`' for option in tied)}?"
+    return did_you_mean(word, options)
+
+
+def _options_at(cls: type[BaseModel], loc: list[str]) -> list[str] | None:
+    """The options of the model that `loc` leads to from `cls` (`optimizer`, `adam` -> Adam's),
+    or None when it leads to none or to several."""
+    models = [cls]
+    for part in loc:
+        tagged = [m for m in models if part in _tags(m)]
+        models = tagged or [sub for m in models for key, info in m.model_fields.items()
+                            if part in (key, info.alias) for sub in _models_in(info.annotation)]
+    if len(models) != 1:
+        return None
+    internal = {"kind", "node", *(("name",) if _tags(models[0]) else ())}  # a choice's `name` is how it is called
+    return [info.alias or key for key, info in models[0].model_fields.items() if key not in internal]
+
+
+def _tags(model: type[BaseModel]) -> tuple[Any, ...]:
+    """The names a choice is called by (`adam` for Adam): its `name` field's literal words."""
+    info = model.model_fields.get("name")
+    return get_args(info.annotation) if info is not None and get_origin(info.annotation) is Literal else ()
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models a field's annotation holds, through unions, Annotated and tuples."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Span], path: list[str]) -> Diagnostic:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     shown = _show(value)
     field = loc[-1] if loc else ""
     called = field == "args" and len(loc) > 1
     if called:  # `init=normal("x")`: name the option, not the call's internals
         loc, field = loc[:-1], loc[-2]
-    if len(loc) >= 3:  # setting, choice, argument: `factor` of `plateau`
+    if len(loc) >= 2:  # setting, choice, argument: `factor` of `plateau`; setting, option: of `early_stop`
         what = f"`{loc[-2]}`"
     if kind == "union_tag_invalid":
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
@@ -54,31 +125,42 @@ def _one(err: Any, loc: list[str], span: Span, what: str) -> Diagnostic:
         return error("E202", f"`{field}` of {what} must be {RANGE[kind].format(**ctx)}; got {shown}", span)
     if kind == "missing":
         return error("E206", f"{what} needs `{field}`", span)
-    if kind == "extra_forbidden":
-        return error("E204", f"unknown option `{field}` for {what}", span)
     if kind == "literal_error":
         choices = [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]
         hint = did_you_mean(str(value), choices) if isinstance(value, str) else None
         if len(choices) > MAX_LISTED and isinstance(value, str):  # `loss`: name it, list the choices only as help
-            return error("E210", f"unknown {field} {shown} in {what}", span,
+            noun = field[:-1] if field.endswith("s") and any(p.isdigit() for p in path) else field  # one of `metrics`
+            return error("E210", f"unknown {noun} {shown} in {what}", span,
                          help=hint or f"choose one of {', '.join(choices)}")
         return error("E210", f"`{field}` of {what} must be one of {', '.join(choices)}; got {shown}", span,
                      help=hint)
     if kind in ("too_short", "too_long"):
         return error("E202", f"`{field}` of {what} {err['msg'].lower()}", span)
     if kind == "value_error":
-        message = str(ctx.get("error", err["msg"]))
-        if message.startswith("unknown initializer"):
-            name = message.split("`")[1] if "`" in message else str(value)
-            return error("E208", f"{message} for `{field}` of {what}", span, help=did_you_mean(name, INITIALIZERS))
-        return error("E202" if "got" in message and "expected" not in message else "E201",
-                     f"`{field}` of {what}: {message}", span)
+        return _value_error(str(ctx.get("error", err["msg"])), field, what, span, value, keys, path)
     expected = _expected(kind)
     if called:
         return error("E201", f"the arguments of `{field}` of {what} must each be {expected}; got {shown}", span,
                      help=_text_as_number(kind, value))
     return error("E201", f"`{field}` of {what} must be {expected}; got {shown}", span,
                  help=_text_as_number(kind, value))
+
+
+def _value_error(message: str, field: str, what: str, span: Span, value: Any, keys: Mapping[str, Span],
+                 path: list[str]) -> Diagnostic:
+    """A validator's own message, put in context; an initializer's unknown name or argument gets
+    a `did you mean`, and the argument its key marked (where `keys` has it: `weights normal(sdt=1)`)."""
+    if message.startswith("unknown initializer"):
+        name = message.split("`")[1] if "`" in message else str(value)
+        return error("E208", f"{message} for `{field}` of {what}", span, help=did_you_mean(name, INITIALIZERS))
+    if (bad := NO_ARGUMENT.fullmatch(message)) and bad["name"] in INITIALIZERS:
+        name, arg = bad["name"], bad["arg"]
+        params = list(INITIALIZERS[name][0])
+        listed = f"`{name}` takes: {', '.join(params)}" if params else f"`{name}` takes no arguments"
+        return error("E204", f"unknown option `{arg}` for `{name}` in `{field}` of {what}",
+                     keys.get(".".join([*path, name, arg]), span), help=_closest(arg, params) or listed)
+    return error("E202" if "got" in message and "expected" not in message else "E201",
+                 f"`{field}` of {what}: {message}", span)
 
 
 def _text_as_number(kind: str, value: Any) -> str | None:
@@ -109,5 +191,5 @@ def _show(value: Any) -> str:
     if isinstance(value, dict) and "name" in value:
         return f"`{value['name']}(...)`"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(map(str, value)) + "]"
+        return "[" + ", ".join(_show(v).strip("`") for v in value) + "]"  # a call as `name(...)`, not a dict
     return str(value)
