@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ldnn_dsl.expand.validation import validate
-from ldnn_dsl.layers.values import Arg, Word, plain
+from ldnn_dsl.layers.values import Arg, CallValue, Word, plain
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
 
@@ -21,6 +21,7 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
     """The validated model plus the span of each field, or the diagnostics."""
     data: dict[str, Any] = {}
     spans: dict[str, Span] = {}
+    keys: dict[str, Span] = {}
     diags: list[Diagnostic] = []
     options = [f for f in cls.model_fields if f not in ("kind", "node")]
     slots = list(positional)
@@ -49,10 +50,20 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         if field in slots:
             slots.remove(field)
         data[field], spans[field] = value, arg.span
+        keys.update(_call_keys(field, arg))
     if diags:
         return None, spans, diags
-    model, problems = validate(cls, data, spans, span, what)
+    model, problems = validate(cls, data, spans, span, what, keys=keys)
     return model, spans, problems
+
+
+def _call_keys(field: str, arg: Arg) -> dict[str, Span]:
+    """Where each key of a call's options is written (`init=normal(sdt=1)`: `init.normal.sdt`),
+    so that an unknown one is marked at its key, not under the whole call."""
+    if not isinstance(arg.value, CallValue):
+        return {}
+    return {f"{field}.{arg.value.name}.{option.key}": option.key_span or option.span
+            for option in arg.value.args if option.key is not None}
 
 
 def _unknown_word(word: str, span: Span, what: str, words: Mapping[str, Any], names: Iterable[str]) -> Diagnostic:
