@@ -45,7 +45,7 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
                                help="give the rest as options, e.g. `key=value`" if positional else None))
             continue
         if field in spans:
-            diags.append(error("E207", f"`{field}` of {what} is given twice", arg.span))
+            diags.append(error("E207", f"`{field}` of {what} is given twice", arg.key_span or arg.span))
             continue
         if field in slots:
             slots.remove(field)

@@ -257,7 +257,8 @@ def _bind_params(stmt: n.Statement, params: tuple[str, ...], args: tuple[Arg, ..
             raise DiagnosticError([error("E107", f"{signature} has no parameter `{key}`", arg.key_span or arg.span,
                                          help=did_you_mean(key, params))])
         if key in bound:
-            raise DiagnosticError([error("E107", f"parameter `{key}` of {signature} is given twice", arg.span)])
+            raise DiagnosticError([error("E107", f"parameter `{key}` of {signature} is given twice",
+                                         arg.key_span or arg.span)])
         bound[key] = arg.value
     missing = [p for p in params if p not in bound]
     if missing:
