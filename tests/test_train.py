@@ -910,3 +910,36 @@ def test_a_sigterm_masked_by_a_library_error_still_terminates() -> None:
 
     with pytest.raises(Terminated), failures_as_diagnostics({}):
         _masked(Terminated())
+
+
+def test_a_swallowed_second_ctrl_c_or_sigterm_is_raised_again_before_saving() -> None:
+    """Seen in CI: TensorFlow swallowed the exception a signal handler raised inside a tf.data
+    read, `fit` ended as if the data ran out, and the run was saved. The run asks again before saving."""
+    import contextlib
+    import signal
+
+    from ldnn_dsl.train.stopping import (
+        StopRequest,
+        Terminated,
+        forget_signals,
+        raise_swallowed_signal,
+        sigterm_raises,
+    )
+
+    class Model:
+        stop_training = False
+
+    forget_signals()
+    raise_swallowed_signal()  # nothing pending: no exception
+    with StopRequest().on_ctrl_c(Model(), lambda line: None):
+        signal.raise_signal(signal.SIGINT)  # the first press asks to stop
+        with contextlib.suppress(KeyboardInterrupt):  # the second aborts: its exception is swallowed here
+            signal.raise_signal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        raise_swallowed_signal()
+    forget_signals()
+    with sigterm_raises(), contextlib.suppress(Terminated):  # swallowed, as TensorFlow did
+        signal.raise_signal(signal.SIGTERM)
+    with pytest.raises(Terminated):
+        raise_swallowed_signal()
+    forget_signals()

@@ -47,7 +47,7 @@ from ldnn_dsl.train.folder import (
 )
 from ldnn_dsl.train.members import Member, NonFiniteLossError, Plan, average, evaluate, raw_input, train_member
 from ldnn_dsl.train.resolved import resolved_text
-from ldnn_dsl.train.stopping import StopRequest, signal_under
+from ldnn_dsl.train.stopping import StopRequest, forget_signals, raise_swallowed_signal, signal_under
 from ldnn_dsl.train.xla import choose_jit
 
 Spans = dict[tuple[str, str], Span]
@@ -73,6 +73,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
 
     Raises DiagnosticError (E405 data, E406 training) and leaves no folder behind on failure."""
     stop = StopRequest.within(max_time)
+    forget_signals()
     source = read(str(spec_path))
     checked = check_spec(source, "train")
     spec, spans = checked.spec, checked.spans
@@ -92,6 +93,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
         say(f"linear baseline: {metric} {value:.4g}")
         members = _train_members(plan, stop, say)
         result = _save(plan, members, temp, folder, checked, started, (metric, value), say)
+        raise_swallowed_signal()  # before the staged folder is put in place
     result.folder = folder
     result.warnings = checked.warnings
     say(f"ldnn train: saved {folder}")

@@ -40,10 +40,32 @@ def sigterm_raises() -> Iterator[None]:
 
     def terminate(signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise Terminated
+        _raise_and_remember(Terminated)
 
     with _handled(signal.SIGTERM, terminate, signal.SIG_DFL):
         yield
+
+
+# The exceptions that signal handlers raised in this process, oldest first. TensorFlow can
+# swallow one raised while it runs (a tf.data iterator then reads as exhausted, and `fit` or
+# `evaluate` ends quietly): the run asks `raise_swallowed_signal` before it saves anything.
+_raised: list[type[BaseException]] = []
+
+
+def _raise_and_remember(kind: type[BaseException]) -> None:
+    _raised.append(kind)
+    raise kind
+
+
+def forget_signals() -> None:
+    """A new run starts with no signal against it (the API may train several in one process)."""
+    _raised.clear()
+
+
+def raise_swallowed_signal() -> None:
+    """Raise again the first Ctrl-C abort or SIGTERM of this run, in case TensorFlow swallowed it."""
+    if _raised:
+        raise _raised[0]
 
 
 def signal_under(exc: BaseException) -> BaseException | None:
@@ -119,10 +141,13 @@ class StopRequest:
         when the block fails (Keras calls no callback when `fit` raises); in a worker thread
         nothing changes."""
 
+        def abort(signum: int, frame: FrameType | None) -> None:
+            _raise_and_remember(KeyboardInterrupt)
+
         def interrupt(signum: int, frame: FrameType | None) -> None:
             self.reason = INTERRUPTED
             model.stop_training = True
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGINT, abort)
             say("ldnn: stopping after this step; the run will be validated and saved "
                 "(Ctrl-C again to abort without saving)")
 
