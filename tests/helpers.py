@@ -61,3 +61,17 @@ def handler_seen_in_a_worker_thread(guard: Callable[[], AbstractContextManager[o
     worker.start()
     worker.join()
     return before, seen[0]
+
+
+def train_in_a_child(spec: Path, out: Path, err: Path) -> subprocess.Popen[str]:
+    """`ldnn train SPEC --out OUT` in a child process, returned once it has finished its first
+    epoch (Keras' progress goes to a pipe, one line per epoch); stderr goes to the file `err`."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    with err.open("w") as stderr:  # the child keeps its own copy
+        child = subprocess.Popen([sys.executable, "-m", "ldnn_dsl.cli", "train", str(spec), "--out", str(out)],
+                                 stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, cwd=spec.parent)
+    assert child.stdout is not None
+    for line in child.stdout:
+        if "val_loss" in line:
+            return child
+    raise AssertionError(f"the run ended before its first epoch: {err.read_text()[-2000:]}")

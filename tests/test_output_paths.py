@@ -5,22 +5,18 @@ diagnostic found before any work starts, and a run stopped by SIGTERM leaves not
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from helpers import handler_seen_in_a_worker_thread
+from helpers import handler_seen_in_a_worker_thread, train_in_a_child
 
 from ldnn_dsl.cli import main
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.train.folder import staging
 from ldnn_dsl.train.stopping import TERMINATED_STATUS, Terminated, sigterm_raises
 
-ROOT = Path(__file__).resolve().parent.parent
 NO_PROC = pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
 
 SPEC = """
@@ -178,20 +174,11 @@ def test_a_run_stopped_by_sigterm_leaves_no_folder(tmp_path: Path) -> None:
     aborts with one diagnostic and removes the staging folder."""
     path = spec(tmp_path, epochs=1000, samples=4000)
     out, err = tmp_path / "run", tmp_path / "stderr.txt"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    with err.open("w") as stderr:
-        child = subprocess.Popen([sys.executable, "-m", "ldnn_dsl.cli", "train", str(path), "--out", str(out)],
-                                 stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, cwd=tmp_path)
-        assert child.stdout is not None
-        for line in child.stdout:  # Keras' progress: one line per epoch on a pipe
-            if "val_loss" in line:
-                break
-        else:
-            raise AssertionError(f"the run ended before its first epoch: {err.read_text()[-2000:]}")
-        assert leftovers(tmp_path) == [f".run.partial-{child.pid}"]
-        time.sleep(0.2)
-        child.send_signal(signal.SIGTERM)
-        child.communicate(timeout=120)
+    child = train_in_a_child(path, out, err)
+    assert leftovers(tmp_path) == [f".run.partial-{child.pid}"]
+    time.sleep(0.2)
+    child.send_signal(signal.SIGTERM)
+    child.communicate(timeout=120)
     text = err.read_text()
     assert child.returncode == 143, text[-2000:]
     assert "error[E406]: training terminated (SIGTERM); nothing was saved" in text and "Traceback" not in text

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import handler_seen_in_a_worker_thread, write
+from helpers import handler_seen_in_a_worker_thread, train_in_a_child, write
 
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.check.recipe import TrainSection
@@ -828,23 +828,11 @@ def test_schedules_say_why_they_ended_the_run(tmp_path: Path, capsys: pytest.Cap
 
 
 def _train_in_a_child(tmp_path: Path, samples: int) -> tuple[Any, Path, Path]:
-    """`ldnn train` in a child process, returned once it has finished its first epoch (the
-    progress lines go to a pipe, one per epoch); stderr goes to a file."""
-    import os
-    import subprocess
-    import sys
-
+    """`ldnn train` of a sort spec with `samples` samples in a child, past its first epoch."""
     data = SORT_DATA.replace("samples=2000", f"samples={samples}").replace("test       10%\n", "")
     spec = sort_spec(tmp_path, "epochs 1000", data=data)
     out, err = tmp_path / "run", tmp_path / "stderr.txt"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    child = subprocess.Popen([sys.executable, "-m", "ldnn_dsl.cli", "train", str(spec), "--out", str(out)],
-                             stdout=subprocess.PIPE, stderr=err.open("w"), text=True, env=env)
-    assert child.stdout is not None
-    for line in child.stdout:
-        if "val_loss" in line:
-            return child, out, err
-    raise AssertionError(f"the run ended before its first epoch: {err.read_text()[-2000:]}")
+    return train_in_a_child(spec, out, err), out, err
 
 
 @pytest.mark.slow
