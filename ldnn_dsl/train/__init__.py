@@ -3,4 +3,5 @@
 `ldnn_dsl.train.run.train` is the entry point; each other module owns one concern
 (optimizer, schedule, monitor, XLA choice, augmentation, how batches are fed, the
 epoch clock, resolved spec, run folder).
-Nothing here is imported by `import ldnn_dsl`; Keras loads inside the functions."""
+`import ldnn_dsl` imports only this (empty) package, so that `ldnn_dsl.train` stays the
+API's function (see api.py); its modules, and Keras, load when training starts."""
