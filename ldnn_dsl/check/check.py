@@ -59,7 +59,7 @@ def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
     result.spans = spans
     _require(expanded, purpose, result.diagnostics)
     if expanded.model is not None:
-        result.inference = infer(expanded.model)
+        result.inference = infer(expanded.model, expanded.gaps)
         result.diagnostics.extend(result.inference.diagnostics)
     if result.errors or expanded.model is None:
         return result

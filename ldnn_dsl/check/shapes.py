@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, layer_nodes
+from ldnn_dsl.expand.graph import Gaps, LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, layer_nodes
 from ldnn_dsl.layers.base import Shape, ShapeError, fmt_shape
 from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.source.diagnostics import Diagnostic, error
@@ -51,12 +51,14 @@ class Flow:
     floats_from: Node | None = None  # what turned the input's ids into floats
 
 
-def infer(model: ModelGraph) -> Inference:
+def infer(model: ModelGraph, gaps: Gaps | None = None) -> Inference:
+    """Shapes and counts layer by layer; `gaps` are where the expander left out a failed statement."""
     result = Inference()
+    gaps = gaps or Gaps()
     layer = model.input.layer
     result.rows.append(Row(model.input.name, "input", layer.shape, 0, 0, 0))  # type: ignore[union-attr]
     ids = layer.dtype == "int32"  # type: ignore[union-attr]
-    out = _stack(model.body, Flow(layer.shape, ids), 0, result)  # type: ignore[union-attr]
+    out = _stack(model.name, model.body, Flow(layer.shape, ids), 0, result, gaps)  # type: ignore[union-attr]
     result.output = out.shape if out is not None else None
     if out is not None and ids and not any(n.layer.kind == "embedding" for n in layer_nodes(model.body)):
         result.diagnostics.append(error("E308", "the input holds integer ids but no `embedding` turns them into "
@@ -65,18 +67,22 @@ def infer(model: ModelGraph) -> Inference:
     return result
 
 
-def _stack(nodes: Sequence[Node], flow: Flow, depth: int, result: Inference) -> Flow | None:
+def _stack(holder: str, nodes: Sequence[Node], flow: Flow, depth: int, result: Inference,
+           gaps: Gaps) -> Flow | None:
+    """The flow out of `nodes`, or None where it is unknown: past an error, reported here or before."""
     for node in nodes:
+        if node.name in gaps.before:
+            return None
         if isinstance(node, LayerNode):
             out = _layer(node, flow, depth, result)
         elif isinstance(node, ResidualNode):
-            out = _residual(node, flow, depth, result)
+            out = _residual(node, flow, depth, result, gaps)
         else:
-            out = _parallel(node, flow, depth, result)
+            out = _parallel(node, flow, depth, result, gaps)
         if out is None:
             return None
         flow = out
-    return flow
+    return None if holder in gaps.after else flow
 
 
 def _layer(node: LayerNode, flow: Flow, depth: int, result: Inference) -> Flow | None:
@@ -120,8 +126,8 @@ def _what(node: Node) -> str:
     return "the residual sum" if isinstance(node, ResidualNode) else f"`parallel {node.mode}`"
 
 
-def _residual(node: ResidualNode, flow: Flow, depth: int, result: Inference) -> Flow | None:
-    body = _stack(node.body, flow, depth + 1, result)
+def _residual(node: ResidualNode, flow: Flow, depth: int, result: Inference, gaps: Gaps) -> Flow | None:
+    body = _stack(node.name, node.body, flow, depth + 1, result, gaps)
     if body is None:
         return None
     shape, out = flow.shape, body.shape
@@ -135,8 +141,8 @@ def _residual(node: ResidualNode, flow: Flow, depth: int, result: Inference) -> 
     return _joined(out, flow, [body], node, summed=True)  # input + body: a sum of ids is no id
 
 
-def _parallel(node: ParallelNode, flow: Flow, depth: int, result: Inference) -> Flow | None:
-    outs = [_stack(branch, flow, depth + 1, result) for branch in node.branches]
+def _parallel(node: ParallelNode, flow: Flow, depth: int, result: Inference, gaps: Gaps) -> Flow | None:
+    outs = [_stack(node.name, branch, flow, depth + 1, result, gaps) for branch in node.branches]
     if any(o is None for o in outs):
         return None
     flows: list[Flow] = [o for o in outs if o is not None]

@@ -10,7 +10,17 @@ from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.check.recipe import SECTION_MODELS
 from ldnn_dsl.expand.bind import bind
 from ldnn_dsl.expand.evaluate import Env, evaluate, evaluate_arg
-from ldnn_dsl.expand.graph import CallSite, LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, call_notes, walk
+from ldnn_dsl.expand.graph import (
+    CallSite,
+    Gaps,
+    LayerNode,
+    ModelGraph,
+    Node,
+    ParallelNode,
+    ResidualNode,
+    call_notes,
+    walk,
+)
 from ldnn_dsl.expand.modules import Loader, Module
 from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.layers.values import Arg
@@ -42,6 +52,7 @@ class Expanded:
     sections: dict[str, tuple[Span, list[Setting]]] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    gaps: Gaps = field(default_factory=Gaps)
     is_library: bool = False  # only `let`s, `block`s and `use`s: a file meant to be used
 
 
@@ -56,7 +67,9 @@ def expand(source: SourceFile) -> Expanded:
         out.diagnostics.append(error("E103", f"a second model `{extra.name}`; a spec holds exactly one",
                                      extra.name_span))
     if models:
-        out.model = Expander(module, out.diagnostics).model(models[0])
+        expander = Expander(module, out.diagnostics)
+        out.model = expander.model(models[0])
+        out.gaps = Gaps(frozenset(expander.gaps_before), frozenset(expander.gaps_after))
     out.sections = _sections(module, out.diagnostics)
     # Only `let`s, `block`s and `use`s: meant to be used. An empty file is no library: it lacks its model.
     out.is_library = not models and not out.sections and bool(module.spec.items)
@@ -104,6 +117,14 @@ def _args(stmt: n.Statement, env: Env) -> tuple[Arg, ...]:
     return tuple(evaluate_arg(a, env) for a in (*(stmt.call_args or ()), *stmt.items))
 
 
+class Gap:
+    """Stands in a stack, while it is expanded, for a statement that failed."""
+
+
+GAP = Gap()
+Item = Node | Gap
+
+
 class Expander:
     """Walks one model body; names layers `kind_N` in order unless `name=` says otherwise."""
 
@@ -114,11 +135,14 @@ class Expander:
         self.names: set[str] = set()
         self.active: list[CallSite] = []  # the block calls being expanded, outermost first
         self.layers = 0
+        self.gaps_before: set[str] = set()
+        self.gaps_after: set[str] = set()
 
     def model(self, model: n.ModelDef) -> ModelGraph | None:
         self.names.add(model.name)
-        body = self.body(model.body, self.module.env)
-        first = body[0] if body else None
+        items = self.body(model.body, self.module.env)
+        nodes = [item for item in items if not isinstance(item, Gap)]
+        first = nodes[0] if nodes else None
         written = model.body[0] if model.body else None
         if isinstance(written, n.Statement) and written.head == "input" and not (
                 isinstance(first, LayerNode) and first.layer.kind == "input"):
@@ -129,15 +153,33 @@ class Expander:
                                     help="e.g. `input [784]` or `input [32, 32, 3]`",
                                     notes=first.notes if first is not None else ()))
             return None
-        for node in walk(body[1:]):
+        body = self.closed(model.name, items[items.index(first) + 1:])
+        for node in walk(body):
             if isinstance(node, LayerNode) and node.layer.kind == "input":
                 self.diags.append(error("E307", "`input` can only be the first layer of a model", node.span,
                                         notes=node.notes))
                 return None
-        return ModelGraph(name=model.name, span=model.span, input=first, body=tuple(body[1:]))
+        return ModelGraph(name=model.name, span=model.span, input=first, body=body)
 
-    def body(self, stmts: tuple[n.LayerStmt, ...], env: Env) -> list[Node]:
-        out: list[Node] = []
+    def closed(self, holder: str, items: list[Item]) -> tuple[Node, ...]:
+        """A finished stack without its gaps, each remembered by the node after it, or by `holder`
+        when the stack ends in one."""
+        nodes: list[Node] = []
+        gap = False
+        for item in items:
+            if isinstance(item, Gap):
+                gap = True
+                continue
+            if gap:
+                self.gaps_before.add(item.name)
+                gap = False
+            nodes.append(item)
+        if gap:
+            self.gaps_after.add(holder)
+        return tuple(nodes)
+
+    def body(self, stmts: tuple[n.LayerStmt, ...], env: Env) -> list[Item]:
+        out: list[Item] = []
         for stmt in stmts:
             if self.layers > MAX_LAYERS:  # reported once, by `layer`
                 break
@@ -146,14 +188,16 @@ class Expander:
             except DiagnosticError as exc:  # inside a block: say which call of it
                 notes = call_notes(self.called_at())
                 self.diags.extend(d if d.notes else d.model_copy(update={"notes": notes}) for d in exc.diagnostics)
+                out.append(GAP)
         return out
 
-    def statement(self, stmt: n.LayerStmt, env: Env) -> list[Node]:
+    def statement(self, stmt: n.LayerStmt, env: Env) -> list[Item]:
         if isinstance(stmt, n.Repeat):
             return self.repeat(stmt, env)
         if isinstance(stmt, n.Residual):
-            return [ResidualNode(name=self.fresh("residual"), span=stmt.span, called_at=self.called_at(),
-                                 body=tuple(self.body(stmt.body, env)))]
+            name = self.fresh("residual")
+            return [ResidualNode(name=name, span=stmt.span, called_at=self.called_at(),
+                                 body=self.closed(name, self.body(stmt.body, env)))]
         if isinstance(stmt, n.Parallel):
             return [self.parallel(stmt, env)]
         if stmt.head in LAYER_KINDS:
@@ -171,7 +215,7 @@ class Expander:
         return (did_you_mean(stmt.head, [*LAYER_KINDS, *self.module.blocks])
                 or f"layer kinds are {', '.join(LAYER_KINDS)}")
 
-    def layer(self, stmt: n.Statement, env: Env) -> list[Node]:
+    def layer(self, stmt: n.Statement, env: Env) -> list[Item]:
         self.layers += 1
         if self.layers > MAX_LAYERS:
             raise DiagnosticError([error("E004", f"the model expands to more than {MAX_LAYERS:,} layers", stmt.span)])
@@ -198,14 +242,14 @@ class Expander:
                 self.names.add(name)
                 return name
 
-    def repeat(self, stmt: n.Repeat, env: Env) -> list[Node]:
+    def repeat(self, stmt: n.Repeat, env: Env) -> list[Item]:
         count = evaluate(stmt.count, env)
         if isinstance(count, float) and count.is_integer():
             count = int(count)
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_LAYERS:
             raise DiagnosticError([error("E202", f"`repeat` needs a whole count from 1 to {MAX_LAYERS:,}; got {count}",
                                          stmt.count.span)])
-        out: list[Node] = []
+        out: list[Item] = []
         for _ in range(count):
             before = len(self.diags)
             out.extend(self.body(stmt.body, env))
@@ -220,11 +264,11 @@ class Expander:
         if not stmt.branches:
             raise DiagnosticError([error("E206", "`parallel` needs at least one `branch { ... }`", stmt.span)])
         name = self.fresh("parallel")
-        branches = tuple(tuple(self.body(b.body, env)) for b in stmt.branches)
+        branches = tuple(self.closed(name, self.body(b.body, env)) for b in stmt.branches)
         return ParallelNode(name=name, span=stmt.span, called_at=self.called_at(), mode=stmt.mode,  # type: ignore[arg-type]
                             branches=branches)
 
-    def call(self, stmt: n.Statement, env: Env) -> list[Node]:
+    def call(self, stmt: n.Statement, env: Env) -> list[Item]:
         block = self.module.blocks[stmt.head]
         if block.failed:
             raise DiagnosticError([])  # its definition's error is already out; a call adds nothing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,6 +85,17 @@ class ModelGraph(BaseModel):
     @property
     def is_plain_stack(self) -> bool:
         return all(isinstance(node, LayerNode) for node in self.body)
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """Where statements failed to expand, their errors already reported. What flows past such a
+    place is unknown, so checking a shape there would report the first error again, in other words.
+    `before`: the nodes right after one in their stack; `after`: the stacks that end in one, by the
+    name of what holds them (the model, a residual, a parallel)."""
+
+    before: frozenset[str] = frozenset()
+    after: frozenset[str] = frozenset()
 
 
 def walk(nodes: Iterable[Node]) -> Iterator[Node]:
