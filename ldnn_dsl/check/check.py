@@ -51,6 +51,27 @@ class CheckResult:
 
 
 def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
+    result = _check(source, purpose)
+    result.diagnostics = in_reading_order(result.diagnostics)
+    return result
+
+
+def in_reading_order(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Each file's findings by line and column, the files in the order they first come up: the
+    passes find things in their own order, and a reader goes down the file."""
+    files: dict[str | None, int] = {}
+    for d in diags:
+        files.setdefault(d.span.path if d.span else d.path, len(files))
+
+    def key(d: Diagnostic) -> tuple[int, int, int]:
+        if d.span is None:
+            return files[d.path], 0, 0
+        return files[d.span.path], d.span.line, d.span.col
+
+    return sorted(diags, key=key)
+
+
+def _check(source: SourceFile, purpose: Purpose) -> CheckResult:
     expanded = expand(source)
     result = CheckResult(source.path, diagnostics=list(expanded.diagnostics), sources=expanded.sources)
     if expanded.is_library and not expanded.diagnostics and purpose == "check":
