@@ -6,7 +6,7 @@ One line is one setting. Its value: a single value as written; several values a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
@@ -15,12 +15,14 @@ from ldnn_dsl.check.recipe import SECTION_MODELS, Section
 from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import validate
 from ldnn_dsl.layers.values import Arg, CallValue, Word, plain
-from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
+from ldnn_dsl.source.diagnostics import Diagnostic, closest, did_you_mean, error
 from ldnn_dsl.source.span import Span
 
 
-def bind_section(name: str, span: Span, settings: list[Setting]) -> tuple[Section | None, list[Diagnostic]]:
-    """The typed section from its settings, one per setting (see `split_settings`)."""
+def bind_section(name: str, span: Span, settings: list[Setting], *,
+                 unset: Collection[str] = ()) -> tuple[Section | None, list[Diagnostic]]:
+    """The typed section from its settings, one per setting (see `split_settings`). `unset`: what
+    lines already reported and left out may have set; none of it is reported missing."""
     cls = SECTION_MODELS[name]
     fields = {(info.alias or key): key for key, info in cls.model_fields.items()}
     data: dict[str, Any] = {}
@@ -28,13 +30,16 @@ def bind_section(name: str, span: Span, settings: list[Setting]) -> tuple[Sectio
     inner: dict[str, Span] = {}
     keys: dict[str, Span] = {}
     diags: list[Diagnostic] = []
+    unset = set(unset)
     for setting in settings:
         if setting.head not in fields:
+            unset.add(closest(setting.head, fields) or setting.head)  # `los mse` was meant to set `loss`
             diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span,
                                help=did_you_mean(setting.head, fields) or f"`{name}` takes: {', '.join(fields)}"))
             continue
         value, problem = _value(setting)
         if problem is not None:
+            unset.add(setting.head)
             diags.append(problem)
             continue
         first = 0
@@ -48,10 +53,9 @@ def bind_section(name: str, span: Span, settings: list[Setting]) -> tuple[Sectio
         data[setting.head] = value
         spans[setting.head] = setting.args[0].span.to(setting.args[-1].span)  # a bad value: point at the value
         _inner_spans(setting, first if setting.head in cls.lists else None, inner, keys)
-    if diags:
-        return None, diags
-    model, problems = validate(cls, data, {**inner, **spans}, span, f"`{name}`", keys=keys)
-    return model, problems  # type: ignore[return-value]
+    # The lines that are fine are still checked; a line in error may have been meant to set what is missing.
+    model, problems = validate(cls, data, {**inner, **spans}, span, f"`{name}`", keys=keys, unset=unset)
+    return (None, diags + problems) if diags else (model, problems)  # type: ignore[return-value]
 
 
 def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], keys: dict[str, Span]) -> None:

@@ -7,7 +7,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ldnn_dsl.ast import nodes as n
-from ldnn_dsl.check.recipe import SECTION_MODELS
 from ldnn_dsl.expand.bind import bind
 from ldnn_dsl.expand.evaluate import Env, evaluate, evaluate_arg
 from ldnn_dsl.expand.graph import (
@@ -53,6 +52,7 @@ class Expanded:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     gaps: Gaps = field(default_factory=Gaps)
+    unset: dict[str, set[str]] = field(default_factory=dict)  # by section: what lines in error may have set
     is_library: bool = False  # only `let`s, `block`s and `use`s: a file meant to be used
 
 
@@ -70,14 +70,17 @@ def expand(source: SourceFile) -> Expanded:
         expander = Expander(module, out.diagnostics)
         out.model = expander.model(models[0])
         out.gaps = Gaps(frozenset(expander.gaps_before), frozenset(expander.gaps_after))
-    out.sections = _sections(module, out.diagnostics)
+    out.sections, out.unset = _sections(module, out.diagnostics)
     # Only `let`s, `block`s and `use`s: meant to be used. An empty file is no library: it lacks its model.
     out.is_library = not models and not out.sections and bool(module.spec.items)
     return out
 
 
-def _sections(module: Module, diags: list[Diagnostic]) -> dict[str, tuple[Span, list[Setting]]]:
+def _sections(module: Module, diags: list[Diagnostic]) -> tuple[dict[str, tuple[Span, list[Setting]]],
+                                                                 dict[str, set[str]]]:
+    """The sections' evaluated settings by name, and by name the settings that lines which failed may have set."""
     found: dict[str, tuple[Span, list[Setting]]] = {}
+    unset: dict[str, set[str]] = {}
     seen: set[str] = set()
     for item in module.spec.items:
         if not isinstance(item, n.Section):
@@ -90,27 +93,23 @@ def _sections(module: Module, diags: list[Diagnostic]) -> dict[str, tuple[Span, 
             diags.append(error("E103", f"a second `{item.name}` section; merge it into the first", item.name_span))
             continue
         seen.add(item.name)
-        settings = _settings(item, module.env, diags)
-        if settings is not None:
-            found[item.name] = (item.name_span, settings)
-    return found
+        settings, unset[item.name] = _settings(item, module.env, diags)
+        found[item.name] = (item.name_span, settings)
+    return found, unset
 
 
-def _settings(section: n.Section, env: Env, diags: list[Diagnostic]) -> list[Setting] | None:
-    """The section's lines evaluated; a line that cannot be is left out, its error reported. None when
-    such a line sets a required setting: binding the rest would add "`train` needs `loss`" to the error."""
-    required = {info.alias or key for key, info in SECTION_MODELS[section.name].model_fields.items()
-                if info.is_required()}
+def _settings(section: n.Section, env: Env, diags: list[Diagnostic]) -> tuple[list[Setting], set[str]]:
+    """The section's lines evaluated; a line that cannot be is left out, its error reported, and
+    its words returned: the settings it may have set (several share a line)."""
     settings: list[Setting] = []
-    complete = True
+    unset: set[str] = set()
     for stmt in section.settings:
         try:
             settings.append(Setting(stmt.head, stmt.head_span, stmt.span, _args(stmt, env)))
         except DiagnosticError as exc:
             diags.extend(exc.diagnostics)
-            named = {stmt.head, *(item.name for item in stmt.items if isinstance(item, n.Name))}
-            complete = complete and not named & required
-    return settings if complete else None
+            unset |= {stmt.head, *(item.name for item in stmt.items if isinstance(item, n.Name))}
+    return settings, unset
 
 
 def _args(stmt: n.Statement, env: Env) -> tuple[Arg, ...]:

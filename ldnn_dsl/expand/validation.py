@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -21,8 +21,12 @@ RANGE = {"greater_than": "greater than {gt}", "greater_than_equal": "at least {g
 
 
 def validate(cls: type[BaseModel], data: dict[str, Any], spans: Mapping[str, Span], span: Span,
-             what: str, *, keys: Mapping[str, Span] | None = None) -> tuple[BaseModel | None, list[Diagnostic]]:
+             what: str, *, keys: Mapping[str, Span] | None = None,
+             unset: Collection[str] = ()) -> tuple[BaseModel | None, list[Diagnostic]]:
     """`cls(**data)`, or the diagnostics explaining why not (one per bad argument).
+
+    `unset`: fields whose values were left out of `data` for errors already reported; their
+    absence is no error of its own.
 
     `spans` holds where each field's value is written; a value inside another (an option of a
     call, an item of a list) may have its own, under its dotted path (`schedule.plateau.factor`,
@@ -31,7 +35,9 @@ def validate(cls: type[BaseModel], data: dict[str, Any], spans: Mapping[str, Spa
     try:
         return cls.model_validate(data), []
     except ValidationError as exc:
-        return None, list(_diagnostics(exc.errors(include_url=False), cls, spans, keys or {}, span, what))
+        errors = [e for e in exc.errors(include_url=False)
+                  if not (e["type"] == "missing" and len(e["loc"]) == 1 and e["loc"][0] in unset)]
+        return None, list(_diagnostics(errors, cls, spans, keys or {}, span, what))
 
 
 def _diagnostics(errors: Iterable[Any], cls: type[BaseModel], spans: Mapping[str, Span], keys: Mapping[str, Span],

@@ -65,7 +65,13 @@ def call_note(block: str, at: Span) -> str:
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, prefixes: bool = True) -> str | None:
-    """`did you mean 'x'?` for the nearest choice, or None when nothing is close.
+    """`did you mean 'x'?` for the nearest choice, or None when nothing is close."""
+    near = closest(word, choices, prefixes=prefixes)
+    return f"did you mean `{near}`?" if near else None
+
+
+def closest(word: str, choices: Iterable[str], *, prefixes: bool = True) -> str | None:
+    """The choice `word` is most likely a misspelling of, or None when nothing is close.
 
     With `prefixes`, a choice that starts the word or that the word starts also counts
     (`batch_size` -> `batch`)."""
@@ -73,7 +79,7 @@ def did_you_mean(word: str, choices: Iterable[str], *, prefixes: bool = True) ->
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.7)
     if not close and prefixes:
         close = [c for c in options if c.startswith(word) or word.startswith(c)][:1] if len(word) > 2 else []
-    return f"did you mean `{close[0]}`?" if close else None
+    return close[0] if close else None
 
 
 def render_text(diag: Diagnostic, sources: Mapping[str, str]) -> str:
