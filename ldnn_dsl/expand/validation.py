@@ -133,11 +133,13 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
         return error("E206", f"{what} needs `{field}`", span)
     if kind == "literal_error":
         choices = [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]
-        hint = did_you_mean(str(value), choices) if isinstance(value, str) else None
-        if len(choices) > MAX_LISTED and isinstance(value, str):  # `loss`: name it, list the choices only as help
+        written = value.get("name") if isinstance(value, dict) else value  # `mse(1)`: its name
+        hint = did_you_mean(written, choices) if isinstance(written, str) else None
+        if len(choices) > MAX_LISTED:  # `loss`: name it, list the choices only as help
             noun = field[:-1] if field.endswith("s") and any(p.isdigit() for p in path) else field  # one of `metrics`
-            return error("E210", f"unknown {noun} {shown} in {what}", span,
-                         help=hint or f"choose one of {', '.join(choices)}")
+            message = (f"unknown {noun} {shown} in {what}" if isinstance(value, str) else
+                       f"`{field}` of {what} must be a name such as `{choices[0]}`; got {shown}")
+            return error("E210", message, span, help=hint or f"choose one of {', '.join(choices)}")
         return error("E210", f"`{field}` of {what} must be one of {', '.join(choices)}; got {shown}", span,
                      help=hint)
     if kind in ("too_short", "too_long"):
