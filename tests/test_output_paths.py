@@ -14,7 +14,7 @@ from helpers import handler_seen_in_a_worker_thread, train_in_a_child
 
 from ldnn_dsl.cli import main
 from ldnn_dsl.source.diagnostics import DiagnosticError
-from ldnn_dsl.train.folder import staging
+from ldnn_dsl.train.folder import FILES, staging
 from ldnn_dsl.train.stopping import TERMINATED_STATUS, Terminated, sigterm_raises
 
 NO_PROC = pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
@@ -183,3 +183,66 @@ def test_a_run_stopped_by_sigterm_leaves_no_folder(tmp_path: Path) -> None:
     assert child.returncode == 143, text[-2000:]
     assert "error[E406]: training terminated (SIGTERM); nothing was saved" in text and "Traceback" not in text
     assert not out.exists() and leftovers(tmp_path) == []
+
+
+def sigterm_once_placed(monkeypatch: pytest.MonkeyPatch, target: Path) -> None:
+    """SIGTERM right after `target` is renamed into place, before the command can say so."""
+    import os
+
+    rename = os.replace
+
+    def replace_then_sigterm(src: object, dst: object) -> None:
+        rename(src, dst)  # type: ignore[arg-type]
+        if Path(str(dst)) == target:
+            signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(os, "replace", replace_then_sigterm)
+
+
+@pytest.mark.slow
+def test_sigterm_just_after_the_run_folder_is_in_place_says_it_was_saved(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run is saved the moment its folder is renamed into place: a SIGTERM after that still
+    ends the command with 143, but must not claim that nothing was saved."""
+    out = tmp_path / "run"
+    sigterm_once_placed(monkeypatch, out)
+    assert main(["train", str(spec(tmp_path)), "--out", str(out), "--quiet"]) == TERMINATED_STATUS
+    err = capsys.readouterr().err
+    assert f"terminated (SIGTERM) after the run was saved: {out} is complete" in err, err
+    assert "nothing was saved" not in err and "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES) and leftovers(tmp_path) == []
+
+
+def test_sigterm_just_after_the_model_is_in_place_says_it_was_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import ldnn_dsl.build.model
+
+    class Model:
+        def save(self, path: Path) -> None:
+            Path(path).write_bytes(b"a model")
+
+    target = tmp_path / "m.keras"
+    monkeypatch.setattr(ldnn_dsl.build.model, "build_model", lambda spec, xla: Model())
+    sigterm_once_placed(monkeypatch, target)
+    assert main(["compile", str(spec(tmp_path)), "-o", str(target)]) == TERMINATED_STATUS
+    err = capsys.readouterr().err
+    assert f"terminated (SIGTERM) after {target} was written" in err and "not written" not in err, err
+    assert target.read_bytes() == b"a model" and leftovers(tmp_path) == []
+
+
+def test_a_model_file_replaced_is_not_taken_for_one_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An earlier model at the target, and SIGTERM before the rename: it was not written."""
+    import ldnn_dsl.build.model
+
+    class Model:
+        def save(self, path: Path) -> None:
+            Path(path).write_bytes(b"half a model")
+            signal.raise_signal(signal.SIGTERM)
+
+    target = tmp_path / "m.keras"
+    target.write_bytes(b"an earlier model")
+    monkeypatch.setattr(ldnn_dsl.build.model, "build_model", lambda spec, xla: Model())
+    assert main(["compile", str(spec(tmp_path)), "-o", str(target)]) == TERMINATED_STATUS
+    assert f"{target} was not written" in capsys.readouterr().err
+    assert target.read_bytes() == b"an earlier model" and leftovers(tmp_path) == []

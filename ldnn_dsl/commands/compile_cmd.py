@@ -17,7 +17,7 @@ from ldnn_dsl.check.check import check_source
 from ldnn_dsl.commands.report import report
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
 from ldnn_dsl.source.text import read
-from ldnn_dsl.train.folder import make_parents, remove_made, why_unwritable
+from ldnn_dsl.train.folder import forget_placed, make_parents, placed, put_in_place, remove_made, why_unwritable
 from ldnn_dsl.train.stopping import TERMINATED_STATUS, Terminated, sigterm_raises
 
 JIT_CHOICES = ("auto", "true", "false")
@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"ldnn compile: error: the output `{args.output}` must end in `.keras` (Keras 3's format)",
               file=sys.stderr)
         return 2
+    forget_placed()
     with sigterm_raises():  # `kill` and `timeout` then remove the partial file
         try:
             return _compile(args)
@@ -46,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
             report(exc.diagnostics, sources_of(exc.diagnostics))
             return 1
         except Terminated:
-            print(f"ldnn compile: terminated (SIGTERM); {args.output} was not written", file=sys.stderr)
+            outcome = f" after {args.output} was written" if placed() else f"; {args.output} was not written"
+            print(f"ldnn compile: terminated (SIGTERM){outcome}", file=sys.stderr)
             return TERMINATED_STATUS
 
 
@@ -88,7 +90,7 @@ def save_atomically(model: object, target: Path) -> None:
     try:
         made = make_parents(target)
         model.save(temp)  # type: ignore[attr-defined]
-        os.replace(temp, target)
+        put_in_place(temp, target)
         made = []
     except OSError as exc:
         raise _cannot_write(target, exc.strerror or str(exc)) from None

@@ -4,11 +4,12 @@ run folder. Ctrl-C once stops training and saves the run; twice, or SIGTERM, abo
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ldnn_dsl.commands.compile_cmd import quiet_tensorflow, sources_of
 from ldnn_dsl.commands.report import duration, positive, report, seed
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
-from ldnn_dsl.train.folder import TRAIN_CODE
+from ldnn_dsl.train.folder import TRAIN_CODE, forget_placed, placed
 from ldnn_dsl.train.stopping import TERMINATED_STATUS, Terminated, sigterm_raises
 
 
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     quiet_tensorflow()
     from ldnn_dsl.train.run import train
 
+    forget_placed()
     with sigterm_raises():  # `kill` and `timeout` then clean up the staging folder, like a second Ctrl-C
         try:
             result = train(args.spec, out=args.out, epochs=args.epochs, seed=args.seed, quiet=args.quiet,
@@ -42,7 +44,11 @@ def run(args: argparse.Namespace) -> int:
             report(exc.diagnostics, sources_of(exc.diagnostics))
             return 1
         except Terminated:
-            report([terminated(args.spec)], {})
+            if (folder := placed()) is not None:  # in the moment after the run was saved
+                print(f"ldnn train: terminated (SIGTERM) after the run was saved: {folder} is complete",
+                      file=sys.stderr)
+            else:
+                report([terminated(args.spec)], {})
             return TERMINATED_STATUS
     if args.quiet:
         print(result.folder)

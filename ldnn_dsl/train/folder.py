@@ -84,6 +84,39 @@ def why_unwritable(path: Path) -> str | None:
     return None
 
 
+# The last output put in place in this process: its path and the identity (device, inode) the
+# staged file or folder had, which a rename keeps. Kept before the rename, checked after a SIGTERM.
+_placing: tuple[Path, int, int] | None = None
+
+
+def put_in_place(staged: Path, target: Path) -> None:
+    """`os.replace(staged, target)`, remembered so that `placed` can tell afterwards whether it happened."""
+    global _placing
+    st = os.stat(staged)
+    _placing = (target, st.st_dev, st.st_ino)
+    os.replace(staged, target)
+
+
+def placed() -> Path | None:
+    """The target of the last `put_in_place`, if its rename happened. A SIGTERM can land in the
+    moment after it, before the command says so: the output is whole then, and must not be
+    reported as lost. The target itself is asked, so an earlier file there does not count."""
+    if _placing is None:
+        return None
+    target, device, inode = _placing
+    try:
+        st = os.stat(target)
+    except OSError:
+        return None
+    return target if (st.st_dev, st.st_ino) == (device, inode) else None
+
+
+def forget_placed() -> None:
+    """A command starts with nothing put in place."""
+    global _placing
+    _placing = None
+
+
 @contextmanager
 def staging(folder: Path) -> Iterator[Path]:
     """A temporary sibling of `folder` to write into; renamed to `folder` on success,
@@ -110,7 +143,7 @@ def staging(folder: Path) -> Iterator[Path]:
     try:
         if os.path.isdir(where):
             where.rmdir()  # empty, unless another run has filled it since refuse_unusable_folder looked
-        os.replace(temp, where)
+        put_in_place(temp, where)
     except BaseException as exc:  # SIGTERM too, should it land between the two steps
         shutil.rmtree(temp, ignore_errors=True)
         remove_made(made)
