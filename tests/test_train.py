@@ -931,3 +931,27 @@ def test_a_swallowed_second_ctrl_c_or_sigterm_is_raised_again_before_saving() ->
     with pytest.raises(Terminated):
         raise_swallowed_signal()
     forget_signals()
+
+
+def test_a_swallowed_ctrl_c_after_fit_is_raised_again_before_saving() -> None:
+    """Once `fit` is over (the final evaluation, the baseline, saving), Ctrl-C aborts at once, and is
+    remembered as the second press during `fit` is: TensorFlow may swallow it in an evaluation too."""
+    import contextlib
+    import signal
+
+    from ldnn_dsl.train.stopping import StopRequest, ctrl_c_aborts, forget_signals, raise_swallowed_signal
+
+    class Model:
+        stop_training = False
+
+    forget_signals()
+    before = signal.getsignal(signal.SIGINT)
+    with ctrl_c_aborts():
+        with StopRequest().on_ctrl_c(Model(), lambda line: None):
+            pass  # fit, uninterrupted
+        with contextlib.suppress(KeyboardInterrupt):  # swallowed, as in an evaluation
+            signal.raise_signal(signal.SIGINT)
+        with pytest.raises(KeyboardInterrupt):
+            raise_swallowed_signal()
+    assert signal.getsignal(signal.SIGINT) is before
+    forget_signals()

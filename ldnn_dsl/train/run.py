@@ -47,7 +47,13 @@ from ldnn_dsl.train.folder import (
 )
 from ldnn_dsl.train.members import Member, NonFiniteLossError, Plan, average, evaluate, raw_input, train_member
 from ldnn_dsl.train.resolved import resolved_text
-from ldnn_dsl.train.stopping import StopRequest, forget_signals, raise_swallowed_signal, signal_under
+from ldnn_dsl.train.stopping import (
+    StopRequest,
+    ctrl_c_aborts,
+    forget_signals,
+    raise_swallowed_signal,
+    signal_under,
+)
 from ldnn_dsl.train.xla import choose_jit
 
 Spans = dict[tuple[str, str], Span]
@@ -87,7 +93,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     started = time.perf_counter()
     _fresh_session()  # before the precision policy: clearing the session resets it
     with (precision_policy(spec.train.precision), op_determinism(spec, checked), staging(folder) as temp,
-          failures_as_diagnostics(spans)):
+          failures_as_diagnostics(spans), ctrl_c_aborts()):
         plan = _plan(spec, checked, spans, epochs, quiet)
         metric, value = baseline(plan.splits, spec.train.loss, _classes(checked))
         say(f"linear baseline: {metric} {value:.4g}")

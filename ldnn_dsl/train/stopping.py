@@ -57,6 +57,19 @@ def _raise_and_remember(kind: type[BaseException]) -> None:
     raise kind
 
 
+def _abort(signum: int, frame: FrameType | None) -> None:
+    _raise_and_remember(KeyboardInterrupt)
+
+
+@contextmanager
+def ctrl_c_aborts() -> Iterator[None]:
+    """While the block runs, Ctrl-C raises KeyboardInterrupt at once, as Python's own handler
+    does, and is remembered, as SIGTERM is. Around a whole run: outside `fit` (loading the data,
+    evaluating, saving) a Ctrl-C aborts, and TensorFlow may swallow it in an evaluation too."""
+    with _handled(signal.SIGINT, _abort, signal.default_int_handler):
+        yield
+
+
 def forget_signals() -> None:
     """A new run starts with no signal against it (the API may train several in one process)."""
     _raised.clear()
@@ -137,17 +150,14 @@ class StopRequest:
     @contextmanager
     def on_ctrl_c(self, model: Any, say: Callable[[str], None]) -> Iterator[None]:
         """While the block runs, a first Ctrl-C asks `model` to stop after its current step and
-        a second one raises KeyboardInterrupt; Python's own handling is back afterwards, even
+        a second one raises KeyboardInterrupt; the handling before is back afterwards, even
         when the block fails (Keras calls no callback when `fit` raises); in a worker thread
         nothing changes."""
-
-        def abort(signum: int, frame: FrameType | None) -> None:
-            _raise_and_remember(KeyboardInterrupt)
 
         def interrupt(signum: int, frame: FrameType | None) -> None:
             self.reason = INTERRUPTED
             model.stop_training = True
-            signal.signal(signal.SIGINT, abort)
+            signal.signal(signal.SIGINT, _abort)
             say("ldnn: stopping after this step; the run will be validated and saved "
                 "(Ctrl-C again to abort without saving)")
 
