@@ -15,7 +15,7 @@ from ldnn_dsl.check.recipe import SECTION_MODELS, Section
 from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import validate
 from ldnn_dsl.layers.values import Arg, CallValue, Word, plain
-from ldnn_dsl.source.diagnostics import Diagnostic, closest, did_you_mean, error
+from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, nearest
 from ldnn_dsl.source.span import Span
 
 
@@ -33,7 +33,7 @@ def bind_section(name: str, span: Span, settings: list[Setting], *,
     unset = set(unset)
     for setting in settings:
         if setting.head not in fields:
-            unset.add(closest(setting.head, fields) or setting.head)  # `los mse` was meant to set `loss`
+            unset.update(nearest(setting.head, fields))  # `los mse` was meant to set `loss`
             diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span,
                                help=did_you_mean(setting.head, fields) or f"`{name}` takes: {', '.join(fields)}"))
             continue

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -14,7 +13,6 @@ from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
 
 NO_ARGUMENT = re.compile(r"`(?P<name>\w+)` has no argument `(?P<arg>\w+)`")  # from `Init`
-CLOSE = 0.7  # as `did_you_mean` counts a word close
 MAX_LISTED = 8  # longer lists of choices go into the help, not the message
 RANGE = {"greater_than": "greater than {gt}", "greater_than_equal": "at least {ge}", "less_than": "less than {lt}",
          "less_than_equal": "at most {le}"}
@@ -73,18 +71,8 @@ def _unknown_option(loc: list[str], span: Span, what: str, options: list[str] | 
     listed = None
     if options is not None:
         listed = f"{owner} takes: {', '.join(options)}" if options else f"{owner} takes no options"
-    return error("E204", f"unknown option `{field}` for {owner}", span, help=_closest(field, options or ()) or listed)
-
-
-def _closest(word: str, options: Sequence[str]) -> str | None:
-    """`did you mean`, naming every option that is as close as the closest: `beta` is as near
-    `beta_1` as `beta_2`, and naming one would pick for the author."""
-    ratios = {option: difflib.SequenceMatcher(None, word, option).ratio() for option in options}
-    best = max(ratios.values(), default=0.0)
-    tied = sorted(option for option, ratio in ratios.items() if ratio == best)
-    if best >= CLOSE and len(tied) > 1:
-        return f"did you mean {' or '.join(f'`{option}`' for option in tied)}?"
-    return did_you_mean(word, options)
+    return error("E204", f"unknown option `{field}` for {owner}", span,
+                 help=did_you_mean(field, options or ()) or listed)
 
 
 def _options_at(cls: type[BaseModel], loc: list[str]) -> list[str] | None:
@@ -166,7 +154,7 @@ def _value_error(message: str, field: str, what: str, span: Span, value: Any, ke
         params = list(INITIALIZERS[name][0])
         listed = f"`{name}` takes: {', '.join(params)}" if params else f"`{name}` takes no arguments"
         return error("E204", f"unknown option `{arg}` for `{name}` in `{field}` of {what}",
-                     keys.get(".".join([*path, name, arg]), span), help=_closest(arg, params) or listed)
+                     keys.get(".".join([*path, name, arg]), span), help=did_you_mean(arg, params) or listed)
     return error("E202" if "got" in message and "expected" not in message else "E201",
                  f"`{field}` of {what}: {message}", span)
 

@@ -64,22 +64,28 @@ def call_note(block: str, at: Span) -> str:
     return f"in block `{block}`, called at {at.path}:{at.line}:{at.col}"
 
 
+CLOSE = 0.7  # how alike (difflib's ratio) a word and a choice are for the word to count as its misspelling
+
+
 def did_you_mean(word: str, choices: Iterable[str], *, prefixes: bool = True) -> str | None:
-    """`did you mean 'x'?` for the nearest choice, or None when nothing is close."""
-    near = closest(word, choices, prefixes=prefixes)
-    return f"did you mean `{near}`?" if near else None
+    """`did you mean 'x'?` for the nearest choices, or None when nothing is close."""
+    near = nearest(word, choices, prefixes=prefixes)
+    return f"did you mean {' or '.join(f'`{c}`' for c in near)}?" if near else None
 
 
-def closest(word: str, choices: Iterable[str], *, prefixes: bool = True) -> str | None:
-    """The choice `word` is most likely a misspelling of, or None when nothing is close.
-
-    With `prefixes`, a choice that starts the word or that the word starts also counts
-    (`batch_size` -> `batch`)."""
+def nearest(word: str, choices: Iterable[str], *, prefixes: bool = True) -> list[str]:
+    """The choices `word` is most likely a misspelling of: every one as close as the closest
+    (`beta` is as near `beta_1` as `beta_2`, and naming one would pick for the author), or
+    else, with `prefixes`, the first that starts the word or that the word starts (`batch_size`
+    -> `batch`); none when nothing is close."""
     options = sorted(set(choices))
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.7)
-    if not close and prefixes:
-        close = [c for c in options if c.startswith(word) or word.startswith(c)][:1] if len(word) > 2 else []
-    return close[0] if close else None
+    ratios = {option: difflib.SequenceMatcher(None, option, word).ratio() for option in options}
+    best = max(ratios.values(), default=0.0)
+    if best >= CLOSE:
+        return [option for option in options if ratios[option] == best]
+    if prefixes and len(word) > 2:
+        return [c for c in options if c.startswith(word) or word.startswith(c)][:1]
+    return []
 
 
 def render_text(diag: Diagnostic, sources: Mapping[str, str]) -> str:
