@@ -58,7 +58,9 @@ def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
 
 def in_reading_order(diags: list[Diagnostic]) -> list[Diagnostic]:
     """Each file's findings by line and column, the files in the order they first come up: the
-    passes find things in their own order, and a reader goes down the file."""
+    passes find things in their own order, and a reader goes down the file. A finding made
+    again word for word (a lint of a layer inside `repeat 3`) is shown once."""
+    diags = list(dict.fromkeys(diags))
     files: dict[str | None, int] = {}
     for d in diags:
         files.setdefault(d.span.path if d.span else d.path, len(files))
