@@ -131,7 +131,12 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
         return error("E210", f"`{field}` of {what} must be one of {', '.join(choices)}; got {shown}", span,
                      help=hint)
     if kind in ("too_short", "too_long"):
-        return error("E202", f"`{field}` of {what} {err['msg'].lower()}", span)
+        limit = ctx.get("min_length" if kind == "too_short" else "max_length")
+        bound = f"{'at least' if kind == 'too_short' else 'at most'} {limit} value{'' if limit == 1 else 's'}"
+        return error("E202", f"`{field}` of {what} takes {bound}; got {ctx.get('actual_length')}", span)
+    if kind == "union_tag_not_found" and isinstance(value, dict):  # `optimizer sgd momentum=0.9`
+        return error("E201", f"`{field}` of {what} must be a call like name(...); got {shown}", span,
+                     help=_as_call(value))
     if kind == "value_error":
         return _value_error(str(ctx.get("error", err["msg"])), field, what, span, value, keys, path)
     expected = _expected(kind)
@@ -181,11 +186,22 @@ def _expected(kind: str) -> str:
     return "a different kind of value"
 
 
+def _as_call(record: dict[str, Any]) -> str | None:
+    """The call a record was meant to be: `sgd momentum=0.9` (one flag, then options) is `sgd(momentum=0.9)`."""
+    flags = [key for key, v in record.items() if v is True]
+    if len(flags) != 1:
+        return None
+    options = ", ".join(f"{key}={_show(v).strip('`')}" for key, v in record.items() if key != flags[0])
+    return f"write `{flags[0]}({options})`: a choice's options go inside its parentheses"
+
+
 def _show(value: Any) -> str:
     if isinstance(value, str):
         return f"`{value}`"
     if isinstance(value, dict) and "name" in value:
         return f"`{value['name']}(...)`"
+    if isinstance(value, dict):  # options and flags, as written: `sgd momentum=0.9`
+        return "`" + " ".join(key if v is True else f"{key}={_show(v).strip('`')}" for key, v in value.items()) + "`"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_show(v).strip("`") for v in value) + "]"  # a call as `name(...)`, not a dict
     return str(value)
