@@ -51,7 +51,8 @@ def bind_section(name: str, span: Span, settings: list[Setting], *,
             first = len(_as_list(data[setting.head]))
             value = _as_list(data[setting.head]) + _as_list(value)
         data[setting.head] = value
-        spans[setting.head] = setting.args[0].span.to(setting.args[-1].span)  # a bad value: point at the value
+        first_arg = setting.args[0]
+        spans[setting.head] = (first_arg.key_span or first_arg.span).to(setting.args[-1].span)  # at the value
         _inner_spans(setting, first if setting.head in cls.lists else None, inner, keys)
     # The lines that are fine are still checked; a line in error may have been meant to set what is missing.
     model, problems = validate(cls, data, {**inner, **spans}, span, f"`{name}`", keys=keys, unset=unset)
@@ -75,6 +76,8 @@ def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], ke
             if option.key is not None:
                 spans[f"{at}.{option.key}"] = option.span
                 keys[f"{at}.{option.key}"] = option.key_span or option.span
+            elif isinstance(option.value, Word):  # a flag: `restore_best`
+                spans[f"{at}.{option.value.name}"] = keys[f"{at}.{option.value.name}"] = option.span
 
 
 def split_settings(name: str, settings: list[Setting]) -> list[Setting]:
