@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ldnn_dsl.check.choices import Choice
-from ldnn_dsl.layers.base import Float32, Positive, PositiveWhole, Whole
+from ldnn_dsl.layers.base import Flag, Float32, Positive, PositiveWhole, Whole
 from ldnn_dsl.layers.initializers import Init
 from ldnn_dsl.layers.values import Percentage
 
@@ -171,7 +171,7 @@ class DataSection(Section):
 class Sgd(Choice):
     name: Literal["sgd"]
     momentum: Annotated[Float32, Field(ge=0, lt=1)] = 0.0
-    nesterov: bool = False
+    nesterov: Flag = False
 
 
 class Adam(Choice):
@@ -238,7 +238,7 @@ class EarlyStop(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
 
     patience: Annotated[Whole, Field(ge=0)] = 10
-    restore_best: bool = False
+    restore_best: Flag = False
 
     @model_validator(mode="before")
     @classmethod

@@ -165,7 +165,9 @@ def _value_error(message: str, field: str, what: str, span: Span, value: Any, ke
 
 
 def _text_as_number(kind: str, value: Any) -> str | None:
-    """Why text where a number goes is refused, though Python would read it as one."""
+    """Why text where a number (or true/false) goes is refused, though Python would read it as one."""
+    if kind.startswith("bool") and isinstance(value, str) and value.strip() in ("true", "false"):
+        return f"write {value.strip()} without quotes"
     if not (kind.startswith(("int", "float")) and isinstance(value, str)):
         return None
     try:

@@ -67,6 +67,7 @@ Size = Annotated[int, BeforeValidator(_size), Strict()]
 PositiveWhole = Annotated[int, BeforeValidator(_size), Strict(), Field(gt=0)]
 Float32 = Annotated[float, Strict(), AfterValidator(_float32)]
 Positive = Annotated[Float32, Field(gt=0)]
+Flag = Annotated[bool, Strict()]  # `true`, `false` or the bare word; not `1`, `yes` or "true"
 
 
 def _window(value: Any) -> Any:
@@ -177,7 +178,7 @@ class WeightLayer(LayerKind):
 
     init: Init | None = None
     bias_init: Init | None = None
-    bias: bool = True
+    bias: Flag = True
     max_norm: Positive | None = None
     l2: Annotated[Float32, Field(ge=0)] | None = None
 

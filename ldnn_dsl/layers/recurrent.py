@@ -6,6 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from ldnn_dsl.layers.base import (
     Activation,
+    Flag,
     Float32,
     InitDefaults,
     LayerKind,
@@ -49,7 +50,7 @@ class Recurrent(WeightLayer):
     """Shared by lstm, gru and simplernn: units, `sequences`, activation, recurrent_init=."""
 
     units: PositiveWhole
-    sequences: bool = False
+    sequences: Flag = False
     activation: Activation = "tanh"
     recurrent_init: Init | None = None
 
