@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ldnn_dsl.check.data_fit import data_misfits
 from ldnn_dsl.check.lints import lint
 from ldnn_dsl.check.losses import loss_kind
 from ldnn_dsl.check.recipe import (
@@ -89,6 +90,7 @@ def _check(source: SourceFile, purpose: Purpose) -> CheckResult:
     result.spec = Spec(path=source.path, model=expanded.model, **sections)  # type: ignore[arg-type]
     result.diagnostics.extend(_reserved_model_name(result.spec))
     result.diagnostics.extend(recipe_errors(result.spec, spans))
+    result.diagnostics.extend(data_misfits(result.spec, spans))
     result.diagnostics.extend(init_misfits(result.spec, spans))
     shapes = {row.name: row.shape for row in result.inference.rows} if result.inference else {}
     result.diagnostics.extend(lint(result.spec, spans, shapes))

@@ -55,6 +55,11 @@ class SortSource(Choice):
     bits: Annotated[Whole, Field(ge=1, le=16)] = 6
     samples: PositiveWhole = 100_000
 
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """One sample's x: every number's bits in a row."""
+        return (self.count * self.bits,)
+
 
 class ParitySource(Choice):
     """`parity(bits, samples)`: random bits in, their parity (0 or 1) out."""
@@ -62,6 +67,13 @@ class ParitySource(Choice):
     name: Literal["parity"]
     bits: Annotated[Whole, Field(ge=1, le=64)] = 16
     samples: PositiveWhole = 100_000
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return (self.bits,)
+
+
+Generator = SortSource | ParitySource  # built in: their sizes are known before any sample is made
 
 
 class NpzSource(Choice):
@@ -103,6 +115,19 @@ def _split(value: Any) -> Any:
 Split = Annotated[Fraction | PositiveWhole | Source, BeforeValidator(_split)]  # type: ignore[valid-type]
 
 
+def split_size(setting: float | int, total: int) -> int:
+    """The samples a `validate` or `test` fraction or count takes of `total`: a fraction rounds
+    to at least one sample; a count is taken as is."""
+    if isinstance(setting, float):
+        return max(1, round(setting * total))
+    return setting
+
+
+def written_split(setting: float | int) -> str:
+    """A fraction or count as the spec writes it: `10%`, `500`."""
+    return f"{setting * 100:g}%" if isinstance(setting, float) else str(setting)
+
+
 class Standardize(Choice):
     """Zero mean, unit variance per feature, statistics from the training split only."""
 
@@ -117,6 +142,16 @@ class Log1p(Choice):
 
 
 Preprocess = _choices(Standardize | Log1p)
+
+
+def log1p_columns(steps: tuple[object, ...]) -> tuple[int, ...] | None:
+    """The columns every `log1p` names, merged: None when unused, () for all columns."""
+    chosen = [step for step in steps if isinstance(step, Log1p)]
+    if not chosen:
+        return None
+    if any(step.columns is None for step in chosen):
+        return ()
+    return tuple(sorted({column for step in chosen for column in step.columns or ()}))
 
 
 class Translate(Choice):

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ldnn_dsl.check.recipe import DataSection
+from ldnn_dsl.check.recipe import DataSection, log1p_columns, split_size, written_split
 from ldnn_dsl.data.baseline import baseline
 from ldnn_dsl.data.fit import fit_report
-from ldnn_dsl.data.preprocess import apply_log1p, feature_columns, log1p_columns, standardize_stats, wants_standardize
+from ldnn_dsl.data.preprocess import apply_log1p, feature_columns, standardize_stats, wants_standardize
 from ldnn_dsl.data.problems import data_error
 from ldnn_dsl.data.sources import AnySource, load_source
 from ldnn_dsl.source.span import Span
@@ -92,9 +92,9 @@ def _carve(setting: Setting, name: str, rest: Pair, total: int, spec_path: str |
     if not isinstance(setting, int | float):
         x_split, y_split = load_source(setting, spec_path, seed, span)
         return (x_split, _shaped_like(y_split, y)), x, y
-    size, left = _split_size(setting, total), len(x)
+    size, left = split_size(setting, total), len(x)
     if size >= left:
-        raise data_error(f"`{name} {_written(setting)}` takes {size} of the {left} samples left ({total} in all), "
+        raise data_error(f"`{name} {written_split(setting)}` takes {size} of the {left} samples left ({total} in all), "
                          "leaving none to train on", span, help=f"make `{name}` smaller or give more samples")
     return (x[left - size:], y[left - size:]), x[:left - size], y[:left - size]
 
@@ -106,17 +106,6 @@ def _shaped_like(y_split: np.ndarray, y_train: np.ndarray) -> np.ndarray:
     if y_split.shape[1:] != y_train.shape[1:] and same_size:
         return y_split.reshape(len(y_split), *y_train.shape[1:])
     return y_split
-
-
-def _split_size(setting: float | int, total: int) -> int:
-    """A fraction rounds to at least one sample; a count is taken as is."""
-    if isinstance(setting, float):
-        return max(1, round(setting * total))
-    return setting
-
-
-def _written(setting: float | int) -> str:
-    return f"{setting * 100:g}%" if isinstance(setting, float) else str(setting)
 
 
 def _preprocessed(splits: Splits, data: DataSection, span: Span | None) -> Splits:

@@ -9,19 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ldnn_dsl.check.recipe import Log1p, Standardize
+from ldnn_dsl.check.recipe import Standardize
 from ldnn_dsl.data.problems import data_error
 from ldnn_dsl.source.span import Span
-
-
-def log1p_columns(steps: tuple[object, ...]) -> tuple[int, ...] | None:
-    """The columns every `log1p` names, merged: None when unused, () for all columns."""
-    chosen = [step for step in steps if isinstance(step, Log1p)]
-    if not chosen:
-        return None
-    if any(step.columns is None for step in chosen):
-        return ()
-    return tuple(sorted({column for step in chosen for column in step.columns or ()}))
 
 
 def wants_standardize(steps: tuple[object, ...]) -> bool:

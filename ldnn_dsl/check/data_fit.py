@@ -1,0 +1,72 @@
+"""What `data` settles before any sample is read: the shape a built-in generator makes, how
+many samples the splits leave to train on, and whether the `log1p` columns exist. Loading
+checks the same again on the arrays (a file's are known only then); for what the spec alone
+decides, `ldnn check` says it first, at the setting."""
+
+from __future__ import annotations
+
+from ldnn_dsl.check.recipe import DataSection, Generator, Split, log1p_columns, split_size, written_split
+from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.layers.base import Shape, fmt_shape
+from ldnn_dsl.source.diagnostics import Diagnostic, error
+from ldnn_dsl.source.span import Span
+
+Spans = dict[tuple[str, str], Span]
+
+
+def data_misfits(spec: Spec, spans: Spans) -> list[Diagnostic]:
+    data, layer = spec.data, spec.model.input.layer
+    if data is None:
+        return []
+    shape: Shape = layer.shape  # type: ignore[union-attr]
+    return [*_generator_shapes(data, shape, spans), *_splits_leave_some(data, spans),
+            *_log1p_columns_exist(data, shape, spans)]
+
+
+def _generator_shapes(data: DataSection, shape: Shape, spans: Spans) -> list[Diagnostic]:
+    """A built-in generator whose samples are not the shape of the model's input."""
+    out = []
+    for setting, source in (("source", data.source), ("validate", data.validate_), ("test", data.test)):
+        if isinstance(source, Generator) and source.sample_shape != shape:
+            made = fmt_shape(source.sample_shape)
+            out.append(error("E405", f"the `{source.name}` source makes samples of shape {made}, but the model's "
+                             f"input is {fmt_shape(shape)}", spans.get(("data", setting)),
+                             help=f"make the model's input `input {made}`"))
+    return out
+
+
+def _splits_leave_some(data: DataSection, spans: Spans) -> list[Diagnostic]:
+    """`validate` and `test` taking every sample: counted when a generator says how many there
+    are, and for fractions alone when together they come to 100% or more."""
+    splits = (("test", data.test), ("validate", data.validate_))  # test comes off first, as loading does
+    carved: list[tuple[str, float | int]] = [(name, s) for name, s in splits if _is_size(s)]  # type: ignore[misc]
+    if not isinstance(data.source, Generator):
+        fractions = [s for _, s in carved if isinstance(s, float)]
+        if len(fractions) < 2 or sum(fractions) < 1:
+            return []
+        return [error("E404", f"`validate {written_split(data.validate_)}` and `test {written_split(data.test)}` "  # type: ignore[arg-type]
+                      "take every sample between them, leaving none to train on", spans.get(("data", "validate")),
+                      help="make them smaller: e.g. `validate 10%` and `test 10%`")]
+    total = left = data.source.samples
+    for name, setting in carved:
+        size = split_size(setting, total)
+        if size >= left:
+            return [error("E404", f"`{name} {written_split(setting)}` takes {size} of the {left} samples left "
+                          f"({total} in all), leaving none to train on", spans.get(("data", name)),
+                          help=f"make `{name}` smaller, or raise `samples` of `{data.source.name}`")]
+        left -= size
+    return []
+
+
+def _is_size(split: Split | None) -> bool:
+    return isinstance(split, int | float) and not isinstance(split, bool)
+
+
+def _log1p_columns_exist(data: DataSection, shape: Shape, spans: Spans) -> list[Diagnostic]:
+    columns, features = log1p_columns(data.preprocess) or (), shape[-1]
+    bad = [c for c in columns if not -features <= c < features]
+    if not bad:
+        return []
+    return [error("E404", f"log1p column {bad[0]} is out of range: the input has {features} feature columns "
+                  f"(0..{features - 1})", spans.get(("data", "preprocess")),
+                  help="columns count from 0 on the input's last axis")]
