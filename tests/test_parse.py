@@ -217,14 +217,14 @@ def test_several_settings_on_one_line() -> None:
 
 
 def test_lists_over_several_lines() -> None:
-    text = ("model m {\n  input [\n    32,\n    32,\n    3,\n  ]\n  flatten\n  dense 1 sigmoid\n}\n"
-            "data {\n  source parity(\n    bits=16,\n    samples=100\n  )\n  validate 10%\n}\n"
+    text = ("model m {\n  input [\n    4,\n    4,\n    1,\n  ]\n  flatten\n  dense 1 sigmoid\n}\n"
+            "data {\n  source npz(\n    \"d.npz\",\n    x=x,\n    y=y\n  )\n  validate 10%\n}\n"
             "train {\n  loss binary_crossentropy\n  metrics [\n    binary_accuracy,\n    auc\n  ]\n}\n")
     result = checked(text)
     assert result.spec is not None and result.spec.train is not None and result.spec.data is not None
-    assert layers(result)[0].layer.shape == (32, 32, 3)  # type: ignore[union-attr]
+    assert layers(result)[0].layer.shape == (4, 4, 1)  # type: ignore[union-attr]
     assert result.spec.train.metrics == ("binary_accuracy", "auc")
-    assert result.spec.data.source.samples == 100  # type: ignore[union-attr]
+    assert (result.spec.data.source.path, result.spec.data.source.y) == ("d.npz", "y")  # type: ignore[union-attr]
 
 
 def test_sections_in_any_order_and_blank_lines() -> None:
