@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+import unicodedata
 
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -31,6 +33,21 @@ KEYWORDS = {"LET": "let", "USE": "use", "BLOCK": "block", "MODEL": "model", "REP
             "RESIDUAL": "residual", "PARALLEL": "parallel", "BRANCH": "branch"}
 STRUCTURE = ("model", "block", "let", "use", "repeat", "residual", "parallel", "branch")
 VALUE_STARTS = {"NUMBER", "PERCENT", "WINDOW", "STRING", "LSQB", "LPAR", "MINUS", "CALLNAME"}
+LAYER_STARTS = {"NAME", "CALLNAME", *KEYWORDS}  # tokens that can begin a line of their own
+BOUNDARIES = {"_NL", "LBRACE", "RBRACE"}  # tokens a statement starts after
+CHARACTER_HINTS = {
+    "\\": "write the value on one line, or wrap it in ( )",
+    ";": "statements end at a new line; there are no semicolons",
+    "'": 'strings are written in double quotes: "data.npz"',
+    "`": 'strings are written in double quotes: "data.npz"',
+    '"': 'a string ends on its own line with a closing `"`',
+    "\u201c": 'typographic quotes: write strings in plain double quotes, "data.npz"',
+    "\u201d": 'typographic quotes: write strings in plain double quotes, "data.npz"',
+    "\u2018": 'typographic quotes: write strings in plain double quotes, "data.npz"',
+    "\u2019": 'typographic quotes: write strings in plain double quotes, "data.npz"',
+    "\u2013": "a minus is written `-`",
+    "\u2212": "a minus is written `-`",
+}
 
 
 def parse(source: SourceFile) -> Tree:
@@ -47,16 +64,22 @@ def _syntax_errors(source: SourceFile, first: UnexpectedInput) -> list[Diagnosti
     """The first syntax error, then the next ones: the failing line is blanked out and the file
     parsed again, while blanking it cannot change the file's structure (the line closes every
     bracket it opens, in order, and no `(` or `[` from earlier lines is still open), so that
-    each further error is the author's, not an echo of the first."""
+    each further error is the author's, not an echo of the first. A `{` put on the line after
+    its header is moved up instead: one mistake, one error, and the rest of the file still read."""
     found = [translate(source, first)]
     text, exc = source.text, first
     started = time.perf_counter()
     while len(found) < MAX_ERRORS and time.perf_counter() - started < RECOVERY_SECONDS:
         line = getattr(exc, "line", None)
         at_end = isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", None) == "$END"
-        if at_end or not isinstance(line, int) or not _skippable(text, line):
+        if at_end or not isinstance(line, int):
             break
-        text = _blank_line(text, line)
+        repaired = _move_brace_up(text, exc)
+        if repaired is None and _skippable(text, line) and not _lacks_its_brace(exc):
+            repaired = _blank_line(text, line)
+        if repaired is None:
+            break
+        text = repaired
         try:
             parser().parse(text)
             break
@@ -67,6 +90,13 @@ def _syntax_errors(source: SourceFile, first: UnexpectedInput) -> list[Diagnosti
             break  # an end-of-file error or no progress: most likely the blanked line's echo
         found.append(diag)
     return found
+
+
+def _lacks_its_brace(exc: UnexpectedInput) -> bool:
+    """`model m` with no `{` after it at all: blanking the line would leave its body at the top
+    level, where every line is an echo of this one mistake."""
+    token = getattr(exc, "token", None)
+    return token is not None and token.type == "_NL" and "LBRACE" in _acceptable(exc)
 
 
 def _skippable(text: str, line: int) -> bool:
@@ -128,19 +158,10 @@ def _check_depth(source: SourceFile, tree: Tree) -> None:
 
 def translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
-        char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
-        span = _point(source, exc.line, exc.column, 1)
-        hint = "write the value on one line, or wrap it in ( )" if char == "\\" else None
-        if char == ";":
-            hint = "statements end at a new line; there are no semicolons"
-        elif char in "'`":
-            hint = 'strings are written in double quotes: "data.npz"'
-        elif char == '"':
-            hint = 'a string ends on its own line with a closing `"`'
-        return error("E001", f"unexpected character `{char}`", span, help=hint)
+        return _unexpected_character(source, exc)
     if isinstance(exc, UnexpectedToken | UnexpectedEOF):
         token = getattr(exc, "token", None)
-        expected = getattr(exc, "expected", set()) or set()
+        expected = _acceptable(exc)
         if token is None or token.type == "$END":
             return _unexpected_end(source, expected)
         return _unexpected_token(source, token, expected, exc)
@@ -148,10 +169,53 @@ def translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
     return error("E001", str(exc).splitlines()[0], where)
 
 
+def _acceptable(exc: UnexpectedInput) -> set[str]:
+    """What the parser would have taken instead. Lark's own `expected` is the LALR state's
+    merged look-ahead: a `}` closing a `residual` lists `branch`, valid only in a `parallel`.
+    Feeding each candidate to a copy of the stopped parser keeps only what really fits here."""
+    expected = set(getattr(exc, "expected", set()) or set())
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is None:
+        return expected
+    try:
+        accepted = set(interactive.accepts())
+    except Exception:  # a sharper list is a nicety: Lark's own is still a fair answer
+        return expected
+    return accepted or expected
+
+
+def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diagnostic:
+    char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
+    span = _point(source, exc.line, exc.column, 1)
+    hint = CHARACTER_HINTS.get(char) or _invisible_hint(char)
+    return error("E001", f"unexpected character {_describe_character(char)}", span, help=hint)
+
+
+def _describe_character(char: str) -> str:
+    """A character as the author can find it: itself when visible, and its code point when it
+    is not ASCII, since a no-break space or a zero-width space between backticks shows nothing."""
+    if not char or (char.isascii() and char.isprintable()):
+        return f"`{char}`"
+    name = unicodedata.name(char, "").lower()
+    code = f"U+{ord(char):04X}"
+    if not char.isprintable():
+        return f"{code} ({name})" if name else code
+    return f"`{char}` ({code}, {name})" if name else f"`{char}` ({code})"
+
+
+def _invisible_hint(char: str) -> str | None:
+    """How to get rid of a character the author cannot see (often pasted from a web page or a document)."""
+    if not char or char.isprintable():
+        return None
+    if unicodedata.category(char) == "Zs":
+        return "retype the spaces on this line"
+    return "delete the invisible character here, or retype the line"
+
+
 def _unexpected_token(source: SourceFile, token: Token, expected: set[str], exc: UnexpectedInput) -> Diagnostic:
     width = 1 if token.type == "_NL" else max(len(token), 1)  # a run of blank lines is one token
     span = _point(source, token.line or 1, token.column or 1, width)
-    shown = "a new line" if token.type == "_NL" else f"`{token}`"
+    shown = "end of line" if token.type == "_NL" else f"`{token}`"
     keywords = sorted(KEYWORDS[t] for t in expected if t in KEYWORDS)
     hint = None
     if token.type in ("NAME", "CALLNAME") and keywords and "NAME" not in expected:
@@ -165,7 +229,63 @@ def _unexpected_token(source: SourceFile, token: Token, expected: set[str], exc:
         hint = _bracket_hint(_open_brackets(source, token), token)
     if token.type == "_NL" and expected & VALUE_STARTS:
         return error("E001", f"the line ends too early{_expected(expected)}", span)
+    hint = hint or _brace_hint(source, token, expected) or _unclosed_scope_hint(source, token, expected)
+    hint = hint or _after_brace_hint(source, token, expected)
     return error("E001", f"unexpected {shown}{_expected(expected)}", span, help=hint)
+
+
+def _brace_hint(source: SourceFile, token: Token, expected: set[str]) -> str | None:
+    """`model m` with its `{` on the next line: a statement ends at the end of its line, so the
+    header is left without a body. The `{` belongs at the end of the header's line."""
+    if token.type != "_NL" or "LBRACE" not in expected:
+        return None
+    before = _tokens_before(source.text, token.start_pos or 0)
+    header = _statement_text(source.text, before, len(before))
+    following = _next_token(source.text, token)
+    if following is not None and following.type == "LBRACE":
+        return f"put `{{` on the same line as `{header}`" if header else "put `{` at the end of this line"
+    if expected == {"LBRACE"}:
+        return f"open the body of `{header}` with `{{` at the end of this line" if header else None
+    return None
+
+
+def _unclosed_scope_hint(source: SourceFile, token: Token, expected: set[str]) -> str | None:
+    """`train {` where a `{` is unexpected: the section before it most likely lacks its `}`,
+    so `train` was read as a line inside it. Only said of a line that starts unindented or with
+    `model`/`block` (what opens a top-level scope); `dense 4 {` is some other mistake."""
+    if token.type != "LBRACE" or "LBRACE" in expected:
+        return None
+    before = _tokens_before(source.text, token.start_pos or 0)
+    opened = _open_indices(before)
+    if not opened or before[opened[-1]].type != "LBRACE" or before[opened[-1]].line == token.line:
+        return None
+    start = _statement_start(before, len(before))
+    if start >= len(before) or before[start].line != token.line:
+        return None
+    head = before[start]
+    if head.column != 1 and str(head) not in ("model", "block"):
+        return None
+    braces = [i for i in opened if before[i].type == "LBRACE"]
+    scopes = [f"`{_statement_text(source.text, before, i) or '{'}`" for i in braces]
+    if len(braces) == 1:
+        brace = before[braces[0]]
+        return (f"the `{{` of {scopes[0]} at line {brace.line}, column {brace.column} is not closed: "
+                f"add `}}` before `{head}`")
+    listed = [f"of {scope} (line {before[i].line}, column {before[i].column})"
+              for scope, i in zip(scopes, braces, strict=True)]
+    return (f"the `{{` {', '.join(listed[:-1])} and {listed[-1]} are not closed: "
+            f"add {len(braces)} `}}` before `{head}`")
+
+
+def _after_brace_hint(source: SourceFile, token: Token, expected: set[str]) -> str | None:
+    """`residual { dense 16 } dense 4`: a `}` ends its line (outside a `parallel`, where
+    `branch` may follow), so what comes after it on the line belongs on the next one."""
+    if token.type not in LAYER_STARTS or "_NL" not in expected or "BRANCH" in expected:
+        return None
+    before = _tokens_before(source.text, token.start_pos or 0)
+    if not before or before[-1].type != "RBRACE" or before[-1].line != token.line:
+        return None
+    return f"start `{token}` on a new line"
 
 
 def _equal_hint(before: list[str]) -> str:
@@ -202,17 +322,77 @@ def _bracket_hint(open_before: list[Token], token: Token) -> str | None:
 
 def _open_brackets(source: SourceFile, token: Token) -> list[Token]:
     """The `{`, `[` and `(` still open where `token` starts, innermost last."""
-    stack: list[Token] = []
+    before = _tokens_before(source.text, token.start_pos or 0)
+    return [before[i] for i in _open_indices(before)]
+
+
+def _open_indices(tokens: list[Token]) -> list[int]:
+    """The positions in `tokens` of the brackets still open after them, innermost last."""
+    stack: list[int] = []
     closers = {"RBRACE": "LBRACE", "RSQB": "LSQB", "RPAR": "LPAR"}
-    try:
-        for tok in parser().lex(source.text[: token.start_pos or 0]):
-            if tok.type in closers.values():
-                stack.append(tok)
-            elif tok.type in closers and stack and stack[-1].type == closers[tok.type]:
-                stack.pop()
-    except UnexpectedInput:
-        return []
+    for i, tok in enumerate(tokens):
+        if tok.type in closers.values():
+            stack.append(i)
+        elif tok.type in closers and stack and tokens[stack[-1]].type == closers[tok.type]:
+            stack.pop()
     return stack
+
+
+def _tokens_before(text: str, end: int) -> list[Token]:
+    """The tokens of `text[:end]` as the parser sees them (newlines that cannot end a statement
+    dropped), as far as it lexes: a diagnostic about what precedes an error needs no more."""
+    found: list[Token] = []
+    with contextlib.suppress(UnexpectedInput):
+        for tok in parser().lex(text[:end]):
+            found.append(tok)
+    return found
+
+
+def _next_token(text: str, token: Token) -> Token | None:
+    """The first token after `token` that is not a newline (blank and comment lines skipped)."""
+    end = token.end_pos or 0
+    try:
+        for tok in parser().lex(text):
+            if (tok.start_pos or 0) >= end and tok.type != "_NL":
+                return tok
+    except UnexpectedInput:
+        return None
+    return None
+
+
+def _statement_start(tokens: list[Token], index: int) -> int:
+    """Where the statement holding `tokens[index - 1]` starts: just after a newline or a brace."""
+    start = index
+    while start > 0 and tokens[start - 1].type not in BOUNDARIES:
+        start -= 1
+    return start
+
+
+def _statement_text(text: str, tokens: list[Token], index: int) -> str:
+    """The statement before `tokens[index]` as written (`model m`, `block f(x)`), spaces squeezed;
+    '' when nothing precedes it on its statement."""
+    start = _statement_start(tokens, index)
+    if start >= index:
+        return ""
+    return " ".join(text[tokens[start].start_pos or 0: tokens[index - 1].end_pos or 0].split())
+
+
+def _move_brace_up(text: str, exc: UnexpectedInput) -> str | None:
+    """`text` with a `{` that starts a line moved to the end of the header before it, when that
+    was the error: the file then reads as meant, so the errors after it are still found. Every
+    other token keeps its line and column (the `{` leaves a space; only the header line grows)."""
+    token = getattr(exc, "token", None)
+    if not isinstance(exc, UnexpectedToken) or token is None or token.type != "_NL":
+        return None
+    if "LBRACE" not in _acceptable(exc):
+        return None
+    brace = _next_token(text, token)
+    before = _tokens_before(text, token.start_pos or 0)
+    if brace is None or brace.type != "LBRACE" or not before:
+        return None
+    at, header_end = brace.start_pos or 0, before[-1].end_pos or 0
+    text = text[:at] + " " + text[at + 1:]
+    return text[:header_end] + " {" + text[header_end:]
 
 
 def _unclosed_brace(source: SourceFile) -> Token | None:
@@ -248,7 +428,7 @@ def _expected(expected: set[str] | frozenset[str] | None) -> str:
     words: list[str] = []
     if expected & VALUE_STARTS:
         words.append("a value")
-    for name in sorted(expected):
+    for name in sorted(expected, key=lambda name: (name == "$END", name)):  # the end of the file last
         if name in VALUE_STARTS:
             continue
         word = f"`{KEYWORDS[name]}`" if name in KEYWORDS else TERMINALS.get(name, f"`{name}`")
