@@ -57,18 +57,18 @@ def test_ordinary_names_stay_free(name: str) -> None:
     ("let same = 1", "conv1d 2 1 same"),
 ])
 def test_a_let_cannot_take_a_word_of_the_language(definition: str, use: str) -> None:
-    """Refused once, at the name; the use keeps the word's own meaning and adds no error."""
+    """Refused once, at the name; the use adds no error of its own."""
     result = _check(f"{definition}\nmodel m {{\n  input [4, 1]\n  {use}\n}}\n")
     assert _codes(result) == ["E103"]
     assert result.errors[0].span is not None and (result.errors[0].span.line, result.errors[0].span.col) == (1, 5)
     assert "word of the language" in result.errors[0].message
 
 
-def test_a_refused_let_leaves_the_word_its_meaning() -> None:
-    """`let true = 0` refused: `bias=true` is still a bias (2 * 2 weights + 2 biases)."""
-    result = _check("let true = 0\nmodel m {\n  input [2]\n  dense 2 bias=true\n}\n")
+def test_a_refused_let_is_a_failed_one() -> None:
+    """Its uses add nothing: the author means a number by `sequences`, so reading it as the flag
+    would only add a follow-on "given twice"."""
+    result = _check("let sequences = 3\nmodel m {\n  input [4, 2]\n  lstm sequences sequences\n}\n")
     assert _codes(result) == ["E103"]
-    assert result.inference is not None and result.inference.total_params == 6
 
 
 def test_an_earlier_let_may_use_the_word_a_refused_let_takes() -> None:
@@ -96,6 +96,24 @@ def test_a_block_named_like_a_layer_kind_is_refused() -> None:
     result = _check("block dense(n) {\n  flatten\n}\nmodel m {\n  input [4]\n  dense(3)\n}\n")
     assert _codes(result) == ["E103"]
     assert "shadow the layer kind `dense`" in result.errors[0].message
+
+
+@pytest.mark.parametrize("name", ["relu", "same", "max", "sequences", "true", "he_normal", "mse"])
+def test_a_block_cannot_take_a_word_of_the_language(name: str) -> None:
+    """The set a `let` may not take: `block relu` beside `dense 8 relu` would silently be the activation.
+    A call of the refused block adds nothing."""
+    result = _check(f"block {name} {{\n  dense 4\n}}\nmodel m {{\n  input [4]\n  dense 8 relu\n  {name}\n}}\n")
+    assert _codes(result) == ["E103"]
+    assert result.errors[0].message.endswith("a `block` cannot redefine it")
+    assert result.errors[0].help == f"choose another name, e.g. `{name}_block`"
+
+
+@pytest.mark.parametrize("name", ["branch", "dense"])
+def test_a_call_of_a_block_refused_for_its_name_adds_nothing(name: str) -> None:
+    """No "unknown block" after "would shadow": the two would contradict each other."""
+    result = _check(f"block {name}(n) {{\n  dense n\n}}\nmodel m {{\n  input [4]\n  {name}(3)\n}}\n")
+    assert _codes(result) == ["E103"]
+    assert "would shadow" in result.errors[0].message
 
 
 def test_positional_after_keyword_in_a_block_call() -> None:
@@ -138,3 +156,32 @@ def test_a_failed_optional_setting_keeps_the_rest_of_its_section() -> None:
     """Only the line that used the failed `let` is left out: a typo beside it is still reported."""
     result = _check(f"let a = 1 / 0\n{MODEL}train {{\n  loss mse\n  lr a\n  optimzer sgd\n}}\n")
     assert _codes(result) == ["E209", "E106"]
+
+
+def test_the_names_of_a_used_file_that_does_not_parse_add_nothing(tmp_path: Path) -> None:
+    """Its syntax error is the one error: its `let`s and blocks are there, failed, not unknown."""
+    write(tmp_path / "lib.ldnn", "let width = 32 +\n\nblock head(n) {\n  dense n\n}\n")
+    spec = write(tmp_path / "spec.ldnn", 'use "lib.ldnn"\nmodel m {\n  input [4]\n  dense width\n  head(2)\n}\n')
+    result = check_source(read(str(spec)))
+    assert _codes(result) == ["E001"]
+    assert result.errors[0].span is not None and result.errors[0].span.path.endswith("lib.ldnn")
+
+
+def test_a_used_file_that_does_not_parse_still_passes_on_what_it_uses(tmp_path: Path) -> None:
+    """`depth` from a file the broken one uses is a real value: the bad count it holds is caught."""
+    write(tmp_path / "base.ldnn", "let depth = 0\n")
+    write(tmp_path / "lib.ldnn", 'use "base.ldnn"\nuse "nowhere.ldnn" +\nlet width = (\n')
+    spec = write(tmp_path / "spec.ldnn", 'use "lib.ldnn"\nmodel m {\n  input [4]\n  repeat depth { dense width }\n}\n')
+    result = check_source(read(str(spec)))
+    assert _codes(result)[-1] == "E202"
+    assert all(d.span is not None and d.span.path.endswith("lib.ldnn") for d in result.errors[:-1])
+
+
+def test_refused_names_of_a_used_file_fail_quietly_and_clash_with_nothing(tmp_path: Path) -> None:
+    """Refused there, silent here; and a stand-in is no definition: `let branch` here is no second one."""
+    write(tmp_path / "lib.ldnn", "let relu = 3\nblock branch(n) {\n  dense n\n}\n")
+    spec = write(tmp_path / "spec.ldnn", 'use "lib.ldnn"\nlet branch = 2\nmodel m {\n  input [4]\n'
+                                         "  dense relu\n  branch(2)\n  dense branch\n}\n")
+    result = check_source(read(str(spec)))
+    assert _codes(result) == ["E103", "E103"]
+    assert all(d.span is not None and d.span.path.endswith("lib.ldnn") for d in result.errors)

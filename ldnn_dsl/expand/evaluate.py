@@ -10,9 +10,10 @@ from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean, error
 
 
 class Failed:
-    """The value of a `let` whose definition has an error. Its error is already reported, so a
-    use of it ends the statement with no message of its own: `let a = 1 / 0` then `dense a`
-    says "division by zero", not also "unknown activation `a`"."""
+    """The value of a `let` whose definition has an error: its value failed, its name was refused
+    (`let sequences = 3`), or its file did not parse. Its error is already reported, so a use of it
+    ends the statement with no message of its own: `let a = 1 / 0` then `dense a` says "division by
+    zero", not also "unknown activation `a`"."""
 
     def __repr__(self) -> str:
         return "FAILED"

@@ -1,8 +1,13 @@
 """Files and their definitions: `use` resolved relative to the using file, cycles refused, and
-no `let`, block or parameter allowed a name that would change what a word of the language means."""
+no `let`, block or parameter allowed a name that would change what a word of the language means.
+
+A definition that fails (a `let` whose value has an error or whose name is refused, a block refused
+or with a bad parameter, any definition of a used file that does not parse) still leaves its name
+behind, marked failed: its error is out, so its uses add nothing, here and in the files that use it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,6 +28,9 @@ from ldnn_dsl.source.text import SourceFile, read
 from ldnn_dsl.syntax.parse import parse
 
 STRUCTURE = ("repeat", "residual", "parallel", "branch")  # the grammar's keywords that start a statement
+# In a file that does not parse: a line that starts a definition, or a `use`.
+DEFINITION_LINE = re.compile(r"^[ \t]*(?P<kind>let|block)[ \t]+(?P<name>[A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
+USE_LINE = re.compile(r"^[ \t]*use\b.*$", re.MULTILINE)
 
 
 @dataclass
@@ -41,6 +49,8 @@ class Module:
     blocks: dict[str, Block] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)  # name -> where it was defined, for messages
     home: dict[str, str] = field(default_factory=dict)  # name -> file:line:col of its definition
+    # A name in `env` or `blocks` but not in `home` stands in for a definition refused or not parsed: it
+    # fails quietly where it is used, and takes no name from a real definition (it is none).
 
 
 @dataclass
@@ -50,7 +60,7 @@ class Loader:
     sources: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     loading: list[str] = field(default_factory=list)
-    done: dict[str, Module | None] = field(default_factory=dict)  # None: read once, and it failed
+    done: dict[str, Module | None] = field(default_factory=dict)  # None: could not be read (or is being read)
 
     def load_source(self, source: SourceFile) -> Module | None:
         self.sources[source.path] = source.text
@@ -80,36 +90,64 @@ class Loader:
         return module
 
     def _use(self, module: Module, use: n.Use) -> None:
+        used = self._used(module, use)
+        if used is not None:
+            self._import(module, used, use)
+
+    def _used(self, module: Module, use: n.Use) -> Module | None:
+        """The module `use` names, loaded once; None where it is a cycle or cannot be read."""
         path = _resolve(module.spec.path, use.path.value)
         key = _key(path)
         if key in self.loading:
             chain = " -> ".join(Path(p).name for p in [*self.loading[self.loading.index(key):], key])
             self.diagnostics.append(error("E006", f"import cycle: {chain}", use.path.span,
                                           help="move the shared definitions into a third file that both use"))
-            return
+            return None
         if key not in self.done:
             self.done[key] = None  # a file that fails is reported once, however often it is used
             try:
-                self.done[key] = self.load_source(read(path))
+                source = read(path)
             except DiagnosticError as exc:  # unreadable: point at the `use`, not at a file that is not there
                 self.diagnostics.extend(
                     error(d.code, f"cannot use {use.path.text}: {d.message}", use.path.span) for d in exc.diagnostics)
-                return
-        used = self.done[key]
-        if used is None:
-            return
-        for name in [*used.env.values, *used.blocks]:
-            if module.home.get(name) == used.home[name]:
-                continue  # the same definition reached twice (a uses b and c, both use d)
-            if self._add(module, name, use.path.span, f"imported from {use.path.value}", used.home[name]):
-                if name in used.blocks:
-                    module.blocks[name] = used.blocks[name]
-                else:
-                    module.env.values[name] = used.env.values[name]
+                return None
+            loaded = self.load_source(source)
+            self.done[key] = loaded if loaded is not None else self._salvage(source)
+        return self.done[key]
+
+    def _salvage(self, source: SourceFile) -> Module:
+        """What a used file that does not parse exports: without its syntax errors the using file would
+        use its names all the same, and each use would be a follow-on error (`dense width` an unknown
+        activation). So each `let` and `block` that starts a line is there, failed, and each `use`
+        line that parses alone is followed: the names it brings are as good as in any file."""
+        uses = (_lone_use(source, match) for match in USE_LINE.finditer(source.text))
+        module = self.define(n.SpecFile(path=source.path, items=tuple(use for use in uses if use is not None)))
+        for match in DEFINITION_LINE.finditer(source.text):
+            name, span = match["name"], _span(source, match.start("name"), match.end("name"))
+            if match["kind"] == "let":
+                module.env.values.setdefault(name, FAILED)
+            else:
+                stub = n.BlockDef(span=span, name=name, name_span=span, params=(), body=())
+                module.blocks.setdefault(name, Block(stub, module.env, failed=True))
+        return module
+
+    def _import(self, module: Module, used: Module, use: n.Use) -> None:
+        """`used`'s names into `module`: each real definition once (the same one reached twice, as when
+        a uses b and c and both use d, is no clash); a failed one's stand-in only where the name is free."""
+        for name in dict.fromkeys([*used.env.values, *used.blocks]):
+            home = used.home.get(name)
+            if home is None:
+                _take(module, used, name, replace=False)
+            elif module.home.get(name) != home and self._add(module, name, use.path.span,
+                                                             f"imported from {use.path.value}", home):
+                _take(module, used, name, replace=True)
 
     def _let(self, module: Module, let: n.Let) -> None:
         module.env.later.pop(let.name, None)  # defined from here on (`let b = b + 1` has no earlier `b`)
         if self._refused(let.name, let.name_span, "a `let`"):
+            # Failed, not left to the word: the author means a number by it, so each use would be a
+            # follow-on error (`let sequences = 3` then `lstm sequences sequences`: "given twice").
+            module.env.values[let.name] = FAILED
             return
         if not self._add(module, let.name, let.name_span, f"defined at line {let.name_span.line}"):
             return
@@ -120,12 +158,22 @@ class Loader:
             module.env.values[let.name] = FAILED
 
     def _block(self, module: Module, block: n.BlockDef) -> None:
-        if block.name in LAYER_KINDS or block.name in STRUCTURE:
-            self.diagnostics.append(_shadowing(block))
+        if not self._block_name_fine(block):
+            # Kept, failed: a call of it adds nothing (an "unknown block" would contradict the refusal).
+            module.blocks.setdefault(block.name, Block(block, module.env, failed=True))
             return
         failed = not self._params_fine(block)
         if self._add(module, block.name, block.name_span, f"defined at line {block.name_span.line}"):
             module.blocks[block.name] = Block(block, module.env, failed)
+
+    def _block_name_fine(self, block: n.BlockDef) -> bool:
+        """A block takes no name the language uses: not a statement's keyword or layer kind, which a
+        statement always means instead, and no word of a value, which a `let` may not take either
+        (`block relu` beside `dense 8 relu` would read as a block yet be the activation)."""
+        if block.name in LAYER_KINDS or block.name in STRUCTURE:
+            self.diagnostics.append(_shadowing(block))
+            return False
+        return not self._refused(block.name, block.name_span, "a `block`", example=f"{block.name}_block")
 
     def _params_fine(self, block: n.BlockDef) -> bool:
         """Each parameter once, none a word of the language; every problem reported."""
@@ -140,13 +188,14 @@ class Loader:
                 fine = False
         return fine
 
-    def _refused(self, name: str, span: Span, what: str) -> bool:
+    def _refused(self, name: str, span: Span, what: str, example: str | None = None) -> bool:
         """A word the language gives a meaning is no name for a constant: `let true = 0` would silently
         turn `bias=true` off, and `let relu = 3` make `dense 2 relu` a dense layer given two sizes."""
         meaning = language_words().get(name)
         if meaning is not None:
             self.diagnostics.append(error("E103", f"`{name}` is a word of the language ({meaning}); {what} cannot "
-                                          "redefine it", span, help=f"choose another name, e.g. `my_{name}`"))
+                                          "redefine it", span,
+                                          help=f"choose another name, e.g. `{example or f'my_{name}'}`"))
         return meaning is not None
 
     def _add(self, module: Module, name: str, span: Span, origin: str, home: str | None = None) -> bool:
@@ -156,6 +205,32 @@ class Loader:
         module.origin[name] = origin
         module.home[name] = home or f"{_key(span.path)}:{span.line}:{span.col}"
         return True
+
+
+def _take(module: Module, used: Module, name: str, *, replace: bool) -> None:
+    """`used`'s value and block of `name` into `module`; a stand-in (`replace` false) never hides one there."""
+    if name in used.env.values and (replace or name not in module.env.values):
+        module.env.values[name] = used.env.values[name]
+    if name in used.blocks and (replace or name not in module.blocks):
+        module.blocks[name] = used.blocks[name]
+
+
+def _lone_use(source: SourceFile, match: re.Match[str]) -> n.Use | None:
+    """The `use` on the matched line of a file that does not parse, read on its own (at its own line,
+    for its spans); None where that line is itself in error."""
+    line = source.text.count("\n", 0, match.start())
+    try:
+        spec = to_ast(source.path, parse(SourceFile(source.path, "\n" * line + match[0])))
+    except DiagnosticError:
+        return None
+    return next((item for item in spec.items if isinstance(item, n.Use)), None)
+
+
+def _span(source: SourceFile, start: int, end: int) -> Span:
+    """The span of `source.text[start:end]`, on one line."""
+    line = source.text.count("\n", 0, start) + 1
+    col = start - (source.text.rfind("\n", 0, start) + 1) + 1
+    return Span(path=source.path, line=line, col=col, end_line=line, end_col=col + end - start)
 
 
 def _shadowing(block: n.BlockDef) -> Diagnostic:
