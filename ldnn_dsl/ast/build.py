@@ -12,6 +12,7 @@ from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.source.span import Span
 
+MAX_DIGITS = 309  # a whole number with more digits is past every float; Python refuses to read 4,300 or more
 ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
@@ -68,7 +69,7 @@ class ToAst(Transformer_NonRecursive):
     def number(self, children: list[Token]) -> n.Number:
         (tok,) = children
         text = str(tok)
-        is_int = text.isdigit()
+        is_int = text.isdigit() and len(text) <= MAX_DIGITS  # longer: inf, refused when evaluated
         return n.Number(span=self._tok(tok), value=int(text) if is_int else float(text), text=text)
 
     def percent(self, children: list[Token]) -> n.Percent:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Mapping
 
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.layers.values import Arg, CallValue, Percentage, WindowValue, Word
 from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean, error
+from ldnn_dsl.source.span import Span
 
 
 class Failed:
@@ -43,7 +46,7 @@ def evaluate(value: n.Value | n.Option, env: Env) -> object:
     if isinstance(value, n.Percent):
         return Percentage(value.value)
     if isinstance(value, n.Number):
-        return value.value
+        return _finite(value.value, value.span, f"`{_abridged(value.text)}` is too large")
     if isinstance(value, n.String):
         return value.value
     if isinstance(value, n.Name):
@@ -92,6 +95,10 @@ def _number(value: n.Value, env: Env) -> int | float:
 
 def _binop(node: n.BinOp, env: Env) -> int | float:
     left, right = _number(node.left, env), _number(node.right, env)
+    return _finite(_arithmetic(node, left, right), node.span, "the result is too large")
+
+
+def _arithmetic(node: n.BinOp, left: int | float, right: int | float) -> int | float:
     if node.op == "+":
         return left + right
     if node.op == "-":
@@ -103,3 +110,17 @@ def _binop(node: n.BinOp, env: Env) -> int | float:
     if isinstance(left, int) and isinstance(right, int) and left % right == 0:
         return left // right
     return left / right
+
+
+def _finite(value: int | float, span: Span, what: str) -> int | float:
+    """`value`, if a float can hold it. Whole numbers have no bound in Python: `let b = a * a`
+    repeated would grow without end, and print, compare or convert to float only to fail."""
+    if (isinstance(value, float) and math.isfinite(value)) or (
+            isinstance(value, int) and abs(value) <= sys.float_info.max):
+        return value
+    raise DiagnosticError([error("E209", f"{what}: numbers in a spec stay within ±{sys.float_info.max:.4g}", span)])
+
+
+def _abridged(text: str) -> str:
+    """A number as written, shortened when it runs to hundreds of digits."""
+    return text if len(text) <= 20 else f"{text[:8]}...{text[-4:]} ({len(text)} characters)"
