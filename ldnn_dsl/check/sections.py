@@ -66,6 +66,8 @@ def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], ke
     for i, arg in enumerate(setting.args):
         at = setting.head if first is None else f"{setting.head}.{first + i}"
         spans[at] = arg.span
+        if first is not None and len(setting.args) == 1:  # `metrics [accuracy, acuracy]`: the list is the value
+            spans.update({f"{setting.head}.{first + j}": item for j, item in enumerate(arg.item_spans)})
         if isinstance(arg.value, CallValue):
             at = f"{at}.{arg.value.name}"
             spans[at] = arg.span

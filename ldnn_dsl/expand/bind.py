@@ -50,6 +50,7 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         if field in slots:
             slots.remove(field)
         data[field], spans[field] = value, arg.span
+        spans.update({f"{field}.{i}": item for i, item in enumerate(arg.item_spans)})  # `input [-3, 4]`: at -3
         keys.update(_call_keys(field, arg))
     if diags:
         return None, spans, diags

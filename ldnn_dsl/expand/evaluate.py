@@ -77,9 +77,11 @@ def _name(node: n.Name, env: Env) -> object:
 
 
 def evaluate_arg(arg: n.Arg, env: Env) -> Arg:
+    node = arg.value if isinstance(arg, n.Option) else arg
+    items = tuple(item.span for item in node.items) if isinstance(node, n.ListValue) else ()
     if isinstance(arg, n.Option):
-        return Arg(evaluate(arg.value, env), arg.value.span, arg.key, arg.key_span)
-    return Arg(evaluate(arg, env), arg.span)
+        return Arg(evaluate(arg.value, env), arg.value.span, arg.key, arg.key_span, items)
+    return Arg(evaluate(arg, env), arg.span, item_spans=items)
 
 
 def _number(value: n.Value, env: Env) -> int | float:

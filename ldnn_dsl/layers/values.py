@@ -42,6 +42,7 @@ class Arg:
     span: Span
     key: str | None = None
     key_span: Span | None = field(default=None, compare=False)
+    item_spans: tuple[Span, ...] = field(default=(), compare=False)  # a list's items, for errors inside it
 
 
 def plain(value: object) -> object:
