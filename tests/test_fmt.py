@@ -233,6 +233,13 @@ def test_invalid_file_is_a_diagnostic_not_a_traceback(tmp_path: Path) -> None:
     assert run_fmt([str(tmp_path / "missing.ldnn")])[0] == 1
 
 
+def test_a_folder_without_specs_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    """`ldnn fmt --check spec/` in CI, the folder mistyped or emptied: failing says so; passing would hide it."""
+    status, out, err = run_fmt([str(tmp_path)], check=True)
+    assert status == 1 and out == ""
+    assert err == f"{tmp_path}: error[E005]: no .ldnn files in this directory\n"
+
+
 def test_stdin_goes_to_stdout() -> None:
     assert run_fmt(["-"], stdin=io.StringIO(UGLY)) == (0, PRETTY, "")
     assert run_fmt(["-"], check=True, stdin=io.StringIO(UGLY))[0] == 1

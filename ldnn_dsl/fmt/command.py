@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ldnn_dsl.fmt.printer import format_text
-from ldnn_dsl.source.diagnostics import DiagnosticError, render_text
+from ldnn_dsl.source.diagnostics import DiagnosticError, error, render_text
 from ldnn_dsl.source.text import SourceFile, decode, read
 
 STDIN = "-"
@@ -43,10 +43,12 @@ def format_paths(paths: list[str], check: bool = False, diff: bool = False, out:
 
 
 def _expand(paths: list[str]) -> Iterator[str]:
-    """Directories become their `*.ldnn` files, recursively and sorted, so output is stable."""
+    """Directories become their `*.ldnn` files, recursively and sorted, so output is stable; one
+    that holds none stays itself, to be reported (as `ldnn check` does): formatting nothing
+    silently would pass `--check` in CI on a mistyped folder."""
     for path in paths:
         if path != STDIN and Path(path).is_dir():
-            yield from (str(p) for p in sorted(Path(path).rglob("*.ldnn")) if p.is_file())
+            yield from [str(p) for p in sorted(Path(path).rglob("*.ldnn")) if p.is_file()] or [path]
         else:
             yield path
 
@@ -63,6 +65,9 @@ def _format_stdin(stdin: TextIO, check: bool, diff: bool, out: TextIO, err: Text
 
 
 def _format_file(path: str, check: bool, diff: bool, out: TextIO, err: TextIO) -> int:
+    if Path(path).is_dir():  # only reached for a directory that holds no spec
+        err.write(render_text(error("E005", "no .ldnn files in this directory", path=path), {}) + "\n")
+        return 1
     formatted = _formatted(lambda: read(path), err)
     if formatted is None:
         return 1
