@@ -117,8 +117,8 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
                      help=did_you_mean(str(ctx.get("tag")), tags))
     if kind in RANGE:
         return error("E202", f"`{field}` of {what} must be {RANGE[kind].format(**ctx)}; got {shown}", span)
-    if kind == "missing":
-        return error("E206", f"{what} needs `{field}`", span)
+    if kind == "missing":  # `activation` alone: "needs a value", not "`activation` needs `activation`"
+        return error("E206", f"{what} needs {'a value' if what == f'`{field}`' else f'`{field}`'}", span)
     if kind == "literal_error":
         choices = [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]
         written = value.get("name") if isinstance(value, dict) else value  # `mse(1)`: its name
