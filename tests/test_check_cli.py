@@ -387,6 +387,15 @@ def test_missing_file(tmp_path, ldnn) -> None:
     assert run.err.startswith(f"{path}: error[E005]: no such file")
 
 
+def test_a_path_the_os_cannot_look_up(tmp_path, ldnn) -> None:
+    """A name too long to stat: every command says so (E005), none shows a traceback."""
+    path = str(tmp_path / ("a" * 300 + ".ldnn"))
+    for args in (("check", path), ("fmt", "--check", path)):
+        run = ldnn(*args)
+        assert "Traceback" not in run.err and run.rc == 1, run.err
+        assert run.err.startswith(f"{path}: error[E005]: cannot read the file: File name too long"), run.err
+
+
 def test_directory_without_specs(tmp_path, ldnn) -> None:
     write(tmp_path / "README.md", "no specs here")
     run = ldnn("check", str(tmp_path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +34,7 @@ def spec_files(paths: list[str]) -> Iterator[str]:
     """The files to check; a directory without specs stays itself, for `check_one` to report."""
     for path in paths:
         p = Path(path)
-        if path != "-" and p.is_dir():
+        if path != "-" and os.path.isdir(p):  # False, not OSError, for a name too long
             found = [str(f) for f in sorted(p.rglob("*.ldnn")) if f.is_file()]
             yield from found or [path]
         else:
@@ -41,7 +42,7 @@ def spec_files(paths: list[str]) -> Iterator[str]:
 
 
 def check_one(path: str) -> CheckResult:
-    if path != "-" and Path(path).is_dir():  # only reached for a directory that holds no spec
+    if path != "-" and os.path.isdir(path):  # only reached for a directory that holds no spec
         return CheckResult(path, diagnostics=[error("E005", "no .ldnn files in this directory", path=path)])
     try:
         source = decode("<stdin>", sys.stdin.buffer.read()) if path == "-" else read(path)

@@ -47,7 +47,7 @@ def _expand(paths: list[str]) -> Iterator[str]:
     that holds none stays itself, to be reported (as `ldnn check` does): formatting nothing
     silently would pass `--check` in CI on a mistyped folder."""
     for path in paths:
-        if path != STDIN and Path(path).is_dir():
+        if path != STDIN and os.path.isdir(path):  # False, not OSError, for a name too long
             yield from [str(p) for p in sorted(Path(path).rglob("*.ldnn")) if p.is_file()] or [path]
         else:
             yield path
@@ -65,7 +65,7 @@ def _format_stdin(stdin: TextIO, check: bool, diff: bool, out: TextIO, err: Text
 
 
 def _format_file(path: str, check: bool, diff: bool, out: TextIO, err: TextIO) -> int:
-    if Path(path).is_dir():  # only reached for a directory that holds no spec
+    if os.path.isdir(path):  # only reached for a directory that holds no spec
         err.write(render_text(error("E005", "no .ldnn files in this directory", path=path), {}) + "\n")
         return 1
     formatted = _formatted(lambda: read(path), err)

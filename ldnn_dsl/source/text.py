@@ -62,12 +62,12 @@ def read(path: str | Path) -> SourceFile:
     """A spec file from disk; a missing file or a directory is a diagnostic, not an OSError."""
     shown = str(path)
     p = Path(path)
-    if p.is_dir():
-        raise DiagnosticError([error("E005", "is a directory, not a spec file", path=shown)])
     try:
         data = p.read_bytes()
+    except IsADirectoryError:
+        raise DiagnosticError([error("E005", "is a directory, not a spec file", path=shown)]) from None
     except FileNotFoundError:
         raise DiagnosticError([error("E005", "no such file", path=shown)]) from None
-    except OSError as exc:
+    except OSError as exc:  # a name too long, a folder that cannot be searched, a symlink loop
         raise DiagnosticError([error("E005", f"cannot read the file: {exc.strerror or exc}", path=shown)]) from None
     return decode(shown, data)
