@@ -109,10 +109,39 @@ def test_staging_that_cannot_start_is_a_diagnostic() -> None:
 
 def test_a_failed_run_leaves_no_folders_it_made(tmp_path: Path) -> None:
     """The parents staging made for `--out a/b/run` go too when the run fails."""
-    with pytest.raises(RuntimeError), staging(tmp_path / "a" / "b" / "run") as temp:
-        assert temp.is_dir()
+    with pytest.raises(RuntimeError), staging(tmp_path / "a" / "b" / "run") as staged:
+        assert staged.temp.is_dir()
         raise RuntimeError("training failed")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_whose_default_folder_was_taken_meanwhile_goes_to_the_next_name(tmp_path: Path) -> None:
+    """Two runs started in the same second chose the same `runs/<model>-<time>`: the second to finish
+    takes the next free name instead of failing and throwing its result away."""
+    from ldnn_dsl.train.folder import default_folders
+
+    names = default_folders("m", tmp_path / "runs")
+    first = next(names)
+    with staging(first, names) as staged:
+        (staged.temp / "model.keras").write_text("second")
+        first.mkdir(parents=True)
+        (first / "model.keras").write_text("first")  # the other run, done first
+    assert staged.folder == first.with_name(f"{first.name}-2")
+    assert (first / "model.keras").read_text() == "first"
+    assert (staged.folder / "model.keras").read_text() == "second"
+    assert leftovers(first.parent) == []
+
+
+def test_an_out_folder_taken_meanwhile_fails_and_keeps_the_other_run(tmp_path: Path) -> None:
+    """`--out` names one folder: filled by another run meanwhile, it is not written over."""
+    out = tmp_path / "run"
+    with pytest.raises(DiagnosticError) as caught, staging(out) as staged:
+        (staged.temp / "model.keras").write_text("second")
+        out.mkdir()
+        (out / "model.keras").write_text("first")
+    (diag,) = caught.value.diagnostics
+    assert diag.where == str(out) and "could not put the run folder in place" in diag.message
+    assert (out / "model.keras").read_text() == "first" and leftovers(tmp_path) == []
 
 
 # ldnn compile -o -----------------------------------------------------------------------------

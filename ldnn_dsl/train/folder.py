@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import csv
 import errno
+import itertools
 import json
 import math
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +28,15 @@ TRAIN_CODE = "E406"
 FILES = ("model.keras", "spec.ldnn", "history.csv", "metrics.json", "curves.png")
 
 
-def default_folder(model_name: str, root: str | Path = "runs") -> Path:
-    """`runs/<model>-<YYYYmmdd-HHMMSS>`, with `-2`, `-3`... if that second is taken."""
+def default_folders(model_name: str, root: str | Path = "runs") -> Iterator[Path]:
+    """The free names a run without `--out` may take, in order: `runs/<model>-<YYYYmmdd-HHMMSS>`,
+    then `-2`, `-3`... Free when asked: another run started in the same second may take one later,
+    so `staging` goes on to the next (`others`)."""
     base = Path(root) / f"{model_name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    folder, n = base, 1
-    while folder.exists():
-        n += 1
-        folder = base.with_name(f"{base.name}-{n}")
-    return folder
+    for n in itertools.count(1):
+        folder = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        if not os.path.lexists(folder):
+            yield folder
 
 
 def refuse_unusable_folder(folder: Path, span: Span | None) -> None:
@@ -117,10 +120,21 @@ def forget_placed() -> None:
     _placing = None
 
 
+@dataclass
+class Staged:
+    """Where a run is written (`temp`), and where it is put: `folder`, once the block is over."""
+
+    temp: Path
+    folder: Path
+
+
 @contextmanager
-def staging(folder: Path) -> Iterator[Path]:
+def staging(folder: Path, others: Iterable[Path] = ()) -> Iterator[Staged]:
     """A temporary sibling of `folder` to write into; renamed to `folder` on success,
-    removed on any failure (Ctrl-C and SIGTERM included), with any parent folders it made."""
+    removed on any failure (Ctrl-C and SIGTERM included), with any parent folders it made.
+    Should `folder` hold another run by then, the first of `others` still free is taken
+    instead (siblings: the run's relative data paths hold there too); without `others` the
+    run fails, as one must not write over a result."""
     where = _absolute(folder)
     temp = where.with_name(f".{where.name}.partial-{os.getpid()}")
     made: list[Path] = []
@@ -134,22 +148,39 @@ def staging(folder: Path) -> Iterator[Path]:
         if isinstance(exc, OSError):
             raise _cannot_place(folder, exc) from None
         raise
+    staged = Staged(temp, folder)
     try:
-        yield temp
+        yield staged
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         remove_made(made)
         raise
     try:
-        if os.path.isdir(where):
-            where.rmdir()  # empty, unless another run has filled it since refuse_unusable_folder looked
-        put_in_place(temp, where)
+        staged.folder = _place(temp, folder, iter(others))
     except BaseException as exc:  # SIGTERM too, should it land between the two steps
         shutil.rmtree(temp, ignore_errors=True)
         remove_made(made)
         if isinstance(exc, OSError):
             raise _cannot_place(folder, exc) from None
         raise
+
+
+def _place(temp: Path, folder: Path, others: Iterator[Path]) -> Path:
+    """`temp` renamed to `folder`, or to the first of `others` that is still free when `folder`
+    holds another run by now; where it went."""
+    while True:
+        where = _absolute(folder)
+        try:
+            if os.path.isdir(where):
+                where.rmdir()  # empty, unless another run has filled it since refuse_unusable_folder looked
+            put_in_place(temp, where)
+            return folder
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+            folder = next(others, None)  # type: ignore[arg-type]
+            if folder is None:
+                raise
 
 
 def make_parents(path: Path) -> list[Path]:
@@ -178,7 +209,7 @@ def remove_made(made: list[Path]) -> None:
 
 def _cannot_place(folder: Path, exc: OSError) -> DiagnosticError:
     return DiagnosticError([error(TRAIN_CODE, f"could not put the run folder in place at `{folder}`: "
-                                  f"{exc.strerror or exc}", help="choose another `--out`")])
+                                  f"{exc.strerror or exc}", path=str(folder), help="choose another `--out`")])
 
 
 def _absolute(path: Path) -> Path:

@@ -38,7 +38,7 @@ from ldnn_dsl.train.batch import measured_batch
 from ldnn_dsl.train.feed import prediction_batches
 from ldnn_dsl.train.folder import (
     TRAIN_CODE,
-    default_folder,
+    default_folders,
     refuse_unusable_folder,
     staging,
     write_curves,
@@ -88,21 +88,22 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     for warning in checked.warnings:
         say(render_text(warning, checked.sources))
     spec = replace_train(spec, spans, seed=seed, epochs=epochs)
-    folder = Path(out) if out is not None else default_folder(spec.model.name)
+    others = default_folders(spec.model.name) if out is None else iter([])
+    folder = Path(out) if out is not None else next(others)
     refuse_unusable_folder(folder, spans.get(("train", "")))
     started = time.perf_counter()
     _fresh_session()  # before the precision policy: clearing the session resets it
-    with (precision_policy(spec.train.precision), op_determinism(spec, checked), staging(folder) as temp,
-          failures_as_diagnostics(spans), ctrl_c_aborts()):
+    with (precision_policy(spec.train.precision), op_determinism(spec, checked),
+          staging(folder, others) as staged, failures_as_diagnostics(spans), ctrl_c_aborts()):
         plan = _plan(spec, checked, spans, epochs, quiet)
         metric, value = baseline(plan.splits, spec.train.loss, _classes(checked))
         say(f"linear baseline: {metric} {value:.4g}")
         members = _train_members(plan, stop, say)
-        result = _save(plan, members, temp, folder, checked, started, (metric, value), say)
+        result = _save(plan, members, staged.temp, folder, checked, started, (metric, value), say)
         raise_swallowed_signal()  # before the staged folder is put in place
-    result.folder = folder
+    result.folder = staged.folder
     result.warnings = checked.warnings
-    say(f"ldnn train: saved {folder}")
+    say(f"ldnn train: saved {staged.folder}")
     return result
 
 
