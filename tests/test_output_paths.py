@@ -144,6 +144,27 @@ def test_an_out_folder_taken_meanwhile_fails_and_keeps_the_other_run(tmp_path: P
     assert (out / "model.keras").read_text() == "first" and leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
+def test_a_full_disk_while_saving_says_so_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training went fine and writing failed: that is what the message says, at the run folder."""
+    import errno
+    import os
+
+    from ldnn_dsl.train import run  # `ldnn_dsl.train` itself is the API's function
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(run, "write_curves", full)
+    out = tmp_path / "run"
+    with pytest.raises(DiagnosticError) as caught:
+        run.train(spec(tmp_path), out=out, quiet=True)
+    (diag,) = caught.value.diagnostics
+    assert (diag.code, diag.where) == ("E406", str(out))
+    assert diag.message == "could not save the run: No space left on device"
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
 # ldnn compile -o -----------------------------------------------------------------------------
 @pytest.mark.parametrize(("target", "why"), [
     pytest.param("/proc/ldnn-m.keras", "`/proc` is not writable", marks=NO_PROC),

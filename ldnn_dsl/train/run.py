@@ -99,7 +99,12 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
         metric, value = baseline(plan.splits, spec.train.loss, _classes(checked))
         say(f"linear baseline: {metric} {value:.4g}")
         members = _train_members(plan, stop, say)
-        result = _save(plan, members, staged.temp, folder, checked, started, (metric, value), say)
+        try:
+            result = _save(plan, members, staged.temp, folder, checked, started, (metric, value), say)
+        except OSError as exc:  # a full disk, a quota: the training went fine, the writing did not
+            raise DiagnosticError([error(TRAIN_CODE, f"could not save the run: {exc.strerror or exc}",
+                                         path=str(folder), help="free some space, or choose another `--out`")]
+                                  ) from exc
         raise_swallowed_signal()  # before the staged folder is put in place
     result.folder = staged.folder
     result.warnings = checked.warnings
