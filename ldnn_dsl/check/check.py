@@ -91,6 +91,8 @@ def _check(source: SourceFile, purpose: Purpose) -> CheckResult:
     result.diagnostics.extend(_reserved_model_name(result.spec))
     result.diagnostics.extend(recipe_errors(result.spec, spans))
     result.diagnostics.extend(data_misfits(result.spec, spans))
+    if result.spec.train is not None and result.inference and result.inference.output:
+        result.diagnostics.extend(_top_k_against_output(result.spec.train, result.inference.output, spans))
     result.diagnostics.extend(init_misfits(result.spec, spans))
     shapes = {row.name: row.shape for row in result.inference.rows} if result.inference else {}
     result.diagnostics.extend(lint(result.spec, spans, shapes))
@@ -208,6 +210,23 @@ def recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagno
         out.append(error("E404", f"cosine warm-up of {train.schedule.warmup} epochs is not shorter than the "
                          f"{train.epochs} epochs of training", spans.get(("train", "schedule"))))
     return out
+
+
+TOP_K = 5  # Keras' top-k metrics, by name, count a hit among the 5 highest scores
+
+
+def _top_k_against_output(train: TrainSection, output: tuple[int, ...],
+                          spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+    """A top-5 metric over 5 classes or fewer counts every sample a hit (and over one unit,
+    TensorFlow refuses it in the first step): it measures nothing."""
+    classes = output[-1] if output else 1
+    top_k = [m for m in train.metrics if "top_k" in m]
+    if not top_k or classes > TOP_K:
+        return []
+    return [error("E404", f"`{top_k[0]}` counts a hit when the true class is among the {TOP_K} highest scores, "
+                  f"but the output has {classes} {'class' if classes == 1 else 'classes'}: every sample would be "
+                  "a hit", spans.get(("train", "metrics")),
+                  help="use `accuracy` (or `binary_accuracy` for one yes/no output)")]
 
 
 SPARSE_METRICS = ("accuracy", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",
