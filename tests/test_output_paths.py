@@ -87,6 +87,19 @@ def test_train_refuses_the_current_folder_as_out(tmp_path: Path, capsys: pytest.
     assert list(here.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["base.ldnn", "empty"]
 
 
+def test_train_refuses_a_symbolic_link_as_out_and_says_why(tmp_path: Path) -> None:
+    """The run is renamed into place: a link to an empty folder would be replaced, the folder left empty."""
+    from ldnn_dsl.train.run import train
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    with pytest.raises(DiagnosticError) as caught:
+        train(spec(tmp_path), out=tmp_path / "link", quiet=True)
+    (diag,) = caught.value.diagnostics
+    assert "is a symbolic link" in diag.message and diag.help == f"give the folder itself: `--out {tmp_path / 'real'}`"
+    assert (tmp_path / "link").is_symlink() and list((tmp_path / "real").iterdir()) == []
+
+
 def test_train_refuses_a_file_as_out(tmp_path: Path) -> None:
     from ldnn_dsl.train.run import train
 

@@ -48,7 +48,11 @@ def refuse_unusable_folder(folder: Path, span: Span | None) -> None:
         raise DiagnosticError([error(TRAIN_CODE, f"the run folder cannot be the current folder `{where}`", span,
                                      help="ldnn builds the run beside its folder and then renames it into "
                                           "place: name a new folder, e.g. `--out run1`")])
-    if os.path.islink(where) or (os.path.lexists(where) and not os.path.isdir(where)):
+    if os.path.islink(where):
+        raise DiagnosticError([error(TRAIN_CODE, f"output `{folder}` is a symbolic link: the finished run is renamed "
+                                     "into place, which would replace the link, not fill the folder it points to",
+                                     span, help=f"give the folder itself: `--out {os.path.realpath(where)}`")])
+    if os.path.lexists(where) and not os.path.isdir(where):
         raise DiagnosticError([error(TRAIN_CODE, f"output `{folder}` already exists and is not a folder", span,
                                      help="choose another `--out`")])
     if os.path.isdir(where) and (not where.name or _holds_anything(where)):  # no name: the root
