@@ -161,7 +161,8 @@ def test_sizes_up_to_the_bound_are_accepted() -> None:
 def test_the_train_section_gets_the_same_bounds() -> None:
     """`lr`, `epochs` and friends share the layer table's number types."""
     base = "model m {\n  input [4]\n  dense 1\n}\ntrain {\n  loss mse\n  %s\n}\n"
-    assert errors(base % "lr 1e400")[0][0] == "E202"
+    assert errors(base % "lr 3.5e38")[0][0] == "E202"  # past float32
+    assert errors(base % "lr 1e400")[0][0] == "E209"  # past every float: refused where it is written
     assert errors(base % "epochs 1e300")[0][0] == "E202"
     assert not errors(base % "lr 3.0e38")
 
