@@ -6,6 +6,9 @@ phrases a user relies on. Data is small and made in `tmp_path`, so the module ru
 
 from __future__ import annotations
 
+import errno
+import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -140,23 +143,69 @@ def test_bad_npz_files_are_e405_at_the_source(tmp_path: Path, name: str, content
     assert name in e405(raised) and raised.value.diagnostics[0].span == SPAN
 
 
-BAD_CSVS = [
+BAD_CSVS: list[tuple[str, str | bytes, str]] = [
     ("empty", "", "is empty"),
+    ("latin-1", "a,b\n1,2\xe9\n".encode("latin-1"), "is not UTF-8 text (it holds the byte 0xe9)"),
     ("header only", "a,b\n", "has a header but no rows"),
     ("one column", "a\n1\n", "has one column"),
-    ("text cell", "a,b,c\n1,2,3\n4,five,6\n", "row 3, column `b`: `five` is not a finite number"),
-    ("blank cell", "a,b\n1,\n", "row 2, column `b`: `` is not a finite number"),
-    ("nan cell", "a,b\nnan,1\n", "row 2, column `a`: `nan` is not a finite number"),
-    ("ragged row", "a,b\n1,2\n3\n", "row 3: 1 cells but the header names 2 columns"),
+    ("text cell", "a,b,c\n1,2,3\n4,five,6\n", "line 3, column `b`: `five` is not a finite number"),
+    ("blank cell", "a,b\n1,\n", "line 2, column `b`: `` is not a finite number"),
+    ("nan cell", "a,b\nnan,1\n", "line 2, column `a`: `nan` is not a finite number"),
+    ("ragged row", "a,b\n1,2\n3\n", "line 3: 1 cells but the header names 2 columns"),
+    # lines are the file's own, blank ones counted: an editor's line numbers find the cell
+    ("after blank lines", "a,b,c,d,price\n\n\n\n1,2,3,4,5\n1,2,3,4,5\n1,zz,3,4,5\n",
+     "line 7, column `b`: `zz` is not a finite number"),
+    ("ragged after blanks", "a,b\n\n1,2\n\n3\n", "line 5: 1 cells but the header names 2 columns"),
+    ("quoted newline", 'a,b\n"1\n",3\nx,4\n', "line 4, column `a`: `x` is not a finite number"),
+    ("nul byte", "a,b\n1,2\x00\n", "line 2, column `b`: `2\\x00` is not a finite number"),
+    ("control in header", "a\x07,b\nx,1\n", "column `a\\x07`: `x`"),
+    ("underscore", "a,b\n1_000,2\n", "line 2, column `a`: `1_000` is not a finite number"),
+    ("non-ascii digits", "a,b\n\u0661\u0662,2\n", "line 2, column `a`: `\u0661\u0662` is not a finite number"),
+    ("unnamed column", ",b\nx,2\n", "line 2, the 1st column (no name): `x` is not a finite number"),
+    ("past float32", "a,b\n1,2\n3,1e300\n", "line 3, column `b`: `1e300` is past float32's range (±3.4e38)"),
+    ("duplicate names", "a,a,c,d,price\n1,2,3,4,5\n", "has two columns named `a`: the 1st and the 2nd"),
 ]
 
 
 @pytest.mark.parametrize(("text", "fragment"), [case[1:] for case in BAD_CSVS], ids=[case[0] for case in BAD_CSVS])
-def test_bad_csv_files_say_what_and_where(tmp_path: Path, text: str, fragment: str) -> None:
+def test_bad_csv_files_say_what_and_where(tmp_path: Path, text: str | bytes, fragment: str) -> None:
     file = write(tmp_path / "bad.csv", text)
     with pytest.raises(DiagnosticError) as raised:
         load_csv(file, span=SPAN)
     assert fragment in e405(raised)
+
+
+@pytest.mark.parametrize(("separator", "shown"), [(";", "`;`"), ("\t", "tabs")])
+def test_a_csv_separated_otherwise_gets_a_hint(tmp_path: Path, separator: str, shown: str) -> None:
+    file = write(tmp_path / "semi.csv", separator.join("abcd") + f"{separator}price\n1{separator}2\n")
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(file, span=SPAN)
+    assert "has one column" in e405(raised)
+    hint = f"the file seems to be separated by {shown}; ldnn reads comma-separated values"
+    assert raised.value.diagnostics[0].help == hint
+
+
+def test_a_duplicate_column_name_is_refused_even_as_the_target(tmp_path: Path) -> None:
+    """`target=a` silently took the first of two `a` columns."""
+    file = write(tmp_path / "dup.csv", "a,b,a,price\n1,2,3,4\n")
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(file, "a", span=SPAN, written="dup.csv")
+    assert "`dup.csv` has two columns named `a`: the 1st and the 3rd" in e405(raised)
+
+
+def test_unnamed_columns_are_kept_like_a_pandas_index(tmp_path: Path) -> None:
+    """pandas writes its index under an empty name; refusing it would refuse most exports."""
+    file = write(tmp_path / "index.csv", ",,b,price\n0,9,1,2\n1,8,3,4\n")
+    x, y = load_csv(file, "price")
+    assert x.tolist() == [[0, 9, 1], [1, 8, 3]] and y.tolist() == [2, 4]
+
+
+def test_csv_values_past_float32_warn_nothing(tmp_path: Path, no_warnings: None) -> None:
+    file = write(tmp_path / "big.csv", "a,b\n1e300,2\n")
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(file, span=SPAN)
+    assert "line 2, column `a`: `1e300` is past float32's range" in e405(raised)
+    assert load_csv(write(tmp_path / "max.csv", "a,b\n3.4e38,1e-50\n"))[0].tolist() == [[np.float32(3.4e38)]]
 
 
 def test_csv_unknown_target_lists_the_columns(tmp_path: Path) -> None:
@@ -168,6 +217,115 @@ def test_csv_unknown_target_lists_the_columns(tmp_path: Path) -> None:
     with pytest.raises(DiagnosticError) as raised:
         load_csv(file, 5)
     assert "target column 5 is out of range" in e405(raised)
+
+
+@pytest.fixture
+def no_warnings() -> Any:
+    """Warnings as errors: a raw NumPy RuntimeWarning on stderr is a failure of the promise."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+@pytest.mark.parametrize("kind", ["npz", "csv"])
+def test_a_path_too_long_to_stat_is_e405_at_the_source(tmp_path: Path, kind: str) -> None:
+    """`Path.exists()` raised OSError (ENAMETOOLONG), which came out as E406 at `train {`."""
+    name = "a" * 300 + f".{kind}"
+    data = section({"name": kind, "path": name})
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(data, str(tmp_path / "spec.ldnn"), SPAN)
+    assert f"cannot read `{name}`: file name too long" in e405(raised)
+    assert raised.value.diagnostics[0].span == SPAN
+
+
+def test_a_symlink_loop_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "loop1.npz").symlink_to("loop2.npz")
+    (tmp_path / "loop2.npz").symlink_to("loop1.npz")
+    with pytest.raises(DiagnosticError) as raised:
+        load_npz(tmp_path / "loop1.npz", written="loop1.npz", span=SPAN)
+    assert "cannot read `loop1.npz`: it is a symlink loop" in e405(raised)
+
+
+def test_a_dangling_symlink_says_where_it_points(tmp_path: Path) -> None:
+    (tmp_path / "link.csv").symlink_to("gone.csv")
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(tmp_path / "link.csv", written="link.csv")
+    assert "`link.csv` is a symbolic link to `gone.csv`, which does not exist" in e405(raised)
+
+
+def test_a_folder_on_the_path_that_is_a_file(tmp_path: Path) -> None:
+    write(tmp_path / "data", "not a folder")
+    with pytest.raises(DiagnosticError) as raised:
+        load_npz(tmp_path / "data" / "x.npz", written="data/x.npz")
+    assert "cannot read `data/x.npz`: a folder on its path is a file" in e405(raised)
+
+
+def test_a_nul_in_the_path_is_shown_escaped(tmp_path: Path) -> None:
+    """os.stat raises ValueError, not OSError, for a NUL: it never reaches the system."""
+    with pytest.raises(DiagnosticError) as raised:
+        load_npz(tmp_path / "a\x00.npz", written="a\x00.npz")
+    assert e405(raised) == "cannot read `a\\x00.npz`: the path holds a NUL character"
+
+
+def test_an_unreadable_npz_is_not_called_a_bad_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening failed with EACCES: "not a NumPy .npz archive", and help to write it with savez, misled."""
+    file = save_npz(tmp_path / "locked.npz", x=np.zeros((2, 1)), y=np.zeros(2))
+
+    def denied(*_: Any, **__: Any) -> Any:
+        raise PermissionError(errno.EACCES, "Permission denied", str(file))
+
+    monkeypatch.setattr(np, "load", denied)
+    with pytest.raises(DiagnosticError) as raised:
+        load_npz(file, written="locked.npz", span=SPAN)
+    assert e405(raised) == "cannot read `locked.npz`: permission denied"
+    assert "savez" not in (raised.value.diagnostics[0].help or "")
+
+
+needs_permissions = pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                                       reason="root reads every file whatever its mode")
+
+
+@needs_permissions
+@pytest.mark.parametrize("kind", ["npz", "csv"])
+def test_a_file_without_read_permission(tmp_path: Path, kind: str) -> None:
+    file = write(tmp_path / f"locked.{kind}", "a,b\n1,2\n")
+    file.chmod(0)
+    try:
+        with pytest.raises(DiagnosticError) as raised:
+            load_data(section({"name": kind, "path": file.name}), str(tmp_path / "s.ldnn"), SPAN)
+    finally:
+        file.chmod(0o600)
+    assert e405(raised) == f"cannot read `locked.{kind}`: permission denied"
+
+
+@needs_permissions
+def test_a_folder_without_search_permission(tmp_path: Path) -> None:
+    save_npz(tmp_path / "shut" / "d.npz", x=np.zeros((2, 1)), y=np.zeros(2))
+    (tmp_path / "shut").chmod(0o600)
+    try:
+        with pytest.raises(DiagnosticError) as raised:
+            load_data(section({"name": "npz", "path": "shut/d.npz"}), str(tmp_path / "s.ldnn"), SPAN)
+    finally:
+        (tmp_path / "shut").chmod(0o700)
+    assert e405(raised) == "cannot read `shut/d.npz`: permission denied"
+
+
+@pytest.mark.parametrize("role", ["x", "y"])
+def test_npz_values_past_float32_are_named_without_a_warning(tmp_path: Path, role: str, no_warnings: None) -> None:
+    """float64 1e300 cast to float32 printed `overflow encountered in cast`, then "holds NaN"."""
+    arrays = {"x": np.ones((5, 2)), "y": np.ones(5)}
+    arrays[role] = arrays[role] * np.array(1e300)
+    save_npz(tmp_path / "big.npz", **arrays)
+    with pytest.raises(DiagnosticError) as raised:
+        load_npz(tmp_path / "big.npz", written="big.npz", span=SPAN)
+    assert f"array `{role}` in `big.npz` holds values past float32's range (±3.4e38), e.g. 1e+300" in e405(raised)
+
+
+def test_a_text_file_named_npz_gets_no_pickle_advice(tmp_path: Path) -> None:
+    write(tmp_path / "text.npz", "hello\n")
+    with pytest.raises(DiagnosticError) as raised:
+        load_npz(tmp_path / "text.npz", written="text.npz")
+    assert "is not a NumPy .npz archive" in e405(raised) and "pickle" not in e405(raised)
 
 
 def test_missing_npz_key_suggests_the_close_one(tmp_path: Path) -> None:
@@ -291,6 +449,14 @@ def test_log1p_without_columns_means_all_of_them(tmp_path: Path) -> None:
     assert splits.log1p_columns == () and np.allclose(splits.x_train, 1.0)
 
 
+def test_standardize_refuses_a_variance_past_float32(tmp_path: Path, no_warnings: None) -> None:
+    """Values of 1e20 fit float32, but their variance does not: it was cast to inf with a warning."""
+    save_npz(tmp_path / "d.npz", x=np.array([[1e20, 1], [-1e20, 2]], np.float32), y=np.zeros(2))
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(section({"name": "npz", "path": "d.npz"}, preprocess="standardize"), str(tmp_path / "s"), SPAN)
+    assert "standardize cannot scale column 0: its variance (1e+40) is past float32's range" in e405(raised)
+
+
 @pytest.mark.parametrize(("columns", "value", "fragment"), [
     ([3], 1.0, "log1p column 3 is out of range: x has 3 feature columns (0..2)"),
     ([1], -1.0, "log1p needs values above -1, but training column 1 holds -1"),
@@ -347,6 +513,16 @@ FITS: list[tuple[str, np.ndarray, np.ndarray, tuple[Any, ...], str, tuple[int, .
      "per-sample shape [3] but mse compares it with the model's output [2]"),
     ("mae (n,) vs (1,)", X4, np.zeros(8), (4,), "float32", (1,), "mae", None),
     ("y nan", X4, np.full(8, np.nan), (4,), "float32", (1,), "mse", "y holds NaN"),
+    # losses Keras clips or diverges on outside a range (poisson trained to NaN and blamed `lr`)
+    ("poisson negative", X4, np.array([-1.3, 2, 0, 1, 1, 1, 1, 1]), (4,), "float32", (1,), "poisson",
+     "`poisson` needs targets ≥ 0, but the training y holds -1.3 (1 of 8 values is below 0)"),
+    ("msle negative", X4, -np.ones(8), (4,), "float32", (1,), "msle",
+     "`msle` needs targets ≥ 0, but the training y holds -1 (8 of 8 values are below 0)"),
+    ("kl above 1", X4, np.full((8, 1), 2.0), (4,), "float32", (1,), "kl_divergence",
+     "`kl_divergence` needs targets in [0, 1], but the training y holds 2"),
+    ("mape negative fits", X4, -np.ones(8), (4,), "float32", (1,), "mape", None),
+    ("mse squares past float32", X4, np.full(8, 3e38, np.float32), (4,), "float32", (1,), "mse",
+     "the training y holds 3e+38, but `mse` squares errors that size past float32's range (±3.4e38)"),
 ]
 
 
@@ -439,6 +615,15 @@ def test_a_model_with_classes_the_labels_never_use_is_scored_by_its_own_count(cl
     assert net_score(splits, "sparse_categorical_crossentropy", perfect, classes) == 1.0
     name, value = baseline(splits, "sparse_categorical_crossentropy", classes)
     assert name == "val_accuracy" and value > 0.6
+
+
+def test_a_baseline_on_targets_near_float32s_limit_stays_a_number(no_warnings: None) -> None:
+    """float32 y of 3e38 overflowed the least squares' float32 product: a RuntimeWarning and a `nan` baseline."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 3)).astype(np.float32)
+    y = np.full(300, 3e38, dtype=np.float32) * rng.uniform(0.5, 1, size=300).astype(np.float32)
+    name, value = baseline(Splits(x[:200], y[:200], x[200:], y[200:]), "mse")
+    assert name == "val_mse" and np.isfinite(value)
 
 
 def test_integers_past_int32_keep_their_size(tmp_path: Path) -> None:

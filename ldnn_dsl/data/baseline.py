@@ -23,6 +23,7 @@ MAX_EVAL_ROWS = 20_000
 TARGET_BUDGET = 20_000_000  # rows × outputs held in the one-hot target matrix
 GRAM_BUDGET = 40_000_000_000  # rows × features² spent forming XᵀX
 RIDGE = 1e-3
+FLOAT32_SAFE = 1e30  # |value| below which float32 sums over MAX_FIT_ROWS rows of standardized x stay finite
 
 
 def baseline(splits: Splits, loss: str, classes: int | None = None) -> tuple[str, float]:
@@ -45,7 +46,7 @@ def net_score(splits: Splits, loss: str, predict: Callable[[np.ndarray], Any], c
     kind = loss_kind(loss)
     _, x_eval, y_eval = _evaluation_split(splits)
     pick = _sample(len(x_eval), MAX_EVAL_ROWS, seed=1)
-    predicted = np.asarray(predict(x_eval[pick]), dtype=np.float32).reshape(len(pick), -1)
+    predicted = np.asarray(predict(x_eval[pick]), dtype=np.float64).reshape(len(pick), -1)
     return _score(kind, predicted, y_eval[pick], _classes(kind, splits.y_train, y_eval, classes))
 
 
@@ -101,7 +102,8 @@ def _sample(total: int, rows: int, seed: int) -> np.ndarray:
 
 class _Ridge:
     """Least squares on standardized, flattened x plus a bias column (XᵀX in float64 for a
-    stable solve; the wide products in float32, which halves the time on one-hot targets)."""
+    stable solve; the wide XᵀY in float32 where it cannot overflow, which halves the time on
+    one-hot targets)."""
 
     def __init__(self, mean: np.ndarray, scale: np.ndarray, weights: np.ndarray) -> None:
         self.mean, self.scale, self.weights = mean, scale, weights
@@ -114,12 +116,23 @@ class _Ridge:
         design = _with_bias((flat - mean) / scale)
         gram = design.T @ design
         gram += RIDGE * np.trace(gram) / len(gram) * np.eye(len(gram))
-        moment = (design.T.astype(np.float32) @ targets.astype(np.float32)).astype(np.float64)
-        return cls(mean, scale, np.linalg.solve(gram, moment).astype(np.float32))
+        wide = _wide_dtype(targets)
+        moment = (design.T.astype(wide) @ targets.astype(wide)).astype(np.float64)
+        return cls(mean, scale, np.linalg.solve(gram, moment))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """In float64: the rows scored may lie far outside the training rows' scale, and a
+        float32 prediction past 3.4e38 would warn of overflow and score inf."""
         flat = x.reshape(len(x), -1).astype(np.float64)
-        return _with_bias((flat - self.mean) / self.scale).astype(np.float32) @ self.weights
+        return _with_bias((flat - self.mean) / self.scale) @ self.weights
+
+
+def _wide_dtype(values: np.ndarray) -> type[np.floating[Any]]:
+    """float32 for XᵀY (one-hot targets: twice as fast), float64 for targets so large that a
+    sum of 20,000 float32 products could pass float32's range: y near 3e38 gave
+    `RuntimeWarning: overflow encountered in matmul` and a `nan` baseline."""
+    largest = max(float(values.max(initial=0.0)), -float(values.min(initial=0.0)))
+    return np.float32 if largest < FLOAT32_SAFE else np.float64
 
 
 def _with_bias(features: np.ndarray) -> np.ndarray:
@@ -128,7 +141,7 @@ def _with_bias(features: np.ndarray) -> np.ndarray:
 
 def _score(kind: LossKind, predicted: np.ndarray, y: np.ndarray, classes: int) -> float:
     """Accuracy (mean over samples and positions) or mean squared error."""
-    truth = y.reshape(len(y), -1)
+    truth = y.reshape(len(y), -1).astype(np.float64)  # a float32 error of 1e20 squares to inf
     if kind == "regression":
         return float(np.mean((predicted - truth) ** 2))
     if kind == "binary":

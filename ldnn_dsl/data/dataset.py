@@ -115,7 +115,7 @@ def _preprocessed(splits: Splits, data: DataSection, span: Span | None) -> Split
     if columns is not None:
         names = {"x_train": "training", "x_val": "validation", "x_test": "test"}
         xs = {key: None if x is None else _log1p(x, columns, names[key], span) for key, x in xs.items()}
-    mean, var = standardize_stats(xs["x_train"]) if wants_standardize(data.preprocess) else (None, None)
+    mean, var = standardize_stats(xs["x_train"], span) if wants_standardize(data.preprocess) else (None, None)
     return Splits(xs["x_train"], splits.y_train, xs["x_val"], splits.y_val, xs["x_test"], splits.y_test,
                   norm_mean=mean, norm_var=var, log1p_columns=columns)
 

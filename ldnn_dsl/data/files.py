@@ -1,9 +1,8 @@
-"""Reading `npz(...)` and `csv(...)` sources; every failure becomes an E405 diagnostic that
-names the file and what is wrong with it, never a NumPy traceback."""
+"""Reading `npz(...)` sources (and, from csvfile, `csv(...)` ones); every failure becomes an
+E405 diagnostic that names the file and what is wrong with it, never a NumPy traceback."""
 
 from __future__ import annotations
 
-import csv
 import os
 import pickle
 import zipfile
@@ -11,9 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ldnn_dsl.data.access import cannot_read, check_readable, is_system_error
+from ldnn_dsl.data.csvfile import load_csv
 from ldnn_dsl.data.problems import data_error
+from ldnn_dsl.data.values import FLOAT32_HELP, FLOAT32_RANGE, number, to_float32
 from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean
 from ldnn_dsl.source.span import Span
+
+__all__ = ["check_readable", "load_csv", "load_npz", "resolve"]
 
 STDIN_NAMES = ("-", "<stdin>", "")
 _LOAD_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError)
@@ -29,15 +33,6 @@ def resolve(spec_path: str | None, path: str) -> Path:
     return base / target
 
 
-def check_readable(file: Path, written: str, span: Span | None) -> None:
-    """A missing file or a folder is the commonest mistake: say where we looked."""
-    if not file.exists():
-        raise data_error(f"data file `{written}` does not exist (looked for {file})", span, path=str(file),
-                         help="paths in a spec are relative to the spec file's folder")
-    if not file.is_file():
-        raise data_error(f"data file `{written}` is not a file (looked at {file})", span, path=str(file))
-
-
 def load_npz(path: Path | str, x: str = "x", y: str = "y", *, span: Span | None = None,
              written: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """x and y from a NumPy archive: floats as float32, integers (class or token ids) as int32.
@@ -47,11 +42,7 @@ def load_npz(path: Path | str, x: str = "x", y: str = "y", *, span: Span | None 
     ```"""
     file, written = Path(path), written or str(path)
     check_readable(file, written, span)
-    try:
-        archive = np.load(file, allow_pickle=False)
-    except _LOAD_ERRORS as exc:
-        raise data_error(f"data file `{written}` is not a NumPy .npz archive ({exc})", span, path=str(file),
-                         help="write it with numpy.savez(path, x=..., y=...)") from None
+    archive = _open(file, written, span)
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise data_error(f"data file `{written}` holds a single array (.npy), not an .npz archive of x and y",
                          span, path=str(file), help="write it with numpy.savez(path, x=..., y=...)")
@@ -60,6 +51,35 @@ def load_npz(path: Path | str, x: str = "x", y: str = "y", *, span: Span | None 
         ys = _member(archive, y, "y", written, span)
     _check_samples(xs, ys, f"`{written}`", span)
     return xs, ys
+
+
+NUMPY_STARTS = (b"PK", b"\x93NUMPY")  # a zip archive (.npz), a single array (.npy)
+
+
+def _open(file: Path, written: str, span: Span | None) -> np.lib.npyio.NpzFile | np.ndarray:
+    """The archive; a file the system will not open is unreadable, not malformed, so it gets
+    the system's reason and no advice to rewrite it."""
+    try:
+        return np.load(file, allow_pickle=False)
+    except OSError as exc:
+        if is_system_error(exc):
+            raise cannot_read(file, written, exc, span) from None
+        raise _not_an_archive(file, written, str(exc), span) from None
+    except _LOAD_ERRORS as exc:
+        raise _not_an_archive(file, written, str(exc), span) from None
+
+
+def _not_an_archive(file: Path, written: str, why: str, span: Span | None) -> DiagnosticError:
+    """NumPy's reason only for a file that starts like a NumPy one: for any other it talks of
+    pickles, which the author never wrote."""
+    try:
+        with file.open("rb") as handle:
+            start = handle.read(len(NUMPY_STARTS[1]))
+    except OSError:
+        start = b""
+    reason = f" ({why})" if start.startswith(NUMPY_STARTS) else " (it does not start like one)"
+    return data_error(f"data file `{written}` is not a NumPy .npz archive{reason}", span, path=str(file),
+                      help="write it with numpy.savez(path, x=..., y=...)")
 
 
 def _member(archive: np.lib.npyio.NpzFile, key: str, role: str, written: str, span: Span | None) -> np.ndarray:
@@ -90,8 +110,18 @@ def _numeric(array: np.ndarray, what: str, span: Span | None) -> np.ndarray:
             return array.astype(np.float32)
         return array.astype(np.int32, copy=False)
     if array.dtype.kind == "f":
-        return array.astype(np.float32, copy=False)
+        return _float32(array, what, span)
     raise data_error(f"{what} has dtype {array.dtype}; only numbers can be trained on", span)
+
+
+def _float32(array: np.ndarray, what: str, span: Span | None) -> np.ndarray:
+    """float32, or E405 naming a value it cannot hold: the cast would make it inf, with a
+    RuntimeWarning, and the fit check would then blame NaN or infinite values."""
+    out, overflow = to_float32(array)
+    if overflow is not None:
+        raise data_error(f"{what} holds values past {FLOAT32_RANGE}, e.g. {number(array[overflow])}", span,
+                         help=FLOAT32_HELP)
+    return out
 
 
 def _check_samples(x: np.ndarray, y: np.ndarray, where: str, span: Span | None) -> None:
@@ -100,94 +130,3 @@ def _check_samples(x: np.ndarray, y: np.ndarray, where: str, span: Span | None) 
         raise data_error(f"{where}: x has {len(x)} samples but y has {len(y)}; they must pair up", span)
     if len(x) == 0:
         raise data_error(f"{where} holds no samples", span)
-
-
-def load_csv(path: Path | str, target: str | int = -1, *, span: Span | None = None,
-             written: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """A header row, then numbers; `target` (a column name or index) is y, the rest x.
-
-    Returns x (n, columns-1) float32 and y (n,) float32 (the caller casts class ids).
-
-    ```
-    source csv("data/houses.csv", target=price)
-    ```"""
-    file, written = Path(path), written or str(path)
-    check_readable(file, written, span)
-    header, rows = _read_rows(file, written, span)
-    column = _target_column(header, target, written, span)
-    values = _to_numbers(header, rows, written, span)
-    y = values[:, column].astype(np.float32)
-    x = np.delete(values, column, axis=1).astype(np.float32)
-    return x, y
-
-
-def _read_rows(file: Path, written: str, span: Span | None) -> tuple[list[str], list[list[str]]]:
-    """Header and data rows (blank lines skipped), each row as long as the header."""
-    try:
-        with file.open(newline="", encoding="utf-8-sig") as handle:
-            lines = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise data_error(f"data file `{written}` cannot be read as CSV text ({exc})", span, path=str(file)) from None
-    if not lines:
-        raise data_error(f"data file `{written}` is empty; it needs a header row and rows of numbers", span,
-                         path=str(file))
-    header, rows = [name.strip() for name in lines[0]], lines[1:]
-    if not rows:
-        raise data_error(f"data file `{written}` has a header but no rows of data", span, path=str(file))
-    if len(header) < 2:
-        raise data_error(f"data file `{written}` has one column; it needs the target and at least one feature",
-                         span, path=str(file))
-    for number, row in enumerate(rows, start=2):
-        if len(row) != len(header):
-            raise data_error(f"`{written}`, row {number}: {len(row)} cells but the header names {len(header)} "
-                             "columns", span, path=str(file))
-    return header, rows
-
-
-def _target_column(header: list[str], target: str | int, written: str, span: Span | None) -> int:
-    """The index of the target column, by name or (possibly negative) index."""
-    if isinstance(target, str):
-        if target in header:
-            return header.index(target)
-        hint = did_you_mean(target, header)
-        raise data_error(f"`{written}` has no column `{target}`; its columns are "
-                         f"{', '.join(f'`{name}`' for name in header)}", span, help=hint)
-    if not -len(header) <= target < len(header):
-        raise data_error(f"target column {target} is out of range: `{written}` has {len(header)} columns "
-                         f"(0..{len(header) - 1})", span)
-    return target % len(header)
-
-
-def _to_numbers(header: list[str], rows: list[list[str]], written: str, span: Span | None) -> np.ndarray:
-    """All cells as float64 in one fast pass; on failure, find the first bad cell to name it."""
-    try:
-        values = np.array(rows, dtype=np.float64)
-    except ValueError:
-        raise _cell_error(header, rows, _first_bad_cell(rows), written, span) from None
-    bad = _first_non_finite(values)
-    if bad is not None:
-        raise _cell_error(header, rows, bad, written, span)
-    return values
-
-
-def _cell_error(header: list[str], rows: list[list[str]], cell: tuple[int, int], written: str,
-                span: Span | None) -> DiagnosticError:
-    row, col = cell
-    return data_error(f"`{written}`, row {row + 2}, column `{header[col]}`: `{rows[row][col].strip()}` is not a "
-                      "finite number", span, help="every cell must be a number (no text, no blanks, no NaN)")
-
-
-def _first_bad_cell(rows: list[list[str]]) -> tuple[int, int]:
-    for r, row in enumerate(rows):
-        for c, cell in enumerate(row):
-            try:
-                if not np.isfinite(float(cell)):
-                    return r, c
-            except ValueError:
-                return r, c
-    return 0, 0  # unreachable: NumPy failed on some cell
-
-
-def _first_non_finite(values: np.ndarray) -> tuple[int, int] | None:
-    bad = np.argwhere(~np.isfinite(values))
-    return (int(bad[0][0]), int(bad[0][1])) if len(bad) else None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ldnn_dsl.check.losses import loss_kind
+from ldnn_dsl.data.values import FLOAT32_MAX, FLOAT32_RANGE
 
 if TYPE_CHECKING:
     from ldnn_dsl.data.dataset import Splits
@@ -133,4 +134,48 @@ def _regression(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> lis
     if not same_or_squeezed(y.shape[1:], output_shape):
         return [f"{what} has per-sample shape {show(y.shape[1:])} but {loss} compares it with the model's output "
                 f"{show(output_shape)}"]
-    return []
+    return _outside_range(what, y, loss) or _squares_overflow(what, y, loss)
+
+
+# Targets a loss takes only within a range: poisson's loss falls without bound on a negative
+# target (training ends in NaN, blamed on `lr`); Keras clips msle's to ≥ 0 and kl_divergence's
+# to [0, 1] in silence, so the net learns other targets than the file's. (mape divides by |y|,
+# so its negative targets are fine.) verify/gradcheck's POSITIVE_TARGETS is the same idea.
+TARGET_RANGES: dict[str, tuple[float, float | None]] = {
+    "poisson": (0, None),
+    "msle": (0, None),
+    "mean_squared_logarithmic_error": (0, None),
+    "kl_divergence": (0, 1),
+}
+
+
+def _outside_range(what: str, y: np.ndarray, loss: str) -> list[str]:
+    """A target outside the loss's range, the farthest one, and how many there are."""
+    if loss not in TARGET_RANGES or not y.size:
+        return []
+    low, high = TARGET_RANGES[loss]
+    needs = f"targets ≥ {low:g}" if high is None else f"targets in [{low:g}, {high:g}]"
+    if y.min() < low:
+        worst, count, side = float(y.min()), int(np.count_nonzero(y < low)), f"below {low:g}"
+    elif high is not None and y.max() > high:
+        worst, count, side = float(y.max()), int(np.count_nonzero(y > high)), f"above {high:g}"
+    else:
+        return []
+    verb = "is" if count == 1 else "are"
+    return [f"`{loss}` needs {needs}, but {what} holds {worst:g} ({count} of {y.size} values {verb} {side})"]
+
+
+SQUARED_ERRORS = ("mean_squared_error", "mse")
+SQUARE_LIMIT = FLOAT32_MAX**0.5  # 1.8e19: an error this size squares to inf
+
+
+def _squares_overflow(what: str, y: np.ndarray, loss: str) -> list[str]:
+    """Targets fit float32, but their squared error would not: the loss is inf from the first
+    step, and training fails with a NaN loss blamed on `lr`."""
+    if loss not in SQUARED_ERRORS or not y.size:
+        return []
+    largest = float(np.abs(y).max())
+    if largest < SQUARE_LIMIT:
+        return []
+    return [f"{what} holds {largest:g}, but `{loss}` squares errors that size past {FLOAT32_RANGE}; "
+            f"scale y down (divide it by a constant) so its values stay below {SQUARE_LIMIT:.2g}"]

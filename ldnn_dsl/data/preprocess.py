@@ -11,6 +11,7 @@ import numpy as np
 
 from ldnn_dsl.check.recipe import Standardize
 from ldnn_dsl.data.problems import data_error
+from ldnn_dsl.data.values import FLOAT32_MAX, FLOAT32_RANGE
 from ldnn_dsl.source.span import Span
 
 
@@ -41,7 +42,7 @@ def apply_log1p(x: np.ndarray, columns: list[int], split: str, span: Span | None
     return out
 
 
-def standardize_stats(x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def standardize_stats(x_train: np.ndarray, span: Span | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature (last axis) mean and variance of the training split, like
     `keras.layers.Normalization(axis=-1).adapt`. A constant feature gets variance 1, so an
     unseen value in validation cannot be divided by ~0."""
@@ -49,4 +50,16 @@ def standardize_stats(x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = x_train.mean(axis=axes, dtype=np.float64)
     var = x_train.var(axis=axes, dtype=np.float64)
     var = np.where(var > 1e-12, var, 1.0)
+    _check_variance(var, span)
     return mean.astype(np.float32), var.astype(np.float32)
+
+
+def _check_variance(var: np.ndarray, span: Span | None) -> None:
+    """Values of 1e20 fit float32 but their variance does not: the Normalization layer would
+    hold inf (cast with a RuntimeWarning) and turn the column into zeros."""
+    too_big = np.flatnonzero(var > FLOAT32_MAX)
+    if too_big.size:
+        column = int(too_big[0])
+        raise data_error(f"standardize cannot scale column {column}: its variance ({float(var[column]):.3g}) is "
+                         f"past {FLOAT32_RANGE}", span, help="scale the column down in the file (divide it by a "
+                         "constant), or take `log1p` of it first")
