@@ -196,6 +196,9 @@ def op_determinism(spec: Spec, checked: CheckResult) -> Iterator[None]:
         (config.enable_op_determinism if before else config.disable_op_determinism)()
 
 
+SHAPE_HELP = "the data must match the model's input and output shapes"
+
+
 def _load(spec: Spec, checked: CheckResult, spans: Spans) -> Splits:
     """The splits, or E405 for each way they do not fit the model: at the `validate` or `test`
     line for a split read from its own source, at `source` otherwise."""
@@ -212,7 +215,7 @@ def _load(spec: Spec, checked: CheckResult, spans: Spans) -> Splits:
            if isinstance(setting, Choice)}
     if problems:
         raise DiagnosticError([error(DATA_CODE, p, own.get(name) or source,
-                                     help="the data must match the model's input and output shapes")
+                                     help=SHAPE_HELP if "shape" in p else None)  # others say their fix
                                for name, p in problems])
     return splits
 
