@@ -103,10 +103,25 @@ def render_text(diag: Diagnostic, sources: Mapping[str, str]) -> str:
     raw = lines[span.line - 1].rstrip("\r") if 1 <= span.line <= len(lines) else ""
     start = _shown_col(raw, max(span.col, 1))
     end = _shown_col(raw, span.end_col) if span.end_line == span.line else len(raw.expandtabs(TAB)) + 1
-    width = max(end - start, 1)
+    shown, start, width = _window(raw.expandtabs(TAB), start, max(end - start, 1))
     gutter = " " * len(str(span.line))
-    out = [head, f"{gutter} |", f"{span.line} | {raw.expandtabs(TAB)}", f"{gutter} | {' ' * (start - 1)}{'^' * width}"]
+    out = [head, f"{gutter} |", f"{span.line} | {shown}", f"{gutter} | {' ' * (start - 1)}{'^' * width}"]
     return "\n".join([*out, *_footer(diag, gutter)])
+
+
+MAX_SHOWN = 100  # columns of a source line shown; a longer one is cut around the span, as rustc does
+CONTEXT = 20  # columns kept before the span in a cut line
+
+
+def _window(shown: str, start: int, width: int) -> tuple[str, int, int]:
+    """The part of a long line to show (`...` where it is cut), the caret's column in it and its
+    width: a line of hundreds of characters would wrap, and the caret land under nothing."""
+    if len(shown) <= MAX_SHOWN:
+        return shown, start, width
+    lo = max(0, min(start - 1 - CONTEXT, len(shown) - MAX_SHOWN))
+    hi = min(len(shown), lo + MAX_SHOWN)
+    cut = ("..." if lo else "") + shown[lo:hi] + ("..." if hi < len(shown) else "")
+    return cut, start - lo + (3 if lo else 0), max(1, min(width, hi - (start - 1)))
 
 
 def _footer(diag: Diagnostic, gutter: str) -> list[str]:
