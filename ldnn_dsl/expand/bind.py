@@ -37,6 +37,10 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         elif isinstance(arg.value, Word) and arg.value.name not in ("true", "false"):
             diags.append(_unknown_word(arg.value.name, arg.span, what, words, names))
             continue
+        elif isinstance(arg.value, CallValue) and arg.value.name in words:  # `dense 4 leaky_relu(0.2)`
+            diags.append(error("E205", f"`{arg.value.name}` takes no arguments in {what}", arg.span,
+                               help=f"write `{arg.value.name}` alone (with Keras' defaults)"))
+            continue
         elif slots:
             field, value = slots.pop(0), plain(arg.value)
         else:
