@@ -25,7 +25,13 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
     diags: list[Diagnostic] = []
     options = [f for f in cls.model_fields if f not in ("kind", "node")]
     slots = list(positional)
-    for arg in args:
+    args = list(args)
+    spaced = _spaced_windows(args)
+    for i, arg in enumerate(args):
+        if i in spaced:  # `3 x 3`: one error, at the `x`, for the three
+            if spaced[i] is not None:
+                diags.append(spaced[i])  # type: ignore[arg-type]
+            continue
         if arg.key is not None:
             field, value = arg.key, plain(arg.value)
             if field not in options:
@@ -60,6 +66,25 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         return None, spans, diags
     model, problems = validate(cls, data, spans, span, what, keys=keys)
     return model, spans, problems
+
+
+def _spaced_windows(args: list[Arg]) -> dict[int, Diagnostic | None]:
+    """`conv 8 3 x 3`: a window written with spaces reads as a number, a word `x` and another
+    number. The error goes on the `x` (the two numbers after the first are left out with it)."""
+    found: dict[int, Diagnostic | None] = {}
+    for i in range(1, len(args) - 1):
+        before, x, after = args[i - 1], args[i], args[i + 1]
+        if (isinstance(x.value, Word) and x.value.name == "x" and x.key is None and after.key is None
+                and _is_whole(before.value) and _is_whole(after.value)):
+            window = f"{before.value}x{after.value}"
+            found[i] = error("E203", f"a window is written without spaces: `{window}`", before.span.to(after.span),
+                             help=f"write `{window}`")
+            found[i + 1] = None
+    return found
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _call_keys(field: str, arg: Arg) -> dict[str, Span]:
