@@ -111,7 +111,8 @@ def write(tmp_path: Path, text: str, name: str = "spec.ldnn") -> str:
     (CHAR_LSTM_LIKE, ["embedding_1", "lstm_1", "lstm_2", "dense_1"]),
     (RESIDUAL, ["dense_1", "dense_2", "dense_3", "layernorm_1", "dense_4"]),
     (RECURRENT_KINDS, ["gru_1", "simplernn_1", "dense_1"]),
-], ids=["dense_tanh", "inception_like", "char_lstm_like", "residual", "gru_simplernn"])
+    ("model m {\n  input [4, 5]\n  layernorm\n  dense 3\n}\n", ["layernorm_1", "dense_1"]),
+], ids=["dense_tanh", "inception_like", "char_lstm_like", "residual", "gru_simplernn", "layernorm_on_the_input"])
 def test_analytic_and_numerical_gradients_agree(gradcheck: ModuleType, text: str, layers: list[str]) -> None:
     report = run_check(gradcheck, text)
     assert [r.name for r in report.layers] == layers
