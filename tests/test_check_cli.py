@@ -396,6 +396,29 @@ def test_a_path_the_os_cannot_look_up(tmp_path, ldnn) -> None:
         assert run.err.startswith(f"{path}: error[E005]: cannot read the file: File name too long"), run.err
 
 
+def test_a_file_past_the_size_limit_is_refused_unread(tmp_path, ldnn) -> None:
+    from ldnn_dsl.source.text import MAX_BYTES
+
+    path = tmp_path / "big.ldnn"
+    path.write_text("# " + "x" * MAX_BYTES + "\n")
+    run = ldnn("check", str(path))
+    assert run.rc == 1 and run.err.startswith(f"{path}: error[E004]: file is {MAX_BYTES + 3:,} bytes"), run.err
+    piped = ldnn_process("check", "-", stdin=path.read_bytes())
+    err = piped.stderr.decode()
+    assert piped.returncode == 1 and err.startswith(f"<stdin>: error[E004]: file is over {MAX_BYTES:,} bytes"), err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(), reason="needs a POSIX system")
+def test_devices_and_pipes_are_refused_not_read_forever(tmp_path, ldnn) -> None:
+    """`/dev/zero` would be read until the memory is full; a pipe without a writer waited on."""
+    fifo = tmp_path / "pipe.ldnn"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", str(fifo)):
+        run = ldnn("check", path)
+        assert run.rc == 1 and "Traceback" not in run.err, run.err
+        assert run.err.startswith(f"{path}: error[E005]: is not a regular file"), run.err
+
+
 def test_directory_without_specs(tmp_path, ldnn) -> None:
     write(tmp_path / "README.md", "no specs here")
     run = ldnn("check", str(tmp_path))

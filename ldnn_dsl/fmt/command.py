@@ -19,7 +19,7 @@ from typing import TextIO
 
 from ldnn_dsl.fmt.printer import format_text
 from ldnn_dsl.source.diagnostics import DiagnosticError, error, render_text
-from ldnn_dsl.source.text import SourceFile, decode, read
+from ldnn_dsl.source.text import MAX_BYTES, SourceFile, decode, read
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -54,7 +54,7 @@ def _expand(paths: list[str]) -> Iterator[str]:
 
 
 def _format_stdin(stdin: TextIO, check: bool, diff: bool, out: TextIO, err: TextIO) -> int:
-    original = stdin.read()
+    original = stdin.read(MAX_BYTES + 1)  # no further: `< /dev/zero` would fill the memory
     formatted = _formatted(lambda: decode(STDIN_NAME, original.encode("utf-8")), err)
     if formatted is None:
         return 1

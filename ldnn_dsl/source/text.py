@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from ldnn_dsl.source.diagnostics import DiagnosticError, error
 
@@ -32,8 +35,8 @@ class SourceFile:
 
 def decode(path: str, data: bytes) -> SourceFile:
     """Bytes to text; the errors say which byte is wrong and where."""
-    if len(data) > MAX_BYTES:
-        raise DiagnosticError([error("E004", f"file is {len(data):,} bytes; specs are limited to {MAX_BYTES:,}",
+    if len(data) > MAX_BYTES:  # read no further than one byte past the limit
+        raise DiagnosticError([error("E004", f"file is over {MAX_BYTES:,} bytes, the limit for a spec",
                                      path=path)])
     try:
         text = data.decode("utf-8")
@@ -59,15 +62,42 @@ def _bad_text(path: str, text: str, offset: int, message: str) -> DiagnosticErro
 
 
 def read(path: str | Path) -> SourceFile:
-    """A spec file from disk; a missing file or a directory is a diagnostic, not an OSError."""
+    """A spec file from disk; a missing file, a directory, a device or a pipe is a diagnostic, not
+    an OSError, a hang or an endless read."""
     shown = str(path)
-    p = Path(path)
     try:
-        data = p.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a pipe without a writer opens at once
     except IsADirectoryError:
         raise DiagnosticError([error("E005", "is a directory, not a spec file", path=shown)]) from None
     except FileNotFoundError:
         raise DiagnosticError([error("E005", "no such file", path=shown)]) from None
     except OSError as exc:  # a name too long, a folder that cannot be searched, a symlink loop
         raise DiagnosticError([error("E005", f"cannot read the file: {exc.strerror or exc}", path=shown)]) from None
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(status.st_mode):  # Linux opens a directory for reading
+            raise DiagnosticError([error("E005", "is a directory, not a spec file", path=shown)])
+        # /dev/zero would be read until the memory is full, a pipe without a writer waited on
+        raise DiagnosticError([error("E005", "is not a regular file (a device, a pipe or a socket); give a "
+                                     "spec file, or `-` to read standard input", path=shown)])
+    with os.fdopen(fd, "rb") as file:
+        _refuse_size(shown, status.st_size)
+        try:
+            data = file.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise DiagnosticError([error("E005", f"cannot read the file: {exc.strerror or exc}",
+                                         path=shown)]) from None
     return decode(shown, data)
+
+
+def read_stream(stream: BinaryIO, path: str = "<stdin>") -> SourceFile:
+    """A spec from a stream (standard input), read no further than the size limit: `< /dev/zero`
+    would otherwise fill the memory."""
+    return decode(path, stream.read(MAX_BYTES + 1))
+
+
+def _refuse_size(path: str, size: int) -> None:
+    if size > MAX_BYTES:
+        raise DiagnosticError([error("E004", f"file is {size:,} bytes; specs are limited to {MAX_BYTES:,}",
+                                     path=path)])
