@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 # `ldnn_dsl.train` is both this module's function and a subpackage. Python sets a package's
 # attribute to a subpackage when the subpackage is first imported: were that the first call of
@@ -24,11 +24,13 @@ from typing import TYPE_CHECKING, Any
 import ldnn_dsl.train  # noqa: F401
 from ldnn_dsl.check.check import CheckResult, Purpose, check_source, checked
 from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import SourceFile, decode, read
 
 if TYPE_CHECKING:
     import keras
 
+PURPOSES = get_args(Purpose)
 TEXT_PATH = "<text>"  # what diagnostics in spec text given as a string are reported under
 Source = str | bytes | bytearray | os.PathLike[str]
 
@@ -68,8 +70,22 @@ def check(path_or_text: Source, purpose: Purpose = "check") -> CheckResult:
     """Every diagnostic of a spec, plus the checked spec and its static shapes when it is valid.
 
     `path_or_text`: a Path is a path; a str is a path when it is one line that names something
-    that exists or ends in `.ldnn`, spec text otherwise; bytes are UTF-8 spec text."""
-    return check_source(source_of(path_or_text, "check"), purpose)
+    that exists or ends in `.ldnn`, spec text otherwise; bytes are UTF-8 spec text. A file that
+    cannot be read (missing, not UTF-8) is a result with that diagnostic too, not an exception."""
+    _known(purpose)
+    try:
+        source = source_of(path_or_text, "check")
+    except DiagnosticError as exc:
+        first = exc.diagnostics[0] if exc.diagnostics else None
+        path = (first.span.path if first.span else first.path) if first else None
+        return CheckResult(path or TEXT_PATH, diagnostics=exc.diagnostics, sources=exc.sources)
+    return check_source(source, purpose)
+
+
+def _known(purpose: object) -> None:
+    """A ValueError naming the purposes, rather than a KeyError from deep inside."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose must be one of {', '.join(map(repr, PURPOSES))}; got {purpose!r}")
 
 
 def load(path_or_text: Source, purpose: Purpose = "compile") -> Spec:
@@ -93,6 +109,7 @@ def compile(path_or_text: Source, *, xla: bool = False) -> keras.Model:
 
 def _loaded(path_or_text: Source, purpose: Purpose, caller: str) -> Spec:
     """`load`, with the TypeError naming the function the user called."""
+    _known(purpose)
     spec = checked(source_of(path_or_text, caller), purpose).spec
     assert spec is not None  # `checked` raises otherwise
     return spec

@@ -66,6 +66,20 @@ def test_a_string_holding_nul_is_refused_as_text() -> None:
     assert exc.value.diagnostics[0].where == "<text>:1:2"
 
 
+def test_check_returns_what_reading_finds_as_it_does_every_diagnostic(tmp_path: Path) -> None:
+    """`check` reports; only `load` and `compile` raise. A missing file or bad bytes are results too."""
+    for source, code, path in ((tmp_path / "nowhere.ldnn", "E005", str(tmp_path / "nowhere.ldnn")),
+                               ("a\x00b", "E002", "<text>"), (b"\xff", "E002", "<text>")):
+        result = ldnn_dsl.check(source)  # type: ignore[arg-type]
+        assert ([d.code for d in result.errors], result.path, result.spec) == ([code], path, None)
+
+
+def test_an_unknown_purpose_is_a_value_error_naming_the_purposes() -> None:
+    for call in (ldnn_dsl.load, ldnn_dsl.check):
+        with pytest.raises(ValueError, match="purpose must be one of 'check', 'compile', 'train'; got 'bogus'"):
+            call(SPEC, "bogus")  # type: ignore[arg-type]
+
+
 def test_bytes_are_utf8_spec_text() -> None:
     assert ldnn_dsl.load(SPEC.encode()).model.name == "m"
     assert ldnn_dsl.load(bytearray(SPEC.encode())).model.name == "m"
