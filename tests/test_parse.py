@@ -265,3 +265,11 @@ def test_syntax_errors_are_diagnostics_not_lark_errors() -> None:
         parse(SourceFile("t.ldnn", "model m {\n  dense 10 )\n}\n"))
     (diag,) = exc.value.diagnostics
     assert (diag.code, diag.span.line, diag.span.col) == ("E001", 2, 12)  # type: ignore[union-attr]
+
+
+def test_a_bare_flag_inside_a_call_turns_it_on() -> None:
+    """`sgd(nesterov)` as `early_stop restore_best` and `dense 4 bias=false`'s flags read: the word alone is true."""
+    text = "model m {\n  input [4]\n  dense 1\n}\ntrain {\n  loss mse\n  optimizer sgd(momentum=0.9, nesterov)\n}\n"
+    result = checked(text)
+    assert result.spec is not None and result.spec.train is not None
+    assert result.spec.train.optimizer.nesterov is True  # type: ignore[union-attr]

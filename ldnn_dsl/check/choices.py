@@ -22,6 +22,11 @@ class Choice(BaseModel):
         if isinstance(data, dict) and "args" in data:
             data = dict(data)
             args = list(data.pop("args"))
+            for flag in [a for a in args if isinstance(a, str) and a in cls._flags()]:  # `sgd(nesterov)`
+                if flag in data:
+                    raise ValueError(f"`{flag}` is given twice")
+                data[flag] = True
+                args.remove(flag)
             if len(args) > len(cls.positional):
                 raise ValueError(f"`{data.get('name')}` takes {len(cls.positional)} positional value(s), "
                                  f"got {len(args)}")
@@ -30,6 +35,11 @@ class Choice(BaseModel):
                     raise ValueError(f"`{key}` is given twice")
                 data[key] = value
         return data
+
+    @classmethod
+    def _flags(cls) -> set[str]:
+        """The true/false options, which a bare word turns on, as in a layer or a setting's options."""
+        return {key for key, info in cls.model_fields.items() if info.annotation is bool}
 
     def text(self) -> str:
         """The value written back as .ldnn source (for the resolved spec)."""
