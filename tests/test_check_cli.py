@@ -419,6 +419,14 @@ def test_devices_and_pipes_are_refused_not_read_forever(tmp_path, ldnn) -> None:
         assert run.err.startswith(f"{path}: error[E005]: is not a regular file"), run.err
 
 
+def test_old_mac_line_ends_are_line_ends(tmp_path, ldnn) -> None:
+    """A lone CR ends a line, as it did on old Macs: the finding is on line 3, and no CR reaches the terminal."""
+    path = tmp_path / "cr.ldnn"
+    path.write_bytes(b"model a {\r  input [3]\r  dense 2 rleu\r}\r")
+    run = ldnn("check", str(path))
+    assert run.err.startswith(f"{path}:3:11: error[E203]: unknown activation `rleu`") and "\r" not in run.err, run.err
+
+
 def test_directory_without_specs(tmp_path, ldnn) -> None:
     write(tmp_path / "README.md", "no specs here")
     run = ldnn("check", str(tmp_path))

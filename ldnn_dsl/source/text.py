@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import BinaryIO
 
 from ldnn_dsl.source.diagnostics import DiagnosticError, error
 
+LONE_CR = re.compile(r"\r(?!\n)")
 # Real specs are a few kilobytes; past this, parsing alone takes seconds (Lark runs ~30k tokens/s).
 MAX_BYTES = 256 * 1024
 
@@ -46,6 +48,7 @@ def decode(path: str, data: bytes) -> SourceFile:
                         f"byte 0x{data[exc.start]:02x} is not valid UTF-8; specs are UTF-8 text") from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    text = LONE_CR.sub("\n", text)  # old Mac line ends: one line otherwise, a `#` comment to its end
     nul = text.find("\x00")
     if nul >= 0:
         raise _bad_text(path, text, nul, "NUL byte in the text; specs are plain UTF-8 text")
