@@ -251,7 +251,7 @@ def test_spec_errors_are_diagnostics_and_exit_1(tmp_path: Path, capsys: pytest.C
 def test_the_command_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
     from ldnn_dsl.cli import main
 
-    for option, value in [("--samples", "0"), ("--tolerance", "-1"), ("--batch", "two")]:
+    for option, value in [("--samples", "0"), ("--tolerance", "-1"), ("--batch", "two"), ("--batch", "100000000")]:
         with pytest.raises(SystemExit) as exc:
             main(["gradcheck", "x.ldnn", option, value])
         assert exc.value.code == 2

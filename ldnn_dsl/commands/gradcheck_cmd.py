@@ -49,12 +49,17 @@ def _why(value: float) -> str:
     return ""
 
 
+MAX_BATCH = 4096  # the check needs a small batch; a huge one only runs out of memory, in float64
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gradcheck", help="check the backward pass against finite differences (float64)",
                        description="Build the spec's network in float64 and compare the backend's analytic "
                                    "gradient with central differences on a random sample of every variable.")
     p.add_argument("path", metavar="SPEC", help="the .ldnn spec")
-    p.add_argument("--batch", type=positive(int), default=DEFAULTS.batch, help="samples in the random batch")
+    p.add_argument("--batch", type=positive(int, at_most=MAX_BATCH), default=DEFAULTS.batch,
+                   help=f"samples in the random batch (at most {MAX_BATCH:,}: the check runs in float64, "
+                        "the whole batch at once)")
     p.add_argument("--samples", type=positive(int), default=DEFAULTS.samples,
                    help="entries sampled per trainable variable")
     p.add_argument("--tolerance", type=positive(float), default=DEFAULTS.tolerance,

@@ -32,16 +32,17 @@ def counts(diags: Sequence[Diagnostic]) -> str:
     return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
 
 
-def positive(kind: type) -> Callable[[str], int | float]:
-    """An argparse type: a positive, finite `kind` (int or float), or a usage error saying so."""
+def positive(kind: type, at_most: float = math.inf) -> Callable[[str], int | float]:
+    """An argparse type: a positive, finite `kind` (int or float) up to `at_most`, or a usage error saying so."""
+    wanted = f"a positive {kind.__name__}" + (f" up to {at_most:,}" if at_most < math.inf else "")
 
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
-        if not value > 0 or not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+        if not 0 < value <= at_most or not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
         return value
     return parse
 
