@@ -5,7 +5,16 @@ decides, `ldnn check` says it first, at the setting."""
 
 from __future__ import annotations
 
-from ldnn_dsl.check.recipe import DataSection, Generator, Split, log1p_columns, split_size, written_split
+from ldnn_dsl.check.recipe import (
+    DataSection,
+    Generator,
+    Split,
+    log1p_column_outside,
+    log1p_columns,
+    split_leaves_none,
+    split_size,
+    written_split,
+)
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.layers.base import Shape, fmt_shape
 from ldnn_dsl.source.diagnostics import Diagnostic, error
@@ -49,12 +58,10 @@ def _splits_leave_some(data: DataSection, spans: Spans) -> list[Diagnostic]:
                       help="make them smaller: e.g. `validate 10%` and `test 10%`")]
     total = left = data.source.samples
     for name, setting in carved:
-        size = split_size(setting, total)
-        if size >= left:
-            return [error("E404", f"`{name} {written_split(setting)}` takes {size} of the {left} samples left "
-                          f"({total} in all), leaving none to train on", spans.get(("data", name)),
+        if (problem := split_leaves_none(name, setting, left, total)) is not None:
+            return [error("E404", problem, spans.get(("data", name)),
                           help=f"make `{name}` smaller, or raise `samples` of `{data.source.name}`")]
-        left -= size
+        left -= split_size(setting, total)
     return []
 
 
@@ -63,10 +70,8 @@ def _is_size(split: Split | None) -> bool:
 
 
 def _log1p_columns_exist(data: DataSection, shape: Shape, spans: Spans) -> list[Diagnostic]:
-    columns, features = log1p_columns(data.preprocess) or (), shape[-1]
-    bad = [c for c in columns if not -features <= c < features]
-    if not bad:
+    problem = log1p_column_outside(log1p_columns(data.preprocess) or (), shape[-1], "the input")
+    if problem is None:
         return []
-    return [error("E404", f"log1p column {bad[0]} is out of range: the input has {features} feature columns "
-                  f"(0..{features - 1})", spans.get(("data", "preprocess")),
+    return [error("E404", problem, spans.get(("data", "preprocess")),
                   help="columns count from 0 on the input's last axis")]

@@ -128,6 +128,16 @@ def written_split(setting: float | int) -> str:
     return f"{setting * 100:g}%" if isinstance(setting, float) else str(setting)
 
 
+def split_leaves_none(name: str, setting: float | int, left: int, total: int) -> str | None:
+    """Why `name`'s split leaves nothing to train on, or None when it leaves some: one rule for
+    `ldnn check` (a generator's count is known) and for loading (a file's is known only then)."""
+    size = split_size(setting, total)
+    if size < left:
+        return None
+    return (f"`{name} {written_split(setting)}` takes {size} of the {left} samples left ({total} in all), "
+            "leaving none to train on")
+
+
 class Standardize(Choice):
     """Zero mean, unit variance per feature, statistics from the training split only."""
 
@@ -152,6 +162,15 @@ def log1p_columns(steps: tuple[object, ...]) -> tuple[int, ...] | None:
     if any(step.columns is None for step in chosen):
         return ()
     return tuple(sorted({column for step in chosen for column in step.columns or ()}))
+
+
+def log1p_column_outside(columns: tuple[int, ...], features: int, what: str) -> str | None:
+    """Why a `log1p` column is not one of `what`'s `features` (negative ones count from the end,
+    as NumPy's do), or None when every one is."""
+    bad = [c for c in columns if not -features <= c < features]
+    if not bad:
+        return None
+    return f"log1p column {bad[0]} is out of range: {what} has {features} feature columns (0..{features - 1})"
 
 
 class Translate(Choice):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ldnn_dsl.check.recipe import DataSection, log1p_columns, split_size, written_split
+from ldnn_dsl.check.recipe import DataSection, log1p_columns, split_leaves_none, split_size
 from ldnn_dsl.data.baseline import baseline
 from ldnn_dsl.data.fit import fit_report
 from ldnn_dsl.data.preprocess import apply_log1p, feature_columns, standardize_stats, wants_standardize
@@ -93,9 +93,8 @@ def _carve(setting: Setting, name: str, rest: Pair, total: int, spec_path: str |
         x_split, y_split = load_source(setting, spec_path, seed, span)
         return (x_split, _shaped_like(y_split, y)), x, y
     size, left = split_size(setting, total), len(x)
-    if size >= left:
-        raise data_error(f"`{name} {written_split(setting)}` takes {size} of the {left} samples left ({total} in all), "
-                         "leaving none to train on", span, help=f"make `{name}` smaller or give more samples")
+    if (problem := split_leaves_none(name, setting, left, total)) is not None:
+        raise data_error(problem, span, help=f"make `{name}` smaller or give more samples")
     return (x[left - size:], y[left - size:]), x[:left - size], y[:left - size]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ldnn_dsl.check.recipe import Standardize
+from ldnn_dsl.check.recipe import Standardize, log1p_column_outside
 from ldnn_dsl.data.problems import data_error
 from ldnn_dsl.data.values import FLOAT32_MAX, FLOAT32_RANGE
 from ldnn_dsl.source.span import Span
@@ -23,10 +23,8 @@ def feature_columns(columns: tuple[int, ...], features: int, span: Span | None) 
     """`columns` as non-negative indices on the last (feature) axis; () means all of them."""
     if not columns:
         return list(range(features))
-    bad = [c for c in columns if not -features <= c < features]
-    if bad:
-        raise data_error(f"log1p column {bad[0]} is out of range: x has {features} feature columns "
-                         f"(0..{features - 1})", span)
+    if (problem := log1p_column_outside(columns, features, "x")) is not None:
+        raise data_error(problem, span)
     return sorted({c % features for c in columns})
 
 
