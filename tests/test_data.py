@@ -19,7 +19,8 @@ from helpers import write
 from ldnn_dsl.check.recipe import DataSection
 from ldnn_dsl.data import Splits, baseline, fit_report, load_data
 from ldnn_dsl.data.baseline import beats_baseline, net_score
-from ldnn_dsl.data.files import load_csv, load_npz, resolve
+from ldnn_dsl.data.csvfile import load_csv
+from ldnn_dsl.data.files import load_npz, resolve
 from ldnn_dsl.data.fit import Vocab
 from ldnn_dsl.data.generators import parity_task, sort_task
 from ldnn_dsl.data.preprocess import standardize_stats

@@ -11,13 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from ldnn_dsl.data.access import cannot_read, check_readable, is_system_error
-from ldnn_dsl.data.csvfile import load_csv
 from ldnn_dsl.data.problems import data_error
 from ldnn_dsl.data.values import FLOAT32_HELP, FLOAT32_RANGE, number, to_float32
 from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean
 from ldnn_dsl.source.span import Span
 
-__all__ = ["check_readable", "load_csv", "load_npz", "resolve"]
+__all__ = ["load_npz", "resolve"]
 
 STDIN_NAMES = ("-", "<stdin>", "")
 _LOAD_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError)
