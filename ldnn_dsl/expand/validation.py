@@ -142,9 +142,9 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
     expected = _expected(kind)
     if called:
         return error("E201", f"the arguments of `{field}` of {what} must each be {expected}; got {shown}", span,
-                     help=_text_as_number(kind, value))
+                     help=_written_as_text(kind, value))
     return error("E201", f"`{field}` of {what} must be {expected}; got {shown}", span,
-                 help=_text_as_number(kind, value))
+                 help=_written_as_text(kind, value))
 
 
 def _value_error(message: str, field: str, what: str, span: Span, value: Any, keys: Mapping[str, Span],
@@ -164,8 +164,9 @@ def _value_error(message: str, field: str, what: str, span: Span, value: Any, ke
                  f"`{field}` of {what}: {message}", span)
 
 
-def _text_as_number(kind: str, value: Any) -> str | None:
-    """Why text where a number (or true/false) goes is refused, though Python would read it as one."""
+def _written_as_text(kind: str, value: Any) -> str | None:
+    """Why text is refused where a number or true/false goes, though Python would read it as one
+    (`"8"`, `inf`, `"true"`)."""
     if kind.startswith("bool") and isinstance(value, str) and value.strip() in ("true", "false"):
         return f"write {value.strip()} without quotes"
     if not (kind.startswith(("int", "float")) and isinstance(value, str)):
