@@ -24,6 +24,7 @@ from ldnn_dsl.check.shapes import Inference, infer
 from ldnn_dsl.check.spec import Spec, WrapperNames
 from ldnn_dsl.expand.expand import Expanded, expand
 from ldnn_dsl.expand.graph import layer_nodes
+from ldnn_dsl.expand.unresolved import follows_from
 from ldnn_dsl.layers.base import fmt_shape
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
 from ldnn_dsl.source.span import Span
@@ -52,8 +53,10 @@ class CheckResult:
 
 
 def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
-    result = _check(source, purpose)
-    result.diagnostics = in_reading_order(result.diagnostics)
+    expanded = expand(source)
+    result = _check(source, expanded, purpose)
+    findings = [d for d in result.diagnostics if not follows_from(d, expanded.unresolved)]
+    result.diagnostics = in_reading_order(findings)
     return result
 
 
@@ -74,8 +77,7 @@ def in_reading_order(diags: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(diags, key=key)
 
 
-def _check(source: SourceFile, purpose: Purpose) -> CheckResult:
-    expanded = expand(source)
+def _check(source: SourceFile, expanded: Expanded, purpose: Purpose) -> CheckResult:
     result = CheckResult(source.path, diagnostics=list(expanded.diagnostics), sources=expanded.sources)
     if expanded.is_library and not expanded.diagnostics and purpose == "check":
         return result

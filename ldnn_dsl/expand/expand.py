@@ -20,7 +20,8 @@ from ldnn_dsl.expand.graph import (
     call_notes,
     walk,
 )
-from ldnn_dsl.expand.modules import Loader, Module
+from ldnn_dsl.expand.modules import Loader, Module, language_words
+from ldnn_dsl.expand.unresolved import unresolved
 from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.layers.values import Arg
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, did_you_mean, error
@@ -54,6 +55,7 @@ class Expanded:
     gaps: Gaps = field(default_factory=Gaps)
     unset: dict[str, set[str]] = field(default_factory=dict)  # by section: what lines in error may have set
     is_library: bool = False  # only `let`s, `block`s and `use`s: a file meant to be used
+    unresolved: list[Span] = field(default_factory=list)  # words a failed `use` may have defined
 
 
 def expand(source: SourceFile) -> Expanded:
@@ -73,6 +75,8 @@ def expand(source: SourceFile) -> Expanded:
     out.sections, out.unset = _sections(module, out.diagnostics)
     # Only `let`s, `block`s and `use`s: meant to be used. An empty file is no library: it lacks its model.
     out.is_library = not models and not out.sections and bool(module.spec.items)
+    out.unresolved = [span for used in loader.done.values() if used is not None and used.incomplete
+                      for span in unresolved(used.spec, {*language_words(), *used.env.values}, set(used.blocks))]
     return out
 
 

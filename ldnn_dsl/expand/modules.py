@@ -49,6 +49,7 @@ class Module:
     blocks: dict[str, Block] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)  # name -> where it was defined, for messages
     home: dict[str, str] = field(default_factory=dict)  # name -> file:line:col of its definition
+    incomplete: bool = False  # a `use` here (or in a file it uses) failed: some of its names are missing
     # A name in `env` or `blocks` but not in `home` stands in for a definition refused or not parsed: it
     # fails quietly where it is used, and takes no name from a real definition (it is none).
 
@@ -93,6 +94,7 @@ class Loader:
         used = self._used(module, use)
         if used is not None:
             self._import(module, used, use)
+        module.incomplete = module.incomplete or used is None or used.incomplete
 
     def _used(self, module: Module, use: n.Use) -> Module | None:
         """The module `use` names, loaded once; None where it is a cycle or cannot be read."""

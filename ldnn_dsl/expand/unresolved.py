@@ -1,0 +1,66 @@
+"""The words a file cannot resolve because one of its `use`s failed.
+
+A `use` that cannot be read (or closes a cycle) takes every name of the file it names with it:
+`dense width` then reads `width` as an unknown activation, `lr rate` as a word where a number
+goes. Those errors follow from the one at the `use`, so the checker drops each diagnostic that
+points at such a word. It cannot tell a misspelt word from one the lost file defines, so it shows
+neither: once the `use` is fixed, a misspelling is reported as usual."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import BaseModel
+
+from ldnn_dsl.ast import nodes as n
+from ldnn_dsl.expand.modules import STRUCTURE
+from ldnn_dsl.layers.registry import LAYER_KINDS
+from ldnn_dsl.source.diagnostics import Diagnostic
+from ldnn_dsl.source.span import Span
+
+
+def unresolved(spec: n.SpecFile, known: set[str], blocks: set[str]) -> list[Span]:
+    """Where `spec` writes a name nothing defines (`known`: the language's words and every name
+    in scope) or starts a statement with a word that is no layer kind or block."""
+    out = [name.span for name in _names(spec, frozenset()) if name.name not in known]
+    heads = {*LAYER_KINDS, *STRUCTURE, *blocks}
+    return out + [stmt.head_span for stmt in _layer_statements(spec.items) if stmt.head not in heads]
+
+
+def follows_from(diagnostic: Diagnostic, spans: list[Span]) -> bool:
+    """Whether the diagnostic points at one of the unresolved words (or at a part that holds one)."""
+    at = diagnostic.span
+    return at is not None and any(_holds(at, span) for span in spans)
+
+
+def _holds(outer: Span, inner: Span) -> bool:
+    return (outer.path == inner.path and (outer.line, outer.col) <= (inner.line, inner.col)
+            and (inner.end_line, inner.end_col) <= (outer.end_line, outer.end_col))
+
+
+def _names(node: object, params: frozenset[str]) -> Iterator[n.Name]:
+    """Every `Name` in the tree, but a block's own parameters inside its body."""
+    if isinstance(node, n.Name):
+        if node.name not in params:
+            yield node
+        return
+    if isinstance(node, n.BlockDef):
+        params = params | set(node.params)
+    if isinstance(node, BaseModel):
+        for field in type(node).model_fields:
+            yield from _names(getattr(node, field), params)
+    elif isinstance(node, tuple | list):
+        for item in node:
+            yield from _names(item, params)
+
+
+def _layer_statements(items: tuple[object, ...]) -> Iterator[n.Statement]:
+    """The statements of model and block bodies (a section's settings are no layers)."""
+    for item in items:
+        if isinstance(item, n.Statement):
+            yield item
+        elif isinstance(item, n.Parallel):
+            for branch in item.branches:
+                yield from _layer_statements(branch.body)
+        elif isinstance(item, n.ModelDef | n.BlockDef | n.Repeat | n.Residual):
+            yield from _layer_statements(item.body)
