@@ -45,22 +45,30 @@ def _diagnostics(errors: Iterable[Any], cls: type[BaseModel], spans: Mapping[str
         path = [str(part) for part in err["loc"] if isinstance(part, int) or part.isidentifier()]  # no union
         #   branch labels such as `constrained-float` or `function-before[...]`
         loc = [part for part in path if not part.isdigit()]  # nor indices
-        field = loc[0] if loc else ""
-        if field in seen:
+        # One error per value written: a union gives one per branch for the same value, and a bad
+        # item leaves its list in error too, while each bad option of a call (`sgd(momentum=1.5,
+        # nesterov=2)`) or item of a list is its own.
+        written = _written(spans, path) or (loc[0] if loc else "")
+        if any(_nested(written, other) or _nested(other, written) for other in seen):
             continue
-        seen.add(field)
-        where = _nearest(spans, path) or span
+        seen.add(written)
+        where = spans.get(written) or span
         if err["type"] == "extra_forbidden":
             yield _unknown_option(loc, keys.get(".".join(path), where), what, _options_at(cls, loc[:-1]))
         else:
             yield _one(err, loc, where, what, keys, path)
 
 
-def _nearest(spans: Mapping[str, Span], path: list[str]) -> Span | None:
-    """The span of the innermost value on `path` that has one."""
+def _nested(inner: str, outer: str) -> bool:
+    """Whether the value at dotted path `inner` is `outer` or lies inside it."""
+    return inner == outer or inner.startswith(f"{outer}.")
+
+
+def _written(spans: Mapping[str, Span], path: list[str]) -> str | None:
+    """The innermost value on `path` whose place is known, as its key in `spans`."""
     for end in range(len(path), 0, -1):
-        if (found := spans.get(".".join(path[:end]))) is not None:
-            return found
+        if (key := ".".join(path[:end])) in spans:
+            return key
     return None
 
 
