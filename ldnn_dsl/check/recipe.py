@@ -102,11 +102,15 @@ Source = _choices(SortSource | ParitySource | NpzSource | CsvSource)
 
 def _split(value: Any) -> Any:
     """`10%` or 0.1 is a fraction, a whole number a count, a call a second source. A
-    percentage stays a fraction, so `100%` is refused rather than read as 1 sample."""
+    percentage stays a fraction, so `100%` is refused rather than read as 1 sample; so is 1.0,
+    which reads as 1 sample to some authors and as all of them to others."""
     if isinstance(value, Percentage):
         if value >= 1:
             raise ValueError(f"a percentage must be below 100%, or nothing is left to train on; got {value * 100:g}%")
         return float(value)
+    if isinstance(value, float) and value == 1:
+        raise ValueError("1.0 could be 1 sample or all of them (leaving none to train on); write 1 for one sample, "
+                         "or a fraction below 1 such as 10%")
     if isinstance(value, float) and value >= 1 and value.is_integer():
         return int(value)
     return value
