@@ -96,8 +96,8 @@ def _check(source: SourceFile, expanded: Expanded, purpose: Purpose) -> CheckRes
     if result.spec.train is not None and result.inference and result.inference.output:
         result.diagnostics.extend(_top_k_against_output(result.spec.train, result.inference.output, spans))
     result.diagnostics.extend(init_misfits(result.spec, spans))
-    shapes = {row.name: row.shape for row in result.inference.rows} if result.inference else {}
-    result.diagnostics.extend(lint(result.spec, spans, shapes))
+    inferred = {row.name: row for row in result.inference.rows} if result.inference else {}
+    result.diagnostics.extend(lint(result.spec, spans, inferred))
     return result
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from ldnn_dsl.check.losses import loss_kind
+from ldnn_dsl.check.shapes import Row
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.expand.graph import LayerNode, ResidualNode, layer_nodes, walk
-from ldnn_dsl.layers.base import Shape
 from ldnn_dsl.layers.initializers import FIXED_STD
 from ldnn_dsl.source.diagnostics import Diagnostic, warning
 from ldnn_dsl.source.span import Span
@@ -15,7 +15,8 @@ from ldnn_dsl.source.span import Span
 DEEP = 8
 RECURRENT = ("lstm", "gru", "simplernn")
 Spans = dict[tuple[str, str], Span]
-Shapes = dict[str, Shape]  # layer name -> its output shape, as the checker inferred it
+Inferred = Mapping[str, Row]  # layer name -> its output shape and parameters, as the checker inferred them
+HUGE = 1_000_000_000  # parameters: 4 GB of float32 weights, and about 3 times that again to train them
 
 
 def layers(spec: Spec) -> list[LayerNode]:
@@ -106,14 +107,36 @@ def ensemble_without_seed(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
                       "trained again", spans.get(("train", "ensemble")), help="add `seed 1` to `train`")
 
 
-def softmax_over_one(spec: Spec, shapes: Shapes) -> Iterator[Diagnostic]:
+def softmax_over_one(spec: Spec, inferred: Inferred) -> Iterator[Diagnostic]:
     """Keras only warns at run time, by which point a whole run may have been spent on a constant."""
     for node in layers(spec):
-        if getattr(node.layer, "activation", None) == "softmax" and shapes.get(node.name, ())[-1:] == (1,):
+        row = inferred.get(node.name)
+        if getattr(node.layer, "activation", None) == "softmax" and row is not None and row.shape[-1:] == (1,):
             yield warning("W111", "softmax over a last axis of size 1: the output is always 1, whatever the "
                           "input, so nothing before it can learn", node.spans.get("activation", node.span),
                           help="for one yes/no output use `sigmoid` (with binary_crossentropy); for N classes, "
                           "N units with softmax", notes=node.notes)
+
+
+def huge_model(spec: Spec, inferred: Inferred) -> Iterator[Diagnostic]:
+    """A size off by a few zeros passes every other check, then fails to allocate at compile time,
+    after a long wait, or swaps the machine to a halt."""
+    total = sum(row.params for row in inferred.values())
+    if total < HUGE:
+        return
+    nodes = layers(spec)
+    largest = max(nodes, key=lambda node: inferred[node.name].params if node.name in inferred else 0)
+    yield warning("W113", f"{total:,} parameters: {_bytes(4 * total)} of float32 weights, and training holds "
+                  "about 3 times that again (gradients, optimizer state)", largest.span,
+                  help=f"`{largest.name}` alone has {inferred[largest.name].params:,}; is a size off by a few zeros?",
+                  notes=largest.notes)
+
+
+def _bytes(count: int) -> str:
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30)):
+        if count >= size:
+            return f"{count / size:,.1f} {unit}"
+    return f"{count / 2**20:,.1f} MiB"
 
 
 MOVERS = ("dropout", "reshape", "flatten")  # kinds that move or drop values without computing new ones
@@ -139,8 +162,8 @@ LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
     deep_fixed_init, recurrent_without_clipping, huge_batch, sgd_lr_range, dropout_few_epochs,
     normal_far_from_lazy, weak_forget_bias, no_validation, ensemble_without_seed, crossentropy_on_scores,
 )
-SHAPE_LINTS: tuple[Callable[[Spec, Shapes], Iterator[Diagnostic]], ...] = (softmax_over_one,)
+SHAPE_LINTS: tuple[Callable[[Spec, Inferred], Iterator[Diagnostic]], ...] = (softmax_over_one, huge_model)
 
 
-def lint(spec: Spec, spans: Spans, shapes: Shapes) -> list[Diagnostic]:
-    return [d for rule in LINTS for d in rule(spec, spans)] + [d for rule in SHAPE_LINTS for d in rule(spec, shapes)]
+def lint(spec: Spec, spans: Spans, inferred: Inferred) -> list[Diagnostic]:
+    return [d for rule in LINTS for d in rule(spec, spans)] + [d for rule in SHAPE_LINTS for d in rule(spec, inferred)]

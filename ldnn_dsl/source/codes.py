@@ -48,6 +48,7 @@ CODES: dict[str, str] = {
     "E404": "settings that contradict each other",
     "E405": "a data file that cannot be read or does not fit the model",
     "E406": "training failed",
+    "E407": "not enough memory for the model's weights",
     "E901": "internal error: the checker accepted what Keras refused",
     # lints
     "W101": "deep net with a small fixed-std init and no residual path",
@@ -61,4 +62,5 @@ CODES: dict[str, str] = {
     "W110": "ensemble without a seed: members are not reproducible",
     "W111": "softmax over a single value: the output is always 1",
     "W112": "a crossentropy loss on a model that does not end in softmax or sigmoid",
+    "W113": "a model of over a billion parameters: a size off by a few zeros?",
 }
