@@ -258,6 +258,28 @@ def test_keras_refusal_is_an_internal_error_at_the_node(build: ModuleType, monke
 
 
 
+class ResourceExhaustedError(Exception):
+    """Named as TensorFlow names a failed allocation."""
+
+
+@pytest.mark.parametrize("failure", [MemoryError(), ResourceExhaustedError("OOM when allocating tensor"),
+                                     RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate")])
+def test_weights_that_do_not_fit_in_memory_are_e407_not_an_internal_error(
+        build: ModuleType, monkeypatch: pytest.MonkeyPatch, failure: Exception) -> None:
+    from ldnn_dsl.layers.core import Dense
+
+    def _allocation_fails(self: Any, name: str, defaults: Any, shape: Any) -> Any:
+        raise failure
+
+    spec = checked("model m {\n  input [4]\n  dense 4 relu\n}\n", purpose="compile").spec
+    monkeypatch.setattr(Dense, "keras_layer", _allocation_fails)
+    with pytest.raises(DiagnosticError) as caught:
+        build.build_model(spec)
+    (diag,) = caught.value.diagnostics
+    assert diag.code == "E407" and diag.message == "not enough memory for the weights of `dense_1`"
+    assert diag.span is not None and diag.span.line == 3 and "--summary" in (diag.help or "")
+
+
 def test_keras_refusal_inside_a_block_names_the_call(build: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     from ldnn_dsl.layers.core import Dense
 

@@ -45,3 +45,12 @@ def precision_policy(policy: str) -> Iterator[None]:
         yield
     finally:
         keras.mixed_precision.set_global_policy(before)
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether `exc` is an allocation that failed, as each backend reports one: NumPy's
+    MemoryError, TensorFlow's ResourceExhaustedError ("OOM when allocating"), XLA's
+    RESOURCE_EXHAUSTED under JAX."""
+    text = str(exc)
+    return (isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError"
+            or any(sign in text for sign in ("out of memory", "OOM when allocating", "RESOURCE_EXHAUSTED")))

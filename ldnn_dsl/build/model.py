@@ -14,6 +14,7 @@ from typing import Any
 
 import keras
 
+from ldnn_dsl.build.backend import out_of_memory
 from ldnn_dsl.build.context import building
 from ldnn_dsl.check.check import checked
 from ldnn_dsl.check.spec import Spec
@@ -138,4 +139,8 @@ def _blaming(name: str, span: Span, notes: tuple[str, ...] = ()) -> Iterator[Non
 
 
 def _refused(name: str, span: Span, exc: Exception, notes: tuple[str, ...] = ()) -> DiagnosticError:
+    if out_of_memory(exc):  # no fault of the checker's: the machine has too little memory for the weights
+        return DiagnosticError([error("E407", f"not enough memory for the weights of `{name}`", span, notes=notes,
+                                      help="`ldnn check --summary` lists each layer's parameters (4 bytes each "
+                                           "in float32); make the layer smaller")])
     return DiagnosticError([error("E901", f"internal error: Keras refused `{name}`: {exc}", span, notes=notes)])

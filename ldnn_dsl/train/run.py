@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ldnn_dsl.build.backend import precision_policy
+from ldnn_dsl.build.backend import out_of_memory, precision_policy
 from ldnn_dsl.check.check import CheckResult, recipe_errors
 from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.choices import Choice
@@ -361,7 +361,7 @@ def failures_as_diagnostics(spans: Spans) -> Iterator[None]:
 def _failure(exc: BaseException, spans: Spans) -> Diagnostic:
     text = " ".join(str(exc).split())
     text = text if len(text) <= 400 else text[:400] + " ..."
-    if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError" or "out of memory" in text:
+    if out_of_memory(exc):
         return error(TRAIN_CODE, f"out of memory while training ({type(exc).__name__})",
                      spans.get(("train", "batch"), spans.get(("train", ""))),
                      help="lower `batch`, use a smaller model, or `precision mixed_bfloat16`")
