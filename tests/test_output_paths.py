@@ -145,6 +145,18 @@ def test_a_run_whose_default_folder_was_taken_meanwhile_goes_to_the_next_name(tm
     assert leftovers(first.parent) == []
 
 
+def test_outputs_whose_names_are_near_the_length_limit_are_written(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The temporary sibling is named after the output, cut short where its name would pass 255 bytes."""
+    path = spec(tmp_path)
+    model = tmp_path / ("m" * 249 + ".keras")
+    assert main(["compile", str(path), "-o", str(model)]) == 0, capsys.readouterr().err
+    with staging(tmp_path / ("é" * 127)) as staged:  # 254 bytes in UTF-8
+        (staged.temp / "model.keras").write_text("run")
+    assert (tmp_path / ("é" * 127) / "model.keras").read_text() == "run"
+    assert model.is_file() and leftovers(tmp_path) == []
+
+
 def test_an_out_folder_taken_meanwhile_fails_and_keeps_the_other_run(tmp_path: Path) -> None:
     """`--out` names one folder: filled by another run meanwhile, it is not written over."""
     out = tmp_path / "run"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.commands.report import report
+from ldnn_dsl.source.beside import beside
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
 from ldnn_dsl.source.text import read
 from ldnn_dsl.train.folder import forget_placed, make_parents, placed, put_in_place, remove_made, why_unwritable
@@ -85,7 +86,7 @@ def refuse_output(target: Path) -> None:
 def save_atomically(model: object, target: Path) -> None:
     """Keras insists on the `.keras` suffix, so the temporary file keeps it. On failure the
     temporary file goes, and so do the folders made for it."""
-    temp = target.with_name(f".{target.stem}.partial-{os.getpid()}.keras")
+    temp = beside(target, f"partial-{os.getpid()}.keras")
     made: list[Path] = []
     try:
         made = make_parents(target)

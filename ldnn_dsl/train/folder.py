@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ldnn_dsl.source.beside import beside
 from ldnn_dsl.source.diagnostics import DiagnosticError, error
 from ldnn_dsl.source.span import Span
 
@@ -83,7 +84,7 @@ def why_unwritable(path: Path) -> str | None:
     if not os.path.isdir(above):
         return f"`{above}` is a file, not a folder"
     try:
-        os.rmdir(tempfile.mkdtemp(prefix=f".{path.name}.probe-", dir=above))
+        os.rmdir(tempfile.mkdtemp(prefix=beside(path, "probe-", spare=8).name, dir=above))
     except OSError as exc:  # ENOENT: what /proc says; "no such file" would only puzzle
         reason = "" if exc.errno == errno.ENOENT else f" ({exc.strerror or exc})"
         whose = "its parent " if above == _absolute(path).parent else ""
@@ -140,7 +141,7 @@ def staging(folder: Path, others: Iterable[Path] = ()) -> Iterator[Staged]:
     instead (siblings: the run's relative data paths hold there too); without `others` the
     run fails, as one must not write over a result."""
     where = _absolute(folder)
-    temp = where.with_name(f".{where.name}.partial-{os.getpid()}")
+    temp = beside(where, f"partial-{os.getpid()}")
     made: list[Path] = []
     try:
         made = make_parents(where)
