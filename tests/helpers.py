@@ -75,3 +75,13 @@ def train_in_a_child(spec: Path, out: Path, err: Path) -> subprocess.Popen[str]:
         if "val_loss" in line:
             return child
     raise AssertionError(f"the run ended before its first epoch: {err.read_text()[-2000:]}")
+
+
+def ldnn_process(*args: str, stdin: bytes | None = None, cwd: Path | None = None, timeout: float = 60,
+                 stdin_closed: bool = False) -> subprocess.CompletedProcess[bytes]:
+    """`python -m ldnn_dsl ARGS...` as a fresh process (for stdin and import isolation).
+    `stdin_closed`: started with no descriptor 0 at all (`<&-`), so that Python has no `sys.stdin`."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    close = (lambda: os.close(0)) if stdin_closed else None
+    return subprocess.run([sys.executable, "-m", "ldnn_dsl", *args], input=stdin, capture_output=True,
+                          cwd=cwd, env=env, timeout=timeout, check=False, preexec_fn=close)

@@ -6,13 +6,11 @@ import json
 import os
 import random
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from helpers import fresh_python, write
+from helpers import fresh_python, ldnn_process, write
 
 VALID = "model m {\n  input [16]\n  dense 8 relu\n  dense 1 sigmoid\n}\n"
 BROKEN = "model m {\n  input [16]\n  dense 8 rleu\n}\n"
@@ -21,14 +19,6 @@ SUMMARY_TOTALS = {
     "sort10x6": "1,768,064", "parity": "70,401", "char_lstm": "3,336,288", "convnet": "3,248,202",
     "deep_residual": "1,387,786", "inception_cell": "13,034",
 }
-
-
-def ldnn_process(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
-                 timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
-    """`python -m ldnn_dsl ARGS...` as a fresh process (for stdin and import isolation)."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    return subprocess.run([sys.executable, "-m", "ldnn_dsl", *args], input=stdin, capture_output=True,
-                          cwd=cwd, env=env, timeout=timeout, check=False)
 
 
 # exit codes ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ldnn_process, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -241,8 +242,8 @@ def test_a_folder_without_specs_is_an_error_not_a_pass(tmp_path: Path) -> None:
 
 
 def test_stdin_goes_to_stdout() -> None:
-    assert run_fmt(["-"], stdin=io.StringIO(UGLY)) == (0, PRETTY, "")
-    assert run_fmt(["-"], check=True, stdin=io.StringIO(UGLY))[0] == 1
+    assert run_fmt(["-"], stdin=io.BytesIO(UGLY.encode())) == (0, PRETTY, "")
+    assert run_fmt(["-"], check=True, stdin=io.BytesIO(UGLY.encode()))[0] == 1
 
 
 # random valid specs ---------------------------------------------------------------------
@@ -356,3 +357,43 @@ def test_docstring_examples() -> None:
     from ldnn_dsl.fmt import printer
 
     assert doctest.testmod(printer).failed == 0
+
+
+# standard input and the file system, through the command -------------------------------
+def test_stdin_is_read_as_bytes_so_a_bad_byte_is_a_diagnostic() -> None:
+    run = ldnn_process("fmt", "-", stdin=b"model m {\n  input [4]\n}\n# caf\xe9\n")
+    err = run.stderr.decode()
+    assert run.returncode == 1 and run.stdout == b"" and "Traceback" not in err
+    assert err.startswith("<stdin>:4:6: error[E002]: byte 0xe9 is not valid UTF-8") and "4 | # caf" in err
+
+
+@pytest.mark.parametrize("command", ["fmt", "check"])
+def test_a_closed_stdin_is_a_diagnostic(command: str) -> None:
+    run = ldnn_process(command, "-", stdin_closed=True)
+    err = run.stderr.decode()
+    assert run.returncode == 1 and "Traceback" not in err
+    assert err.startswith("<stdin>: error[E005]: cannot read standard input: it is closed")
+
+
+def test_check_on_stdin_compares_the_text_as_sent() -> None:
+    """CRLF line ends are a change, as they are in a file: stdin is not read through newline translation."""
+    pretty = PRETTY.encode()
+    assert ldnn_process("fmt", "--check", "-", stdin=pretty).returncode == 0
+    assert ldnn_process("fmt", "--check", "-", stdin=pretty.replace(b"\n", b"\r\n")).returncode == 1
+
+
+def test_a_file_that_formatting_would_take_past_the_size_limit_is_left_alone(tmp_path: Path) -> None:
+    """Aligning 2,000 short `let`s under one long name grows the file 14-fold, past the limit:
+    written, it would be a spec neither `ldnn check` nor `ldnn fmt` reads."""
+    text = "let " + "w" * 150 + " = 1\n" + "".join(f"let a{i}=1\n" for i in range(2000)) + "model m {\n  input [4]\n}\n"
+    spec = write(tmp_path / "lets.ldnn", text)
+    status, out, err = run_fmt([str(spec)])
+    assert status == 1 and out == "" and spec.read_text() == text
+    assert err.startswith(f"{spec}: error[E004]: formatted, the file would be 318,184 bytes, over the limit of "
+                          "262,144 for a spec; it was left as it is")
+
+
+def test_a_file_whose_name_is_near_the_length_limit_is_formatted(tmp_path: Path) -> None:
+    spec = write(tmp_path / ("a" * 245 + ".ldnn"), UGLY)
+    assert run_fmt([str(spec)]) == (0, "", "")
+    assert spec.read_text() == PRETTY and sorted(p.name for p in tmp_path.iterdir()) == [spec.name]

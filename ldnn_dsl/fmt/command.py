@@ -12,21 +12,21 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from ldnn_dsl.fmt.printer import format_text
+from ldnn_dsl.source.beside import beside
 from ldnn_dsl.source.diagnostics import DiagnosticError, error, render_text
-from ldnn_dsl.source.text import MAX_BYTES, SourceFile, decode, read
+from ldnn_dsl.source.text import MAX_BYTES, SourceFile, decode, read, read_limited, stdin_bytes
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 
 
 def format_paths(paths: list[str], check: bool = False, diff: bool = False, out: TextIO | None = None,
-                 err: TextIO | None = None, stdin: TextIO | None = None) -> int:
+                 err: TextIO | None = None, stdin: BinaryIO | None = None) -> int:
     """Format every spec named by `paths` (directories: their `*.ldnn` files; `-`: stdin).
 
     Without `check` or `diff`, files are rewritten in place and stdin goes to `out`.
@@ -36,7 +36,7 @@ def format_paths(paths: list[str], check: bool = False, diff: bool = False, out:
     status = 0
     for path in _expand(paths):
         if path == STDIN:
-            status |= _format_stdin(stdin if stdin is not None else sys.stdin, check, diff, out, err)
+            status |= _format_stdin(stdin if stdin is not None else stdin_bytes(), check, diff, out, err)
         else:
             status |= _format_file(path, check, diff, out, err)
     return status
@@ -53,11 +53,20 @@ def _expand(paths: list[str]) -> Iterator[str]:
             yield path
 
 
-def _format_stdin(stdin: TextIO, check: bool, diff: bool, out: TextIO, err: TextIO) -> int:
-    original = stdin.read(MAX_BYTES + 1)  # no further: `< /dev/zero` would fill the memory
-    formatted = _formatted(lambda: decode(STDIN_NAME, original.encode("utf-8")), err)
+def _format_stdin(stdin: BinaryIO | None, check: bool, diff: bool, out: TextIO, err: TextIO) -> int:
+    """Read as bytes, as `ldnn check -` reads: a bad byte is E002 at its place, and the text
+    compared with the formatted one is what was sent, line ends and all."""
+    data = b""
+
+    def load() -> SourceFile:
+        nonlocal data
+        data = read_limited(stdin, STDIN_NAME)
+        return decode(STDIN_NAME, data)
+
+    formatted = _formatted(load, err)
     if formatted is None:
         return 1
+    original = data.decode("utf-8")
     if not (check or diff):
         out.write(formatted)
         return 0
@@ -88,12 +97,24 @@ def _formatted(load: Callable[[], SourceFile], err: TextIO) -> str | None:
     source: SourceFile | None = None
     try:
         source = load()
-        return format_text(source.text, source.path)
+        formatted = format_text(source.text, source.path)
+        _refuse_growth_past_limit(source.path, formatted)
+        return formatted
     except DiagnosticError as exc:
-        sources = {source.path: source.text} if source is not None else {}
+        sources = {source.path: source.text} if source is not None else dict(exc.sources)
         for diag in exc.diagnostics:
             err.write(render_text(diag, sources) + "\n")
         return None
+
+
+def _refuse_growth_past_limit(path: str, formatted: str) -> None:
+    """Aligned and spaced, a spec near the size limit may pass it: the result would be a file
+    that neither `ldnn check` nor `ldnn fmt` reads, so it is not written."""
+    size = len(formatted.encode("utf-8"))
+    if size > MAX_BYTES:
+        raise DiagnosticError([error("E004", f"formatted, the file would be {size:,} bytes, over the limit of "
+                                     f"{MAX_BYTES:,} for a spec; it was left as it is", path=path,
+                                     help="split it: `use` a second file for some of its `let`s and `block`s")])
 
 
 def _report(path: str, original: str, formatted: str, check: bool, diff: bool, out: TextIO) -> int:
@@ -116,12 +137,13 @@ def _write_atomic(path: Path, text: str) -> None:
     A symlink is followed to its target first: renaming over the link itself would replace
     the link with a regular file and leave the spec it points at unformatted."""
     path = path.resolve()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = beside(path, f"fmt-{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
         os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise

@@ -6,6 +6,7 @@ import codecs
 import os
 import re
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -94,10 +95,28 @@ def read(path: str | Path) -> SourceFile:
     return decode(shown, data)
 
 
-def read_stream(stream: BinaryIO, path: str = "<stdin>") -> SourceFile:
+def read_stream(stream: BinaryIO | None, path: str = "<stdin>") -> SourceFile:
     """A spec from a stream (standard input), read no further than the size limit: `< /dev/zero`
     would otherwise fill the memory."""
-    return decode(path, stream.read(MAX_BYTES + 1))
+    return decode(path, read_limited(stream, path))
+
+
+def read_limited(stream: BinaryIO | None, path: str = "<stdin>") -> bytes:
+    """A stream's bytes up to one past the size limit. None is a standard input that was closed
+    (`<&-`), which Python leaves as no stream at all."""
+    if stream is None:
+        raise DiagnosticError([error("E005", "cannot read standard input: it is closed", path=path,
+                                     help="pipe a spec into it, or name the file")])
+    try:
+        return stream.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise DiagnosticError([error("E005", f"cannot read standard input: {exc.strerror or exc}", path=path)]
+                              ) from None
+
+
+def stdin_bytes() -> BinaryIO | None:
+    """Standard input as bytes, as a spec is read; None when it is closed."""
+    return sys.stdin.buffer if sys.stdin is not None else None
 
 
 def _refuse_size(path: str, size: int) -> None:
