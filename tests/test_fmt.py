@@ -172,6 +172,13 @@ def test_comments_keep_their_place() -> None:
                                 "                               # closing\n# eof\n"
 
 
+def test_a_comment_inside_an_empty_call_goes_before_it() -> None:
+    """Not after it, where it would read as the next layer's comment."""
+    text = "block b() {\n  dense 3\n}\nmodel m {\n  input [4]\n  b(\n    # why empty\n  )\n  dense 2\n}\n"
+    assert format_text(text).endswith("  input [4]\n  # why empty\n  b()\n  dense 2\n}\n")
+    assert_formats_well(text)
+
+
 def test_long_code_pushes_comment_column() -> None:
     text = "train {\n  optimizer sgd(momentum=0.9, nesterov=true)  # a\n  lr 0.1  # b\n}\n"
     lines = format_text(text).splitlines()

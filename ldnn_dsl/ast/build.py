@@ -48,7 +48,7 @@ def split_on_layer_kinds(stmt: n.Statement) -> list[n.Statement]:
 
 
 def _finish(stmt: n.Statement, items: list[Any]) -> n.Statement:
-    end = items[-1].span if items else (stmt.span if stmt.call_args else stmt.head_span)
+    end = items[-1].span if items else (stmt.span if stmt.call_args is not None else stmt.head_span)
     return stmt.model_copy(update={"items": tuple(items), "span": stmt.head_span.to(end)})
 
 
