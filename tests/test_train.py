@@ -326,6 +326,21 @@ def test_resolved_spec_checks_clean_with_the_same_parameters(path: Path) -> None
     assert "repeat" not in text and "block" not in text and "auto" not in text
 
 
+@pytest.mark.parametrize(("path", "target"), [(r"a\\tb.csv", "price"), ("q.csv", r'sale \"price\"'),
+                                              (r'a\"b\\c.csv', "true")])
+def test_resolved_spec_writes_strings_back_as_they_were_meant(tmp_path: Path, path: str, target: str) -> None:
+    """A backslash, a quote, and a column named like a word of the language survive the round trip:
+    the resolved spec names the same file and column."""
+    text = (f'model m {{\n  input [2]\n  dense 1\n}}\ndata {{\n  source csv("{path}", target="{target}")\n}}\n'
+            "train {\n  loss mse\n}\n")
+    original = check_source(decode(str(tmp_path / "s.ldnn"), text.encode()), "train")
+    assert original.errors == [] and original.spec is not None
+    resolved_spec = resolved_text(original.spec, batch=32, epochs=1, seed=1, jit=False, folder=tmp_path)
+    resolved = check_source(decode(str(tmp_path / "spec.ldnn"), resolved_spec.encode()), "train")
+    assert resolved.errors == [] and resolved.spec is not None
+    assert resolved.spec.data.source == original.spec.data.source
+
+
 def test_augmented_batches_are_seeded_and_image_only() -> None:
     from ldnn_dsl.check.recipe import DataSection
     from ldnn_dsl.train.augment import augment_layers, augmented_batches

@@ -6,6 +6,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from ldnn_dsl.ast.build import quote
+
 
 class Choice(BaseModel):
     """Base of every `name(args)` setting value. Positional arguments fill `positional` in order."""
@@ -52,8 +54,8 @@ def ldnn_literal(value: Any) -> str:
     """A Python value written back as .ldnn source."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"' if ("/" in value or "." in value or not value.isidentifier()) else value
+    if isinstance(value, str):  # a word stays a word; anything else, `true` included, is a string
+        return quote(value) if not value.isidentifier() or value in ("true", "false") else value
     if isinstance(value, list | tuple):
         return "[" + ", ".join(ldnn_literal(v) for v in value) + "]"
     if isinstance(value, float):
