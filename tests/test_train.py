@@ -811,6 +811,11 @@ def test_max_time_stops_training_and_still_saves_the_run(tmp_path: Path,
             main(["train", str(spec), f"--max-time={bad}"])
         assert exc.value.code == 2
         assert "expected a time such as 90s, 20m or 1.5h" in capsys.readouterr().err
+    for bad in ("0", "1.5", "2147483648"):  # the last: past a spec's `epochs`, so the resolved spec would not check
+        with pytest.raises(SystemExit) as exc:
+            main(["train", str(spec), f"--epochs={bad}"])
+        assert exc.value.code == 2
+        assert "expected a positive int up to 2,147,483,647" in capsys.readouterr().err
 
 
 def test_a_spent_time_budget_skips_the_ensembles_later_members(tmp_path: Path,

@@ -8,6 +8,7 @@ import sys
 
 from ldnn_dsl.commands.compile_cmd import quiet_tensorflow, sources_of
 from ldnn_dsl.commands.report import duration, positive, report, seed
+from ldnn_dsl.layers.base import MAX_SIZE
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
 from ldnn_dsl.train.folder import TRAIN_CODE, forget_placed, placed
 from ldnn_dsl.train.stopping import TERMINATED_STATUS, Terminated, sigterm_raises
@@ -21,7 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("spec", metavar="SPEC", help="the .ldnn file (needs `data` and `train`)")
     p.add_argument("--out", metavar="DIR", help="the run folder (must not exist or be empty); "
                                                 "default runs/<model>-<YYYYmmdd-HHMMSS>")
-    p.add_argument("--epochs", type=positive(int), metavar="N", help="train N epochs instead of the spec's `epochs`")
+    p.add_argument("--epochs", type=positive(int, at_most=MAX_SIZE), metavar="N",  # as `epochs` in a spec
+                   help="train N epochs instead of the spec's `epochs`")
     p.add_argument("--seed", type=seed, metavar="N", help="train from seed N instead of the spec's `seed` "
                                                           "(the data keep theirs)")
     p.add_argument("--max-time", type=duration, metavar="T",
