@@ -157,6 +157,30 @@ def test_outputs_whose_names_are_near_the_length_limit_are_written(tmp_path: Pat
     assert model.is_file() and leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
+def test_a_run_whose_out_was_filled_while_it_trained_is_saved_beside_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file put in `--out` during training is kept, and so is the run: in `--out`-2, said even with --quiet."""
+    from ldnn_dsl.train import run  # `ldnn_dsl.train` itself is the API's function
+
+    out = tmp_path / "run"
+    saving = run._save
+
+    def save_after_another_writer(*args: object, **kwargs: object) -> object:
+        out.mkdir(exist_ok=True)
+        (out / "mine.txt").write_text("theirs")
+        return saving(*args, **kwargs)
+
+    monkeypatch.setattr(run, "_save", save_after_another_writer)
+    assert main(["train", str(spec(tmp_path)), "--out", str(out), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"{out}-2\n"
+    assert f"`{out}` was filled by something else while the net trained; the run is saved in `{out}-2`" in captured.err
+    assert [p.name for p in out.iterdir()] == ["mine.txt"] and (out / "mine.txt").read_text() == "theirs"
+    assert sorted(p.name for p in (tmp_path / "run-2").iterdir()) == sorted(FILES)
+    assert leftovers(tmp_path) == []
+
+
 def test_an_out_folder_taken_meanwhile_fails_and_keeps_the_other_run(tmp_path: Path) -> None:
     """`--out` names one folder: filled by another run meanwhile, it is not written over."""
     out = tmp_path / "run"

@@ -34,10 +34,18 @@ def default_folders(model_name: str, root: str | Path = "runs") -> Iterator[Path
     then `-2`, `-3`... Free when asked: another run started in the same second may take one later,
     so `staging` goes on to the next (`others`)."""
     base = Path(root) / f"{model_name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    for n in itertools.count(1):
-        folder = base if n == 1 else base.with_name(f"{base.name}-{n}")
-        if not os.path.lexists(folder):
-            yield folder
+    if not os.path.lexists(base):
+        yield base
+    yield from numbered(base)
+
+
+def numbered(folder: Path) -> Iterator[Path]:
+    """`folder-2`, `folder-3`...: the free names beside `folder`, where a run goes when something
+    else took `folder` while it trained (its result is not thrown away, nor written over)."""
+    for n in itertools.count(2):
+        other = folder.with_name(f"{folder.name}-{n}")
+        if not os.path.lexists(other):
+            yield other
 
 
 def refuse_unusable_folder(folder: Path, span: Span | None) -> None:

@@ -39,6 +39,7 @@ from ldnn_dsl.train.feed import prediction_batches
 from ldnn_dsl.train.folder import (
     TRAIN_CODE,
     default_folders,
+    numbered,
     refuse_unusable_folder,
     staging,
     write_curves,
@@ -88,7 +89,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     for warning in checked.warnings:
         say(render_text(warning, checked.sources))
     spec = replace_train(spec, spans, seed=seed, epochs=epochs)
-    others = default_folders(spec.model.name) if out is None else iter([])
+    others = default_folders(spec.model.name) if out is None else numbered(Path(out))
     folder = Path(out) if out is not None else next(others)
     refuse_unusable_folder(folder, spans.get(("train", "")))
     started = time.perf_counter()
@@ -108,6 +109,9 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
         raise_swallowed_signal()  # before the staged folder is put in place
     result.folder = staged.folder
     result.warnings = checked.warnings
+    if staged.folder != folder:  # said even when quiet: the run is not where it was asked to be
+        print(f"ldnn train: `{folder}` was filled by something else while the net trained; the run is saved in "
+              f"`{staged.folder}` instead", file=sys.stderr)
     say(f"ldnn train: saved {staged.folder}")
     return result
 
