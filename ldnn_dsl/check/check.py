@@ -95,6 +95,8 @@ def _check(source: SourceFile, expanded: Expanded, purpose: Purpose) -> CheckRes
     result.diagnostics.extend(data_misfits(result.spec, spans))
     if result.spec.train is not None and result.inference and result.inference.output:
         result.diagnostics.extend(_top_k_against_output(result.spec.train, result.inference.output, spans))
+    if result.spec.train is not None and result.inference and result.inference.total_params == 0:
+        result.diagnostics.append(_nothing_to_learn(result.spec, spans))
     result.diagnostics.extend(init_misfits(result.spec, spans))
     inferred = {row.name: row for row in result.inference.rows} if result.inference else {}
     result.diagnostics.extend(lint(result.spec, spans, inferred))
@@ -212,6 +214,13 @@ def recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagno
         out.append(error("E404", f"cosine warm-up of {train.schedule.warmup} epochs is not shorter than the "
                          f"{train.epochs} epochs of training", spans.get(("train", "schedule"))))
     return out
+
+
+def _nothing_to_learn(spec: Spec, spans: dict[tuple[str, str], Span]) -> Diagnostic:
+    """Keras trains a model without weights all the same, every epoch alike, with a warning
+    in its own words that says nothing of the spec."""
+    return error("E404", f"model `{spec.model.name}` has no weights, so `train` has nothing to learn",
+                 spans.get(("train", "")), help="add a layer that learns, such as `dense N`")
 
 
 TOP_K = 5  # Keras' top-k metrics, by name, count a hit among the 5 highest scores
