@@ -678,6 +678,30 @@ def test_train_command_seed_overrides_the_specs(tmp_path: Path, capsys: pytest.C
     assert not (tmp_path / "e").exists()
 
 
+def test_quiet_prints_the_run_folder_and_nothing_else(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      recwarn: pytest.WarningsRecorder) -> None:
+    """A library's Python warning (Keras has several) is a message too: not shown (pytest records
+    what would be shown)."""
+    import warnings
+
+    from ldnn_dsl.cli import main
+    from ldnn_dsl.train import run
+
+    fitting = run._train_members
+
+    def warned(*args: object) -> object:
+        warnings.warn("a library's remark", UserWarning, stacklevel=1)
+        return fitting(*args)
+
+    monkeypatch.setattr(run, "_train_members", warned)
+    out = tmp_path / "run"
+    capsys.readouterr()
+    assert main(["train", str(sort_spec(tmp_path, "epochs 1")), "--out", str(out), "--quiet"]) == 0
+    assert capsys.readouterr() == (f"{out}\n", "")
+    assert [str(w.message) for w in recwarn if "remark" in str(w.message)] == []
+
+
 def test_epochs_from_the_command_line_are_checked_like_written_ones(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """`--epochs 5` under `cosine(warmup=5)` would warm up for the whole run and never decay."""

@@ -4,7 +4,9 @@ run folder. Ctrl-C once stops training and saves the run; twice, or SIGTERM, abo
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 
 from ldnn_dsl.commands.compile_cmd import quiet_tensorflow, sources_of
 from ldnn_dsl.commands.report import duration, positive, report, seed
@@ -34,6 +36,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.quiet:
+        return _run(args)
+    # Quiet: only the run folder (or the diagnostics). Keras' Python warnings and TensorFlow's C++
+    # log lines (a oneDNN "falling back" at ERROR level) are also messages.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     quiet_tensorflow()
     from ldnn_dsl.train.run import train
 
