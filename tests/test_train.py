@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -999,3 +1000,62 @@ def test_a_swallowed_ctrl_c_after_fit_is_raised_again_before_saving() -> None:
             raise_swallowed_signal()
     assert signal.getsignal(signal.SIGINT) is before
     forget_signals()
+
+
+class _CtrlCWhenCollected:
+    """A Ctrl-C that lands in a finalizer, as one pressed while Keras loads lands in XLA's gc
+    callback: it cannot propagate, and Python would print it as "Exception ignored in"."""
+
+    def __del__(self) -> None:
+        import signal
+
+        signal.raise_signal(signal.SIGINT)
+
+
+def _check_then(after: Callable[[], None]) -> Callable[..., object]:
+    from ldnn_dsl.train import run
+
+    checking = run.check_spec
+
+    def check(*args: object) -> object:
+        result = checking(*args)
+        after()
+        return result
+
+    return check
+
+
+def _lost_in_a_finalizer() -> None:
+    _CtrlCWhenCollected()
+
+
+def _made_a_library_error() -> None:
+    import signal
+
+    try:
+        signal.raise_signal(signal.SIGINT)
+    except KeyboardInterrupt:  # as Pydantic, building a schema, reports one
+        raise RuntimeError("schema could not be built: KeyboardInterrupt") from None
+
+
+@pytest.mark.parametrize("ctrl_c", [_lost_in_a_finalizer, _made_a_library_error])
+def test_a_ctrl_c_before_training_aborts_the_command_even_when_lost_or_masked(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        ctrl_c: Callable[[], None]) -> None:
+    """Seen by hand: one pressed in the first seconds was lost (the whole run trained and was saved), or
+    ended in a traceback. Now it aborts before any training, with E406 and no traceback."""
+    from ldnn_dsl.cli import main
+    from ldnn_dsl.train import run
+
+    def no_training(*args: object) -> object:
+        raise AssertionError("trained after the Ctrl-C")
+
+    monkeypatch.setattr(run, "check_spec", _check_then(ctrl_c))
+    monkeypatch.setattr(run, "_train_members", no_training)
+    out = tmp_path / "run"
+    capsys.readouterr()
+    assert main(["train", str(sort_spec(tmp_path)), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "error[E406]: training interrupted; nothing was saved" in err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["tiny.ldnn"]

@@ -13,7 +13,16 @@ from ldnn_dsl.commands.report import duration, positive, report, seed
 from ldnn_dsl.layers.base import MAX_SIZE
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
 from ldnn_dsl.train.folder import TRAIN_CODE, forget_placed, placed
-from ldnn_dsl.train.stopping import TERMINATED_STATUS, Terminated, sigterm_raises
+from ldnn_dsl.train.stopping import (
+    TERMINATED_STATUS,
+    Terminated,
+    ctrl_c_aborts,
+    forget_signals,
+    interrupted,
+    interrupted_by_ctrl_c,
+    raise_swallowed_signal,
+    sigterm_raises,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,16 +56,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    quiet_tensorflow()
-    from ldnn_dsl.train.run import train
-
     forget_placed()
-    with sigterm_raises():  # `kill` and `timeout` then clean up the staging folder, like a second Ctrl-C
+    forget_signals()
+    # From the start: a Ctrl-C while Keras loads may land where it cannot propagate and be lost
+    # (the run would go on), or inside a library that reports it as an error of its own.
+    with sigterm_raises(), ctrl_c_aborts():  # `kill` and `timeout` then clean up the staging folder
         try:
+            quiet_tensorflow()
+            from ldnn_dsl.train.run import train
+
+            raise_swallowed_signal()
             result = train(args.spec, out=args.out, epochs=args.epochs, seed=args.seed, quiet=args.quiet,
                            max_time=args.max_time)
         except DiagnosticError as exc:
             report(exc.diagnostics, sources_of(exc.diagnostics))
+            return 1
+        except (KeyboardInterrupt, Exception) as exc:
+            if not interrupted_by_ctrl_c(exc):
+                raise
+            report([interrupted(path=args.spec)], {})
             return 1
         except Terminated:
             if (folder := placed()) is not None:  # in the moment after the run was saved

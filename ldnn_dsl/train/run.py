@@ -52,6 +52,7 @@ from ldnn_dsl.train.stopping import (
     StopRequest,
     ctrl_c_aborts,
     forget_signals,
+    interrupted,
     raise_swallowed_signal,
     signal_under,
 )
@@ -99,6 +100,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
         plan = _plan(spec, checked, spans, epochs, quiet)
         metric, value = baseline(plan.splits, spec.train.loss, _classes(checked))
         say(f"linear baseline: {metric} {value:.4g}")
+        raise_swallowed_signal()  # a Ctrl-C lost while the data loaded aborts now, not after training
         members = _train_members(plan, stop, say)
         try:
             result = _save(plan, members, staged.temp, folder, checked, started, (metric, value), say)
@@ -351,9 +353,7 @@ def failures_as_diagnostics(spans: Spans) -> Iterator[None]:
     except BaseException as exc:
         signalled = signal_under(exc)
         if isinstance(signalled, KeyboardInterrupt):
-            raise DiagnosticError([error(TRAIN_CODE, "training interrupted; nothing was saved", at,
-                                         help="one Ctrl-C while the net trains stops training and saves the run; "
-                                              "a second one, or one before training began, aborts")]) from exc
+            raise DiagnosticError([interrupted(at)]) from exc
         if signalled is not None:
             raise signalled from None
         if not isinstance(exc, Exception):

@@ -12,6 +12,7 @@ SIGTERM (`kill`, `timeout`) aborts the way a second Ctrl-C does."""
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
+
+from ldnn_dsl.source.diagnostics import Diagnostic, error
+from ldnn_dsl.source.span import Span
+from ldnn_dsl.train.folder import TRAIN_CODE
 
 INTERRUPTED = "interrupted"
 MAX_TIME = "max_time"
@@ -65,9 +70,29 @@ def _abort(signum: int, frame: FrameType | None) -> None:
 def ctrl_c_aborts() -> Iterator[None]:
     """While the block runs, Ctrl-C raises KeyboardInterrupt at once, as Python's own handler
     does, and is remembered, as SIGTERM is. Around a whole run: outside `fit` (loading the data,
-    evaluating, saving) a Ctrl-C aborts, and TensorFlow may swallow it in an evaluation too."""
-    with _handled(signal.SIGINT, _abort, signal.default_int_handler):
+    evaluating, saving) a Ctrl-C aborts, and TensorFlow may swallow it in an evaluation too.
+    Around the `ldnn train` command, from before Keras is imported: one that lands in a garbage
+    collector's callback or a finalizer cannot propagate, and is only remembered."""
+    with _handled(signal.SIGINT, _abort, signal.default_int_handler), _signals_unraisable_quietly():
         yield
+
+
+@contextmanager
+def _signals_unraisable_quietly() -> Iterator[None]:
+    """Python prints an exception raised where it cannot propagate (a `__del__`, XLA's gc
+    callback) as "Exception ignored in ..." with a traceback. A signal's is remembered
+    (`raise_swallowed_signal`), so its traceback is only noise; any other is shown as before."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt | Terminated):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def forget_signals() -> None:
@@ -79,6 +104,19 @@ def raise_swallowed_signal() -> None:
     """Raise again the first Ctrl-C abort or SIGTERM of this run, in case TensorFlow swallowed it."""
     if _raised:
         raise _raised[0]
+
+
+def interrupted(at: Span | None = None, path: str | None = None) -> Diagnostic:
+    """E406 for a Ctrl-C that aborted the run, whenever it came."""
+    return error(TRAIN_CODE, "training interrupted; nothing was saved", at, path=path,
+                 help="one Ctrl-C while the net trains stops training and saves the run; "
+                      "a second one, or one before training began, aborts")
+
+
+def interrupted_by_ctrl_c(exc: BaseException) -> bool:
+    """Whether a Ctrl-C is behind `exc`: under it, or, for an error some library made of one
+    (Pydantic, building a schema, reports it as a SchemaError), remembered by the handler."""
+    return isinstance(signal_under(exc), KeyboardInterrupt) or KeyboardInterrupt in _raised
 
 
 def signal_under(exc: BaseException) -> BaseException | None:
