@@ -92,7 +92,7 @@ def _check(source: SourceFile, expanded: Expanded, purpose: Purpose) -> CheckRes
     result.spec = Spec(path=source.path, model=expanded.model, **sections)  # type: ignore[arg-type]
     result.diagnostics.extend(_reserved_model_name(result.spec))
     result.diagnostics.extend(recipe_errors(result.spec, spans))
-    result.diagnostics.extend(data_misfits(result.spec, spans))
+    result.diagnostics.extend(data_misfits(result.spec, spans, result.inference and result.inference.output))
     if result.spec.train is not None and result.inference and result.inference.output:
         result.diagnostics.extend(_top_k_against_output(result.spec.train, result.inference.output, spans))
     if result.spec.train is not None and result.inference and result.inference.total_params == 0:

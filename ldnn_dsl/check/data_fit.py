@@ -23,13 +23,37 @@ from ldnn_dsl.source.span import Span
 Spans = dict[tuple[str, str], Span]
 
 
-def data_misfits(spec: Spec, spans: Spans) -> list[Diagnostic]:
+SPLITS = {"source": "training", "validate": "validation", "test": "test"}  # setting -> the split it makes
+
+
+def data_misfits(spec: Spec, spans: Spans, output: Shape | None = None) -> list[Diagnostic]:
+    """`output`: the model's output shape, where the checker could infer it."""
     data, layer = spec.data, spec.model.input.layer
     if data is None:
         return []
     shape: Shape = layer.shape  # type: ignore[union-attr]
-    return [*_generator_shapes(data, shape, spans), *_splits_leave_some(data, spans),
+    targets = _generator_targets(data, spec.train.loss, output, spans) if spec.train and output else []
+    return [*_generator_shapes(data, shape, spans), *targets, *_splits_leave_some(data, spans),
             *_log1p_columns_exist(data, shape, spans)]
+
+
+def _generator_targets(data: DataSection, loss: str, output: Shape, spans: Spans) -> list[Diagnostic]:
+    """A built-in generator's targets that the loss cannot compare with the model's output. The
+    rule is loading's own (`data/fit.py`), run on the two extreme targets the generator makes:
+    their shape and range are all it looks at, and so the message is the one training would give."""
+    sources = [(setting, source) for setting, source in (("source", data.source), ("validate", data.validate_),
+                                                        ("test", data.test)) if isinstance(source, Generator)]
+    if not sources:
+        return []
+    import numpy as np  # only here: the rest of the checker runs without it
+
+    from ldnn_dsl.data.fit import y_problems
+
+    return [error("E405", problem, spans.get(("data", setting)),
+                  help="the model's output must fit the targets the source makes under the loss")
+            for setting, source in sources
+            for problem in y_problems(SPLITS[setting], np.array(source.extreme_targets, source.target_dtype),
+                                      output, loss)]
 
 
 def _generator_shapes(data: DataSection, shape: Shape, spans: Spans) -> list[Diagnostic]:

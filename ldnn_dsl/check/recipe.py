@@ -60,6 +60,13 @@ class SortSource(Choice):
         """One sample's x: every number's bits in a row."""
         return (self.count * self.bits,)
 
+    @property
+    def extreme_targets(self) -> tuple[list[int], list[int]]:
+        """The smallest and the largest y a sample can have: every position 0, every one the top value."""
+        return [0] * self.count, [2**self.bits - 1] * self.count
+
+    target_dtype: ClassVar = "int32"
+
 
 class ParitySource(Choice):
     """`parity(bits, samples)`: random bits in, their parity (0 or 1) out."""
@@ -71,6 +78,13 @@ class ParitySource(Choice):
     @property
     def sample_shape(self) -> tuple[int, ...]:
         return (self.bits,)
+
+    @property
+    def extreme_targets(self) -> tuple[list[float], list[float]]:
+        """Even and odd."""
+        return [0.0], [1.0]
+
+    target_dtype: ClassVar = "float32"
 
 
 Generator = SortSource | ParitySource  # built in: their sizes are known before any sample is made
