@@ -127,14 +127,6 @@ def test_keyword_arguments_after_positional_ones_still_bind() -> None:
     assert [node.layer.units for node in result.spec.model.body] == [4, 2]  # type: ignore[union-attr]
 
 
-def test_a_failed_let_from_a_used_file_is_reported_there_only(tmp_path: Path) -> None:
-    write(tmp_path / "lib.ldnn", "let a = 1 / 0\n")
-    spec = write(tmp_path / "spec.ldnn", 'use "lib.ldnn"\nmodel m {\n  input [4]\n  dense a\n  dense 2\n}\n')
-    result = check_source(read(str(spec)))
-    assert _codes(result) == ["E209"]
-    assert result.errors[0].span is not None and result.errors[0].span.path.endswith("lib.ldnn")
-
-
 def test_a_let_of_a_failed_let_fails_quietly() -> None:
     result = _check(f"let a = 1 / 0\nlet b = a + 1\nlet c = [b]\n{MODEL}".replace("dense 2", "dense c"))
     assert _codes(result) == ["E209"]
@@ -158,12 +150,17 @@ def test_a_failed_optional_setting_keeps_the_rest_of_its_section() -> None:
     assert _codes(result) == ["E209", "E106"]
 
 
-def test_the_names_of_a_used_file_that_does_not_parse_add_nothing(tmp_path: Path) -> None:
-    """Its syntax error is the one error: its `let`s and blocks are there, failed, not unknown."""
-    write(tmp_path / "lib.ldnn", "let width = 32 +\n\nblock head(n) {\n  dense n\n}\n")
-    spec = write(tmp_path / "spec.ldnn", 'use "lib.ldnn"\nmodel m {\n  input [4]\n  dense width\n  head(2)\n}\n')
+@pytest.mark.parametrize(("lib", "body", "code"), [
+    ("let a = 1 / 0\n", "dense a\n  dense 2", "E209"),  # a failed `let`
+    # a file that does not parse: its `let`s and blocks are there, failed, not unknown
+    ("let width = 32 +\n\nblock head(n) {\n  dense n\n}\n", "dense width\n  head(2)", "E001"),
+], ids=["failed let", "file that does not parse"])
+def test_an_error_in_a_used_file_is_reported_there_only(tmp_path: Path, lib: str, body: str, code: str) -> None:
+    """Its error is the one error: the uses of its names add none in the using file."""
+    write(tmp_path / "lib.ldnn", lib)
+    spec = write(tmp_path / "spec.ldnn", f'use "lib.ldnn"\nmodel m {{\n  input [4]\n  {body}\n}}\n')
     result = check_source(read(str(spec)))
-    assert _codes(result) == ["E001"]
+    assert _codes(result) == [code]
     assert result.errors[0].span is not None and result.errors[0].span.path.endswith("lib.ldnn")
 
 
