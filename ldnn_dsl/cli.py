@@ -1,8 +1,8 @@
 """`ldnn`: check, fmt, schema, compile, train, gradcheck.
 
 Exit status: 0 clean, 1 errors in a spec (or warnings with --strict), 2 usage errors,
-130 for Ctrl-C outside training, 143 when SIGTERM stopped `train` or `compile` (which
-remove what they had half written first).
+130 for Ctrl-C outside training (E406 and 1 for `train`), 143 when SIGTERM stopped `train`,
+`compile` or `gradcheck` (which remove what they had half written first).
 Only the compile, train and gradcheck subcommands import TensorFlow."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from ldnn_dsl.commands import check_cmd, compile_cmd, fmt_cmd, gradcheck_cmd, schema_cmd, train_cmd
+from ldnn_dsl.train.stopping import INTERRUPTED_STATUS
 
 SUBCOMMANDS = (check_cmd, fmt_cmd, schema_cmd, compile_cmd, train_cmd, gradcheck_cmd)
 
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args))
     except KeyboardInterrupt:
         print("ldnn: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED_STATUS
     except BrokenPipeError:
         return 0
 

@@ -11,11 +11,13 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TypeVar
 
 from ldnn_dsl.check.check import CheckResult, Purpose, check_source
 from ldnn_dsl.source.text import decode
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 def checked(text: str, path: str = "t.ldnn", purpose: Purpose = "check") -> CheckResult:
@@ -85,3 +87,36 @@ def ldnn_process(*args: str, stdin: bytes | None = None, cwd: Path | None = None
     close = (lambda: os.close(0)) if stdin_closed else None
     return subprocess.run([sys.executable, "-m", "ldnn_dsl", *args], input=stdin, capture_output=True,
                           cwd=cwd, env=env, timeout=timeout, check=False, preexec_fn=close)
+
+
+class _CtrlCWhenCollected:
+    """A Ctrl-C that lands in a finalizer, as one pressed while Keras loads lands in XLA's gc
+    callback: it cannot propagate, and Python would print it as "Exception ignored in"."""
+
+    def __del__(self) -> None:
+        signal.raise_signal(signal.SIGINT)
+
+
+def ctrl_c_lost_in_a_finalizer() -> None:
+    _CtrlCWhenCollected()
+
+
+def ctrl_c_made_a_library_error() -> None:
+    try:
+        signal.raise_signal(signal.SIGINT)
+    except KeyboardInterrupt:  # as Pydantic, building a schema, reports one
+        raise RuntimeError("schema could not be built: KeyboardInterrupt") from None
+
+
+CTRL_C_LOST_OR_MASKED = [ctrl_c_lost_in_a_finalizer, ctrl_c_made_a_library_error]
+
+
+def then(call: Callable[..., T], after: Callable[[], None]) -> Callable[..., T]:
+    """`call`, with `after()` run once it has returned: a signal injected at a chosen moment."""
+
+    def called(*args: object, **kwargs: object) -> T:
+        result = call(*args, **kwargs)
+        after()
+        return result
+
+    return called

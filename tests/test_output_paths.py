@@ -1,5 +1,5 @@
 """Where `ldnn train` and `ldnn compile` write: an output location they cannot use is a
-diagnostic found before any work starts, and a run stopped by SIGTERM leaves nothing behind.
+diagnostic found before any work starts, and a run stopped by SIGTERM or Ctrl-C leaves nothing behind.
 
 `/proc` stands for a folder one cannot write to: root can write almost anywhere else."""
 
@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import handler_seen_in_a_worker_thread, train_in_a_child
+from helpers import (
+    CTRL_C_LOST_OR_MASKED,
+    ctrl_c_lost_in_a_finalizer,
+    handler_seen_in_a_worker_thread,
+    then,
+    train_in_a_child,
+)
 
 from ldnn_dsl.cli import main
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.train.folder import FILES, staging
-from ldnn_dsl.train.stopping import TERMINATED_STATUS, Terminated, sigterm_raises
+from ldnn_dsl.train.stopping import INTERRUPTED_STATUS, TERMINATED_STATUS, Terminated, sigterm_raises
 
 NO_PROC = pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
 
@@ -248,6 +255,58 @@ def test_compile_stopped_by_sigterm_leaves_no_partial_file(tmp_path: Path, capsy
     assert "terminated (SIGTERM)" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["base.ldnn"]
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize("ctrl_c", CTRL_C_LOST_OR_MASKED)
+def test_compile_aborts_on_a_ctrl_c_lost_or_masked_before_saving(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        ctrl_c: Callable[[], None]) -> None:
+    """Seen by hand: a Ctrl-C pressed while Keras loaded was lost, and compile wrote the model and
+    exited 0. Now it ends with Ctrl-C's status, and an earlier model at the target is kept."""
+    from ldnn_dsl.commands import compile_cmd
+
+    target = tmp_path / "m.keras"
+    target.write_bytes(b"an earlier model")
+    monkeypatch.setattr(compile_cmd, "check_source", then(compile_cmd.check_source, ctrl_c))
+    before = signal.getsignal(signal.SIGINT)
+    assert main(["compile", str(spec(tmp_path)), "-o", str(target)]) == INTERRUPTED_STATUS == 130
+    err = capsys.readouterr().err
+    assert f"ldnn compile: interrupted (Ctrl-C); {target} was not written" in err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert target.read_bytes() == b"an earlier model" and leftovers(tmp_path) == []
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_ctrl_c_lost_while_the_model_was_saved_keeps_the_earlier_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import ldnn_dsl.build.model
+
+    class Model:
+        def save(self, path: Path) -> None:
+            Path(path).write_bytes(b"a model")
+            ctrl_c_lost_in_a_finalizer()
+
+    target = tmp_path / "m.keras"
+    target.write_bytes(b"an earlier model")
+    monkeypatch.setattr(ldnn_dsl.build.model, "build_model", lambda spec, xla: Model())
+    assert main(["compile", str(spec(tmp_path)), "-o", str(target)]) == INTERRUPTED_STATUS
+    assert "was not written" in capsys.readouterr().err
+    assert target.read_bytes() == b"an earlier model" and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("ctrl_c", CTRL_C_LOST_OR_MASKED)
+def test_gradcheck_aborts_on_a_ctrl_c_lost_or_masked_and_gives_no_verdict(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        ctrl_c: Callable[[], None]) -> None:
+    """As compile: a lost Ctrl-C used to let the whole check run and print `ok`."""
+    from ldnn_dsl.commands import gradcheck_cmd
+
+    monkeypatch.setattr(gradcheck_cmd, "check_source", then(gradcheck_cmd.check_source, ctrl_c))
+    assert main(["gradcheck", str(spec(tmp_path))]) == INTERRUPTED_STATUS
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "ldnn gradcheck: interrupted (Ctrl-C); no gradient was judged" in captured.err
+    assert "Traceback" not in captured.err and "Exception ignored" not in captured.err, captured.err
 
 
 # SIGTERM -------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import handler_seen_in_a_worker_thread, train_in_a_child, write
+from helpers import CTRL_C_LOST_OR_MASKED, handler_seen_in_a_worker_thread, then, train_in_a_child, write
 
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.check.recipe import TrainSection
@@ -1002,43 +1002,7 @@ def test_a_swallowed_ctrl_c_after_fit_is_raised_again_before_saving() -> None:
     forget_signals()
 
 
-class _CtrlCWhenCollected:
-    """A Ctrl-C that lands in a finalizer, as one pressed while Keras loads lands in XLA's gc
-    callback: it cannot propagate, and Python would print it as "Exception ignored in"."""
-
-    def __del__(self) -> None:
-        import signal
-
-        signal.raise_signal(signal.SIGINT)
-
-
-def _check_then(after: Callable[[], None]) -> Callable[..., object]:
-    from ldnn_dsl.train import run
-
-    checking = run.check_spec
-
-    def check(*args: object) -> object:
-        result = checking(*args)
-        after()
-        return result
-
-    return check
-
-
-def _lost_in_a_finalizer() -> None:
-    _CtrlCWhenCollected()
-
-
-def _made_a_library_error() -> None:
-    import signal
-
-    try:
-        signal.raise_signal(signal.SIGINT)
-    except KeyboardInterrupt:  # as Pydantic, building a schema, reports one
-        raise RuntimeError("schema could not be built: KeyboardInterrupt") from None
-
-
-@pytest.mark.parametrize("ctrl_c", [_lost_in_a_finalizer, _made_a_library_error])
+@pytest.mark.parametrize("ctrl_c", CTRL_C_LOST_OR_MASKED)
 def test_a_ctrl_c_before_training_aborts_the_command_even_when_lost_or_masked(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         ctrl_c: Callable[[], None]) -> None:
@@ -1050,7 +1014,7 @@ def test_a_ctrl_c_before_training_aborts_the_command_even_when_lost_or_masked(
     def no_training(*args: object) -> object:
         raise AssertionError("trained after the Ctrl-C")
 
-    monkeypatch.setattr(run, "check_spec", _check_then(ctrl_c))
+    monkeypatch.setattr(run, "check_spec", then(run.check_spec, ctrl_c))
     monkeypatch.setattr(run, "_train_members", no_training)
     out = tmp_path / "run"
     capsys.readouterr()

@@ -10,16 +10,16 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from ldnn_dsl.check.check import check_source
+from ldnn_dsl.commands.guard import guarded, load_keras
 from ldnn_dsl.commands.report import report
 from ldnn_dsl.source.beside import beside
-from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
+from ldnn_dsl.source.diagnostics import DiagnosticError, error
 from ldnn_dsl.source.text import read
 from ldnn_dsl.train.folder import forget_placed, make_parents, placed, put_in_place, remove_made, why_unwritable
-from ldnn_dsl.train.stopping import TERMINATED_STATUS, Terminated, sigterm_raises
+from ldnn_dsl.train.stopping import INTERRUPTED_STATUS, TERMINATED_STATUS, raise_swallowed_signal
 
 JIT_CHOICES = ("auto", "true", "false")
 OUTPUT_CODE = "E005"  # a file that cannot be written (a directory, permissions)
@@ -41,22 +41,16 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     forget_placed()
-    with sigterm_raises():  # `kill` and `timeout` then remove the partial file
-        try:
-            return _compile(args)
-        except DiagnosticError as exc:
-            report(exc.diagnostics, sources_of(exc.diagnostics))
-            return 1
-        except Terminated:
-            outcome = f" after {args.output} was written" if placed() else f"; {args.output} was not written"
-            print(f"ldnn compile: terminated (SIGTERM){outcome}", file=sys.stderr)
-            return TERMINATED_STATUS
+    # SIGTERM (`kill`, `timeout`) and Ctrl-C remove the partial file
+    return guarded(lambda: _compile(args),
+                   interrupted=lambda: _stopped(args.output, "interrupted (Ctrl-C)", INTERRUPTED_STATUS),
+                   terminated=lambda: _stopped(args.output, "terminated (SIGTERM)", TERMINATED_STATUS))
 
 
 def _compile(args: argparse.Namespace) -> int:
     """Check the output, then the spec, then build and save; 1 after reporting the spec's errors."""
     refuse_output(Path(args.output))
-    quiet_tensorflow()
+    load_keras()
     source = read(args.spec)
     result = check_source(source, "compile")
     report(result.diagnostics, result.sources)
@@ -71,6 +65,13 @@ def _compile(args: argparse.Namespace) -> int:
     save_atomically(model, Path(args.output))
     print(f"ldnn compile: wrote {args.output} ({model.count_params():,} parameters)", file=sys.stderr)
     return 0
+
+
+def _stopped(output: str, how: str, status: int) -> int:
+    """One line on what a signal left: the model, when it came in the moment after saving, or nothing."""
+    outcome = f" after {output} was written" if placed() else f"; {output} was not written"
+    print(f"ldnn compile: {how}{outcome}", file=sys.stderr)
+    return status
 
 
 def refuse_output(target: Path) -> None:
@@ -91,6 +92,7 @@ def save_atomically(model: object, target: Path) -> None:
     try:
         made = make_parents(target)
         model.save(temp)  # type: ignore[attr-defined]
+        raise_swallowed_signal()  # one lost while saving: the target keeps what it held
         put_in_place(temp, target)
         made = []
     except OSError as exc:
@@ -104,23 +106,3 @@ def save_atomically(model: object, target: Path) -> None:
 def _cannot_write(target: Path, why: str) -> DiagnosticError:
     return DiagnosticError([error(OUTPUT_CODE, f"cannot write the model here: {why}", path=str(target),
                                   help="choose another `-o`, a `.keras` file in a folder you can write to")])
-
-
-def sources_of(diags: Sequence[Diagnostic]) -> dict[str, str]:
-    """The text of every file a diagnostic points into, for the caret lines."""
-    out: dict[str, str] = {}
-    for d in diags:
-        path = d.span.path if d.span else None
-        if path and path not in out:
-            try:
-                out[path] = read(path).text
-            except DiagnosticError:
-                continue
-    return out
-
-
-def quiet_tensorflow() -> None:
-    """TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is noise for a CLI user."""
-    from ldnn_dsl.build.backend import import_keras_quietly
-
-    import_keras_quietly()

@@ -13,10 +13,16 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from ldnn_dsl.check.check import check_source
-from ldnn_dsl.commands.compile_cmd import quiet_tensorflow
+from ldnn_dsl.commands.guard import guarded, load_keras
 from ldnn_dsl.commands.report import positive, report, seed
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import read
+from ldnn_dsl.train.stopping import (
+    INTERRUPTED_STATUS,
+    TERMINATED_STATUS,
+    interrupted_by_ctrl_c,
+    raise_swallowed_signal,
+)
 
 if TYPE_CHECKING:
     from ldnn_dsl.verify.gradcheck import GradcheckReport, LayerResult
@@ -71,13 +77,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    quiet_tensorflow()
-    try:
-        source = read(args.path)
-    except DiagnosticError as exc:
-        report(exc.diagnostics, {})
-        return 1
-    result = check_source(source, "compile")
+    return guarded(lambda: _gradcheck(args), interrupted=lambda: _stopped("interrupted (Ctrl-C)", INTERRUPTED_STATUS),
+                   terminated=lambda: _stopped("terminated (SIGTERM)", TERMINATED_STATUS))
+
+
+def _gradcheck(args: argparse.Namespace) -> int:
+    load_keras()
+    result = check_source(read(args.path), "compile")
     if result.errors or result.spec is None:
         report(result.errors, result.sources)
         return 1
@@ -95,10 +101,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"ldnn gradcheck: error: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug of ours or of Keras: say so in one line, never a traceback
+        if interrupted_by_ctrl_c(exc):  # a Ctrl-C that a library reported as its own error
+            raise
         print(f"ldnn gradcheck: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    raise_swallowed_signal()  # one lost while the check ran: no verdict on a check cut short
     print(render(outcome, result.path, time.perf_counter() - started))
     return 0 if outcome.passed else 1
+
+
+def _stopped(how: str, status: int) -> int:
+    print(f"ldnn gradcheck: {how}; no gradient was judged", file=sys.stderr)
+    return status
 
 
 def render(outcome: GradcheckReport, path: str, seconds: float | None = None) -> str:

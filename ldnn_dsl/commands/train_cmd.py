@@ -8,21 +8,12 @@ import os
 import sys
 import warnings
 
-from ldnn_dsl.commands.compile_cmd import quiet_tensorflow, sources_of
+from ldnn_dsl.commands.guard import guarded, load_keras
 from ldnn_dsl.commands.report import duration, positive, report, seed
 from ldnn_dsl.layers.base import MAX_SIZE
-from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
+from ldnn_dsl.source.diagnostics import Diagnostic, error
 from ldnn_dsl.train.folder import TRAIN_CODE, forget_placed, placed
-from ldnn_dsl.train.stopping import (
-    TERMINATED_STATUS,
-    Terminated,
-    ctrl_c_aborts,
-    forget_signals,
-    interrupted,
-    interrupted_by_ctrl_c,
-    raise_swallowed_signal,
-    sigterm_raises,
-)
+from ldnn_dsl.train.stopping import TERMINATED_STATUS, interrupted, raise_swallowed_signal
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -57,35 +48,36 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     forget_placed()
-    forget_signals()
     # From the start: a Ctrl-C while Keras loads may land where it cannot propagate and be lost
     # (the run would go on), or inside a library that reports it as an error of its own.
-    with sigterm_raises(), ctrl_c_aborts():  # `kill` and `timeout` then clean up the staging folder
-        try:
-            quiet_tensorflow()
-            from ldnn_dsl.train.run import train
+    # SIGTERM (`kill`, `timeout`) cleans up the staging folder.
+    return guarded(lambda: _train(args), interrupted=lambda: _interrupted(args.spec),
+                   terminated=lambda: _terminated(args.spec))
 
-            raise_swallowed_signal()
-            result = train(args.spec, out=args.out, epochs=args.epochs, seed=args.seed, quiet=args.quiet,
-                           max_time=args.max_time)
-        except DiagnosticError as exc:
-            report(exc.diagnostics, sources_of(exc.diagnostics))
-            return 1
-        except (KeyboardInterrupt, Exception) as exc:
-            if not interrupted_by_ctrl_c(exc):
-                raise
-            report([interrupted(path=args.spec)], {})
-            return 1
-        except Terminated:
-            if (folder := placed()) is not None:  # in the moment after the run was saved
-                print(f"ldnn train: terminated (SIGTERM) after the run was saved: {folder} is complete",
-                      file=sys.stderr)
-            else:
-                report([terminated(args.spec)], {})
-            return TERMINATED_STATUS
+
+def _train(args: argparse.Namespace) -> int:
+    load_keras()
+    from ldnn_dsl.train.run import train
+
+    raise_swallowed_signal()  # one lost in this import too: `train` starts by forgetting them
+    result = train(args.spec, out=args.out, epochs=args.epochs, seed=args.seed, quiet=args.quiet,
+                   max_time=args.max_time)
     if args.quiet:
         print(result.folder)
     return 0 if result.folder.exists() else 1
+
+
+def _interrupted(spec: str) -> int:
+    report([interrupted(path=spec)], {})
+    return 1
+
+
+def _terminated(spec: str) -> int:
+    if (folder := placed()) is not None:  # in the moment after the run was saved
+        print(f"ldnn train: terminated (SIGTERM) after the run was saved: {folder} is complete", file=sys.stderr)
+    else:
+        report([terminated(spec)], {})
+    return TERMINATED_STATUS
 
 
 def terminated(spec: str) -> Diagnostic:
