@@ -9,11 +9,11 @@ from ldnn_dsl.check.shapes import Row
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.expand.graph import LayerNode, ResidualNode, layer_nodes, walk
 from ldnn_dsl.layers.initializers import FIXED_STD
+from ldnn_dsl.layers.recurrent import Recurrent
 from ldnn_dsl.source.diagnostics import Diagnostic, warning
 from ldnn_dsl.source.span import Span
 
 DEEP = 8
-RECURRENT = ("lstm", "gru", "simplernn")
 Spans = dict[tuple[str, str], Span]
 Inferred = Mapping[str, Row]  # layer name -> its output shape and parameters, as the checker inferred them
 HUGE = 1_000_000_000  # parameters: 4 GB of float32 weights, and about 3 times that again to train them
@@ -41,7 +41,7 @@ def recurrent_without_clipping(spec: Spec, spans: Spans) -> Iterator[Diagnostic]
     if spec.train is None or spec.train.clip_norm is not None:
         return
     for node in layers(spec):
-        if node.layer.kind in RECURRENT:
+        if isinstance(node.layer, Recurrent):
             yield warning("W102", f"`{node.layer.kind}` without gradient clipping: recurrent nets have rare, huge "
                           "gradients that wreck training", node.span, help="add `clip_norm 5` to `train`",
                           notes=node.notes)
@@ -139,7 +139,6 @@ def _bytes(count: int) -> str:
     return f"{count / 2**20:,.1f} MiB"
 
 
-MOVERS = ("dropout", "reshape", "flatten")  # kinds that move or drop values without computing new ones
 PROBABILITIES = {"sparse": "softmax", "categorical": "softmax", "binary": "sigmoid"}
 
 
@@ -148,7 +147,7 @@ def crossentropy_on_scores(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     they clip and renormalize them, and training goes wrong without an error."""
     if spec.train is None or (want := PROBABILITIES.get(loss_kind(spec.train.loss))) is None:
         return
-    last = next((n for n in reversed(spec.model.body) if not (isinstance(n, LayerNode) and n.layer.kind in MOVERS)),
+    last = next((n for n in reversed(spec.model.body) if not (isinstance(n, LayerNode) and n.layer.moves_only)),
                 None)
     if not isinstance(last, LayerNode) or getattr(last.layer, "activation", "softmax") in ("softmax", "sigmoid"):
         return

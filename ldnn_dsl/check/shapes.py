@@ -10,8 +10,6 @@ from ldnn_dsl.layers.base import Shape, ShapeError, fmt_shape
 from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.source.diagnostics import Diagnostic, error
 
-JOIN_LAYERS = {"concat": "concatenate", "add": "add"}
-
 
 @dataclass(frozen=True)
 class Row:

@@ -131,7 +131,8 @@ class InitDefaults:
 
 class LayerKind(BaseModel):
     """Base of the table. Subclasses declare fields (the arguments) and these class
-    attributes, and override the three rules: shape, parameters, Keras layer."""
+    attributes, and override the rules that apply: shape, parameters, multiply-accumulates,
+Keras layer, and, for a layer with weights, its initializers (`filled`, `init_misfits`)."""
 
     model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
 
@@ -140,6 +141,8 @@ class LayerKind(BaseModel):
     doc: ClassVar[str] = ""
     has_weights: ClassVar[bool] = False
     keeps_ids: ClassVar[bool] = False  # integer ids pass through unchanged (only moved), so an embedding may follow
+    moves_only: ClassVar[bool] = False  # moves or drops values without computing new ones: not what makes an output
+    random_in_training: ClassVar[bool] = False  # draws random numbers in every training step (dropout masks)
 
     name: LayerName | None = None
 
@@ -156,15 +159,17 @@ class LayerKind(BaseModel):
     def keras_layer(self, name: str, defaults: InitDefaults, shape: Shape) -> Any:
         raise NotImplementedError(type(self).__name__)
 
+    def filled(self, defaults: InitDefaults) -> dict[str, Any]:
+        """The arguments decided by the `init` section, or by Keras, where the layer leaves them
+        out: the Keras layer is built from these, and the resolved spec writes them out, so what a
+        run folder says and what was trained cannot drift apart."""
+        return {}
+
     def init_misfits(self, defaults: InitDefaults) -> list[tuple[str, str]]:
         """(`init` setting, reason) for each default of the `init` section that this layer would
         take but cannot use; the checker reports them at the section's line. A layer's own
         `init=` is checked where it is written."""
         return []
-
-    @classmethod
-    def option_names(cls) -> list[str]:
-        return [f for f in cls.model_fields if f != "kind"]
 
 
 def activation_words(field: str = "activation") -> dict[str, tuple[str, Any]]:
@@ -216,13 +221,9 @@ class WeightLayer(LayerKind):
             out.append(("biases", defaults.biases.misfit(1, self.bias_words())))
         return [(setting, reason) for setting, reason in out if reason]
 
-    def kernel_initializer(self, defaults: InitDefaults) -> Any:
-        chosen = self.init or defaults.weights
-        return chosen.keras() if chosen else "glorot_uniform"
-
-    def bias_initializer(self, defaults: InitDefaults) -> Any:
-        chosen = self.bias_init or defaults.biases
-        return chosen.keras() if chosen else "zeros"
+    def filled(self, defaults: InitDefaults) -> dict[str, Any]:
+        return {"init": self.init or defaults.weights or Init(name="glorot_uniform"),
+                "bias_init": self.bias_init or defaults.biases or Init(name="zeros")}
 
     def weight_options(self, defaults: InitDefaults, max_norm_axis: int | list[int]) -> dict[str, Any]:
         """Keras keyword arguments shared by every weight layer.
@@ -232,9 +233,10 @@ class WeightLayer(LayerKind):
         import keras
 
         constraint = keras.constraints.MaxNorm(self.max_norm, axis=max_norm_axis) if self.max_norm else None
+        filled = self.filled(defaults)
         return {
-            "kernel_initializer": self.kernel_initializer(defaults),
-            "bias_initializer": self.bias_initializer(defaults),
+            "kernel_initializer": filled["init"].keras(),
+            "bias_initializer": filled["bias_init"].keras(),
             "use_bias": self.bias,
             "kernel_constraint": constraint,
             "kernel_regularizer": keras.regularizers.L2(self.l2) if self.l2 else None,

@@ -38,12 +38,14 @@ class Embedding(LayerKind):
     def param_count(self, shape: Shape) -> int:
         return self.vocab * self.units
 
+    def filled(self, defaults: InitDefaults) -> dict[str, Any]:
+        return {"init": self.init or defaults.weights or Init(name="uniform", args=(0.05,))}  # Keras' "uniform"
+
     def keras_layer(self, name: str, defaults: InitDefaults, shape: Shape) -> Any:
         import keras
 
-        chosen = self.init or defaults.weights
         return keras.layers.Embedding(self.vocab, self.units, name=name,
-                                      embeddings_initializer=chosen.keras() if chosen else "uniform")
+                                      embeddings_initializer=self.filled(defaults)["init"].keras())
 
 
 class Recurrent(WeightLayer):
@@ -73,11 +75,15 @@ class Recurrent(WeightLayer):
     def macs(self, shape: Shape) -> int:
         return shape[0] * self.gates * self.units * (shape[-1] + self.units)
 
+    def filled(self, defaults: InitDefaults) -> dict[str, Any]:
+        """`weights` in `init`, and a layer's own `init=`, cover both kernels."""
+        return {**super().filled(defaults),
+                "recurrent_init": self.recurrent_init or self.init or defaults.weights or Init(name="orthogonal")}
+
     def keras_options(self, defaults: InitDefaults) -> dict[str, Any]:
-        """Initializers for kernel, recurrent kernel and bias; `weights` in `init` covers both kernels."""
+        """Initializers for kernel, recurrent kernel and bias."""
         options = self.weight_options(defaults, max_norm_axis=0)
-        chosen = self.recurrent_init or self.init or defaults.weights
-        options["recurrent_initializer"] = chosen.keras() if chosen else "orthogonal"
+        options["recurrent_initializer"] = self.filled(defaults)["recurrent_init"].keras()
         if self.gates > 1:
             options["use_cudnn"] = False if _xla_wanted() else "auto"
         return options
@@ -100,6 +106,11 @@ class LSTM(Recurrent):
     keras_name: ClassVar = "LSTM"
     doc: ClassVar = "LSTM: units, `sequences` to return every step, forget_bias= (the forget gate's initial bias)"
 
+    def filled(self, defaults: InitDefaults) -> dict[str, Any]:
+        """No `forget_bias` anywhere leaves Keras' `unit_forget_bias` (1.0)."""
+        forget = self.forget_bias if self.forget_bias is not None else defaults.forget_bias
+        return {**super().filled(defaults), "forget_bias": forget}
+
     def keras_options(self, defaults: InitDefaults) -> dict[str, Any]:
         """Keras' `unit_forget_bias` can only set 1.0; any other value takes our initializer."""
         import keras
@@ -107,7 +118,7 @@ class LSTM(Recurrent):
         from ldnn_dsl.build.custom import ForgetGateBias
 
         options = super().keras_options(defaults)
-        forget = self.forget_bias if self.forget_bias is not None else defaults.forget_bias
+        forget = self.filled(defaults)["forget_bias"]
         options["unit_forget_bias"] = forget is None
         if forget is not None and self.bias:
             options["bias_initializer"] = ForgetGateBias(forget, keras.initializers.get(options["bias_initializer"]))

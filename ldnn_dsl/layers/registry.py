@@ -1,8 +1,8 @@
-"""The table of layer kinds: the one place a new kind is added."""
+"""The table of layer kinds: the one list a new kind is added to."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Union
 
 from pydantic import Field
 
@@ -19,8 +19,6 @@ KINDS: tuple[type[LayerKind], ...] = (
 
 LAYER_KINDS: dict[str, type[LayerKind]] = {cls.model_fields["kind"].default: cls for cls in KINDS}
 
-AnyLayer = Annotated[
-    InputLayer | Dense | Conv | Conv1D | MaxPool | AvgPool | GlobalPool | Flatten | Reshape | Dropout | BatchNorm
-    | LayerNorm | ActivationLayer | Embedding | LSTM | GRU | SimpleRNN,
-    Field(discriminator="kind"),
-]
+# Pydantic needs the kinds as a union to discriminate them by `kind`; made from KINDS, so that
+# a kind listed there is also parsed and validated.
+AnyLayer = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007

@@ -25,9 +25,8 @@ from ldnn_dsl.check.recipe import CsvSource, DataSection, InitSection, NpzSource
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.files import resolve
 from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode
-from ldnn_dsl.layers.base import InitDefaults, LayerKind, WeightLayer
+from ldnn_dsl.layers.base import InitDefaults, LayerKind
 from ldnn_dsl.layers.initializers import Init
-from ldnn_dsl.layers.recurrent import LSTM, Embedding, Recurrent
 
 INDENT = "  "
 WINDOW_FIELDS = ("window", "stride")
@@ -90,16 +89,7 @@ def resolved_arguments(layer: LayerKind, defaults: InitDefaults) -> dict[str, An
     values = {k: getattr(layer, k) for k in type(layer).model_fields}
     if layer.name is None:
         values.pop("name")
-    if isinstance(layer, WeightLayer):
-        values["init"] = layer.init or defaults.weights or Init(name="glorot_uniform")
-        values["bias_init"] = layer.bias_init or defaults.biases or Init(name="zeros")
-    if isinstance(layer, Recurrent):
-        values["recurrent_init"] = layer.recurrent_init or layer.init or defaults.weights or Init(name="orthogonal")
-    if isinstance(layer, LSTM):
-        values["forget_bias"] = layer.forget_bias if layer.forget_bias is not None else defaults.forget_bias
-    if isinstance(layer, Embedding):
-        values["init"] = layer.init or defaults.weights or Init(name="uniform", args=(0.05,))
-    return values
+    return {**values, **layer.filled(defaults)}
 
 
 def value_text(field: str, value: Any) -> str:

@@ -10,11 +10,11 @@ from typing import Literal
 
 from ldnn_dsl.check.shapes import infer
 from ldnn_dsl.expand.graph import ModelGraph, layer_nodes
-from ldnn_dsl.layers.core import Dropout
 
 
 def has_dropout(graph: ModelGraph) -> bool:
-    return any(isinstance(node.layer, Dropout) for node in layer_nodes(graph.body))
+    """Dropout, or any layer that draws random numbers in every step (XLA's CPU kernels for them are slow)."""
+    return any(node.layer.random_in_training for node in layer_nodes(graph.body))
 
 
 SMALL_MODEL_MACS = 250_000  # forward multiply-accumulates per sample
