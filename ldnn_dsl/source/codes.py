@@ -43,7 +43,6 @@ CODES: dict[str, str] = {
     "E308": "an integer input that no embedding consumes, or an embedding on floats",
     # sections and recipe
     "E401": "a section that the command (or API call) needs is missing",
-    "E402": "a setting that the command needs is missing",
     "E403": "a validation-driven setting without a validation set",
     "E404": "settings that contradict each other",
     "E405": "a data file that cannot be read or does not fit the model",
