@@ -83,6 +83,17 @@ def test_a_failing_candidate_ends_the_search_and_is_reported() -> None:
     assert "failed" in text and "more detail" not in text
 
 
+def test_a_later_failure_other_than_memory_is_raised() -> None:
+    """Only running out of memory says a size is too large; any other error is a bug to show."""
+    def measure(batch: int) -> float:
+        if batch >= 64:
+            raise TypeError("unsupported operand")
+        return CURVE[batch]
+
+    with pytest.raises(TypeError, match="unsupported operand"):
+        choose_batch(lambda: None, X, Y, {}, measure=measure)
+
+
 def test_a_failure_on_the_first_candidate_is_raised() -> None:
     def measure(batch: int) -> float:
         raise RuntimeError("the model does not build")

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ldnn_dsl.build.backend import out_of_memory
+
 CANDIDATES = (16, 32, 64, 128, 256, 512, 1024, 2048)
 TOLERANCE = 0.9  # the chosen batch reaches at least this share of the best throughput
 monotonic = time.monotonic  # the budget's clock (tests replace it)
@@ -57,7 +59,7 @@ def choose_batch(build_model_fn: Callable[[], Any], x: np.ndarray, y: np.ndarray
         try:
             measured.append((batch, float(measure(batch)), ""))
         except Exception as exc:  # an out-of-memory error ends the search; earlier sizes still count
-            if not measured:
+            if not measured or not out_of_memory(exc):  # anything else is a bug, not a size too large
                 raise
             measured.append((batch, math.nan, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"))
             break
