@@ -15,21 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from ldnn_dsl.check.recipe import IMAGE_ONLY, Augment, Flip, Noise, Rotate, Shuffle, Translate
-from ldnn_dsl.data.problems import data_error
-from ldnn_dsl.source.span import Span
+from ldnn_dsl.check.recipe import Augment, Flip, Noise, Rotate, Shuffle, Translate
 
 
-def augment_layers(augment: tuple[Augment, ...], input_shape: tuple[int, ...], seed: int,
-                   span: Span | None = None) -> list[Any]:
-    """One Keras layer per transform, in the order written; each seeded from `seed`."""
+def augment_layers(augment: tuple[Augment, ...], input_shape: tuple[int, ...], seed: int) -> list[Any]:
+    """One Keras layer per transform, in the order written; each seeded from `seed`. The checker
+    has made sure that image transforms get [height, width, channels] inputs (E404)."""
     import keras
 
-    image = [a.name for a in augment if a.name in IMAGE_ONLY]
-    if image and len(input_shape) != 3:
-        raise data_error(f"`augment {image[0]}` transforms images, but the model's input "
-                         f"[{', '.join(map(str, input_shape))}] is not [height, width, channels]", span,
-                         help="use `noise(std)` for other inputs, or remove the augmentation")
     layers: list[Any] = []
     for i, a in enumerate(augment):
         s = seed + i
