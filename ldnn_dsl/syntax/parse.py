@@ -164,7 +164,7 @@ def translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         expected = _acceptable(exc)
         if token is None or token.type == "$END":
             return _unexpected_end(source, expected)
-        return _unexpected_token(source, token, expected, exc)
+        return _unexpected_token(source, token, expected)
     where = _point(source, getattr(exc, "line", 1), getattr(exc, "column", 1), 1)
     return error("E001", str(exc).splitlines()[0], where)
 
@@ -212,7 +212,7 @@ def _invisible_hint(char: str) -> str | None:
     return "delete the invisible character here, or retype the line"
 
 
-def _unexpected_token(source: SourceFile, token: Token, expected: set[str], exc: UnexpectedInput) -> Diagnostic:
+def _unexpected_token(source: SourceFile, token: Token, expected: set[str]) -> Diagnostic:
     width = 1 if token.type == "_NL" else max(len(token), 1)  # a run of blank lines is one token
     span = _point(source, token.line or 1, token.column or 1, width)
     shown = "end of line" if token.type == "_NL" else f"`{token}`"

@@ -95,9 +95,9 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     refuse_unusable_folder(folder, spans.get(("train", "")))
     started = time.perf_counter()
     _fresh_session()  # before the precision policy: clearing the session resets it
-    with (precision_policy(spec.train.precision), op_determinism(spec, checked),
+    with (precision_policy(spec.train.precision), op_determinism(spec),
           staging(folder, others) as staged, failures_as_diagnostics(spans), ctrl_c_aborts()):
-        plan = _plan(spec, checked, spans, epochs, quiet)
+        plan = _plan(spec, checked, spans, quiet)
         metric, value = baseline(plan.splits, spec.train.loss, _classes(checked))
         say(f"linear baseline: {metric} {value:.4g}")
         raise_swallowed_signal()  # a Ctrl-C lost while the data loaded aborts now, not after training
@@ -151,7 +151,7 @@ def _printer(quiet: bool) -> Callable[[str], None]:
 
 
 # the plan --------------------------------------------------------------------------------
-def _plan(spec: Spec, checked: CheckResult, spans: Spans, epochs: int | None, quiet: bool) -> Plan:
+def _plan(spec: Spec, checked: CheckResult, spans: Spans, quiet: bool) -> Plan:
     """Seeds, data, the fit check, batch and XLA: everything decided before the first step."""
     import keras
 
@@ -163,7 +163,7 @@ def _plan(spec: Spec, checked: CheckResult, spans: Spans, epochs: int | None, qu
     keras.utils.set_random_seed(seed)
     splits = _load(spec, checked, spans)
     jit = choose_jit(train.jit, spec.model)
-    plan = Plan(spec, splits, epochs or train.epochs, 128 if train.batch == "auto" else train.batch, seed, jit, quiet)
+    plan = Plan(spec, splits, train.epochs, 128 if train.batch == "auto" else train.batch, seed, jit, quiet)
     if train.batch == "auto":
         plan = replace(plan, batch=measured_batch(plan, _printer(quiet)))
         keras.utils.set_random_seed(seed)  # the measurement drew random numbers; training starts afresh
@@ -177,7 +177,7 @@ def _fresh_session() -> None:
 
 
 @contextmanager
-def op_determinism(spec: Spec, checked: CheckResult) -> Iterator[None]:
+def op_determinism(spec: Spec) -> Iterator[None]:
     """TensorFlow's deterministic kernels without XLA; with XLA, XLA's own kernels; the
     process-wide switch is restored on exit, so a caller's later models are unaffected.
 
