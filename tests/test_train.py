@@ -870,6 +870,20 @@ def test_schedules_say_why_they_ended_the_run(tmp_path: Path, capsys: pytest.Cap
     assert "val_loss has not improved for 1 epoch (`early_stop`)" in err
 
 
+def test_a_plateau_without_a_validation_set_watches_the_training_loss(tmp_path: Path) -> None:
+    """LANGUAGE.md makes this a warning (W114), so it must train: the plateau watches `loss`.
+    With lr 1e-6 the training loss stays flat, the lr is divided, and min_lr ends the run;
+    watching the missing val_loss, Keras would warn each epoch and never lower the lr."""
+    data = SORT_DATA.replace("  validate   10%\n", "").replace("  test       10%\n", "")
+    path = sort_spec(tmp_path, "epochs 9\nschedule plateau(factor=0.01, patience=0, min_lr=1e-9)\nlr 1e-6",
+                     data=data)
+    result = run_train(path, tmp_path / "run")
+    assert "W114" in [w.code for w in result.warnings]  # with W104 for the tiny lr
+    assert result.metrics["stopped"] == "min_lr" and result.metrics["epochs"] < 9
+    lrs = [float(row["lr"]) for row in history_rows(result.folder)]
+    assert lrs[0] == pytest.approx(1e-6, rel=1e-6) and min(lrs) == pytest.approx(1e-8, rel=1e-6)
+
+
 def _train_in_a_child(tmp_path: Path, samples: int) -> tuple[Any, Path, Path]:
     """`ldnn train` of a sort spec with `samples` samples in a child, past its first epoch."""
     data = SORT_DATA.replace("samples=2000", f"samples={samples}").replace("test       10%\n", "")

@@ -186,9 +186,6 @@ def recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagno
         return []
     has_validation = data is not None and data.validate_ is not None
     out = []
-    if isinstance(train.schedule, Plateau) and not has_validation:
-        out.append(error("E403", "a plateau schedule watches the validation loss, but `data` has no `validate`",
-                         spans.get(("train", "schedule")), help="add `validate 10%` to `data`"))
     if train.early_stop is not None and not has_validation:
         out.append(error("E403", "early stopping watches the validation loss, but `data` has no `validate`",
                          spans.get(("train", "early_stop")), help="add `validate 10%` to `data`"))

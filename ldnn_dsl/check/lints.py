@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 
 from ldnn_dsl.check.losses import loss_kind
+from ldnn_dsl.check.recipe import Plateau
 from ldnn_dsl.check.shapes import Row
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.expand.graph import LayerNode, ResidualNode, layer_nodes, walk
@@ -96,9 +97,17 @@ def weak_forget_bias(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
 
 
 def no_validation(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
-    if spec.train is not None and spec.data is not None and spec.data.validate_ is None:
-        yield warning("W108", "no validation set: nothing shows when the net starts to overfit",
-                      spans.get(("data", "")), help="add `validate 10%` to `data`")
+    """W114 rather than W108 for a plateau schedule: the one warning says both what is missing
+    and what the schedule does without it."""
+    if spec.train is None or spec.data is None or spec.data.validate_ is not None:
+        return
+    if isinstance(spec.train.schedule, Plateau):
+        yield warning("W114", "a plateau schedule without a validation set watches the training loss: it lowers "
+                      "the lr only once the net stops fitting the training data, long after it may have started "
+                      "to overfit", spans.get(("train", "schedule")), help="add `validate 10%` to `data`")
+        return
+    yield warning("W108", "no validation set: nothing shows when the net starts to overfit",
+                  spans.get(("data", "")), help="add `validate 10%` to `data`")
 
 
 def ensemble_without_seed(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:

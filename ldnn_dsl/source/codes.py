@@ -62,4 +62,5 @@ CODES: dict[str, str] = {
     "W111": "softmax over a single value: the output is always 1",
     "W112": "a crossentropy loss on a model that does not end in softmax or sigmoid",
     "W113": "a model of over a billion parameters: a size off by a few zeros?",
+    "W114": "a plateau schedule without a validation set watches the training loss",
 }

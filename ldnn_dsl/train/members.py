@@ -208,7 +208,7 @@ def _callbacks(plan: Plan) -> list[Any]:
     assert train is not None
     # the monitor first: it reads the weights the epoch's last step left, before any callback touches them
     out = [update_ratio_monitor()] if "update_ratio" in train.monitor else []
-    out += [StopOnNonFiniteLoss(), *schedule_callbacks(train, plan.epochs)]
+    out += [StopOnNonFiniteLoss(), *schedule_callbacks(train, plan.epochs, plan.splits.x_val is not None)]
     return [*out, lr_logger(), elapsed_logger()]  # after the schedule: the lr it set at the epoch's start
 
 

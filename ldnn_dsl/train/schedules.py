@@ -51,14 +51,16 @@ def lr_function(train: TrainSection, epochs: int) -> Callable[[int], float] | No
     raise ValueError(f"Received an unknown schedule. Received: schedule={schedule!r}")
 
 
-def schedule_callbacks(train: TrainSection, epochs: int) -> list[Any]:
-    """Keras callbacks for the schedule and early stopping, in the order they must run."""
+def schedule_callbacks(train: TrainSection, epochs: int, validated: bool = True) -> list[Any]:
+    """Keras callbacks for the schedule and early stopping, in the order they must run. Without
+    a validation set (`validated` false; W114) the plateau watches the training loss."""
     import keras
 
     out: list[Any] = []
     schedule = train.schedule
     if isinstance(schedule, Plateau):
-        out.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=schedule.factor,
+        out.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss" if validated else "loss",
+                                                     factor=schedule.factor,
                                                      patience=schedule.patience, min_lr=0.0, verbose=0))
         out.append(stop_below_min_lr(schedule.min_lr))
     fixed = lr_function(train, epochs)
