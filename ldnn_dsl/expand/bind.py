@@ -3,7 +3,6 @@ rules of the language: positional values in order, bare words by vocabulary, opt
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -11,7 +10,7 @@ from pydantic import BaseModel
 
 from ldnn_dsl.expand.validation import validate
 from ldnn_dsl.layers.values import Arg, CallValue, Word, plain
-from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
+from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, nearest
 from ldnn_dsl.source.span import Span
 
 
@@ -99,7 +98,7 @@ def _call_keys(field: str, arg: Arg) -> dict[str, Span]:
 def _unknown_word(word: str, span: Span, what: str, words: Mapping[str, Any], names: Iterable[str]) -> Diagnostic:
     """A bare word the kind does not know: a typo of one of its words, or of a `let`/parameter name."""
     names = [name for name in names if name not in words]
-    close = difflib.get_close_matches(word, [*words, *names], n=1, cutoff=0.7)
+    close = nearest(word, [*words, *names], prefixes=False)[:1]
     if not words or (close and close[0] in names):
         hint = f"did you mean `{close[0]}`?" if close else did_you_mean(word, names)
         return error("E102", f"unknown name `{word}`", span, help=hint or "define it first: `let NAME = VALUE`")

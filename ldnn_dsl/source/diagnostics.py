@@ -74,18 +74,35 @@ def did_you_mean(word: str, choices: Iterable[str], *, prefixes: bool = True) ->
 
 
 def nearest(word: str, choices: Iterable[str], *, prefixes: bool = True) -> list[str]:
-    """The choices `word` is most likely a misspelling of: every one as close as the closest
-    (`beta` is as near `beta_1` as `beta_2`, and naming one would pick for the author), or
-    else, with `prefixes`, the first that starts the word or that the word starts (`batch_size`
-    -> `batch`); none when nothing is close."""
+    """The choices `word` is most likely a misspelling of: the one it is but for case (`Relu`),
+    or with two neighbouring letters swapped (`sdg`: too short for the likeness to count);
+    else every one as close as the closest (`beta` is as near `beta_1` as `beta_2`, and naming
+    one would pick for the author); else, with `prefixes`, the first that starts the word or
+    that the word starts (`batch_size` -> `batch`); none when nothing is close."""
     options = sorted(set(choices))
-    ratios = {option: difflib.SequenceMatcher(None, option, word).ratio() for option in options}
+    folded = word.casefold()
+    exact = [option for option in options if option.casefold() == folded]
+    swapped = [option for option in options if _swapped(option.casefold(), folded)]
+    if exact or swapped:
+        return exact or swapped
+    ratios = {option: difflib.SequenceMatcher(None, option.casefold(), folded).ratio() for option in options}
     best = max(ratios.values(), default=0.0)
     if best >= CLOSE:
         return [option for option in options if ratios[option] == best]
     if prefixes and len(word) > 2:
         return [c for c in options if c.startswith(word) or word.startswith(c)][:1]
     return []
+
+
+def _swapped(a: str, b: str) -> bool:
+    """Whether `b` is `a` with two neighbouring characters swapped."""
+    if len(a) != len(b):
+        return False
+    differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(differ) != 2 or differ[1] != differ[0] + 1:
+        return False
+    i, j = differ
+    return a[i] == b[j] and a[j] == b[i]
 
 
 def render_text(diag: Diagnostic, sources: Mapping[str, str]) -> str:
