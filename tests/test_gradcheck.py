@@ -292,6 +292,17 @@ def test_targets_fit_the_loss() -> None:
     assert set(np.unique(binary)) == {0.0, 1.0}
     assert make_targets("mse", (10, 2), 4, rng).shape == (4, 10, 2)
     assert (make_targets("poisson", (5,), 4, rng) > 0).all()
+    masks = make_targets("dice", (5,), 50, rng)
+    assert ((masks > 0) & (masks < 1)).all()
+
+
+@pytest.mark.parametrize("loss", ["bce", "kld", "dice", "tversky", "poisson", "mape"])
+def test_every_keras_loss_name_checks_and_its_gradient_passes(gradcheck: ModuleType, loss: str) -> None:
+    """Keras' shorter and newer loss names (LANGUAGE.md: "any Keras loss name"), with targets
+    in the range each loss takes (dice's masks in [0, 1], poisson's counts above 0)."""
+    text = f"model m {{\n  input [6]\n  dense 5 tanh\n  dense 3 sigmoid\n}}\ntrain {{\n  loss {loss}\n}}\n"
+    report = run_check(gradcheck, text, samples=4)
+    assert report.loss == loss and report.passed, report
 
 
 def test_int_inputs_stay_below_the_vocabulary() -> None:

@@ -9,6 +9,7 @@ LossKind = Literal["sparse", "binary", "categorical", "regression"]
 _KINDS: dict[str, LossKind] = {
     "sparse_categorical_crossentropy": "sparse",
     "binary_crossentropy": "binary",
+    "bce": "binary",
     "binary_focal_crossentropy": "binary",
     "categorical_crossentropy": "categorical",
     "categorical_focal_crossentropy": "categorical",

@@ -322,11 +322,13 @@ class EarlyStop(BaseModel):
         return data
 
 
+# Every loss `keras.losses.get` knows by name, but `ctc` and `circle`: their targets are label
+# sequences with lengths, and labels for metric learning, not values to compare with each output.
 LOSSES = ("mean_squared_error", "mse", "mean_absolute_error", "mae", "mean_absolute_percentage_error", "mape",
-          "mean_squared_logarithmic_error", "msle", "binary_crossentropy", "categorical_crossentropy",
+          "mean_squared_logarithmic_error", "msle", "binary_crossentropy", "bce", "categorical_crossentropy",
           "sparse_categorical_crossentropy", "binary_focal_crossentropy", "categorical_focal_crossentropy",
-          "hinge", "squared_hinge", "categorical_hinge", "huber", "log_cosh", "kl_divergence", "poisson",
-          "cosine_similarity")
+          "hinge", "squared_hinge", "categorical_hinge", "huber", "log_cosh", "kl_divergence", "kld", "poisson",
+          "cosine_similarity", "dice", "tversky")
 METRICS = ("accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
            "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error", "mse",
            "mean_absolute_error", "mae", "root_mean_squared_error", "auc", "precision", "recall",

@@ -139,13 +139,17 @@ def _regression(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> lis
 
 # Targets a loss takes only within a range: poisson's loss falls without bound on a negative
 # target (training ends in NaN, blamed on `lr`); Keras clips msle's to ≥ 0 and kl_divergence's
-# to [0, 1] in silence, so the net learns other targets than the file's. (mape divides by |y|,
-# so its negative targets are fine.) verify/gradcheck's POSITIVE_TARGETS is the same idea.
+# to [0, 1] in silence, so the net learns other targets than the file's; dice and tversky
+# compare masks, whose overlap means nothing outside [0, 1]. (mape divides by |y|, so its
+# negative targets are fine.) verify/gradcheck draws its targets within these ranges too.
 TARGET_RANGES: dict[str, tuple[float, float | None]] = {
     "poisson": (0, None),
     "msle": (0, None),
     "mean_squared_logarithmic_error": (0, None),
     "kl_divergence": (0, 1),
+    "kld": (0, 1),
+    "dice": (0, 1),
+    "tversky": (0, 1),
 }
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from ldnn_dsl.check.losses import loss_kind
 from ldnn_dsl.check.recipe import MAX_SEED
 from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.data.fit import TARGET_RANGES
 from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ResidualNode, layer_nodes
 from ldnn_dsl.layers.base import Shape
 from ldnn_dsl.verify.backends import (
@@ -39,8 +40,7 @@ from ldnn_dsl.verify.backends import (
 )
 
 DEFAULT_LOSS = "mean_squared_error"
-POSITIVE_TARGETS = ("poisson", "msle", "mean_squared_logarithmic_error", "kl_divergence",
-                    "mape", "mean_absolute_percentage_error")
+AWAY_FROM_ZERO = ("mape", "mean_absolute_percentage_error")  # they divide by |y|: the quotient needs it not tiny
 KINKED = ("relu", "leaky_relu")
 # A failing entry is retried with steps eps/10, eps/100: a ReLU kink or a max-pooling switch
 # within the step spoils a difference quotient, and a smaller step rarely straddles it, while
@@ -221,8 +221,11 @@ def make_targets(loss: str, output: Shape, batch: int, rng: np.random.Generator)
         return rng.integers(0, 2, size=(batch, *output)).astype("float64")
     if kind == "categorical":
         return np.eye(output[-1])[rng.integers(0, output[-1], size=(batch, *output[:-1]))]
+    low, high = TARGET_RANGES.get(loss, (None, None))
+    if low is not None and high is not None:  # inside, away from the ends, where Keras would clip
+        return rng.uniform(low + 0.1 * (high - low), high - 0.1 * (high - low), size=(batch, *output))
     y = rng.standard_normal((batch, *output))
-    return np.abs(y) + 0.1 if loss in POSITIVE_TARGETS else y
+    return np.abs(y) + 0.1 if low is not None or loss in AWAY_FROM_ZERO else y
 
 
 def relative_error(analytic: float, numerical: float, floor: float) -> float:
