@@ -91,6 +91,21 @@ def test_keras_names_are_accepted(keras: ModuleType) -> None:
     assert np.abs(kernel).max() <= 2 * np.sqrt(2 / 1000) / 0.87962566 + 1e-6  # Keras truncates he_normal
 
 
+@pytest.mark.parametrize(("name", "std", "largest"), [
+    ("random_normal", 0.05, None),
+    ("truncated_normal", 0.05 * 0.87962566, 2 * 0.05),  # Keras cuts at 2 std of the normal it draws from
+    ("random_uniform", 0.05 / np.sqrt(3), 0.05),
+    ("variance_scaling", 1 / np.sqrt(1000), 2 / np.sqrt(1000) / 0.87962566),  # corrected for the cut
+])
+def test_keras_fixed_scale_names_keep_keras_defaults(keras: ModuleType, name: str, std: float,
+                                                     largest: float | None) -> None:
+    """LANGUAGE.md promises "the usual Keras names": these four were refused as unknown."""
+    kernel = big_kernel(keras, init=f"init {{ weights {name} }}")
+    assert_std(kernel, std)
+    if largest is not None:
+        assert np.abs(kernel).max() <= largest + 1e-6
+
+
 def test_layer_init_overrides_the_init_section(keras: ModuleType) -> None:
     model = built(keras, "model m { input [4]  dense 3 init=ones  dense 2 }\ninit {\n  weights zeros\n  biases ones\n}")
     first, second = (keras.ops.convert_to_numpy(model.get_layer(n).kernel) for n in ("dense_1", "dense_2"))

@@ -28,9 +28,14 @@ INITIALIZERS: dict[str, tuple[dict[str, float | None], str]] = {
     "lecun_normal": ({}, "LeCun, truncated normal"),
     "lecun_uniform": ({}, "LeCun, uniform"),
     "identity": ({"gain": 1.0}, "the identity matrix times gain (square kernels)"),
+    # Keras' own names for the fixed-scale ones, with Keras' defaults
+    "random_normal": ({}, "0.05 * randn, as Keras' RandomNormal"),
+    "truncated_normal": ({}, "0.05 * randn cut at 2 std, as Keras' TruncatedNormal"),
+    "random_uniform": ({}, "uniform in [-0.05, 0.05], as Keras' RandomUniform"),
+    "variance_scaling": ({}, "1 / sqrt(fan_in) * randn cut at 2 std, as Keras' VarianceScaling"),
 }
 
-FIXED_STD = {"normal", "uniform", "constant"}
+FIXED_STD = {"normal", "uniform", "constant", "random_normal", "truncated_normal", "random_uniform"}
 
 FLOAT32_MAX = 3.4028234663852886e38  # weights are float32: anything larger is inf
 # The largest argument whose weights all stay finite in float32. A constant's, an identity's and an
@@ -134,7 +139,8 @@ def _keras_factories() -> dict[str, Callable[[Init], Any]]:
         "orthogonal": lambda i: k().Orthogonal(i.value(0)),
         "identity": lambda i: k().Identity(i.value(0)),
         **{name: (lambda i: k().get(i.name)) for name in
-           ("glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform")},
+           ("glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform",
+            "random_normal", "truncated_normal", "random_uniform", "variance_scaling")},
     }
 
 
