@@ -56,6 +56,7 @@ def evaluate(value: n.Value | n.Option, env: Env) -> object:
     if isinstance(value, n.ListValue):
         return [evaluate(item, env) for item in value.items]
     if isinstance(value, n.Call):
+        _no_let_for_a_name_in_a_file(value, env)
         return CallValue(value.name, tuple(evaluate_arg(a, env) for a in value.args))
     if isinstance(value, n.Neg):
         return -_number(value.operand, env)
@@ -74,6 +75,23 @@ def _name(node: n.Name, env: Env) -> object:
                                      help=f"`{node.name}` is defined on line {env.later[node.name]}, after this use; "
                                           "move it up")])
     return value
+
+
+# Options whose bare word names something inside a data file: a csv column, an npz array.
+NAMES_IN_FILES = {"csv": ("target",), "npz": ("x", "y")}
+
+
+def _no_let_for_a_name_in_a_file(call: n.Call, env: Env) -> None:
+    """`csv("f.csv", target=label)` beside `let label = 3` read column 3 in silence, and trained
+    on the wrong target: where a word may name a column, a `let` of that name is an ambiguity."""
+    for arg in call.args:
+        if (isinstance(arg, n.Option) and arg.key in NAMES_IN_FILES.get(call.name, ())
+                and isinstance(arg.value, n.Name) and arg.value.name in env.values):
+            word = arg.value.name
+            raise DiagnosticError([error(
+                "E103", f"`{word}` is a `let`, and `{arg.key}=` of `{call.name}` may also name "
+                f"{'a column' if call.name == 'csv' else 'an array'} of the file: which is meant is unclear",
+                arg.value.span, help=f"quote the name, `{arg.key}=\"{word}\"`, or write the value itself")])
 
 
 def evaluate_arg(arg: n.Arg, env: Env) -> Arg:
