@@ -15,6 +15,7 @@ from helpers import (
     CTRL_C_LOST_OR_MASKED,
     ctrl_c_lost_in_a_finalizer,
     handler_seen_in_a_worker_thread,
+    ldnn_process,
     then,
     train_in_a_child,
 )
@@ -162,6 +163,19 @@ def test_outputs_whose_names_are_near_the_length_limit_are_written(tmp_path: Pat
         (staged.temp / "model.keras").write_text("run")
     assert (tmp_path / ("é" * 127) / "model.keras").read_text() == "run"
     assert model.is_file() and leftovers(tmp_path) == []
+
+
+def test_outputs_whose_names_are_not_utf8_are_written(tmp_path: Path) -> None:
+    """A name from another system (a latin-1 byte) was a UnicodeEncodeError traceback."""
+    import os
+
+    model = tmp_path / os.fsdecode(b"\xffm.keras")
+    done = ldnn_process("compile", str(spec(tmp_path)), "-o", str(model), timeout=120)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr[-2000:]
+    with staging(tmp_path / os.fsdecode(b"run\xff")) as staged:
+        (staged.temp / "model.keras").write_text("run")
+    assert model.is_file() and (tmp_path / os.fsdecode(b"run\xff") / "model.keras").read_text() == "run"
+    assert leftovers(tmp_path) == []
 
 
 @pytest.mark.slow

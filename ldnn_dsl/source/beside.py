@@ -3,6 +3,7 @@ puts them in place."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 NAME_MAX = 255  # bytes in one name (a path component), on Linux and macOS alike
@@ -14,5 +15,6 @@ def beside(target: Path, tail: str, spare: int = 0) -> Path:
     what `tempfile` appends) would pass the limit on a name's length, which a target's own name
     may come close to."""
     room = NAME_MAX - spare - len(f"..{tail}".encode())
-    name = target.name.encode()[:room].decode("utf-8", "ignore")  # never half a character
+    # never half a character; a byte that is no UTF-8 (a name from another system) is left out
+    name = os.fsencode(target.name)[:room].decode("utf-8", "ignore")
     return target.with_name(f".{name}.{tail}")
