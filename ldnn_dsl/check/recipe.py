@@ -358,7 +358,7 @@ class TrainSection(Section):
     monitor: Annotated[tuple[Literal["update_ratio"], ...], BeforeValidator(_listed)] = ()
     precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = "float32"
     seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] | None = None
-    jit: Literal["auto"] | bool = "auto"
+    jit: Literal["auto"] | Flag = "auto"
 
     lists: ClassVar = ("metrics", "monitor")
 

@@ -35,7 +35,15 @@ def validate(cls: type[BaseModel], data: dict[str, Any], spans: Mapping[str, Spa
     except ValidationError as exc:
         errors = [e for e in exc.errors(include_url=False)
                   if not (e["type"] == "missing" and len(e["loc"]) == 1 and e["loc"][0] in unset)]
-        return None, list(_diagnostics(errors, cls, spans, keys or {}, span, what))
+        return None, list(_diagnostics(_with_flags(errors), cls, spans, keys or {}, span, what))
+
+
+def _with_flags(errors: list[Any]) -> list[Any]:
+    """A union of words and a true/false flag (`jit auto`, `jit true`) fails once per branch; the
+    words' error, the one reported, then names the flag's choices too."""
+    flags = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "bool_type"}
+    return [{**e, "ctx": {**e["ctx"], "expected": f"{e['ctx']['expected']}, true or false"}}
+            if e["type"] == "literal_error" and tuple(e["loc"][:-1]) in flags else e for e in errors]
 
 
 def _diagnostics(errors: Iterable[Any], cls: type[BaseModel], spans: Mapping[str, Span], keys: Mapping[str, Span],
