@@ -293,13 +293,15 @@ class Expander:
 def _bind_params(stmt: n.Statement, params: tuple[str, ...], args: tuple[Arg, ...]) -> dict[str, object]:
     _positional_first(stmt, params, args)
     positional = [a for a in args if a.key is None]
-    named = {a.key: a for a in args if a.key is not None}
+    named = [a for a in args if a.key is not None]  # a list: `b(x=3, x=4)` must not keep the last in silence
     signature = f"`{stmt.head}({', '.join(params)})`"
     if len(positional) > len(params):
         raise DiagnosticError([error("E107", f"{signature} takes {len(params)} argument(s), got {len(positional)}",
                                      positional[len(params)].span)])
     bound = {p: a.value for p, a in zip(params, positional, strict=False)}
-    for key, arg in named.items():
+    for arg in named:
+        key = arg.key
+        assert key is not None
         if key not in params:
             raise DiagnosticError([error("E107", f"{signature} has no parameter `{key}`", arg.key_span or arg.span,
                                          help=did_you_mean(key, params))])
