@@ -884,6 +884,20 @@ def test_a_plateau_without_a_validation_set_watches_the_training_loss(tmp_path: 
     assert lrs[0] == pytest.approx(1e-6, rel=1e-6) and min(lrs) == pytest.approx(1e-8, rel=1e-6)
 
 
+def test_a_preprocess_step_that_fails_is_marked_on_its_own_line(tmp_path: Path) -> None:
+    """`preprocess` set over two lines: log1p's error was marked at the later `standardize` line."""
+    x = np.random.default_rng(0).random((200, 3)).astype("float32")
+    x[:, 2] -= 5
+    np.savez(tmp_path / "p.npz", x=x, y=x.sum(axis=1))
+    path = write(tmp_path / "l.ldnn", "model m {\n  input [3]\n  dense 1\n}\n"
+                 "data {\n  source npz(\"p.npz\", x=x, y=y)\n  preprocess log1p(columns=[2])\n  validate 10%\n"
+                 "  preprocess standardize\n}\ntrain {\n  loss mse\n  epochs 1\n}\n")
+    with pytest.raises(DiagnosticError) as caught:
+        run_train(path, tmp_path / "run")
+    [diag] = caught.value.diagnostics
+    assert "log1p needs values above -1" in diag.message and diag.span is not None and diag.span.line == 7
+
+
 def _train_in_a_child(tmp_path: Path, samples: int) -> tuple[Any, Path, Path]:
     """`ldnn train` of a sort spec with `samples` samples in a child, past its first epoch."""
     data = SORT_DATA.replace("samples=2000", f"samples={samples}").replace("test       10%\n", "")

@@ -19,7 +19,7 @@ from ldnn_dsl.check.recipe import (
     TrainSection,
     Translate,
 )
-from ldnn_dsl.check.sections import bind_section, split_settings
+from ldnn_dsl.check.sections import bind_section, list_item_spans, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
 from ldnn_dsl.check.spec import Spec, WrapperNames
 from ldnn_dsl.expand.expand import Expanded, expand
@@ -120,6 +120,7 @@ def _sections(expanded: Expanded, diags: list[Diagnostic]) -> tuple[dict[str, ob
         diags.extend(problems)
         spans[(name, "")] = span
         spans.update({(name, s.head): s.span for s in parts})
+        spans.update({(name, at): item for at, item in list_item_spans(name, parts).items()})
         if model is not None:
             models[name] = model
     return models, spans

@@ -82,6 +82,23 @@ def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], ke
                 spans[f"{at}.{option.value.name}"] = keys[f"{at}.{option.value.name}"] = option.span
 
 
+def list_item_spans(name: str, settings: list[Setting]) -> dict[str, Span]:
+    """Where each item of a list setting is written, by its index over all the lines that set it
+    (`preprocess.1`), so that an error found in one step at run time points at that step."""
+    lists = SECTION_MODELS[name].lists
+    out: dict[str, Span] = {}
+    counts: dict[str, int] = {}
+    for setting in settings:
+        if setting.head not in lists:
+            continue
+        inner: dict[str, Span] = {}
+        _inner_spans(setting, counts.get(setting.head, 0), inner, {})
+        items = {at: span for at, span in inner.items() if at.count(".") == 1}
+        out.update(items)
+        counts[setting.head] = counts.get(setting.head, 0) + len(items)
+    return out
+
+
 def split_settings(name: str, settings: list[Setting]) -> list[Setting]:
     """The settings of section `name`, with several on one line split apart."""
     cls = SECTION_MODELS[name]

@@ -74,7 +74,7 @@ def load_data(data: DataSection, spec_path: str | None, span: Span | None = None
     val, x, y = _carve(data.validate_, "validate", (x, y), total, spec_path, data.seed + VALIDATION_SEED_OFFSET,
                        where.get("validate", span))
     splits = Splits(x, y, *(val or (None, None)), *(test or (None, None)))
-    return _preprocessed(splits, data, where.get("preprocess", span))
+    return _preprocessed(splits, data, where, span)
 
 
 def _shuffled(x: np.ndarray, y: np.ndarray, seed: int) -> Pair:
@@ -107,16 +107,24 @@ def _shaped_like(y_split: np.ndarray, y_train: np.ndarray) -> np.ndarray:
     return y_split
 
 
-def _preprocessed(splits: Splits, data: DataSection, span: Span | None) -> Splits:
-    """log1p applied to every split; standardize measured on the training split only."""
+def _preprocessed(splits: Splits, data: DataSection, where: Mapping[str, Span], span: Span | None) -> Splits:
+    """log1p applied to every split; standardize measured on the training split only. Errors
+    point at the step's own item (`preprocess.1`) where it is known, else at the setting."""
     columns = log1p_columns(data.preprocess)
     xs = {"x_train": splits.x_train, "x_val": splits.x_val, "x_test": splits.x_test}
     if columns is not None:
         names = {"x_train": "training", "x_val": "validation", "x_test": "test"}
-        xs = {key: None if x is None else _log1p(x, columns, names[key], span) for key, x in xs.items()}
-    mean, var = standardize_stats(xs["x_train"], span) if wants_standardize(data.preprocess) else (None, None)
+        at = _step_span(data, "log1p", where, span)
+        xs = {key: None if x is None else _log1p(x, columns, names[key], at) for key, x in xs.items()}
+    mean, var = ((standardize_stats(xs["x_train"], _step_span(data, "standardize", where, span)))
+                 if wants_standardize(data.preprocess) else (None, None))
     return Splits(xs["x_train"], splits.y_train, xs["x_val"], splits.y_val, xs["x_test"], splits.y_test,
                   norm_mean=mean, norm_var=var, log1p_columns=columns)
+
+
+def _step_span(data: DataSection, name: str, where: Mapping[str, Span], span: Span | None) -> Span | None:
+    index = next((i for i, step in enumerate(data.preprocess) if step.name == name), None)
+    return where.get(f"preprocess.{index}") or where.get("preprocess", span)
 
 
 def _log1p(x: np.ndarray, columns: tuple[int, ...], split: str, span: Span | None) -> np.ndarray:

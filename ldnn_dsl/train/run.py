@@ -209,7 +209,7 @@ def _load(spec: Spec, checked: CheckResult, spans: Spans) -> Splits:
     """The splits, or E405 for each way they do not fit the model: at the `validate` or `test`
     line for a split read from its own source, at `source` otherwise."""
     assert spec.data is not None and spec.train is not None and checked.inference is not None
-    where = {k: spans[("data", k)] for k in ("source", "validate", "test", "preprocess") if ("data", k) in spans}
+    where = {k: s for (section, k), s in spans.items() if section == "data" and k}  # `preprocess.0`: an item
     source = spans.get(("data", "source"))
     splits = load_data(spec.data, spec.path, source, spans=where)
     layer = spec.model.input.layer
