@@ -19,7 +19,7 @@ from ldnn_dsl.check.recipe import (
     TrainSection,
     Translate,
 )
-from ldnn_dsl.check.sections import bind_section, list_item_spans, split_settings
+from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
 from ldnn_dsl.check.spec import Spec, WrapperNames
 from ldnn_dsl.expand.expand import Expanded, expand
@@ -116,11 +116,11 @@ def _sections(expanded: Expanded, diags: list[Diagnostic]) -> tuple[dict[str, ob
     spans: dict[tuple[str, str], Span] = {}
     for name, (span, settings) in expanded.sections.items():
         parts = split_settings(name, settings)
-        model, problems = bind_section(name, span, parts, unset=expanded.unset.get(name, set()))
+        model, problems, items = bind_section(name, span, parts, unset=expanded.unset.get(name, set()))
         diags.extend(problems)
         spans[(name, "")] = span
         spans.update({(name, s.head): s.span for s in parts})
-        spans.update({(name, at): item for at, item in list_item_spans(name, parts).items()})
+        spans.update({(name, at): item for at, item in items.items()})
         if model is not None:
             models[name] = model
     return models, spans

@@ -20,9 +20,11 @@ from ldnn_dsl.source.span import Span
 
 
 def bind_section(name: str, span: Span, settings: list[Setting], *,
-                 unset: Collection[str] = ()) -> tuple[Section | None, list[Diagnostic]]:
-    """The typed section from its settings, one per setting (see `split_settings`). `unset`: what
-    lines already reported and left out may have set; none of it is reported missing."""
+                 unset: Collection[str] = ()) -> tuple[Section | None, list[Diagnostic], dict[str, Span]]:
+    """The typed section from its settings, one per setting (see `split_settings`), its errors,
+    and where each item of a list setting is written, by its index over all the lines that set
+    it (`preprocess.1`: an error found in one step at run time points at that step). `unset`:
+    what lines already reported and left out may have set; none of it is reported missing."""
     cls = SECTION_MODELS[name]
     fields = {(info.alias or key): key for key, info in cls.model_fields.items()}
     data: dict[str, Any] = {}
@@ -56,7 +58,8 @@ def bind_section(name: str, span: Span, settings: list[Setting], *,
         _inner_spans(setting, first if setting.head in cls.lists else None, inner, keys)
     # The lines that are fine are still checked; a line in error may have been meant to set what is missing.
     model, problems = validate(cls, data, {**inner, **spans}, span, f"`{name}`", keys=keys, unset=unset)
-    return (None, diags + problems) if diags else (model, problems)  # type: ignore[return-value]
+    items = {at: place for at, place in inner.items() if at.count(".") == 1 and at.split(".")[0] in cls.lists}
+    return (None, diags + problems, items) if diags else (model, problems, items)  # type: ignore[return-value]
 
 
 def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], keys: dict[str, Span]) -> None:
@@ -80,23 +83,6 @@ def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], ke
                 keys[f"{at}.{option.key}"] = option.key_span or option.span
             elif isinstance(option.value, Word):  # a flag: `restore_best`
                 spans[f"{at}.{option.value.name}"] = keys[f"{at}.{option.value.name}"] = option.span
-
-
-def list_item_spans(name: str, settings: list[Setting]) -> dict[str, Span]:
-    """Where each item of a list setting is written, by its index over all the lines that set it
-    (`preprocess.1`), so that an error found in one step at run time points at that step."""
-    lists = SECTION_MODELS[name].lists
-    out: dict[str, Span] = {}
-    counts: dict[str, int] = {}
-    for setting in settings:
-        if setting.head not in lists:
-            continue
-        inner: dict[str, Span] = {}
-        _inner_spans(setting, counts.get(setting.head, 0), inner, {})
-        items = {at: span for at, span in inner.items() if at.count(".") == 1}
-        out.update(items)
-        counts[setting.head] = counts.get(setting.head, 0) + len(items)
-    return out
 
 
 def split_settings(name: str, settings: list[Setting]) -> list[Setting]:

@@ -116,7 +116,7 @@ def _preprocessed(splits: Splits, data: DataSection, where: Mapping[str, Span], 
         names = {"x_train": "training", "x_val": "validation", "x_test": "test"}
         at = _step_span(data, "log1p", where, span)
         xs = {key: None if x is None else _log1p(x, columns, names[key], at) for key, x in xs.items()}
-    mean, var = ((standardize_stats(xs["x_train"], _step_span(data, "standardize", where, span)))
+    mean, var = (standardize_stats(xs["x_train"], _step_span(data, "standardize", where, span))
                  if wants_standardize(data.preprocess) else (None, None))
     return Splits(xs["x_train"], splits.y_train, xs["x_val"], splits.y_val, xs["x_test"], splits.y_test,
                   norm_mean=mean, norm_var=var, log1p_columns=columns)
