@@ -14,6 +14,7 @@ from ldnn_dsl.source.span import Span
 
 NO_ARGUMENT = re.compile(r"`(?P<name>\w+)` has no argument `(?P<arg>\w+)`")  # from `Init`
 MAX_LISTED = 8  # longer lists of choices go into the help, not the message
+NUMBER_TYPES = ("int_type", "int_parsing", "float_type", "float_parsing")
 RANGE = {"greater_than": "greater than {gt}", "greater_than_equal": "at least {ge}", "less_than": "less than {lt}",
          "less_than_equal": "at most {le}"}
 
@@ -39,11 +40,24 @@ def validate(cls: type[BaseModel], data: dict[str, Any], spans: Mapping[str, Spa
 
 
 def _with_flags(errors: list[Any]) -> list[Any]:
-    """A union of words and a true/false flag (`jit auto`, `jit true`) fails once per branch; the
-    words' error, the one reported, then names the flag's choices too."""
+    """A union of words and a flag or a number (`jit auto|true|false`, `batch auto|N`) fails
+    once per branch. For a word, the words' error is the one reported, naming the other
+    branch too; the number branch's own error goes (a word was never meant as a number)."""
     flags = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "bool_type"}
-    return [{**e, "ctx": {**e["ctx"], "expected": f"{e['ctx']['expected']}, true or false"}}
-            if e["type"] == "literal_error" and tuple(e["loc"][:-1]) in flags else e for e in errors]
+    words = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "literal_error" and isinstance(e["input"], str)}
+    numbers = {tuple(e["loc"][:-1]): e["type"] for e in errors
+               if e["type"] in NUMBER_TYPES and tuple(e["loc"][:-1]) in words}
+    out = []
+    for e in errors:
+        at = tuple(e["loc"][:-1])
+        if e["type"] in NUMBER_TYPES and at in numbers:
+            continue
+        if e["type"] == "literal_error" and at in flags:
+            e = {**e, "ctx": {**e["ctx"], "expected": f"{e['ctx']['expected']}, true or false"}}
+        if e["type"] == "literal_error" and at in numbers:
+            e = {**e, "ctx": {**e["ctx"], "or_number": numbers[at]}}
+        out.append(e)
+    return out
 
 
 def _diagnostics(errors: Iterable[Any], cls: type[BaseModel], spans: Mapping[str, Span], keys: Mapping[str, Span],
@@ -144,6 +158,10 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
             message = (f"unknown {noun} {shown} in {what}" if isinstance(value, str) else
                        f"`{field}` of {what} must be a name such as `{choices[0]}`; got {shown}")
             return error("E210", message, span, help=hint or f"choose one of {', '.join(choices)}")
+        if "or_number" in ctx:  # `batch fast`: a word where a number or `auto` goes
+            return error("E201", f"`{field}` of {what} must be {_expected(ctx['or_number'])} or "
+                         f"{' or '.join(f'`{c}`' for c in choices)}; got {shown}", span,
+                         help=hint or _written_as_text(ctx["or_number"], value))
         return error("E210", f"`{field}` of {what} must be one of {', '.join(choices)}; got {shown}", span,
                      help=hint)
     if kind in ("too_short", "too_long"):
