@@ -145,3 +145,28 @@ def test_a_real_short_run() -> None:
     assert chosen in (16, 32, 64)
     assert all(row.samples_per_second > 0 for row in table)
     assert max(row.relative for row in table) == 1.0
+
+
+def test_each_batch_is_timed_with_its_own_compile_options() -> None:
+    """A function of the batch gives each candidate its own options: here the steps per call
+    that training would run with it. Every model is compiled with its candidate's options and
+    timed over at least three of its calls."""
+    keras = pytest.importorskip("keras")
+    models: list[Any] = []
+
+    def build() -> keras.Model:
+        models.append(keras.Sequential([keras.Input((8,)), keras.layers.Dense(4), keras.layers.Dense(1)]))
+        return models[-1]
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((64, 8), dtype=np.float32), rng.standard_normal((64, 1), dtype=np.float32)
+    asked: list[int] = []
+
+    def options(batch: int) -> dict[str, Any]:
+        asked.append(batch)
+        return {"optimizer": "sgd", "loss": "mse", "jit_compile": False, "steps_per_execution": 64 // batch}
+
+    chosen, table = choose_batch(build, x, y, options, candidates=(8, 16), steps=2)
+    assert asked == [8, 16] and [m.steps_per_execution for m in models] == [8, 4]
+    assert all(row.samples_per_second > 0 for row in table)
+    assert all(m.optimizer.iterations.numpy() >= 2 + 3 * m.steps_per_execution for m in models)  # warm-up + timed

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from ldnn_dsl.train.monitor import Streaks, update_ratio, update_ratio_monitor
 from ldnn_dsl.train.optimizers import optimizer_options
 from ldnn_dsl.train.resolved import resolved_text
 from ldnn_dsl.train.schedules import cosine_lr, step_lr
+from ldnn_dsl.train.steps import CHUNK_SECONDS, CPU_FLOPS, MOST_STEPS, auto_steps, choose_steps, step_flops
 from ldnn_dsl.train.xla import auto_jit, choose_jit
 
 keras = pytest.importorskip("keras")
@@ -304,6 +306,43 @@ def test_jit_auto_rule() -> None:
     assert choose_jit(True, dropped, gpu=False) and not choose_jit(False, plain, gpu=True)
 
 
+def test_steps_per_execution_auto_rule() -> None:
+    """As many steps per call as fit in a quarter second at a conservative rate, at most 32;
+    one where a single step's update is monitored; an explicit number as written."""
+    def graph(text: str):
+        return check_source(decode("<t>", text.encode()), "compile").spec.model
+
+    assert auto_steps(step_flops=1e6, gpu=False, monitors_updates=False) == MOST_STEPS
+    assert auto_steps(step_flops=1e6, gpu=False, monitors_updates=True) == 1
+    assert auto_steps(step_flops=CPU_FLOPS * CHUNK_SECONDS / 10, gpu=False, monitors_updates=False) == 10
+    assert auto_steps(step_flops=CPU_FLOPS, gpu=False, monitors_updates=False) == 1  # a one-second step
+    assert auto_steps(step_flops=CPU_FLOPS, gpu=True, monitors_updates=False) == 25  # the same step on a GPU
+    small, wide = graph("model m {\n  input [4]\n  dense 2\n}\n"), graph("model m {\n  input [4096]\n  dense 4096\n}\n")
+    assert step_flops(wide, 128) == 4096 * 4096 * 6 * 128  # forward MACs x 2 x 3
+    assert choose_steps(train_section(), small, 128, gpu=False) == MOST_STEPS
+    assert choose_steps(train_section(), wide, 128, gpu=False) == 1
+    assert choose_steps(train_section(), wide, 128, gpu=True) == MOST_STEPS
+    assert choose_steps(train_section(), wide, 2048, gpu=True) == 12  # 206 GFLOP a step: ~21 ms
+    assert choose_steps(train_section(monitor=["update_ratio"]), small, 128, gpu=True) == 1
+    assert choose_steps(train_section(steps_per_execution=5), wide, 128, gpu=False) == 5
+
+
+@pytest.mark.slow
+def test_several_steps_per_call_train_the_same_weights_and_count_every_step(tmp_path: Path) -> None:
+    """Keras calls the batch hooks once per call of 4 steps; the last call of each 25-step
+    epoch runs 1. Every step is counted, the choice is written out, and the weights are those
+    of one step per call (the same steps in the same order)."""
+    one = run_train(sort_spec(tmp_path, "steps_per_execution 1", name="one.ldnn"), tmp_path / "one")
+    four = run_train(sort_spec(tmp_path, "steps_per_execution 4", name="four.ldnn"), tmp_path / "four")
+    assert one.metrics["steps_per_execution"] == 1 and four.metrics["steps_per_execution"] == 4
+    assert re.search(r"\n  steps_per_execution +4\n", (four.folder / "spec.ldnn").read_text())
+    assert [r["steps"] for r in history_rows(four.folder)] == ["25", "25"]
+    assert four.metrics["samples_per_s"] * four.metrics["fit_time_s"] == pytest.approx(2 * 1600)
+    w1 = keras.saving.load_model(one.folder / "model.keras").get_weights()
+    w4 = keras.saving.load_model(four.folder / "model.keras").get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(w1, w4, strict=True))
+
+
 def test_batch_auto_measures_and_writes_the_choice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from ldnn_dsl.train.run import train
 
@@ -311,7 +350,7 @@ def test_batch_auto_measures_and_writes_the_choice(tmp_path: Path, capsys: pytes
     result = train(spec, out=tmp_path / "run", quiet=False)
     chosen = json.loads((result.folder / "metrics.json").read_text())["batch"]
     assert chosen in (16, 32, 64, 128, 256, 512, 1024, 2048)
-    assert f"batch        {chosen}" in (result.folder / "spec.ldnn").read_text()
+    assert re.search(rf"\n  batch +{chosen}\n", (result.folder / "spec.ldnn").read_text())
     assert f"batch auto: chose {chosen}" in capsys.readouterr().err
 
 
@@ -319,7 +358,8 @@ def test_batch_auto_measures_and_writes_the_choice(tmp_path: Path, capsys: pytes
 def test_resolved_spec_checks_clean_with_the_same_parameters(path: Path) -> None:
     original = check_source(read(path), "check")
     assert original.spec is not None
-    text = resolved_text(original.spec, batch=32, epochs=3, seed=7, jit=True, folder=path.parent)
+    text = resolved_text(original.spec, batch=32, epochs=3, seed=7, jit=True, steps_per_execution=1,
+                         folder=path.parent)
     purpose = "train" if original.spec.train and original.spec.data else "check"
     resolved = check_source(decode("spec.ldnn", text.encode()), purpose)
     assert resolved.errors == []
@@ -336,7 +376,8 @@ def test_resolved_spec_writes_strings_back_as_they_were_meant(tmp_path: Path, pa
             "train {\n  loss mse\n}\n")
     original = check_source(decode(str(tmp_path / "s.ldnn"), text.encode()), "train")
     assert original.errors == [] and original.spec is not None
-    resolved_spec = resolved_text(original.spec, batch=32, epochs=1, seed=1, jit=False, folder=tmp_path)
+    resolved_spec = resolved_text(original.spec, batch=32, epochs=1, seed=1, jit=False, steps_per_execution=1,
+                                  folder=tmp_path)
     resolved = check_source(decode(str(tmp_path / "spec.ldnn"), resolved_spec.encode()), "train")
     assert resolved.errors == [] and resolved.spec is not None
     assert resolved.spec.data.source == original.spec.data.source
@@ -654,7 +695,7 @@ def test_train_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[
     err = capsys.readouterr().err
     assert "linear baseline: val_accuracy" in err and f"saved {out}" in err
     assert len(history_rows(out)) == 2
-    assert "epochs       2" in (out / "spec.ldnn").read_text()
+    assert re.search(r"\n  epochs +2\n", (out / "spec.ldnn").read_text())
 
 
 def test_train_command_seed_overrides_the_specs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -788,6 +829,11 @@ def test_ctrl_c_once_asks_to_stop_twice_aborts_and_python_gets_it_back() -> None
             signal.raise_signal(signal.SIGINT)
         raise RuntimeError("fit failed")  # Keras calls no callback then; the handler is restored all the same
     assert signal.getsignal(signal.SIGINT) is before
+    said.clear()
+    with stop.on_ctrl_c(SimpleNamespace(stop_training=False, steps_per_execution=8), said.append):
+        signal.raise_signal(signal.SIGINT)
+    assert said == ["ldnn: stopping after the steps under way (at most 8); the run will be validated and saved "
+                    "(Ctrl-C again to abort without saving)"]
 
 
 def test_training_in_a_worker_thread_leaves_ctrl_c_alone() -> None:
@@ -812,21 +858,21 @@ def test_a_stop_in_the_last_step_of_the_last_epoch_stops_nothing(tmp_path: Path)
 
 def test_max_time_stops_training_and_still_saves_the_run(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    """A spent time budget ends training after the step in progress; the run is validated,
-    scored and saved like one that ran all its epochs, and says why it ended."""
+    """A spent time budget ends training after the call in progress (here 4 steps); the run is
+    validated, scored and saved like one that ran all its epochs, and says why it ended."""
     from ldnn_dsl.cli import main
 
-    spec = sort_spec(tmp_path, "epochs 50")
+    spec = sort_spec(tmp_path, "epochs 50\nsteps_per_execution 4")
     out = tmp_path / "run"
     assert main(["train", str(spec), "--out", str(out), "--max-time", "0.001s"]) == 0
     err = capsys.readouterr().err
-    assert "training ended in epoch 1 of 50, after 1 of its 25 steps: its time budget (--max-time 0.001s) was spent" \
+    assert "training ended in epoch 1 of 50, after 4 of its 25 steps: its time budget (--max-time 0.001s) was spent" \
         in err  # 1600 training samples in batches of 64
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["stopped"] == "max_time" and metrics["epochs"] == 1
     assert metrics["members"][0]["stopped"] == "max_time"
-    assert metrics["samples_per_s"] * metrics["fit_time_s"] == pytest.approx(64)  # one step of batch 64
-    assert [r["steps"] for r in history_rows(out)] == ["1"] and "accuracy" in metrics["validation"]
+    assert metrics["samples_per_s"] * metrics["fit_time_s"] == pytest.approx(4 * 64)  # 4 steps of batch 64
+    assert [r["steps"] for r in history_rows(out)] == ["4"] and "accuracy" in metrics["validation"]
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["model.keras", "spec.ldnn", "history.csv", "metrics.json", "curves.png"])
     for bad in ("soon", "0", "-1m"):
@@ -908,7 +954,8 @@ def _train_in_a_child(tmp_path: Path, samples: int) -> tuple[Any, Path, Path]:
 
 @pytest.mark.slow
 def test_ctrl_c_stops_training_and_saves_the_run(tmp_path: Path) -> None:
-    """Caffe's default: the first Ctrl-C ends training after the current step; the run is saved whole."""
+    """Caffe's default: the first Ctrl-C ends training after the current step (here the current
+    call: `steps_per_execution auto` runs 32 steps of this tiny net per call); the run is saved whole."""
     import signal
 
     child, out, err = _train_in_a_child(tmp_path, samples=4000)
@@ -916,7 +963,7 @@ def test_ctrl_c_stops_training_and_saves_the_run(tmp_path: Path) -> None:
     child.communicate(timeout=120)
     text = err.read_text()
     assert child.returncode == 0, text[-2000:]
-    assert "stopping after this step; the run will be validated and saved" in text
+    assert "stopping after the steps under way (at most 32); the run will be validated and saved" in text
     assert "training ended in epoch" in text and ": interrupted (Ctrl-C)" in text and "Traceback" not in text
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["stopped"] == "interrupted" and 1 <= metrics["epochs"] < 1000
@@ -934,7 +981,7 @@ def test_a_second_ctrl_c_aborts_and_saves_nothing(tmp_path: Path) -> None:
     child, out, err = _train_in_a_child(tmp_path, samples=300000)
     child.send_signal(signal.SIGINT)
     deadline = time.monotonic() + 60
-    while "stopping after this step" not in err.read_text() and time.monotonic() < deadline:
+    while "ldnn: stopping after" not in err.read_text() and time.monotonic() < deadline:
         time.sleep(0.02)
     child.send_signal(signal.SIGINT)
     child.communicate(timeout=120)

@@ -208,6 +208,12 @@ def recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagno
                          "after its first epoch", spans.get(("train", "schedule")),
                          help="min_lr is where cutting the lr stops paying off: usually 1/100 to 1/1000 of `lr`"))
     out.extend(_metrics_against_loss(train, spans))
+    if "update_ratio" in train.monitor and train.steps_per_execution not in ("auto", 1):
+        out.append(error("E404", f"`monitor update_ratio` measures the update of one step, but "
+                         f"`steps_per_execution {train.steps_per_execution}` runs {train.steps_per_execution} "
+                         "steps per call, so no single step's update can be read",
+                         spans.get(("train", "steps_per_execution")),
+                         help="remove `steps_per_execution` (`auto` runs one step per call while monitoring)"))
     if isinstance(train.schedule, Cosine) and train.schedule.warmup >= train.epochs:
         out.append(error("E404", f"cosine warm-up of {train.schedule.warmup} epochs is not shorter than the "
                          f"{train.epochs} epochs of training", spans.get(("train", "schedule"))))

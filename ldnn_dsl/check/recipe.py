@@ -359,6 +359,7 @@ class TrainSection(Section):
     precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = "float32"
     seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] | None = None
     jit: Literal["auto"] | Flag = "auto"
+    steps_per_execution: PositiveWhole | Literal["auto"] = "auto"
 
     lists: ClassVar = ("metrics", "monitor")
 

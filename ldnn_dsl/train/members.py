@@ -40,6 +40,7 @@ class Plan:
     seed: int
     jit: bool
     quiet: bool = False
+    steps_per_execution: int = 1
 
 
 @dataclass
@@ -89,15 +90,16 @@ def raw_input(plan: Plan, name: str) -> Any:
     return plan.spec.model.input.layer.tensor(name)  # type: ignore[union-attr]
 
 
-def compile_options(train: TrainSection | None, jit: bool) -> dict[str, Any]:
-    """`model.compile` arguments: the optimizer, the loss by Keras name (a batch mean), metrics, XLA."""
+def compile_options(train: TrainSection | None, jit: bool, steps_per_execution: int = 1) -> dict[str, Any]:
+    """`model.compile` arguments: the optimizer, the loss by Keras name (a batch mean), metrics,
+    XLA, and the steps run per call."""
     assert train is not None
     return {"optimizer": make_optimizer(train), "loss": train.loss, "metrics": list(train.metrics),
-            "jit_compile": jit}
+            "jit_compile": jit, "steps_per_execution": steps_per_execution}
 
 
 def compile_model(model: Any, plan: Plan) -> None:
-    model.compile(**compile_options(plan.spec.train, plan.jit))
+    model.compile(**compile_options(plan.spec.train, plan.jit, plan.steps_per_execution))
 
 
 def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopRequest) -> Member:
@@ -134,14 +136,18 @@ def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopR
 
 def StepCounter() -> Any:  # noqa: N802 - builds a Keras callback class lazily
     """Counts the training steps `fit` ran (an interrupted epoch is cut short). A batch-begin
-    hook: Keras keeps dispatching batch-end hooks asynchronously only when none are defined."""
+    hook: Keras keeps dispatching batch-end hooks asynchronously only when none are defined.
+    With `steps_per_execution` N, Keras calls it once per N steps, with the first one's index;
+    the epoch's last call runs the steps that are left."""
     import keras
 
     class _Steps(keras.callbacks.Callback):
         steps = 0
 
         def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            self.steps += 1
+            per_call = self.model.steps_per_execution
+            per_epoch = (self.params or {}).get("steps")
+            self.steps += per_call if per_epoch is None else min(per_call, per_epoch - batch)
 
     return _Steps()
 

@@ -32,8 +32,8 @@ INDENT = "  "
 WINDOW_FIELDS = ("window", "stride")
 
 
-def resolved_text(spec: Spec, *, batch: int, epochs: int, seed: int, jit: bool, folder: str | Path | None = None
-                  ) -> str:
+def resolved_text(spec: Spec, *, batch: int, epochs: int, seed: int, jit: bool, steps_per_execution: int,
+                  folder: str | Path | None = None) -> str:
     """The whole resolved spec. `folder` is where the text will live: data paths are
     rewritten relative to it so the saved spec still finds its files."""
     parts = [f"# Resolved from {spec.path}: every default written out.",
@@ -42,8 +42,8 @@ def resolved_text(spec: Spec, *, batch: int, epochs: int, seed: int, jit: bool, 
     if spec.data is not None:
         parts.append("\n".join(section_lines("data", data_settings(spec.data, spec.path, folder))))
     if spec.train is not None:
-        parts.append("\n".join(section_lines("train", train_settings(spec.train, batch=batch, epochs=epochs,
-                                                                     seed=seed, jit=jit))))
+        parts.append("\n".join(section_lines("train", train_settings(
+            spec.train, batch=batch, epochs=epochs, seed=seed, jit=jit, steps_per_execution=steps_per_execution))))
     return "\n\n".join(parts) + "\n"
 
 
@@ -144,7 +144,8 @@ def _source(source: Choice, spec_path: str, folder: str | Path | None) -> str:
     return source.text()
 
 
-def train_settings(train: TrainSection, *, batch: int, epochs: int, seed: int, jit: bool) -> list[tuple[str, str]]:
+def train_settings(train: TrainSection, *, batch: int, epochs: int, seed: int, jit: bool,
+                   steps_per_execution: int) -> list[tuple[str, str]]:
     out = [("loss", train.loss), ("optimizer", train.optimizer.text()), ("lr", repr(train.lr)),
            ("batch", str(batch)), ("epochs", str(epochs)), ("schedule", train.schedule.text())]
     if train.early_stop is not None:
@@ -158,5 +159,6 @@ def train_settings(train: TrainSection, *, batch: int, epochs: int, seed: int, j
             ("monitor", ldnn_literal(list(train.monitor))),
             ("precision", train.precision),
             ("seed", str(seed)),
-            ("jit", ldnn_literal(jit))]
+            ("jit", ldnn_literal(jit)),
+            ("steps_per_execution", str(steps_per_execution))]
     return out

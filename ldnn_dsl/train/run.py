@@ -48,6 +48,7 @@ from ldnn_dsl.train.folder import (
 )
 from ldnn_dsl.train.members import Member, NonFiniteLossError, Plan, average, evaluate, raw_input, train_member
 from ldnn_dsl.train.resolved import resolved_text
+from ldnn_dsl.train.steps import choose_steps
 from ldnn_dsl.train.stopping import (
     StopRequest,
     ctrl_c_aborts,
@@ -167,7 +168,7 @@ def _plan(spec: Spec, checked: CheckResult, spans: Spans, quiet: bool) -> Plan:
     if train.batch == "auto":
         plan = replace(plan, batch=measured_batch(plan, _printer(quiet)))
         keras.utils.set_random_seed(seed)  # the measurement drew random numbers; training starts afresh
-    return plan
+    return replace(plan, steps_per_execution=choose_steps(train, spec.model, plan.batch))
 
 
 def _fresh_session() -> None:
@@ -250,7 +251,8 @@ def _save(plan: Plan, members: list[Member], temp: Path, folder: Path, checked: 
         model.optimizer.build(model.trainable_variables)  # saved with its slots, so it reloads without warnings
     with_raw_inputs(model, plan).save(temp / "model.keras")
     (temp / "spec.ldnn").write_text(resolved_text(plan.spec, batch=plan.batch, epochs=plan.epochs, seed=plan.seed,
-                                                  jit=plan.jit, folder=folder))
+                                                  jit=plan.jit, steps_per_execution=plan.steps_per_execution,
+                                                  folder=folder))
     history = [row for m in members for row in m.history]
     write_history(temp / "history.csv", history)
     metrics = _metrics(plan, members, scores, checked, started,
@@ -331,6 +333,7 @@ def _metrics(plan: Plan, members: list[Member], scores: dict[str, dict[str, floa
         "saved_params": int(members[0].model.count_params()) * len(members),
         "xla": bool(getattr(members[0].model, "jit_compile", plan.jit)),
         "jit": plan.spec.train.jit,
+        "steps_per_execution": plan.steps_per_execution,
         "precision": plan.spec.train.precision,
         "baseline": against_baseline,
     }

@@ -188,8 +188,9 @@ class StopRequest:
 
     @contextmanager
     def on_ctrl_c(self, model: Any, say: Callable[[str], None]) -> Iterator[None]:
-        """While the block runs, a first Ctrl-C asks `model` to stop after its current step and
-        a second one raises KeyboardInterrupt; the handling before is back afterwards, even
+        """While the block runs, a first Ctrl-C asks `model` to stop after its current step (or
+        the steps of the call under way, with `steps_per_execution`) and a second one raises
+        KeyboardInterrupt; the handling before is back afterwards, even
         when the block fails (Keras calls no callback when `fit` raises); in a worker thread
         nothing changes."""
 
@@ -197,7 +198,9 @@ class StopRequest:
             self.reason = INTERRUPTED
             model.stop_training = True
             signal.signal(signal.SIGINT, _abort)
-            say("ldnn: stopping after this step; the run will be validated and saved "
+            per_call = getattr(model, "steps_per_execution", 1)
+            steps = "this step" if per_call == 1 else f"the steps under way (at most {per_call})"
+            say(f"ldnn: stopping after {steps}; the run will be validated and saved "
                 "(Ctrl-C again to abort without saving)")
 
         with _handled(signal.SIGINT, interrupt, signal.default_int_handler):

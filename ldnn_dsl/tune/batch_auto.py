@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from ldnn_dsl.build.backend import out_of_memory
 
+CompileKwargs = Mapping[str, Any] | Callable[[int], Mapping[str, Any]]  # the same for every batch, or per batch
 CANDIDATES = (16, 32, 64, 128, 256, 512, 1024, 2048)
 TOLERANCE = 0.9  # the chosen batch reaches at least this share of the best throughput
 monotonic = time.monotonic  # the budget's clock (tests replace it)
@@ -41,16 +42,18 @@ class BatchRow:
     problem: str = ""
 
 
-def choose_batch(build_model_fn: Callable[[], Any], x: np.ndarray, y: np.ndarray, compile_kwargs: dict[str, Any],
+def choose_batch(build_model_fn: Callable[[], Any], x: np.ndarray, y: np.ndarray, compile_kwargs: CompileKwargs,
                  candidates: Sequence[int] = CANDIDATES, steps: int = 5, seconds_budget: float | None = 60.0, *,
                  tolerance: float = TOLERANCE,
                  measure: Callable[[int], float] | None = None) -> tuple[int, list[BatchRow]]:
     """The smallest candidate batch with throughput ≥ `tolerance` x the best, and the table of all tried.
 
     Each candidate gets a fresh model from `build_model_fn`, compiled with `compile_kwargs` (an
-    optimizer instance is cloned from its config for every model), a warm-up fit, then `steps`
-    timed steps. Candidates larger than the training set are skipped; once `seconds_budget`
-    has run out, or a candidate fails (out of memory), larger ones are not tried.
+    optimizer instance is cloned from its config for every model; a function of the batch
+    gives each candidate its own, e.g. its `steps_per_execution`), a warm-up fit, then `steps`
+    timed steps (at least three calls' worth where one call runs several). Candidates larger
+    than the training set are skipped; once `seconds_budget` has run out, or a candidate fails
+    (out of memory), larger ones are not tried.
     `measure(batch) -> samples/s` replaces the timing (tests, other harnesses)."""
     sizes = _sizes(candidates, len(x), tolerance)
     measure = measure or fit_throughput(build_model_fn, x, y, compile_kwargs, steps=steps)
@@ -89,23 +92,26 @@ def _pick(measured: list[tuple[int, float, str]], tolerance: float) -> tuple[int
 
 
 def fit_throughput(build_model_fn: Callable[[], Any], x: np.ndarray, y: np.ndarray,
-                   compile_kwargs: dict[str, Any], *, steps: int = 5) -> Callable[[int], float]:
-    """`batch -> samples/s` of a fresh model: warm-up fit (compiles), then `steps` steps timed.
-    The data are cycled where the set holds fewer than `steps` batches."""
+                   compile_kwargs: CompileKwargs, *, steps: int = 5) -> Callable[[int], float]:
+    """`batch -> samples/s` of a fresh model: warm-up fit (compiles), then `steps` steps timed
+    (the first call's untimed: so at least three calls of `steps_per_execution` steps).
+    The data are cycled where the set holds fewer than that many batches."""
     from ldnn_dsl.tune.throughput import samples_per_second
 
     def measure(batch: int) -> float:
+        options = compile_kwargs(batch) if callable(compile_kwargs) else compile_kwargs
+        timed = max(2, steps, 3 * options.get("steps_per_execution", 1))
         model = build_model_fn()
-        model.compile(**fresh_compile_kwargs(compile_kwargs))
-        index = np.arange(max(2, steps) * batch) % len(x)
+        model.compile(**fresh_compile_kwargs(options))
+        index = np.arange(timed * batch) % len(x)
         xs, ys = x[index], y[index]
         model.fit(xs[: 2 * batch], ys[: 2 * batch], batch_size=batch, epochs=1, verbose=0)
-        return samples_per_second(model, xs, ys, batch, steps)
+        return samples_per_second(model, xs, ys, batch, timed)
 
     return measure
 
 
-def fresh_compile_kwargs(compile_kwargs: dict[str, Any]) -> dict[str, Any]:
+def fresh_compile_kwargs(compile_kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """A Keras optimizer belongs to one model: each model gets a clone of the given one."""
     options = dict(compile_kwargs)
     optimizer = options.get("optimizer")
