@@ -22,6 +22,7 @@ from ldnn_dsl.expand.graph import (
 )
 from ldnn_dsl.expand.modules import Loader, Module, language_words
 from ldnn_dsl.expand.unresolved import unresolved
+from ldnn_dsl.layers.base import ACTIVATIONS
 from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.layers.values import Arg
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, did_you_mean, error
@@ -215,6 +216,9 @@ class Expander:
             return (did_you_mean(stmt.head, self.module.blocks)
                     or did_you_mean(stmt.head, LAYER_KINDS, prefixes=False)
                     or f"define it first: `block {stmt.head}(...) {{ ... }}`, or `use` the file that defines it")
+        if stmt.head in ACTIVATIONS:  # `sigmoid` on a line of its own, as Keras' Sequential reads
+            return (f"an activation is a layer as `activation {stmt.head}`, or a word after a layer's size: "
+                    f"`dense 10 {stmt.head}`")
         return (did_you_mean(stmt.head, [*LAYER_KINDS, *self.module.blocks])
                 or f"layer kinds are {', '.join(LAYER_KINDS)}")
 
