@@ -166,7 +166,7 @@ def test_each_batch_is_timed_with_its_own_compile_options() -> None:
         asked.append(batch)
         return {"optimizer": "sgd", "loss": "mse", "jit_compile": False, "steps_per_execution": 64 // batch}
 
-    chosen, table = choose_batch(build, x, y, options, candidates=(8, 16), steps=2)
+    _, table = choose_batch(build, x, y, options, candidates=(8, 16), steps=2)
     assert asked == [8, 16] and [m.steps_per_execution for m in models] == [8, 4]
     assert all(row.samples_per_second > 0 for row in table)
     assert all(m.optimizer.iterations.numpy() >= 2 + 3 * m.steps_per_execution for m in models)  # warm-up + timed

@@ -65,6 +65,15 @@ def call_note(block: str, at: Span) -> str:
 
 
 CLOSE = 0.7  # how alike (difflib's ratio) a word and a choice are for the word to count as its misspelling
+# Keras' (and Caffe's) names for what the language calls otherwise: no spelling is near, but the
+# author who writes them knows exactly what they mean.
+KNOWN_AS = {"learning_rate": "lr", "base_lr": "lr", "global_clipnorm": "clip_norm", "clipnorm": "clip_norm",
+            "batch_size": "batch", "max_iter": "epochs", "validation_split": "validate",
+            "kernel_initializer": "init", "bias_initializer": "bias_init",
+            "recurrent_initializer": "recurrent_init", "return_sequences": "sequences",
+            "kernel_constraint": "max_norm", "kernel_regularizer": "l2", "unit_forget_bias": "forget_bias",
+            "strides": "stride", "pool_size": "window", "kernel_size": "window", "use_bias": "bias",
+            "output_dim": "units", "input_dim": "vocab"}
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, prefixes: bool = True) -> str | None:
@@ -78,8 +87,11 @@ def nearest(word: str, choices: Iterable[str], *, prefixes: bool = True) -> list
     or with two neighbouring letters swapped (`sdg`: too short for the likeness to count);
     else every one as close as the closest (`beta` is as near `beta_1` as `beta_2`, and naming
     one would pick for the author); else, with `prefixes`, the first that starts the word or
-    that the word starts (`batch_size` -> `batch`); none when nothing is close."""
+    that the word starts (`batch_size` -> `batch`); none when nothing is close. A Keras name
+    for a choice (`learning_rate` for `lr`) is that choice."""
     options = sorted(set(choices))
+    if KNOWN_AS.get(word) in options:
+        return [KNOWN_AS[word]]
     folded = word.casefold()
     exact = [option for option in options if option.casefold() == folded]
     swapped = [option for option in options if _swapped(option.casefold(), folded)]
