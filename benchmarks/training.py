@@ -73,7 +73,9 @@ def ldnn_jit(spec: Spec) -> tuple[bool, str]:
 
 
 def compile_kwargs(spec: Spec, optimizer: Any, jit: bool, **extra: Any) -> dict[str, Any]:
-    """What ldnn's trainer passes to `compile` (`compile_options`), with `optimizer` (the twin's own)."""
+    """What ldnn's trainer passes to `compile` (`compile_options`), with `optimizer` (the twin's own),
+    at one step per call on both sides (the trainer's `steps_per_execution auto` may run more):
+    the comparison is of the compiled models, not of the fit loop's settings."""
     return {**compile_options(spec.train, jit), "optimizer": optimizer, **extra}
 
 

@@ -314,6 +314,7 @@ def test_steps_per_execution_auto_rule() -> None:
 
     assert auto_steps(step_flops=1e6, gpu=False, monitors_updates=False) == MOST_STEPS
     assert auto_steps(step_flops=1e6, gpu=False, monitors_updates=True) == 1
+    assert auto_steps(step_flops=1e6, gpu=True, monitors_updates=False, backend="torch") == 1  # Keras' limit
     assert auto_steps(step_flops=CPU_FLOPS * CHUNK_SECONDS / 10, gpu=False, monitors_updates=False) == 10
     assert auto_steps(step_flops=CPU_FLOPS, gpu=False, monitors_updates=False) == 1  # a one-second step
     assert auto_steps(step_flops=CPU_FLOPS, gpu=True, monitors_updates=False) == 25  # the same step on a GPU

@@ -20,7 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a spec; writes runs/<model>-<time>/",
                        description="Train a spec: model.keras, the resolved spec.ldnn, history.csv, metrics.json "
                                    "and curves.png in a new run folder. Ctrl-C once stops training after the "
-                                   "current step and saves the run; twice (or SIGTERM) aborts and saves nothing.")
+                                   "current step (or call of steps) and saves the run; twice (or SIGTERM) "
+                                   "aborts and saves nothing.")
     p.add_argument("spec", metavar="SPEC", help="the .ldnn file (needs `data` and `train`)")
     p.add_argument("--out", metavar="DIR", help="the run folder (must not exist or be empty); "
                                                 "default runs/<model>-<YYYYmmdd-HHMMSS>")

@@ -14,7 +14,8 @@ Measured with Keras 3.15 (ldnn's compiled models, 3 alternated rounds; README, "
   sort10x6 (11 ms per step) x1.16, deep_residual x1.17;
 - H100, JAX: sort10x6 x1.67, parity x1.81, deep_residual x1.59, convnet x1.21, a 4 x 2048
   MLP x1.30 at 32 steps per call; a step of 68 ms (8 x dense 8192 at batch 4096) gains
-  nothing (x1.02).
+  nothing (x1.02). Whole `ldnn train` runs gain more than these bare `fit` loops, since
+  ldnn's own callbacks also run once per call: sort10x6 x2.1-2.5 on the H100, x1.21-1.24 here.
 
 Monitoring `update_ratio` measures one step's update, so it needs one step per call.
 """
@@ -36,11 +37,12 @@ CPU_FLOPS = 1e11
 GPU_FLOPS = 1e13
 
 
-def auto_steps(*, step_flops: float, gpu: bool, monitors_updates: bool) -> int:
+def auto_steps(*, step_flops: float, gpu: bool, monitors_updates: bool, backend: str = "tensorflow") -> int:
     """The `steps_per_execution auto` rule: as many steps per call as fit in `CHUNK_SECONDS`
-    at a conservative rate for the device, at most `MOST_STEPS`, and one where the update of a
-    single step is monitored. `step_flops` is one training step's work (≈ 3 forward passes)."""
-    if monitors_updates:
+    at a conservative rate for the device, at most `MOST_STEPS`; one where the update of a
+    single step is monitored, and on torch, whose Keras trainer runs one step per call only.
+    `step_flops` is one training step's work (≈ 3 forward passes)."""
+    if monitors_updates or backend == "torch":
         return 1
     seconds = step_flops / (GPU_FLOPS if gpu else CPU_FLOPS)
     return max(1, min(MOST_STEPS, math.floor(CHUNK_SECONDS / max(seconds, 1e-9))))
@@ -56,7 +58,9 @@ def choose_steps(train: TrainSection, graph: ModelGraph, batch: int, *, gpu: boo
     setting: Literal["auto"] | int = train.steps_per_execution
     if setting != "auto":
         return setting
+    import keras
+
     from ldnn_dsl.train.xla import gpu_available
 
     return auto_steps(step_flops=step_flops(graph, batch), gpu=gpu_available() if gpu is None else gpu,
-                      monitors_updates="update_ratio" in train.monitor)
+                      monitors_updates="update_ratio" in train.monitor, backend=keras.backend.backend())

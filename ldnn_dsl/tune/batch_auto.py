@@ -94,8 +94,9 @@ def _pick(measured: list[tuple[int, float, str]], tolerance: float) -> tuple[int
 def fit_throughput(build_model_fn: Callable[[], Any], x: np.ndarray, y: np.ndarray,
                    compile_kwargs: CompileKwargs, *, steps: int = 5) -> Callable[[int], float]:
     """`batch -> samples/s` of a fresh model: warm-up fit (compiles), then `steps` steps timed
-    (the first call's untimed: so at least three calls of `steps_per_execution` steps).
-    The data are cycled where the set holds fewer than that many batches."""
+    (the first call's untimed: so at least three calls of `steps_per_execution` steps), as
+    several epochs over the data where they hold fewer batches. The data are viewed, not
+    copied, unless the set holds fewer than two batches (then it is cycled)."""
     from ldnn_dsl.tune.throughput import samples_per_second
 
     def measure(batch: int) -> float:
@@ -103,8 +104,8 @@ def fit_throughput(build_model_fn: Callable[[], Any], x: np.ndarray, y: np.ndarr
         timed = max(2, steps, 3 * options.get("steps_per_execution", 1))
         model = build_model_fn()
         model.compile(**fresh_compile_kwargs(options))
-        index = np.arange(timed * batch) % len(x)
-        xs, ys = x[index], y[index]
+        held = max(2, min(timed, len(x) // batch)) * batch  # more steps run as more epochs over these
+        xs, ys = (x[:held], y[:held]) if held <= len(x) else (x[np.arange(held) % len(x)], y[np.arange(held) % len(x)])
         model.fit(xs[: 2 * batch], ys[: 2 * batch], batch_size=batch, epochs=1, verbose=0)
         return samples_per_second(model, xs, ys, batch, timed)
 

@@ -1,6 +1,7 @@
 """Steady-state training throughput of a compiled Keras model: `fit` timed by a callback.
 
-The clock starts at the second step (the first pulls the input pipeline's first batch) and
+The clock starts at the second call into the step (the first pulls the input pipeline's
+first batch; a call runs `steps_per_execution` steps, or the steps left in the epoch) and
 stops at the end of training, after Keras has waited for the last step. The callback is
 `async_safe`, so Keras still dispatches batch callbacks asynchronously, as in a plain `fit`.
 Call `fit` once before timing: the first call traces and compiles the train step."""
@@ -16,20 +17,24 @@ import numpy as np
 
 
 class Clock(keras.callbacks.Callback):
-    """Starts at the first batch after step 0; stops when training ends."""
+    """Starts at the second call into the step, counting the steps run before; stops when
+    training ends."""
 
     async_safe = True
 
     def __init__(self) -> None:
         super().__init__()
         self.start: float | None = None
-        self.first_step = 0
+        self.first_step = 0  # steps run before the clock started
+        self.steps = 0
         self.stop: float | None = None
 
     def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
-        if self.start is None and batch > 0:
+        if self.start is None and self.steps > 0:
             _wait_for_steps(self.model)
-            self.start, self.first_step = time.perf_counter(), batch
+            self.start, self.first_step = time.perf_counter(), self.steps
+        per_call, per_epoch = self.model.steps_per_execution, (self.params or {}).get("steps")
+        self.steps += per_call if per_epoch is None else min(per_call, per_epoch - batch)
 
     def on_train_end(self, logs: Any = None) -> None:
         self.stop = time.perf_counter()
