@@ -137,17 +137,16 @@ def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopR
 def StepCounter() -> Any:  # noqa: N802 - builds a Keras callback class lazily
     """Counts the training steps `fit` ran (an interrupted epoch is cut short). A batch-begin
     hook: Keras keeps dispatching batch-end hooks asynchronously only when none are defined.
-    With `steps_per_execution` N, Keras calls it once per N steps, with the first one's index;
-    the epoch's last call runs the steps that are left."""
+    With `steps_per_execution` N, Keras calls it once per call of N steps (`steps_in_call`)."""
     import keras
+
+    from ldnn_dsl.tune.throughput import steps_in_call
 
     class _Steps(keras.callbacks.Callback):
         steps = 0
 
         def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            per_call = self.model.steps_per_execution
-            per_epoch = (self.params or {}).get("steps")
-            self.steps += per_call if per_epoch is None else min(per_call, per_epoch - batch)
+            self.steps += steps_in_call(self, batch)
 
     return _Steps()
 

@@ -105,7 +105,8 @@ def fit_throughput(build_model_fn: Callable[[], Any], x: np.ndarray, y: np.ndarr
         model = build_model_fn()
         model.compile(**fresh_compile_kwargs(options))
         held = max(2, min(timed, len(x) // batch)) * batch  # more steps run as more epochs over these
-        xs, ys = (x[:held], y[:held]) if held <= len(x) else (x[np.arange(held) % len(x)], y[np.arange(held) % len(x)])
+        rows = slice(held) if held <= len(x) else np.arange(held) % len(x)  # a view, or the set cycled
+        xs, ys = x[rows], y[rows]
         model.fit(xs[: 2 * batch], ys[: 2 * batch], batch_size=batch, epochs=1, verbose=0)
         return samples_per_second(model, xs, ys, batch, timed)
 

@@ -33,11 +33,18 @@ class Clock(keras.callbacks.Callback):
         if self.start is None and self.steps > 0:
             _wait_for_steps(self.model)
             self.start, self.first_step = time.perf_counter(), self.steps
-        per_call, per_epoch = self.model.steps_per_execution, (self.params or {}).get("steps")
-        self.steps += per_call if per_epoch is None else min(per_call, per_epoch - batch)
+        self.steps += steps_in_call(self, batch)
 
     def on_train_end(self, logs: Any = None) -> None:
         self.stop = time.perf_counter()
+
+
+def steps_in_call(callback: keras.callbacks.Callback, batch: int) -> int:
+    """The steps of the call that a batch-begin hook sees begin at step `batch`: Keras calls the
+    hook once per `steps_per_execution` steps, and the epoch's last call runs those left (where
+    `fit` knows the steps per epoch)."""
+    per_call, per_epoch = callback.model.steps_per_execution, (callback.params or {}).get("steps")
+    return per_call if per_epoch is None else min(per_call, per_epoch - batch)
 
 
 def _wait_for_steps(model: Any) -> None:
