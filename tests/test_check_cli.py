@@ -69,6 +69,19 @@ def test_dash_reads_stdin() -> None:
     assert bad.stderr.decode().startswith("<stdin>:3:11: error[E203]: unknown activation `rleu`")
 
 
+def test_a_file_named_twice_is_checked_once(tmp_path) -> None:
+    """`check - -` would otherwise read stdin a second time and find no model in it; a file
+    named and also found in its directory would be reported twice."""
+    dashes = ldnn_process("check", "-", "-", stdin=VALID.encode())
+    assert dashes.returncode == 0, dashes.stderr.decode()
+    assert dashes.stderr.decode().strip() == "ldnn check: 1 file, 0 errors, 0 warnings: ok"
+    bad = write(tmp_path / "bad.ldnn", BROKEN)
+    twice = ldnn_process("check", str(tmp_path), str(bad), str(tmp_path / "." / "bad.ldnn"))
+    assert twice.returncode == 1
+    assert twice.stderr.decode().count("error[E203]") == 1
+    assert "ldnn check: 1 file, 1 error" in twice.stderr.decode()
+
+
 def test_stdin_with_use_resolves_from_the_working_directory(tmp_path) -> None:
     write(tmp_path / "lib.ldnn", "let width = 8\n")
     spec = 'use "lib.ldnn"\n' + VALID.replace("dense 8", "dense width")

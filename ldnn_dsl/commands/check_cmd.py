@@ -31,14 +31,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def spec_files(paths: list[str]) -> Iterator[str]:
-    """The files to check; a directory without specs stays itself, for `check_one` to report."""
+    """The files to check, each once however often it is named (`check - -` would read stdin
+    twice, the second time finding nothing; `check specs specs/a.ldnn` would report twice); a
+    directory without specs stays itself, for `check_one` to report."""
+    seen: set[str] = set()
     for path in paths:
         p = Path(path)
         if path != "-" and os.path.isdir(p):  # False, not OSError, for a name too long
             found = [str(f) for f in sorted(p.rglob("*.ldnn")) if f.is_file()]
-            yield from found or [path]
+            named = found or [path]
         else:
-            yield path
+            named = [path]
+        for one in named:
+            key = one if one == "-" else os.path.realpath(one)
+            if key not in seen:
+                seen.add(key)
+                yield one
 
 
 def check_one(path: str) -> CheckResult:
