@@ -19,12 +19,13 @@ from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, nearest
 from ldnn_dsl.source.span import Span
 
 
-def bind_section(name: str, span: Span, settings: list[Setting], *,
-                 unset: Collection[str] = ()) -> tuple[Section | None, list[Diagnostic], dict[str, Span]]:
+def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Collection[str] = (),
+                 names: Collection[str] = ()) -> tuple[Section | None, list[Diagnostic], dict[str, Span]]:
     """The typed section from its settings, one per setting (see `split_settings`), its errors,
     and where each item of a list setting is written, by its index over all the lines that set
     it (`preprocess.1`: an error found in one step at run time points at that step). `unset`:
-    what lines already reported and left out may have set; none of it is reported missing."""
+    what lines already reported and left out may have set; none of it is reported missing.
+    `names`: the `let`s in scope, for a `did you mean` on a word written where a number goes."""
     cls = SECTION_MODELS[name]
     fields = {(info.alias or key): key for key, info in cls.model_fields.items()}
     data: dict[str, Any] = {}
@@ -56,10 +57,31 @@ def bind_section(name: str, span: Span, settings: list[Setting], *,
         first_arg = setting.args[0]
         spans[setting.head] = (first_arg.key_span or first_arg.span).to(setting.args[-1].span)  # at the value
         _inner_spans(setting, first if setting.head in cls.lists else None, inner, keys)
+    diags += _listed_twice(cls, data, {**inner, **spans})
     # The lines that are fine are still checked; a line in error may have been meant to set what is missing.
-    model, problems = validate(cls, data, {**inner, **spans}, span, f"`{name}`", keys=keys, unset=unset)
+    model, problems = validate(cls, data, {**inner, **spans}, span, f"`{name}`", keys=keys, unset=unset,
+                               names=names)
     items = {at: place for at, place in inner.items() if at.count(".") == 1 and at.split(".")[0] in cls.lists}
     return (None, diags + problems, items) if diags else (model, problems, items)  # type: ignore[return-value]
+
+
+def _listed_twice(cls: type[Section], data: Mapping[str, Any], spans: Mapping[str, Span]) -> list[Diagnostic]:
+    """E207 for a word listed twice in a list setting (`metrics [accuracy, accuracy]`), which
+    Keras would track twice, the second time as `accuracy_1`."""
+    out: list[Diagnostic] = []
+    for field in cls.lists:
+        first: dict[str, int] = {}
+        for i, item in enumerate(_as_list(data.get(field, []))):
+            if not isinstance(item, str):
+                continue
+            if item not in first:
+                first[item] = i
+                continue
+            # A list from a `let` has no place for each item: the error goes on the setting's value.
+            at, before = (spans.get(f"{field}.{j}", spans[field]) for j in (i, first[item]))
+            out.append(error("E207", f"`{item}` is listed twice in `{field}`", at,
+                             help=f"first listed at line {before.line}, column {before.col}" if before != at else None))
+    return out
 
 
 def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], keys: dict[str, Span]) -> None:
