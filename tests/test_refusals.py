@@ -148,8 +148,8 @@ def test_refusals_point_at_the_argument(text: str) -> None:
 
 def test_a_vocabulary_past_the_bound_is_refused_at_vocab() -> None:
     found = errors("model m {\n  input [10] int\n  embedding 8 vocab=1e12\n}\n")
-    assert found[0] == ("E202", "`vocab` of `embedding`: sizes go up to 2147483647 (2**31 - 1, the most "
-                                "TensorFlow can index), got 1e+12")
+    assert found[0] == ("E202", "`vocab` of `embedding` must be at most 2147483647 (2**31 - 1, the most "
+                                "TensorFlow can index); got 1e+12")
 
 
 def test_sizes_up_to_the_bound_are_accepted() -> None:

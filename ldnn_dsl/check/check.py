@@ -116,7 +116,8 @@ def _sections(expanded: Expanded, diags: list[Diagnostic]) -> tuple[dict[str, ob
     spans: dict[tuple[str, str], Span] = {}
     for name, (span, settings) in expanded.sections.items():
         parts = split_settings(name, settings)
-        model, problems, items = bind_section(name, span, parts, unset=expanded.unset.get(name, set()))
+        model, problems, items = bind_section(name, span, parts, unset=expanded.unset.get(name, set()),
+                                              names=expanded.names)
         diags.extend(problems)
         spans[(name, "")] = span
         spans.update({(name, s.head): s.span for s in parts})

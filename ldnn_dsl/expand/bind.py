@@ -63,7 +63,7 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         keys.update(_call_keys(field, arg))
     if diags:
         return None, spans, diags
-    model, problems = validate(cls, data, spans, span, what, keys=keys)
+    model, problems = validate(cls, data, spans, span, what, keys=keys, names=names)
     return model, spans, problems
 
 

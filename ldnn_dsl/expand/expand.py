@@ -57,6 +57,7 @@ class Expanded:
     unset: dict[str, set[str]] = field(default_factory=dict)  # by section: what lines in error may have set
     is_library: bool = False  # only `let`s, `block`s and `use`s: a file meant to be used
     unresolved: list[Span] = field(default_factory=list)  # words a failed `use` may have defined
+    names: tuple[str, ...] = ()  # the `let`s in scope of the sections: what a mistyped word may have meant
 
 
 def expand(source: SourceFile) -> Expanded:
@@ -74,6 +75,7 @@ def expand(source: SourceFile) -> Expanded:
         out.model = expander.model(models[0])
         out.gaps = Gaps(frozenset(expander.gaps_before), frozenset(expander.gaps_after))
     out.sections, out.unset = _sections(module, out.diagnostics)
+    out.names = tuple(module.env.values)
     # Only `let`s, `block`s and `use`s: meant to be used. An empty file is no library: it lacks its model.
     out.is_library = not models and not out.sections and bool(module.spec.items)
     out.unresolved = [span for used in loader.done.values() if used is not None and used.incomplete

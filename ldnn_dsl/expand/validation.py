@@ -21,7 +21,7 @@ RANGE = {"greater_than": "greater than {gt}", "greater_than_equal": "at least {g
 
 def validate(cls: type[BaseModel], data: dict[str, Any], spans: Mapping[str, Span], span: Span,
              what: str, *, keys: Mapping[str, Span] | None = None,
-             unset: Collection[str] = ()) -> tuple[BaseModel | None, list[Diagnostic]]:
+             unset: Collection[str] = (), names: Collection[str] = ()) -> tuple[BaseModel | None, list[Diagnostic]]:
     """`cls(**data)`, or the diagnostics explaining why not (one per bad argument).
 
     `unset`: fields whose values were left out of `data` for errors already reported; their
@@ -30,27 +30,29 @@ def validate(cls: type[BaseModel], data: dict[str, Any], spans: Mapping[str, Spa
     `spans` holds where each field's value is written; a value inside another (an option of a
     call, an item of a list) may have its own, under its dotted path (`schedule.plateau.factor`,
     `metrics.1`). `keys` holds where an option's key is written, by the same paths: an unknown
-    option is marked at its key, as the layers' are."""
+    option is marked at its key, as the layers' are. `names`: the `let`s and parameters in
+    scope; a word where a number goes may be one of them mistyped (`input [widht]`)."""
     try:
         return cls.model_validate(data), []
     except ValidationError as exc:
         errors = [e for e in exc.errors(include_url=False)
                   if not (e["type"] == "missing" and len(e["loc"]) == 1 and e["loc"][0] in unset)]
-        return None, list(_diagnostics(_with_flags(errors), cls, spans, keys or {}, span, what))
+        return None, list(_diagnostics(_with_flags(errors), cls, spans, keys or {}, span, what, names))
 
 
 def _with_flags(errors: list[Any]) -> list[Any]:
     """A union of words and a flag or a number (`jit auto|true|false`, `batch auto|N`) fails
-    once per branch. For a word, the words' error is the one reported, naming the other
-    branch too; the number branch's own error goes (a word was never meant as a number)."""
+    once per branch. Where the value is not a number at all (`batch fast`, `batch 2.5`,
+    `batch true`), the words' error is the one reported, naming the number too; the number
+    branch's own error goes. A number out of range keeps its own error (`batch 0`)."""
     flags = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "bool_type"}
-    words = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "literal_error" and isinstance(e["input"], str)}
-    numbers = {tuple(e["loc"][:-1]): e["type"] for e in errors
-               if e["type"] in NUMBER_TYPES and tuple(e["loc"][:-1]) in words}
+    words = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "literal_error"}
+    numbers = {tuple(e["loc"][:-1]): "int_type" if e["type"] == "value_error" else e["type"] for e in errors
+               if tuple(e["loc"][:-1]) in words and _not_a_number(e)}
     out = []
     for e in errors:
         at = tuple(e["loc"][:-1])
-        if e["type"] in NUMBER_TYPES and at in numbers:
+        if at in numbers and _not_a_number(e):
             continue
         if e["type"] == "literal_error" and at in flags:
             e = {**e, "ctx": {**e["ctx"], "expected": f"{e['ctx']['expected']}, true or false"}}
@@ -60,8 +62,15 @@ def _with_flags(errors: list[Any]) -> list[Any]:
     return out
 
 
+def _not_a_number(error: Any) -> bool:
+    """Whether a number branch's error says the value is no number of its kind (as opposed to
+    one out of range)."""
+    return error["type"] in NUMBER_TYPES or (
+        error["type"] == "value_error" and str(error["ctx"]["error"]).startswith("must be a whole number"))
+
+
 def _diagnostics(errors: Iterable[Any], cls: type[BaseModel], spans: Mapping[str, Span], keys: Mapping[str, Span],
-                 span: Span, what: str) -> Iterable[Diagnostic]:
+                 span: Span, what: str, names: Collection[str]) -> Iterable[Diagnostic]:
     seen: set[str] = set()
     for err in errors:
         path = [str(part) for part in err["loc"] if isinstance(part, int) or part.isidentifier()]  # no union
@@ -78,7 +87,7 @@ def _diagnostics(errors: Iterable[Any], cls: type[BaseModel], spans: Mapping[str
         if err["type"] == "extra_forbidden":
             yield _unknown_option(loc, keys.get(".".join(path), where), what, _options_at(cls, loc[:-1]))
         else:
-            yield _one(err, loc, where, what, keys, path)
+            yield _one(err, loc, where, what, keys, path, names)
 
 
 def _nested(inner: str, outer: str) -> bool:
@@ -132,7 +141,8 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return [m for arg in get_args(annotation) for m in _models_in(arg)]
 
 
-def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Span], path: list[str]) -> Diagnostic:
+def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Span], path: list[str],
+         names: Collection[str]) -> Diagnostic:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     shown = _show(value)
     field = loc[-1] if loc else ""
@@ -174,11 +184,11 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
     if kind == "value_error":
         return _value_error(str(ctx.get("error", err["msg"])), field, what, span, value, keys, path)
     expected = _expected(kind)
+    help = _written_as_text(kind, value) or _a_name(kind, value, names)
     if called:
         return error("E201", f"the arguments of `{field}` of {what} must each be {expected}; got {shown}", span,
-                     help=_written_as_text(kind, value))
-    return error("E201", f"`{field}` of {what} must be {expected}; got {shown}", span,
-                 help=_written_as_text(kind, value))
+                     help=help)
+    return error("E201", f"`{field}` of {what} must be {expected}; got {shown}", span, help=help)
 
 
 def _value_error(message: str, field: str, what: str, span: Span, value: Any, keys: Mapping[str, Span],
@@ -194,6 +204,9 @@ def _value_error(message: str, field: str, what: str, span: Span, value: Any, ke
         listed = f"`{name}` takes: {', '.join(params)}" if params else f"`{name}` takes no arguments"
         return error("E204", f"unknown option `{arg}` for `{name}` in `{field}` of {what}",
                      keys.get(".".join([*path, name, arg]), span), help=did_you_mean(arg, params) or listed)
+    if message.startswith("must be "):  # the shared number types' own: `units` of `dense` must be ...
+        return error("E201" if message.startswith("must be a whole number") else "E202",
+                     f"`{field}` of {what} {message}", span)
     return error("E202" if "got" in message and "expected" not in message else "E201",
                  f"`{field}` of {what}: {message}", span)
 
@@ -212,6 +225,15 @@ def _written_as_text(kind: str, value: Any) -> str | None:
     if number != number or number in (float("inf"), float("-inf")):
         return "numbers in a spec are finite: a name such as `inf` or `nan` is not one"
     return f"write the number without quotes: {value.strip()}"
+
+
+def _a_name(kind: str, value: Any, names: Collection[str]) -> str | None:
+    """A word where a number goes that is close to a `let` or parameter: a typo of its name
+    (`input [widht]`), which the expander could not tell from a word such as `relu`."""
+    if not kind.startswith(("int", "float")):
+        return None
+    words = value if isinstance(value, list) else [value]  # a call's arguments: `normal(sigm)`
+    return next((hint for word in words if isinstance(word, str) and (hint := did_you_mean(word, names))), None)
 
 
 def _expected(kind: str) -> str:
@@ -233,6 +255,8 @@ def _as_call(record: dict[str, Any]) -> str | None:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, bool):  # as the spec writes it, not Python's True
+        return str(value).lower()
     if isinstance(value, str):
         return f"`{value}`"
     if isinstance(value, dict) and "name" in value:

@@ -31,7 +31,7 @@ def _whole(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ValueError(f"expected a whole number, got {value!r}")
+        raise ValueError(f"must be a whole number; got {str(value).lower() if isinstance(value, bool) else value}")
     return value
 
 
@@ -47,7 +47,7 @@ def _size(value: Any) -> Any:
     out-of-range integer (or allocates forever), so it is refused where it is written."""
     whole = _whole(value)
     if isinstance(whole, int) and abs(whole) > MAX_SIZE:
-        raise ValueError(f"sizes go up to {MAX_SIZE} (2**31 - 1, the most TensorFlow can index), "
+        raise ValueError(f"must be at most {MAX_SIZE} (2**31 - 1, the most TensorFlow can index); "
                          f"got {_number(value)}")
     return whole
 
@@ -78,9 +78,9 @@ def _window(value: Any) -> Any:
 
 def _positive_dims(dims: tuple[int, ...]) -> tuple[int, ...]:
     if any(d <= 0 for d in dims):
-        raise ValueError(f"window sizes must be positive, got {'x'.join(map(str, dims))}")
+        raise ValueError(f"must be positive on every side; got {'x'.join(map(str, dims))}")
     if any(d > MAX_SIZE for d in dims):
-        raise ValueError(f"window sizes go up to {MAX_SIZE} (2**31 - 1, the most TensorFlow can index), "
+        raise ValueError(f"must be at most {MAX_SIZE} on every side (2**31 - 1, the most TensorFlow can index); "
                          f"got {'x'.join(map(_number, dims))}")
     return dims
 
