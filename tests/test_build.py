@@ -117,6 +117,25 @@ def test_residual_and_parallel_build_functionally(build: ModuleType, keras: Modu
     assert tuple(model(np.ones((2, 6), "float32")).shape) == (2, 2)
 
 
+@pytest.mark.parametrize("text", [
+    "model m { input [6]  dense 8 relu  dense 4  reshape [2, 2]  activation softmax }",
+    "model m { input [6]  dense 8 relu  dense 1 sigmoid }",
+    "model m {\n input [6]\n dense 6 relu\n residual { dense 6 }\n}",
+    "model m {\n input [6]\n parallel concat { branch { dense 2 }  branch { dense 3 } }\n}"])
+def test_mixed_precision_keeps_the_output_layer_in_float32(build: ModuleType, keras: ModuleType,
+                                                           text: str) -> None:
+    """Keras' mixed-precision guide: the last layer computes in float32, or a softmax or sigmoid
+    in float16 rounds small probabilities to 0 before the loss takes their log."""
+    from ldnn_dsl.build.backend import precision_policy
+
+    with precision_policy("mixed_float16"):
+        model = built(build, text)
+    *hidden, last = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    assert last.dtype_policy.name == "float32" and model(np.ones((2, 6), "float32")).dtype == "float32"
+    assert all(layer.dtype_policy.name == "mixed_float16" for layer in hidden)
+    assert built(build, text).layers[-1].dtype_policy.name == "float32"  # and float32 stays float32
+
+
 # --- hand-written Keras twins -----------------------------------------------------------------
 
 def sort10x6_twin(keras: ModuleType) -> Any:

@@ -800,6 +800,8 @@ def test_precision_setting_reaches_the_trained_layers(tmp_path: Path) -> None:
 
     dense = [layer for layer in layers(saved) if isinstance(layer, keras.layers.Dense)]
     assert dense and all(layer.dtype_policy.name == "mixed_bfloat16" for layer in dense)
+    output = [layer for layer in layers(saved) if layer.name == "activation_1"]  # the net's last layer
+    assert [layer.dtype_policy.name for layer in output] == ["float32"]
     assert keras.mixed_precision.global_policy().name == "float32"  # restored after the run
 
 

@@ -45,6 +45,7 @@ def _sequential(graph: ModelGraph, defaults: InitDefaults) -> keras.Model:
     """A plain stack; Keras' `Sequential` is what a Keras user expects to get back."""
     inputs = _input(graph, defaults)
     layers = list(_stack_layers(graph.body, defaults, _input_shape(graph)))
+    _in_float32(layers[-1])
     try:
         model = keras.Sequential([inputs, *layers], name=graph.name)
     except Exception as exc:
@@ -57,7 +58,7 @@ def _sequential(graph: ModelGraph, defaults: InitDefaults) -> keras.Model:
 def _functional(graph: ModelGraph, defaults: InitDefaults) -> keras.Model:
     """Residual and parallel nodes need the functional API: an input tensor threaded through."""
     inputs = _input(graph, defaults)
-    outputs, _ = _thread(graph.body, inputs, _input_shape(graph), defaults)
+    outputs, _ = _thread(graph.body, inputs, _input_shape(graph), defaults, output=True)
     with _blaming(graph.name, graph.span):
         return keras.Model(inputs, outputs, name=graph.name)
 
@@ -79,27 +80,47 @@ def _stack_layers(nodes: Sequence[Node], defaults: InitDefaults, shape: Shape) -
         shape = node.layer.output_shape(shape)
 
 
-def _thread(nodes: Sequence[Node], x: Any, shape: Shape, defaults: InitDefaults) -> tuple[Any, Shape]:
-    """Call each node on `x` in turn; returns the output tensor and its static shape."""
-    for node in nodes:
+def _thread(nodes: Sequence[Node], x: Any, shape: Shape, defaults: InitDefaults, *,
+            output: bool = False) -> tuple[Any, Shape]:
+    """Call each node on `x` in turn; returns the output tensor and its static shape. With
+    `output`, the last node's layer is the model's output layer."""
+    for i, node in enumerate(nodes):
+        last = output and i == len(nodes) - 1
         if isinstance(node, LayerNode):
-            x, shape = _call(node, _make(node, defaults, shape), x), node.layer.output_shape(shape)
+            layer = _make(node, defaults, shape)
+            x, shape = _call(node, _in_float32(layer) if last else layer, x), node.layer.output_shape(shape)
         elif isinstance(node, ResidualNode):
             body, _ = _thread(node.body, x, shape, defaults)
-            x = _call(node, keras.layers.Add(name=node.name), [x, body])
+            x = _call(node, _merge(keras.layers.Add, node.name, last), [x, body])
         else:
-            x, shape = _parallel(node, x, shape, defaults)
+            x, shape = _parallel(node, x, shape, defaults, last)
     return x, shape
 
 
-def _parallel(node: ParallelNode, x: Any, shape: Shape, defaults: InitDefaults) -> tuple[Any, Shape]:
+def _parallel(node: ParallelNode, x: Any, shape: Shape, defaults: InitDefaults,
+              output: bool) -> tuple[Any, Shape]:
     """Branches see the same `x`; `concat` joins on the last axis, `add` sums."""
     outs = [_thread(branch, x, shape, defaults) for branch in node.branches]
     tensors, shapes = [t for t, _ in outs], [s for _, s in outs]
     if node.mode == "add":
-        return _call(node, keras.layers.Add(name=node.name), tensors), shapes[0]
+        return _call(node, _merge(keras.layers.Add, node.name, output), tensors), shapes[0]
     joined = (*shapes[0][:-1], sum(s[-1] for s in shapes))
-    return _call(node, keras.layers.Concatenate(name=node.name), tensors), joined
+    return _call(node, _merge(keras.layers.Concatenate, node.name, output), tensors), joined
+
+
+def _merge(kind: Any, name: str, output: bool) -> Any:
+    layer = kind(name=name)
+    return _in_float32(layer) if output else layer
+
+
+def _in_float32(layer: Any) -> Any:
+    """Under mixed precision the model's output layer computes in float32, as Keras' guide
+    advises: a softmax or sigmoid in float16 rounds small probabilities to 0 (or 1) before the
+    loss takes their log. Its weights are float32 already; only its arithmetic changes."""
+    policy = keras.mixed_precision.global_policy()
+    if policy.compute_dtype != policy.variable_dtype:
+        layer.dtype_policy = "float32"
+    return layer
 
 
 def _make(node: LayerNode, defaults: InitDefaults, shape: Shape) -> Any:
