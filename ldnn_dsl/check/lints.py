@@ -8,7 +8,7 @@ from ldnn_dsl.check.losses import loss_kind
 from ldnn_dsl.check.recipe import Plateau
 from ldnn_dsl.check.shapes import Row
 from ldnn_dsl.check.spec import Spec
-from ldnn_dsl.expand.graph import LayerNode, ResidualNode, layer_nodes, walk
+from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode, layer_nodes, walk
 from ldnn_dsl.layers.initializers import FIXED_STD
 from ldnn_dsl.layers.recurrent import Recurrent
 from ldnn_dsl.source.diagnostics import Diagnostic, warning
@@ -158,12 +158,32 @@ def crossentropy_on_scores(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
         return
     last = next((n for n in reversed(spec.model.body) if not (isinstance(n, LayerNode) and n.layer.moves_only)),
                 None)
-    if not isinstance(last, LayerNode) or getattr(last.layer, "activation", "softmax") in ("softmax", "sigmoid"):
+    if last is None or (ends := _unbounded_end(last)) is None:
         return
-    yield warning("W112", f"`{spec.train.loss}` takes probabilities, but the model ends in `{last.layer.kind}` "
-                  f"with a {last.layer.activation} output: the loss would read unbounded scores as "  # type: ignore[union-attr]
-                  "probabilities", last.spans.get("activation", last.span),
-                  help=f"end the model with `{want}`", notes=last.notes)
+    at = last.spans.get("activation", last.span) if isinstance(last, LayerNode) else last.span
+    yield warning("W112", f"`{spec.train.loss}` takes probabilities, but the model ends in {ends}: the loss would "
+                  "read unbounded scores as probabilities", at, help=f"end the model with `{want}`", notes=last.notes)
+
+
+RENORMALIZED = ("batchnorm", "layernorm")  # shift and scale whatever comes in: probabilities no longer
+
+
+def _unbounded_end(last: Node) -> str | None:
+    """How the model's last computing node makes scores rather than probabilities, or None
+    when it ends in a softmax or sigmoid (or in something this rule cannot judge: pooling and
+    concatenation keep probabilities in [0, 1])."""
+    if isinstance(last, ResidualNode):
+        return f"the residual `{last.name}`, which adds its input to its body's output"
+    if isinstance(last, ParallelNode) and last.mode == "add":
+        return f"the parallel `{last.name}`, which sums its branches"
+    if not isinstance(last, LayerNode):
+        return None
+    if last.layer.kind in RENORMALIZED:
+        return f"`{last.layer.kind}`, which shifts and scales its input"
+    activation = getattr(last.layer, "activation", None)
+    if activation is None or activation in ("softmax", "sigmoid"):
+        return None
+    return f"`{last.layer.kind}` with a {activation} output"
 
 
 LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
