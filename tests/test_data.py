@@ -75,6 +75,22 @@ def test_parity_targets_are_the_parity_of_the_bits() -> None:
     assert np.array_equal(parity_task(9, 300, 3)[0], x)
 
 
+def test_data_too_large_for_memory_is_e405_at_the_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NumPy's MemoryError while the data load was reported as running out of memory while
+    training, at `batch`, whose help (a smaller batch) cannot help."""
+    import ldnn_dsl.data.sources as sources
+
+    def too_large(*_: Any) -> Any:
+        raise MemoryError("Unable to allocate 447. GiB for an array with shape (2000000000, 60) and data type float32")
+
+    monkeypatch.setattr(sources, "sort_task", too_large)
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(section(sort_source(2_000_000_000)), "s.ldnn", SPAN)
+    assert e405(raised) == ("not enough memory for the data: Unable to allocate 447. GiB for an array with shape "
+                            "(2000000000, 60) and data type float32")
+    assert raised.value.diagnostics[0].span == SPAN
+
+
 # files -----------------------------------------------------------------------------------
 def test_npz_paths_are_relative_to_the_spec(tmp_path: Path) -> None:
     x, y = np.arange(20, dtype=np.float64).reshape(10, 2), np.arange(10)

@@ -65,6 +65,14 @@ def load_data(data: DataSection, spec_path: str | None, span: Span | None = None
     and preprocess. `span` points errors at the `source` setting; `spans` may give a span
     per setting name (`source`, `validate`, `test`) for sharper errors."""
     where = dict(spans or {})
+    try:
+        return _loaded(data, spec_path, span, where)
+    except MemoryError as exc:  # NumPy says how much it could not allocate, and for what shape
+        raise data_error(f"not enough memory for the data: {exc or 'an allocation failed'}",
+                         where.get("source", span), help="use fewer samples, or a smaller file") from exc
+
+
+def _loaded(data: DataSection, spec_path: str | None, span: Span | None, where: Mapping[str, Span]) -> Splits:
     source_span = where.get("source", span)
     x, y = load_source(data.source, spec_path, data.seed, source_span)
     x, y = _shuffled(x, y, data.seed)
