@@ -170,3 +170,18 @@ def test_each_batch_is_timed_with_its_own_compile_options() -> None:
     assert asked == [8, 16] and [m.steps_per_execution for m in models] == [8, 4]
     assert all(row.samples_per_second > 0 for row in table)
     assert all(m.optimizer.iterations.numpy() >= 2 + 3 * m.steps_per_execution for m in models)  # warm-up + timed
+
+
+def test_the_clock_starts_after_the_first_call_and_counts_the_steps_after_it() -> None:
+    """With 4 steps per call and 10 steps per epoch, the calls run 4, 4 and 2 steps: the first
+    call's 4 run before the clock starts, the other 6 + 10 of two epochs are timed."""
+    keras = pytest.importorskip("keras")
+    from ldnn_dsl.tune.throughput import Clock
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=False, steps_per_execution=4)
+    clock = Clock()
+    x, y = np.ones((40, 3), np.float32), np.ones((40, 1), np.float32)
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0, callbacks=[clock])
+    assert (clock.first_step, clock.steps) == (4, 20)
+    assert clock.start is not None and clock.stop is not None and clock.start <= clock.stop

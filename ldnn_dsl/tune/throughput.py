@@ -1,10 +1,12 @@
 """Steady-state training throughput of a compiled Keras model: `fit` timed by a callback.
 
-The clock starts at the second call into the step (the first pulls the input pipeline's
-first batch; a call runs `steps_per_execution` steps, or the steps left in the epoch) and
-stops at the end of training, after Keras has waited for the last step. The callback is
-`async_safe`, so Keras still dispatches batch callbacks asynchronously, as in a plain `fit`.
-Call `fit` once before timing: the first call traces and compiles the train step."""
+The clock starts once the first call into the step has finished (it pulls the input
+pipeline's first batch; a call runs `steps_per_execution` steps, or the steps left in the
+epoch) and stops at the end of training, after Keras has waited for the last step. The
+callback is `async_safe`, so Keras still dispatches batch-end callbacks asynchronously, as
+in a plain `fit`: they get the step's logs as Python numbers, which under JAX means after
+the asynchronously dispatched step has run. Call `fit` once before timing: the first call
+traces and compiles the train step."""
 
 from __future__ import annotations
 
@@ -17,23 +19,26 @@ import numpy as np
 
 
 class Clock(keras.callbacks.Callback):
-    """Starts at the second call into the step, counting the steps run before; stops when
-    training ends."""
+    """Starts when the first call into the step has finished; stops when training ends."""
 
     async_safe = True
 
     def __init__(self) -> None:
         super().__init__()
         self.start: float | None = None
-        self.first_step = 0  # steps run before the clock started
+        self.first_step = 0  # the steps of the first call, run before the clock started
         self.steps = 0
         self.stop: float | None = None
 
     def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
-        if self.start is None and self.steps > 0:
-            _wait_for_steps(self.model)
-            self.start, self.first_step = time.perf_counter(), self.steps
-        self.steps += steps_in_call(self, batch)
+        called = steps_in_call(self, batch)
+        if self.steps == 0:
+            self.first_step = called
+        self.steps += called
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        if self.start is None:  # the first call's logs, as numbers: its steps have run
+            self.start = time.perf_counter()
 
     def on_train_end(self, logs: Any = None) -> None:
         self.stop = time.perf_counter()
@@ -45,17 +50,6 @@ def steps_in_call(callback: keras.callbacks.Callback, batch: int) -> int:
     `fit` knows the steps per epoch)."""
     per_call, per_epoch = callback.model.steps_per_execution, (callback.params or {}).get("steps")
     return per_call if per_epoch is None else min(per_call, per_epoch - batch)
-
-
-def _wait_for_steps(model: Any) -> None:
-    """JAX dispatches steps asynchronously: wait for step 0 so that the clock does not count it."""
-    if keras.backend.backend() != "jax":
-        return
-    import jax
-
-    state = getattr(model, "_jax_state", None)
-    if state is not None:
-        jax.block_until_ready(state)
 
 
 def samples_per_second(model: Any, x: np.ndarray, y: np.ndarray, batch: int, steps: int) -> float:
