@@ -260,6 +260,24 @@ def test_update_ratio_says_when_it_cannot_find_the_last_step() -> None:
     assert "`monitor update_ratio` is off for this run" in out.getvalue()
 
 
+def test_update_ratio_of_a_recurrent_layer_counts_its_recurrent_kernel() -> None:
+    """W of an LSTM is its input kernel and its recurrent kernel, which one step moves together."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5, 2)), keras.layers.LSTM(3, name="lstm_1"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+    cell = model.get_layer("lstm_1").cell
+    snapshots: list[list[np.ndarray]] = []
+    record = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda b, logs: snapshots.append(
+        [cell.kernel.numpy().copy(), cell.recurrent_kernel.numpy().copy()]))
+    x = np.random.default_rng(0).standard_normal((32, 5, 2)).astype("float32")
+    logs = model.fit(x, x.sum(axis=(1, 2))[:, None], batch_size=16, epochs=1, shuffle=False,
+                     callbacks=[record, update_ratio_monitor()], verbose=0).history
+    (w, u), final = snapshots[-1], [cell.kernel.numpy(), cell.recurrent_kernel.numpy()]
+    both = np.sqrt(np.sum((final[0] - w) ** 2) + np.sum((final[1] - u) ** 2)) / np.sqrt(np.sum(w**2) + np.sum(u**2))
+    assert logs["update_ratio/lstm_1"][-1] == pytest.approx(both, rel=1e-5)
+    assert both != pytest.approx(update_ratio(w, final[0]), rel=1e-3)  # not the input kernel's alone
+
+
 def test_update_ratio_and_its_warning_after_three_epochs() -> None:
     assert update_ratio(np.ones(4), np.ones(4) * 1.001) == pytest.approx(1e-3)
     streaks = Streaks()

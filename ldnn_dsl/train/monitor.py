@@ -23,32 +23,34 @@ ADVICE = {
 }
 
 
-def kernel_of(layer: Any) -> Any | None:
-    """The main weight matrix of a layer: `kernel`, an RNN cell's kernel, or embeddings."""
-    for owner in (layer, getattr(layer, "cell", None)):
-        kernel = getattr(owner, "kernel", None) if owner is not None else None
-        if kernel is not None:
-            return kernel
-    return getattr(layer, "embeddings", None)
+WEIGHTS = ("kernel", "recurrent_kernel", "embeddings")  # not biases, nor a norm's scale and shift
 
 
-def weighted_layers(model: Any) -> list[tuple[str, Any]]:
-    """(layer name, kernel variable) for every layer with a kernel, nested models included."""
-    out: list[tuple[str, Any]] = []
+def weights_of(layer: Any) -> list[Any]:
+    """The weight matrices of a layer, W: a kernel, an RNN cell's input and recurrent kernels
+    (W and U, which one step moves together), or an embedding table."""
+    owners = [layer, *([layer.cell] if getattr(layer, "cell", None) is not None else [])]
+    return [weights for owner in owners for name in WEIGHTS if (weights := getattr(owner, name, None)) is not None]
+
+
+def weighted_layers(model: Any) -> list[tuple[str, list[Any]]]:
+    """(layer name, its weight matrices) for every layer with any, nested models included."""
+    out: list[tuple[str, list[Any]]] = []
     for layer in model.layers:
-        if hasattr(layer, "layers") and kernel_of(layer) is None:
+        weights = weights_of(layer)
+        if hasattr(layer, "layers") and not weights:
             out += weighted_layers(layer)
-            continue
-        kernel = kernel_of(layer)
-        if kernel is not None:
-            out.append((layer.name, kernel))
+        elif weights:
+            out.append((layer.name, weights))
     return out
 
 
-def update_ratio(before: np.ndarray, after: np.ndarray) -> float:
-    """||after − before|| / ||before|| (inf for an all-zero kernel that moved, 0 if neither moved)."""
-    delta = float(np.linalg.norm((after - before).ravel()))
-    norm = float(np.linalg.norm(before.ravel()))
+def update_ratio(before: np.ndarray | list[np.ndarray], after: np.ndarray | list[np.ndarray]) -> float:
+    """||after − before|| / ||before||, over all of a layer's weight matrices as one vector (inf
+    for all-zero weights that moved, 0 if neither moved)."""
+    pairs = list(zip(before, after, strict=True)) if isinstance(before, list) else [(before, after)]
+    delta = float(np.sqrt(sum(np.sum(np.square(a - b, dtype=np.float64)) for b, a in pairs)))
+    norm = float(np.sqrt(sum(np.sum(np.square(b, dtype=np.float64)) for b, _ in pairs)))
     if norm == 0:
         return 0.0 if delta == 0 else float("inf")
     return delta / norm
@@ -97,7 +99,7 @@ class Streaks:
 
 
 def update_ratio_monitor(out: TextIO | None = None) -> Any:
-    """The Keras callback. Snapshots kernels before each epoch's last batch and compares them
+    """The Keras callback. Snapshots the weights before each epoch's last batch and compares them
     at the epoch's end, when that batch is the last one applied. It has no batch-end hook:
     Keras dispatches steps asynchronously only while no callback has one."""
     import keras
@@ -106,7 +108,7 @@ def update_ratio_monitor(out: TextIO | None = None) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self.streaks = Streaks()
-            self.snapshot: dict[str, np.ndarray] = {}
+            self.snapshot: dict[str, list[np.ndarray]] = {}
             self.say: Callable[[str], None] = lambda line: print(line, file=out or sys.stderr)
 
         def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -117,11 +119,12 @@ def update_ratio_monitor(out: TextIO | None = None) -> Any:
         def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
             steps = (self.params or {}).get("steps")
             if steps is not None and batch == steps - 1:
-                self.snapshot = {name: np.array(k.numpy()) for name, k in weighted_layers(self.model)}
+                self.snapshot = {name: [np.array(w.numpy()) for w in weights]
+                                 for name, weights in weighted_layers(self.model)}
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             after = dict(weighted_layers(self.model))
-            ratios = {name: update_ratio(before, np.asarray(after[name].numpy()))
+            ratios = {name: update_ratio(before, [np.asarray(w.numpy()) for w in after[name]])
                       for name, before in self.snapshot.items()}
             if logs is not None:
                 logs.update({f"update_ratio/{name}": ratio for name, ratio in ratios.items()})
