@@ -82,6 +82,16 @@ def test_a_file_named_twice_is_checked_once(tmp_path) -> None:
     assert "ldnn check: 1 file, 1 error" in twice.stderr.decode()
 
 
+@pytest.mark.parametrize("command", ["check", "fmt"])
+def test_an_empty_path_is_no_file_not_the_current_folder(tmp_path, command: str) -> None:
+    """`ldnn check "$SPEC"` with SPEC unset checked every spec under the working directory and
+    could pass."""
+    write(tmp_path / "ok.ldnn", VALID)
+    run = ldnn_process(command, "", cwd=tmp_path)
+    assert run.returncode == 1
+    assert run.stderr.decode().startswith('"": error[E005]: the path is empty (an unset variable?)')
+
+
 def test_stdin_with_use_resolves_from_the_working_directory(tmp_path) -> None:
     write(tmp_path / "lib.ldnn", "let width = 8\n")
     spec = 'use "lib.ldnn"\n' + VALID.replace("dense 8", "dense width")

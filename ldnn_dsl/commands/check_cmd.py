@@ -37,7 +37,7 @@ def spec_files(paths: list[str]) -> Iterator[str]:
     seen: set[str] = set()
     for path in paths:
         p = Path(path)
-        if path != "-" and os.path.isdir(p):  # False, not OSError, for a name too long
+        if path not in ("-", "") and os.path.isdir(p):  # False, not OSError, for a name too long; `Path("")` is "."
             found = [str(f) for f in sorted(p.rglob("*.ldnn")) if f.is_file()]
             named = found or [path]
         else:

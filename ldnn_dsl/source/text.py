@@ -69,6 +69,8 @@ def read(path: str | Path) -> SourceFile:
     """A spec file from disk; a missing file, a directory, a device or a pipe is a diagnostic, not
     an OSError, a hang or an endless read."""
     shown = str(path)
+    if not shown:  # `ldnn check "$SPEC"` with SPEC unset: `Path("")` would be the current folder
+        raise DiagnosticError([error("E005", "the path is empty (an unset variable?)", path='""')])
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a pipe without a writer opens at once
     except IsADirectoryError:
