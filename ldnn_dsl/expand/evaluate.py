@@ -33,6 +33,7 @@ class Env:
         # While a file's `let`s are evaluated, in order: those further down (name -> line), so
         # that a use before its definition says so instead of reading the name as a bare word.
         self.later: dict[str, int] = {}
+        self.defining: str | None = None  # the `let` being evaluated: `let c = c` is no bare word `c`
 
     def child(self, values: Mapping[str, object]) -> Env:
         return Env({**self.values, **values})
@@ -70,6 +71,9 @@ def _name(node: n.Name, env: Env) -> object:
     value = env.values.get(node.name, Word(node.name))
     if value is FAILED:
         raise DiagnosticError([])  # the definition's error says it all
+    if isinstance(value, Word) and node.name == env.defining:
+        raise DiagnosticError([error("E102", f"`{node.name}` is defined in terms of itself", node.span,
+                                     help="a `let` can use only the names defined before it")])
     if isinstance(value, Word) and node.name in env.later:
         raise DiagnosticError([error("E102", f"`{node.name}` is used before its definition", node.span,
                                      help=f"`{node.name}` is defined on line {env.later[node.name]}, after this use; "

@@ -153,11 +153,14 @@ class Loader:
             return
         if not self._add(module, let.name, let.name_span, f"defined at line {let.name_span.line}"):
             return
+        module.env.defining = let.name
         try:
             module.env.values[let.name] = evaluate(let.value, module.env)
         except DiagnosticError as exc:
             self.diagnostics.extend(exc.diagnostics)
             module.env.values[let.name] = FAILED
+        finally:
+            module.env.defining = None
 
     def _block(self, module: Module, block: n.BlockDef) -> None:
         if not self._block_name_fine(block):
