@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ldnn_dsl.expand.validation import validate
+from ldnn_dsl.layers.base import ACTIVATIONS
 from ldnn_dsl.layers.values import Arg, CallValue, Word, plain
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, nearest
 from ldnn_dsl.source.span import Span
@@ -98,6 +99,9 @@ def _call_keys(field: str, arg: Arg) -> dict[str, Span]:
 def _unknown_word(word: str, span: Span, what: str, words: Mapping[str, Any], names: Iterable[str]) -> Diagnostic:
     """A bare word the kind does not know: a typo of one of its words, or of a `let`/parameter name."""
     names = [name for name in names if name not in words]
+    if word in ACTIVATIONS and not any(field == "activation" for field, _ in words.values()):  # `flatten relu`
+        return error("E203", f"{what} takes no activation", span,
+                     help=f"put `activation {word}` on a line of its own after it")
     close = nearest(word, [*words, *names], prefixes=False)[:1]
     if not words or (close and close[0] in names):
         hint = f"did you mean `{close[0]}`?" if close else did_you_mean(word, names)
