@@ -184,23 +184,13 @@ def recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagno
     """Settings that are each valid but contradict each other (run again on settings that
     the command line replaces)."""
     train, data = spec.train, spec.data
+    out = _data_against_input(spec, spans)
     if train is None:
-        return []
+        return out
     has_validation = data is not None and data.validate_ is not None
-    out = []
     if train.early_stop is not None and not has_validation:
         out.append(error("E403", "early stopping watches the validation loss, but `data` has no `validate`",
                          spans.get(("train", "early_stop")), help="add `validate 10%` to `data`"))
-    image_only = [a.name for a in (data.augment if data else ()) if a.name in IMAGE_ONLY]
-    shape = spec.model.input.layer.shape  # type: ignore[union-attr]
-    if data is not None and spec.model.input.layer.dtype == "int32":  # type: ignore[union-attr]
-        out.extend(_arithmetic_on_ids(data, spans))
-    if image_only and len(shape) != 3:
-        out.append(error("E404", f"`augment {image_only[0]}` transforms images, but the input "
-                         f"{fmt_shape(shape)} is not [height, width, channels]",
-                         spans.get(("data", "augment")), help="use `noise(STD)` for other inputs"))
-    elif image_only and data is not None:
-        out.extend(_translations_past_the_image(data.augment, shape, spans))
     if train.seed is not None and (past := seeds_past_the_largest(train.seed, train.ensemble, spans)):
         out.append(past)
     if isinstance(train.schedule, Plateau) and train.schedule.min_lr > train.lr:
@@ -218,6 +208,24 @@ def recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagno
     if isinstance(train.schedule, Cosine) and train.schedule.warmup >= train.epochs:
         out.append(error("E404", f"cosine warm-up of {train.schedule.warmup} epochs is not shorter than the "
                          f"{train.epochs} epochs of training", spans.get(("train", "schedule"))))
+    return out
+
+
+def _data_against_input(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+    """`data` steps that the model's input cannot take (image transforms of a vector, arithmetic
+    on ids), with or without a `train` section."""
+    data, layer = spec.data, spec.model.input.layer
+    if data is None:
+        return []
+    out = _arithmetic_on_ids(data, spans) if layer.dtype == "int32" else []  # type: ignore[union-attr]
+    image_only = [a.name for a in data.augment if a.name in IMAGE_ONLY]
+    shape = layer.shape  # type: ignore[union-attr]
+    if image_only and len(shape) != 3:
+        out.append(error("E404", f"`augment {image_only[0]}` transforms images, but the input "
+                         f"{fmt_shape(shape)} is not [height, width, channels]",
+                         spans.get(("data", "augment")), help="use `noise(STD)` for other inputs"))
+    elif image_only:
+        out.extend(_translations_past_the_image(data.augment, shape, spans))
     return out
 
 
