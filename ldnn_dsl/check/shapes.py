@@ -156,12 +156,24 @@ def _parallel(node: ParallelNode, flow: Flow, depth: int, result: Inference, gap
         if len({(len(s), s[:-1]) for s in shapes}) > 1:
             result.diagnostics.append(error("E306", "`parallel concat` joins on the last axis; the other axes must "
                                             f"match, but the branches give {listed}", node.span,
-                                            help="use padding=same so every branch keeps the spatial size",
-                                            notes=node.notes))
+                                            help=_concat_help(node, shapes), notes=node.notes))
             return None
         out = (*shapes[0][:-1], sum(s[-1] for s in shapes))
     result.rows.append(Row(node.name, f"parallel {node.mode}", out, 0, 0, depth))
     return _joined(out, flow, flows, node, summed=node.mode == "add")
+
+
+SPATIAL = ("conv", "conv1d", "maxpool", "avgpool")  # what changes a spatial size: padding and strides
+
+
+def _concat_help(node: ParallelNode, shapes: list[Shape]) -> str | None:
+    """What makes the branches meet: as many axes in each, or the same spatial size, which
+    only convolutions and pooling change."""
+    if len({len(s) for s in shapes}) > 1:
+        return "end every branch with the same number of axes (a `flatten` or `reshape` where one has more)"
+    if any(n.layer.kind in SPATIAL for branch in node.branches for n in layer_nodes(branch)):
+        return "use padding=same (and stride 1) so every branch keeps the spatial size"
+    return None
 
 
 def _joined(out: Shape, before: Flow, parts: list[Flow], node: Node, *, summed: bool) -> Flow:
