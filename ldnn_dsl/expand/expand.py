@@ -83,6 +83,12 @@ def expand(source: SourceFile) -> Expanded:
     return out
 
 
+# The structure of a model, found at the top level of a file: where it goes instead.
+INSIDE_A_MODEL = {"branch": "a `branch { }` goes inside `parallel concat { }` or `parallel add { }`, in a model",
+                  **{word: f"`{word}` goes inside `model NAME {{ }}` or a `block`"
+                     for word in ("repeat", "residual", "parallel")}}
+
+
 def _sections(module: Module, diags: list[Diagnostic]) -> tuple[dict[str, tuple[Span, list[Setting]]],
                                                                  dict[str, set[str]]]:
     """The sections' evaluated settings by name, and by name the settings that lines which failed may have set."""
@@ -94,7 +100,8 @@ def _sections(module: Module, diags: list[Diagnostic]) -> tuple[dict[str, tuple[
             continue
         if item.name not in SECTIONS:
             diags.append(error("E105", f"unknown section `{item.name}`", item.name_span,
-                               help=did_you_mean(item.name, SECTIONS) or f"sections are {', '.join(SECTIONS)}"))
+                               help=INSIDE_A_MODEL.get(item.name) or did_you_mean(item.name, SECTIONS)
+                               or f"sections are {', '.join(SECTIONS)}"))
             continue
         if item.name in seen:
             diags.append(error("E103", f"a second `{item.name}` section; merge it into the first", item.name_span))
@@ -218,6 +225,8 @@ class Expander:
             return (did_you_mean(stmt.head, self.module.blocks)
                     or did_you_mean(stmt.head, LAYER_KINDS, prefixes=False)
                     or f"define it first: `block {stmt.head}(...) {{ ... }}`, or `use` the file that defines it")
+        if stmt.head in ("let", "use"):
+            return f"`{stmt.head}` goes at the top level of the file, outside `model {{ }}` and `block`s"
         if stmt.head in ACTIVATIONS:  # `sigmoid` on a line of its own, as Keras' Sequential reads
             return (f"an activation is a layer as `activation {stmt.head}`, or a word after a layer's size: "
                     f"`dense 10 {stmt.head}`")

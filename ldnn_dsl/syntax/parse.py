@@ -230,7 +230,7 @@ def _unexpected_token(source: SourceFile, token: Token, expected: set[str]) -> D
     if token.type == "_NL" and expected & VALUE_STARTS:
         return error("E001", f"the line ends too early{_expected(expected)}", span)
     hint = hint or _brace_hint(source, token, expected) or _unclosed_scope_hint(source, token, expected)
-    hint = hint or _after_brace_hint(source, token, expected)
+    hint = hint or _after_brace_hint(source, token, expected) or _top_level_hint(source, token, expected)
     return error("E001", f"unexpected {shown}{_expected(expected)}", span, help=hint)
 
 
@@ -286,6 +286,24 @@ def _after_brace_hint(source: SourceFile, token: Token, expected: set[str]) -> s
     if not before or before[-1].type != "RBRACE" or before[-1].line != token.line:
         return None
     return f"start `{token}` on a new line"
+
+
+def _top_level_hint(source: SourceFile, token: Token, expected: set[str]) -> str | None:
+    """A line at the top level that reads as a section without its `{`: a layer or a setting
+    outside its scope (`dense 3`, `lr 0.1`), or a block whose parameters are spaced off its
+    name (`block b (a) {`)."""
+    if "LBRACE" not in expected:
+        return None
+    before = _tokens_before(source.text, token.start_pos or 0)
+    if _open_indices(before):
+        return None
+    head = [str(t) for t in before[_statement_start(before, len(before)):]]
+    if head[:1] == ["block"] and len(head) == 2 and token.type == "LPAR":
+        return f"write the parameters right after the name, without a space: `block {head[1]}(...)`"
+    if len(head) == 1 and before[-1].type == "NAME" and token.type != "_NL":
+        return (f"at the top level `{head[0]}` would open a section: a layer goes inside `model NAME {{ }}`, "
+                "a setting inside its section, such as `train { }`")
+    return None
 
 
 def _equal_hint(before: list[str]) -> str:
