@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ldnn_process, write
+from helpers import checked, ldnn_process, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -163,6 +163,45 @@ train {
 
 def test_golden_messy_input() -> None:
     assert format_text(GOLDEN_IN, PATH) == GOLDEN_OUT
+
+
+SETTINGS_ON_ONE_LINE = """\
+model m { input [4]  dense 1 }
+
+train { loss mse  optimizer sgd(momentum=0.9)  lr 0.1  epochs 12  # note
+  metrics [mae] jit false  clip_norm 5 seed 1
+}
+"""
+
+
+def test_settings_on_one_line_go_one_per_line_as_the_checker_reads_them() -> None:
+    """A setting's name starts the next setting unless the current one takes it as a word, as
+    the checker splits them."""
+    formatted = format_text(SETTINGS_ON_ONE_LINE, PATH)
+    assert formatted.split("train {\n")[1] == (
+        "  loss      mse\n"
+        "  optimizer sgd(momentum=0.9)\n"
+        "  lr        0.1\n"
+        "  epochs    12                  # note\n"
+        "  metrics   [mae]\n"
+        "  jit       false\n"
+        "  clip_norm 5\n"
+        "  seed      1\n"
+        "}\n")
+    assert format_text(formatted, PATH) == formatted
+    assert checked(formatted, PATH).spec.train == checked(SETTINGS_ON_ONE_LINE, PATH).spec.train
+
+
+def test_a_name_that_a_let_defines_is_a_value_not_a_setting() -> None:
+    """The checker reads `loss mse batch` as one setting when `batch` is a `let`: so does fmt."""
+    text = "let batch = 64\n\ntrain {\n  loss mse batch\n}\n"
+    assert format_text(text, PATH) == text
+
+
+def test_a_file_that_uses_another_keeps_its_settings_lines() -> None:
+    """A `use`d file may define a `let` named like a setting; its names are not known here."""
+    text = 'use "lib.ldnn"\n\ntrain {\n  loss mse lr 0.1\n}\n'
+    assert format_text(text, PATH) == text
     assert_formats_well(GOLDEN_IN)
 
 

@@ -40,11 +40,17 @@ def split_on_layer_kinds(stmt: n.Statement) -> list[n.Statement]:
 
     Layer kinds are never valid words of another layer, so the split is unambiguous.
     """
+    return split_statement(stmt, lambda head, word: word in LAYER_KINDS)
+
+
+def split_statement(stmt: n.Statement, starts: Callable[[str, str], bool]) -> list[n.Statement]:
+    """`stmt` as the statements it holds: a bare word for which `starts(current head, word)`
+    is true begins the next one."""
     out: list[n.Statement] = []
     current = stmt
     items: list[Any] = []
     for item in stmt.items:
-        if isinstance(item, n.Name) and item.name in LAYER_KINDS:
+        if isinstance(item, n.Name) and starts(current.head, item.name):
             out.append(_finish(current, items))
             current = n.Statement(span=item.span, head=item.name, head_span=item.span)
             items = []

@@ -109,9 +109,14 @@ def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], ke
 
 def split_settings(name: str, settings: list[Setting]) -> list[Setting]:
     """The settings of section `name`, with several on one line split apart."""
-    cls = SECTION_MODELS[name]
-    fields = {info.alias or key: words_of(info.annotation) for key, info in cls.model_fields.items()}
+    fields = setting_words(name)
     return [part for setting in settings for part in split_on_setting_names(setting, fields)]
+
+
+def setting_words(section: str) -> dict[str, set[str]]:
+    """Each setting of `section` (a known one) with the words it accepts."""
+    cls = SECTION_MODELS[section]
+    return {info.alias or key: words_of(info.annotation) for key, info in cls.model_fields.items()}
 
 
 def words_of(annotation: Any) -> set[str]:

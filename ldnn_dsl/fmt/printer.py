@@ -26,7 +26,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ldnn_dsl.ast import nodes as n
-from ldnn_dsl.ast.build import to_ast
+from ldnn_dsl.ast.build import split_statement, to_ast
+from ldnn_dsl.check.recipe import SECTION_MODELS as SECTIONS
+from ldnn_dsl.check.sections import setting_words
 from ldnn_dsl.fmt.comments import Comment, CommentQueue, Pos, find_brace, scan_comments
 from ldnn_dsl.fmt.lines import Line, render
 from ldnn_dsl.fmt.values import head_text, items_text, statement_text, value_text
@@ -74,6 +76,8 @@ class Printer:
         self.last_line = 0  # source line where the last emitted element ended
         self.at_open = True  # nothing emitted yet in the current body (or file)
         self.force_blank = False  # a blank line is due before the next element
+        self.lets: set[str] = set()  # names the file's `let`s define, and whether it `use`s others
+        self.uses = False
 
     # comments and blank lines ----------------------------------------------------------
     def _begin(self, line: int) -> None:
@@ -173,6 +177,8 @@ class Printer:
 
     # top level ---------------------------------------------------------------------------
     def spec(self, spec: n.SpecFile) -> None:
+        self.lets = {item.name for item in spec.items if isinstance(item, n.Let)}
+        self.uses = any(isinstance(item, n.Use) for item in spec.items)
         previous: str | None = None
         for item in spec.items:
             if previous is not None and not (item.node == previous and item.node in GROUPED_KINDS):
@@ -194,10 +200,21 @@ class Printer:
             self.braced(0, item.span, f"model {item.name}", _end(item.name_span), self.layers(item.body),
                         _empty(item.body))
         elif isinstance(item, n.Section):
-            self.braced(0, item.span, item.name, _end(item.name_span), self.settings(item.settings),
-                        _empty(item.settings))
+            settings = [part for stmt in item.settings for part in self.split(item.name, stmt)]
+            self.braced(0, item.span, item.name, _end(item.name_span), self.settings(settings), _empty(settings))
         else:
             raise TypeError(f"not a top-level node: {type(item).__name__}")
+
+    def split(self, section: str, stmt: n.Statement) -> list[n.Statement]:
+        """`loss mse  lr 0.1` on one line as the two settings the checker reads in it: a setting's
+        name starts the next one unless the current setting takes it as a word. A name that a
+        `let` may define is a value, not a setting: in a file that `use`s another, whose names
+        are not known here, no line is split."""
+        if section not in SECTIONS or self.uses:
+            return [stmt]
+        words = setting_words(section)
+        return split_statement(stmt, lambda head, word: (word in words and word not in words.get(head, set())
+                                                         and word not in self.lets))
 
     def settings(self, settings: Sequence[n.Statement]) -> Callable[[int], None]:
         def emit(indent: int) -> None:
