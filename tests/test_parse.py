@@ -47,12 +47,22 @@ def test_comments_everywhere() -> None:
 
 @pytest.mark.parametrize(("written", "value"), [
     ("128", 128), ("0.1", 0.1), ("1e-4", 1e-4), ("2.5E+2", 250.0), (".5", 0.5), ("10%", 0.10), ("2.5%", 0.025),
+    ("500_000", 500_000), ("1_000.000_5", 1000.0005), ("1e1_0", 1e10), ("1_0%", 0.10), ("1.", 1.0),
 ])
 def test_numbers(written: str, value: float) -> None:
     (let,) = ast_of(f"let x = {written}\n").items
     assert isinstance(let, n.Let) and isinstance(let.value, n.Number | n.Percent)
     assert let.value.value == pytest.approx(value)
     assert isinstance(let.value.value, int) == isinstance(value, int)
+
+
+def test_grouped_digits_keep_their_spelling_in_fmt_and_take_single_underscores() -> None:
+    from ldnn_dsl.fmt import format_text
+
+    text = "let n = 500_000\n"
+    assert format_text(text) == text
+    with pytest.raises(DiagnosticError):
+        ast_of("let n = 1__000\n")
 
 
 def test_percent_is_a_fraction_in_data() -> None:

@@ -82,12 +82,13 @@ class ToAst(Transformer_NonRecursive):
     def number(self, children: list[Token]) -> n.Number:
         (tok,) = children
         text = str(tok)
-        is_int = text.isdigit() and len(text) <= MAX_DIGITS  # longer: inf, refused when evaluated
-        return n.Number(span=self._tok(tok), value=int(text) if is_int else float(text), text=text)
+        digits = text.replace("_", "")  # 500_000, grouped as in Python
+        is_int = digits.isdigit() and len(digits) <= MAX_DIGITS  # longer: inf, refused when evaluated
+        return n.Number(span=self._tok(tok), value=int(digits) if is_int else float(digits), text=text)
 
     def percent(self, children: list[Token]) -> n.Percent:
         (tok,) = children
-        return n.Percent(span=self._tok(tok), value=float(tok[:-1]) / 100, text=str(tok))
+        return n.Percent(span=self._tok(tok), value=float(tok[:-1].replace("_", "")) / 100, text=str(tok))
 
     def name(self, children: list[Token]) -> n.Name:
         (tok,) = children
