@@ -21,7 +21,7 @@ from ldnn_dsl.expand.graph import (
     walk,
 )
 from ldnn_dsl.expand.modules import Loader, Module, language_words
-from ldnn_dsl.expand.unresolved import unresolved
+from ldnn_dsl.expand.unresolved import uncalled_block, unresolved
 from ldnn_dsl.layers.base import ACTIVATIONS
 from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.layers.values import Arg
@@ -70,10 +70,16 @@ def expand(source: SourceFile) -> Expanded:
     for extra in models[1:]:
         out.diagnostics.append(error("E103", f"a second model `{extra.name}`; a spec holds exactly one",
                                      extra.name_span))
+    called: set[str] = set()
     if models:
         expander = Expander(module, out.diagnostics)
         out.model = expander.model(models[0])
         out.gaps = Gaps(frozenset(expander.gaps_before), frozenset(expander.gaps_after))
+        called = expander.called
+    if not module.incomplete:  # with a `use` lost, its names are unknown: `unresolved` covers that
+        known = {*language_words(), *module.env.values}
+        out.diagnostics += [d for item in module.spec.items if isinstance(item, n.BlockDef)
+                            and item.name not in called for d in uncalled_block(item, known, set(module.blocks))]
     out.sections, out.unset = _sections(module, out.diagnostics)
     out.names = tuple(module.env.values)
     # Only `let`s, `block`s and `use`s: meant to be used. An empty file is no library: it lacks its model.
@@ -147,6 +153,7 @@ class Expander:
         self.counts: Counter[str] = Counter()
         self.names: set[str] = set()
         self.active: list[CallSite] = []  # the block calls being expanded, outermost first
+        self.called: set[str] = set()  # every block a call reached
         self.layers = 0
         self.gaps_before: set[str] = set()
         self.gaps_after: set[str] = set()
@@ -287,6 +294,7 @@ class Expander:
                             branches=branches)
 
     def call(self, stmt: n.Statement, env: Env) -> list[Item]:
+        self.called.add(stmt.head)
         block = self.module.blocks[stmt.head]
         if block.failed:
             raise DiagnosticError([])  # its definition's error is already out; a call adds nothing

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.expand.modules import STRUCTURE
 from ldnn_dsl.layers.registry import LAYER_KINDS
-from ldnn_dsl.source.diagnostics import Diagnostic
+from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
 
 
@@ -25,6 +25,23 @@ def unresolved(spec: n.SpecFile, known: set[str], blocks: set[str]) -> list[Span
     out = [name.span for name in _names(spec, frozenset()) if name.name not in known]
     heads = {*LAYER_KINDS, *STRUCTURE, *blocks}
     return out + [stmt.head_span for stmt in _layer_statements(spec.items) if stmt.head not in heads]
+
+
+def uncalled_block(block: n.BlockDef, known: set[str], blocks: set[str]) -> list[Diagnostic]:
+    """The words of a block that no model calls which nothing could define: its body is
+    expanded only when called, and a typo in it (`dens`, `filter` for the parameter `filters`)
+    would wait there until a call finds it, even under `--strict`."""
+    note = (f"in block `{block.name}`, which nothing here calls: its body is checked for names only, "
+            "and fully once a model calls it",)
+    names = [*block.params, *known]
+    out = [error("E102", f"unknown name `{name.name}`", name.span, notes=note,
+                 help=did_you_mean(name.name, names, prefixes=False) or "define it first: `let NAME = VALUE`")
+           for name in _names(block, frozenset()) if name.name not in known]
+    heads = [*LAYER_KINDS, *blocks]
+    out += [error("E101", f"unknown layer kind or block `{stmt.head}`", stmt.head_span, notes=note,
+                  help=did_you_mean(stmt.head, heads) or f"layer kinds are {', '.join(LAYER_KINDS)}")
+            for stmt in _layer_statements(block.body) if stmt.head not in {*heads, *STRUCTURE}]
+    return sorted(out, key=lambda d: (d.span.line, d.span.col) if d.span else (0, 0))
 
 
 def follows_from(diagnostic: Diagnostic, spans: list[Span]) -> bool:
