@@ -127,6 +127,9 @@ def _split(value: Any) -> Any:
                          "or a fraction below 1 such as 10%")
     if isinstance(value, float) and value >= 1 and value.is_integer():
         return int(value)
+    if isinstance(value, float) and value > 1:  # `validate 10.5`: neither a fraction nor a count
+        raise ValueError(f"must be a fraction below 1 (`{value:g}%` for a percentage) or a whole number of samples; "
+                         f"got {value:g}")
     return value
 
 

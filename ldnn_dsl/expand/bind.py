@@ -52,7 +52,8 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         else:
             expected = ", ".join(positional) if positional else "none"
             diags.append(error("E205", f"too many positional values for {what} (it takes: {expected})", arg.span,
-                               help="give the rest as options, e.g. `key=value`" if positional else None))
+                               help=_quoted_word_help(arg.value, words)
+                               or ("give the rest as options, e.g. `key=value`" if positional else None)))
             continue
         if field in spans:
             diags.append(error("E207", f"`{field}` of {what} is given twice", arg.key_span or arg.span))
@@ -66,6 +67,13 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         return None, spans, diags
     model, problems = validate(cls, data, spans, span, what, keys=keys, names=names)
     return model, spans, problems
+
+
+def _quoted_word_help(value: object, words: Mapping[str, tuple[str, Any]]) -> str | None:
+    """`dense 10 "relu"`: a word of the layer's, written as a string."""
+    if isinstance(value, str) and value in words:
+        return f"write {value} without quotes: words such as activations are bare"
+    return None
 
 
 def _spaced_windows(args: list[Arg]) -> dict[int, Diagnostic | None]:
