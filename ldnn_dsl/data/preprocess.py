@@ -42,12 +42,15 @@ def apply_log1p(x: np.ndarray, columns: list[int], split: str, span: Span | None
 
 def standardize_stats(x_train: np.ndarray, span: Span | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature (last axis) mean and variance of the training split, like
-    `keras.layers.Normalization(axis=-1).adapt`. A constant feature gets variance 1, so an
-    unseen value in validation cannot be divided by ~0."""
+    `keras.layers.Normalization(axis=-1).adapt`. A constant feature (every training value the
+    same) gets variance 1, so an unseen value in validation cannot be divided by ~0; any other
+    keeps its variance however small its scale (wavelengths in metres), which the layer divides
+    by with Keras' own floor."""
     axes = tuple(range(max(x_train.ndim - 1, 1)))
     mean = x_train.mean(axis=axes, dtype=np.float64)
     var = x_train.var(axis=axes, dtype=np.float64)
-    var = np.where(var > 1e-12, var, 1.0)
+    constant = x_train.max(axis=axes) == x_train.min(axis=axes)
+    var = np.where(constant | (var == 0), 1.0, var)
     _check_variance(var, span)
     return mean.astype(np.float32), var.astype(np.float32)
 
