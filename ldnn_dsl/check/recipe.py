@@ -106,12 +106,24 @@ class CsvSource(Choice):
 
     name: Literal["csv"]
     path: str
-    target: str | int = -1
+    target: Annotated[str | int, BeforeValidator(_column)] = -1
 
     positional: ClassVar = ("path",)
 
 
 Source = _choices(SortSource | ParitySource | NpzSource | CsvSource)
+
+
+def _column(value: Any) -> Any:
+    """A csv column by name or by index (negative from the end); `true` or 1.5 is neither,
+    though Python would read the first as 1."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, float) and value.is_integer() and not isinstance(value, Percentage):
+        return int(value)
+    shown = str(value).lower() if isinstance(value, bool) else f"{value * 100:g}%" if isinstance(
+        value, Percentage) else value
+    raise ValueError(f"must be a column's name or its index (a whole number); got {shown}")
 
 
 def _split(value: Any) -> Any:

@@ -205,7 +205,7 @@ def _value_error(message: str, field: str, what: str, span: Span, value: Any, ke
         return error("E204", f"unknown option `{arg}` for `{name}` in `{field}` of {what}",
                      keys.get(".".join([*path, name, arg]), span), help=did_you_mean(arg, params) or listed)
     if message.startswith("must be "):  # the shared number types' own: `units` of `dense` must be ...
-        return error("E201" if message.startswith("must be a whole number") else "E202",
+        return error("E201" if message.startswith(("must be a whole number", "must be a column's name")) else "E202",
                      f"`{field}` of {what} {message}", span)
     return error("E202" if "got" in message and "expected" not in message else "E201",
                  f"`{field}` of {what}: {message}", span)
