@@ -448,7 +448,7 @@ def test_standardize_scales_a_feature_of_tiny_scale() -> None:
     constant and left them unscaled, so the net saw values near 1e-7 and learned nothing."""
     rng = np.random.default_rng(0)
     x = np.stack([rng.uniform(400e-9, 700e-9, 200), np.full(200, 0.3)], axis=1).astype(np.float32)
-    mean, var = standardize_stats(x)
+    _, var = standardize_stats(x)
     assert var[0] == pytest.approx(float(np.var(x[:, 0], dtype=np.float64)), rel=1e-5) and var[0] < 1e-13
     assert var[1] == 1.0  # every value the same: a constant
 

@@ -278,10 +278,11 @@ def _against_baseline(plan: Plan, model: Any, base: tuple[str, float], classes: 
                     lambda x: model.predict(**prediction_batches(x, plan.batch), verbose=0), classes)
     beaten = beats_baseline(plan.splits, metric, value, net)
     if not beaten:
-        say(f"ldnn: warning: the trained net does no better than the linear baseline ({metric} {net:.4g} against "
-            f"{value:.4g}): it has not learned yet, or a linear model suffices for this task. Nets can sit at "
-            "chance for many epochs on hard tasks (parity) before they learn, and early stopping or the lr "
-            "schedule may end the run first: try another `seed`, or a longer `early_stop patience`")
+        why = "no lower" if metric.endswith("mse") else "not higher by more than three standard errors on these rows"
+        say(f"ldnn: warning: the trained net is not clearly better than the linear baseline ({metric} {net:.4g} "
+            f"against {value:.4g}: {why}): it has not learned yet, or a linear model suffices for this task. Nets "
+            "can sit at chance for many epochs on hard tasks (parity) before they learn, and early stopping or the "
+            "lr schedule may end the run first: try another `seed`, or a longer `early_stop patience`")
     return {"metric": metric, "value": value, "net": net, "beaten": beaten}
 
 
