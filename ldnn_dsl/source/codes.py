@@ -10,7 +10,7 @@ CODES: dict[str, str] = {
     "E002": "the file is not UTF-8 text (bad byte or NUL)",
     "E003": "the file ends in the middle of a statement",
     "E004": "the file is too large or nested too deeply",
-    "E005": "a file cannot be read or written (missing, a directory, permissions)",
+    "E005": "a file cannot be read or written (missing, a directory, permissions, an empty path)",
     "E006": "`use` of a file that uses this one (an import cycle)",
     # names
     "E101": "unknown layer kind or block",
@@ -28,7 +28,7 @@ CODES: dict[str, str] = {
     "E204": "unknown option for this layer",
     "E205": "too many positional values",
     "E206": "a required value is missing",
-    "E207": "an option given twice",
+    "E207": "an option, a setting or a list item given twice",
     "E208": "unknown initializer",
     "E209": "arithmetic that cannot be evaluated (division by zero, non-numbers)",
     "E210": "unknown choice for a setting (loss, optimizer, schedule, ...)",
