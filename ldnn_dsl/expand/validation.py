@@ -8,6 +8,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from ldnn_dsl.layers.base import NOT_WHOLE
 from ldnn_dsl.layers.initializers import INITIALIZERS
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
@@ -66,7 +67,7 @@ def _not_a_number(error: Any) -> bool:
     """Whether a number branch's error says the value is no number of its kind (as opposed to
     one out of range)."""
     return error["type"] in NUMBER_TYPES or (
-        error["type"] == "value_error" and str(error["ctx"]["error"]).startswith("must be a whole number"))
+        error["type"] == "value_error" and str(error["ctx"]["error"]).startswith(NOT_WHOLE))
 
 
 def _diagnostics(errors: Iterable[Any], cls: type[BaseModel], spans: Mapping[str, Span], keys: Mapping[str, Span],
@@ -205,7 +206,7 @@ def _value_error(message: str, field: str, what: str, span: Span, value: Any, ke
         return error("E204", f"unknown option `{arg}` for `{name}` in `{field}` of {what}",
                      keys.get(".".join([*path, name, arg]), span), help=did_you_mean(arg, params) or listed)
     if message.startswith("must be "):  # the shared number types' own: `units` of `dense` must be ...
-        return error("E201" if message.startswith(("must be a whole number", "must be a column's name")) else "E202",
+        return error("E201" if message.startswith((NOT_WHOLE, "must be a column's name")) else "E202",
                      f"`{field}` of {what} {message}", span)
     return error("E202" if "got" in message and "expected" not in message else "E201",
                  f"`{field}` of {what}: {message}", span)

@@ -200,21 +200,24 @@ class Printer:
             self.braced(0, item.span, f"model {item.name}", _end(item.name_span), self.layers(item.body),
                         _empty(item.body))
         elif isinstance(item, n.Section):
-            settings = [part for stmt in item.settings for part in self.split(item.name, stmt)]
+            settings = self.split(item)
             self.braced(0, item.span, item.name, _end(item.name_span), self.settings(settings), _empty(settings))
         else:
             raise TypeError(f"not a top-level node: {type(item).__name__}")
 
-    def split(self, section: str, stmt: n.Statement) -> list[n.Statement]:
-        """`loss mse  lr 0.1` on one line as the two settings the checker reads in it: a setting's
-        name starts the next one unless the current setting takes it as a word. A name that a
-        `let` may define is a value, not a setting: in a file that `use`s another, whose names
-        are not known here, no line is split."""
-        if section not in SECTIONS or self.uses:
-            return [stmt]
-        words = setting_words(section)
-        return split_statement(stmt, lambda head, word: (word in words and word not in words.get(head, set())
-                                                         and word not in self.lets))
+    def split(self, section: n.Section) -> list[n.Statement]:
+        """The section's settings, `loss mse  lr 0.1` on one line as the two the checker reads in
+        it: a setting's name starts the next one unless the current setting takes it as a word.
+        A name that a `let` may define is a value, not a setting: in a file that `use`s another,
+        whose names are not known here, no line is split."""
+        if section.name not in SECTIONS or self.uses:
+            return list(section.settings)
+        words = setting_words(section.name)
+
+        def starts(head: str, word: str) -> bool:
+            return word in words and word not in words.get(head, set()) and word not in self.lets
+
+        return [part for stmt in section.settings for part in split_statement(stmt, starts)]
 
     def settings(self, settings: Sequence[n.Statement]) -> Callable[[int], None]:
         def emit(indent: int) -> None:

@@ -27,11 +27,14 @@ Activation = Literal["relu", "tanh", "sigmoid", "softmax", "linear", "gelu", "el
 MAX_SIZE = 2**31 - 1  # TensorFlow indexes tensors with int32: no axis, vocabulary or count beyond this
 
 
+NOT_WHOLE = "must be a whole number"  # how `_whole` refuses, which validation reads as a type error (E201)
+
+
 def _whole(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ValueError(f"must be a whole number; got {str(value).lower() if isinstance(value, bool) else value}")
+        raise ValueError(f"{NOT_WHOLE}; got {str(value).lower() if isinstance(value, bool) else value}")
     return value
 
 
