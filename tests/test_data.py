@@ -128,6 +128,44 @@ def test_csv_source_loads_through_the_data_section(tmp_path: Path) -> None:
     assert np.array_equal(splits.y_train, 2 * splits.x_train[:, 0])
 
 
+
+def test_a_csv_without_a_header_row_reads_every_row_by_index(tmp_path: Path) -> None:
+    """numpy's savetxt writes no header: `header=false` keeps the first row as a sample."""
+    rows = "\n".join(f"{i},{2 * i}" for i in range(40))
+    write(tmp_path / "d.csv", f"{rows}\n")
+    splits = load_data(section({"name": "csv", "path": "d.csv", "header": False}, validate=0.25), str(tmp_path / "s"))
+    assert splits.x_train.shape == (30, 1) and splits.x_val is not None and splits.x_val.shape == (10, 1)
+    assert 0 in splits.x_train[:, 0].tolist() + splits.x_val[:, 0].tolist()
+    x, y = load_csv(write(tmp_path / "n.csv", "1,2,3\n4,5,6\n"), 0, header=False)
+    assert x.tolist() == [[2, 3], [5, 6]] and y.tolist() == [1, 4]
+
+
+def test_a_first_row_of_numbers_is_taken_as_names_only_when_told(tmp_path: Path) -> None:
+    """pandas writes `0,1,2` as the names of an unnamed frame's columns; left unsaid, such a row
+    is refused rather than dropped as a header or trained on as a sample."""
+    file = write(tmp_path / "p.csv", "\n0,1,2\n4,5,6\n")
+    x, y = load_csv(file, "2", header=True)
+    assert x.tolist() == [[4, 5]] and y.tolist() == [6]
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(file, span=SPAN, written="p.csv")
+    assert "`p.csv`, line 2: the first row is all numbers (`0,1,2`), so it is unclear whether it is a header" in (
+        e405(raised))
+    assert raised.value.diagnostics[0].help == ("write `header=false` if the file has no header row, or `header=true` "
+                                                "if these are the column names")
+
+
+def test_a_headerless_csv_names_its_columns_by_position(tmp_path: Path) -> None:
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(write(tmp_path / "r.csv", "1,2\n3,x\n"), header=False, span=SPAN)
+    assert "line 2, the 2nd column (no name): `x` is not a finite number" in e405(raised)
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(write(tmp_path / "r.csv", "1,2\n3\n"), header=False, span=SPAN)
+    assert "line 2: 1 cells but line 1 has 2 columns" in e405(raised)
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(write(tmp_path / "r.csv", "1;2\n3;4\n"), header=False, span=SPAN)
+    assert raised.value.diagnostics[0].help == ("the file seems to be separated by `;`; "
+                                                "ldnn reads comma-separated values")
+
 BAD_FILES: list[tuple[str, str, Any, str]] = [
     # (id, file name, content writer, expected message fragment)
     ("missing", "nope.npz", None, "does not exist"),

@@ -102,13 +102,25 @@ class NpzSource(Choice):
 
 
 class CsvSource(Choice):
-    """`csv("houses.csv", target=price)`: a header row, numeric columns; `target` is y, the rest x."""
+    """`csv("houses.csv", target=price)`: a header row, numeric columns; `target` is y, the rest x.
+
+    `header=false` reads a file without a header row (columns by index only); `header=true`
+    takes a first row of numbers as names. Left out, a first row of numbers is refused when
+    the file is read, since dropping it or training on it would each be wrong for some file."""
 
     name: Literal["csv"]
     path: str
     target: Annotated[str | int, BeforeValidator(_column)] = -1
+    header: bool | None = None
 
     positional: ClassVar = ("path",)
+
+    @model_validator(mode="after")
+    def _named_target_needs_names(self) -> CsvSource:
+        if self.header is False and isinstance(self.target, str):
+            raise ValueError(f"`target={self.target}` names a column, but with `header=false` the columns have "
+                             "no names: give the target column's index (0 for the first, -1 for the last)")
+        return self
 
 
 Source = _choices(SortSource | ParitySource | NpzSource | CsvSource)

@@ -47,9 +47,11 @@ class _Table:
         return f"column `{shown(name)}`" if name else f"{ordinal(index)} column (no name)"
 
 
-def load_csv(path: Path | str, target: str | int = -1, *, span: Span | None = None,
+def load_csv(path: Path | str, target: str | int = -1, *, header: bool | None = None, span: Span | None = None,
              written: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A header row, then numbers; `target` (a column name or index) is y, the rest x.
+    `header=False`: no header row, every row is data; None: a header row, which must not be
+    all numbers (see `_check_header_present`).
 
     Returns x (n, columns-1) float32 and y (n,) float32 (the caller casts class ids).
 
@@ -58,26 +60,45 @@ def load_csv(path: Path | str, target: str | int = -1, *, span: Span | None = No
     ```"""
     where = _Where(Path(path), written or str(path), span)
     check_readable(where.file, where.written, span)
-    table = _read_table(where)
+    table = _read_table(where, header)
     column = _target_column(table.header, target, where)
     values = _to_float32(table, _to_numbers(table, where), where)
     return np.delete(values, column, axis=1), values[:, column].copy()
 
 
-def _read_table(where: _Where) -> _Table:
-    """Header and data rows, blank lines skipped but counted, each row as long as the header."""
+def _read_table(where: _Where, header: bool | None) -> _Table:
+    """Header and data rows, blank lines skipped but counted, each row as long as the first."""
     lines, rows = _read_lines(where)
     if not rows:
-        raise where.error(f"data file `{where.written}` is empty; it needs a header row and rows of numbers")
-    table = _Table([name.strip() for name in rows[0]], rows[1:], lines[1:])
+        raise where.error(f"data file `{where.written}` is empty; it needs "
+                          f"{'rows' if header is False else 'a header row and rows'} of numbers")
+    if header is False:
+        table = _Table([""] * len(rows[0]), rows, lines)
+    else:
+        table = _Table([name.strip() for name in rows[0]], rows[1:], lines[1:])
+        if header is None:
+            _check_header_present(table.header, lines[0], where)
     if not table.rows:
         raise where.error(f"data file `{where.written}` has a header but no rows of data")
-    _check_header(table.header, where)
+    _check_header(table.header, rows[0][0], where)
+    first = "the header names" if header is not False else f"line {table.lines[0]} has"
     for row, line in zip(table.rows, table.lines, strict=True):
         if len(row) != len(table.header):
-            raise where.error(f"`{where.written}`, line {line}: {len(row)} cells but the header names "
+            raise where.error(f"`{where.written}`, line {line}: {len(row)} cells but {first} "
                               f"{len(table.header)} columns")
     return table
+
+
+def _check_header_present(header: list[str], line: int, where: _Where) -> None:
+    """A first row of numbers is either data in a file without a header (numpy's savetxt writes
+    those), or names that happen to be numbers (pandas writes `0,1,2` for an unnamed frame).
+    Guessing would silently drop a sample or train on the names, so the author says which."""
+    if all(_is_number(name) for name in header):
+        cells = ",".join(header) if len(header) <= 6 else ",".join(header[:5]) + ",..."
+        raise where.error(f"`{where.written}`, line {line}: the first row is all numbers (`{shown(cells)}`), "
+                          "so it is unclear whether it is a header",
+                          help="write `header=false` if the file has no header row, or `header=true` if these "
+                               "are the column names")
 
 
 def _read_lines(where: _Where) -> tuple[list[int], list[list[str]]]:
@@ -102,13 +123,13 @@ def _read_lines(where: _Where) -> tuple[list[int], list[list[str]]]:
     return lines, rows
 
 
-def _check_header(header: list[str], where: _Where) -> None:
+def _check_header(header: list[str], first_cell: str, where: _Where) -> None:
     """Two columns at least, and no name twice: `target=a` would take the first `a` in silence.
     Empty names are allowed, and may repeat: pandas writes its index under one, and only
     `target=` reads names."""
     if len(header) < 2:
         raise where.error(f"data file `{where.written}` has one column; it needs the target and at least one "
-                          "feature", help=_separator_hint(header[0]))
+                          "feature", help=_separator_hint(first_cell))
     first: dict[str, int] = {}
     for index, name in enumerate(header):
         if name and name in first:

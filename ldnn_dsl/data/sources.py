@@ -23,4 +23,4 @@ def load_source(source: AnySource, spec_path: str | None, seed: int,
     file = resolve(spec_path, source.path)
     if isinstance(source, NpzSource):
         return load_npz(file, source.x, source.y, span=span, written=source.path)
-    return load_csv(file, source.target, span=span, written=source.path)
+    return load_csv(file, source.target, header=source.header, span=span, written=source.path)
