@@ -38,7 +38,8 @@ def validate(cls: type[BaseModel], data: dict[str, Any], spans: Mapping[str, Spa
     except ValidationError as exc:
         errors = [e for e in exc.errors(include_url=False)
                   if not (e["type"] == "missing" and len(e["loc"]) == 1 and e["loc"][0] in unset)]
-        return None, list(_diagnostics(_with_flags(errors), cls, spans, keys or {}, span, what, names))
+        return None, list(_diagnostics(_calls_over_numbers(_with_flags(errors)), cls, spans, keys or {}, span, what,
+                                       names))
 
 
 def _with_flags(errors: list[Any]) -> list[Any]:
@@ -61,6 +62,32 @@ def _with_flags(errors: list[Any]) -> list[Any]:
             e = {**e, "ctx": {**e["ctx"], "or_number": numbers[at]}}
         out.append(e)
     return out
+
+
+def _calls_over_numbers(errors: list[Any]) -> list[Any]:
+    """A call where a number or a call goes (`validate csv(...)`, `validate foo(3)`) fails the
+    number branches too, and those come first: the call's own error is the one to report. An
+    unknown call's name is then refused naming the numbers too."""
+    def calls_number(e: Any) -> bool:
+        return e["type"] in NUMBER_TYPES and isinstance(e.get("input"), dict)
+
+    numbers: dict[tuple[str | int, ...], str] = {}
+    for e in filter(calls_number, errors):  # the first branch's kind: `a number`, not `a whole number`
+        numbers.setdefault(_fields(e), e["type"])
+    own = {at for e in errors if not calls_number(e) for at in numbers if _fields(e)[:len(at)] == at}
+    out = []
+    for e in errors:
+        if calls_number(e) and _fields(e) in own:
+            continue
+        if e["type"] == "union_tag_invalid" and _fields(e) in own:
+            e = {**e, "ctx": {**e["ctx"], "or_number": numbers[_fields(e)]}}
+        out.append(e)
+    return out
+
+
+def _fields(error: Any) -> tuple[str | int, ...]:
+    """An error's place without the union branches' labels: ('validate', 'csv', 'target')."""
+    return tuple(part for part in error["loc"] if isinstance(part, int) or part.isidentifier())
 
 
 def _not_a_number(error: Any) -> bool:
@@ -154,6 +181,9 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
         what = f"`{loc[-2]}`"
     if kind == "union_tag_invalid":
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+        if "or_number" in ctx:  # `validate foo(3)`: a number or one of the calls goes there
+            return error("E210", f"`{field}` of {what} must be {_expected(ctx['or_number'])} or one of "
+                         f"{', '.join(tags)}; got {shown}", span, help=did_you_mean(str(ctx.get("tag")), tags))
         return error("E210", f"unknown {field} `{ctx.get('tag')}` in {what}; choose one of {', '.join(tags)}", span,
                      help=did_you_mean(str(ctx.get("tag")), tags))
     if kind in RANGE:
