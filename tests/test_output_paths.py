@@ -79,20 +79,33 @@ def test_train_refuses_an_out_it_cannot_write_before_training(tmp_path: Path, ca
     assert sorted(p.name for p in tmp_path.iterdir()) == ["base.ldnn"]
 
 
-@pytest.mark.parametrize("out", [".", ""])
 def test_train_refuses_the_current_folder_as_out(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                 monkeypatch: pytest.MonkeyPatch, out: str) -> None:
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A run folder is built beside itself and renamed into place: the current folder cannot be
-    one (renaming it away would pull the shell's folder from under it)."""
+    one (renaming it away would pull the shell's folder from under it). The output is no line
+    of the spec's, so the error names the spec without pointing into it."""
     path = spec(tmp_path)
     here = tmp_path / "empty"
     here.mkdir()
     monkeypatch.chdir(here)
-    assert main(["train", str(path), "--out", out]) == 1
+    assert main(["train", str(path), "--out", "."]) == 1
     err = capsys.readouterr().err
-    assert "error[E406]: the run folder cannot be the current folder" in err and "Traceback" not in err, err
+    assert err.startswith(f"{path}: error[E406]: the run folder cannot be the current folder `{here}`\n"), err
+    assert "Traceback" not in err and "train {" not in err
     assert "linear baseline" not in err
     assert list(here.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["base.ldnn", "empty"]
+
+
+@pytest.mark.parametrize("command", [["train", "--out", ""], ["compile", "-o", ""]])
+def test_an_empty_output_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+    """`--out "$RUN"` with RUN unset: not the current folder, nor a file named `.keras`."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main([command[0], str(spec(tmp_path)), *command[1:]])
+    assert exited.value.code == 2
+    assert f"ldnn {command[0]}: error: argument {command[1]}" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.ldnn"]
 
 
 def test_train_refuses_a_symbolic_link_as_out_and_says_why(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.commands.guard import guarded, load_keras
-from ldnn_dsl.commands.report import report
+from ldnn_dsl.commands.report import named_path, report
 from ldnn_dsl.source.beside import beside
 from ldnn_dsl.source.diagnostics import DiagnosticError, error
 from ldnn_dsl.source.text import read
@@ -29,7 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compile", help="build a spec's network and save it as a .keras file",
                        description="Check a spec and save its network (no training) as a Keras 3 model.")
     p.add_argument("spec", metavar="SPEC", help="the .ldnn file")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the model (.keras)")
+    p.add_argument("-o", "--output", type=named_path, required=True, metavar="FILE",
+                   help="where to write the model (.keras)")
     p.add_argument("--jit", choices=JIT_CHOICES, default="auto",
                    help="build for XLA (true), without (false), or by the spec's `jit` rule (auto)")
     p.set_defaults(run=run)

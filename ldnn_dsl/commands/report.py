@@ -68,3 +68,11 @@ def duration(text: str) -> float:
         return parse_duration(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a time such as 90s, 20m or 1.5h, got {text!r}") from None
+
+
+def named_path(text: str) -> str:
+    """An argparse type: a path that is not empty. `--out "$RUN"` with RUN unset would name the
+    current folder, or `.keras` with no name before it."""
+    if not text:
+        raise argparse.ArgumentTypeError("the path is empty (an unset variable?)")
+    return text

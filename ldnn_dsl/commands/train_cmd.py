@@ -9,7 +9,7 @@ import sys
 import warnings
 
 from ldnn_dsl.commands.guard import guarded, load_keras
-from ldnn_dsl.commands.report import duration, positive, report, seed
+from ldnn_dsl.commands.report import duration, named_path, positive, report, seed
 from ldnn_dsl.layers.base import MAX_SIZE
 from ldnn_dsl.source.diagnostics import Diagnostic, error
 from ldnn_dsl.train.folder import TRAIN_CODE, forget_placed, placed
@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "current step (or call of steps) and saves the run; twice (or SIGTERM) "
                                    "aborts and saves nothing.")
     p.add_argument("spec", metavar="SPEC", help="the .ldnn file (needs `data` and `train`)")
-    p.add_argument("--out", metavar="DIR", help="the run folder (must not exist or be empty); "
+    p.add_argument("--out", type=named_path, metavar="DIR", help="the run folder (must not exist or be empty); "
                                                 "default runs/<model>-<YYYYmmdd-HHMMSS>")
     p.add_argument("--epochs", type=positive(int, at_most=MAX_SIZE), metavar="N",  # as `epochs` in a spec
                    help="train N epochs instead of the spec's `epochs`")

@@ -23,7 +23,6 @@ from typing import Any
 
 from ldnn_dsl.source.beside import beside
 from ldnn_dsl.source.diagnostics import DiagnosticError, error
-from ldnn_dsl.source.span import Span
 
 TRAIN_CODE = "E406"
 FILES = ("model.keras", "spec.ldnn", "history.csv", "metrics.json", "curves.png")
@@ -48,29 +47,32 @@ def numbered(folder: Path) -> Iterator[Path]:
             yield other
 
 
-def refuse_unusable_folder(folder: Path, span: Span | None) -> None:
+def refuse_unusable_folder(folder: Path, spec_path: str) -> None:
     """Refuse, before any data are loaded, an output that would fail only once training is
     done: a folder that holds anything (an earlier result: never written over), a file, the
-    current folder, or a place one cannot write to."""
+    current folder, or a place one cannot write to. Said of the spec as a whole: the output
+    is chosen on the command line (or by the caller), not in any line of the spec."""
+    def refuse(message: str, help: str) -> DiagnosticError:
+        return DiagnosticError([error(TRAIN_CODE, message, path=spec_path, help=help)])
+
     where = _absolute(folder)
     if where == _absolute(Path.cwd()):
-        raise DiagnosticError([error(TRAIN_CODE, f"the run folder cannot be the current folder `{where}`", span,
-                                     help="ldnn builds the run beside its folder and then renames it into "
-                                          "place: name a new folder, e.g. `--out run1`")])
+        raise refuse(f"the run folder cannot be the current folder `{where}`",
+                     "ldnn builds the run beside its folder and then renames it into place: name a new folder, "
+                     "e.g. `--out run1`")
     if os.path.islink(where):
-        raise DiagnosticError([error(TRAIN_CODE, f"output `{folder}` is a symbolic link: the finished run is renamed "
-                                     "into place, which would replace the link, not fill the folder it points to",
-                                     span, help=f"give the folder itself: `--out {os.path.realpath(where)}`")])
+        raise refuse(f"output `{folder}` is a symbolic link: the finished run is renamed into place, which would "
+                     "replace the link, not fill the folder it points to",
+                     f"give the folder itself: `--out {os.path.realpath(where)}`")
     if os.path.lexists(where) and not os.path.isdir(where):
-        raise DiagnosticError([error(TRAIN_CODE, f"output `{folder}` already exists and is not a folder", span,
-                                     help="choose another `--out`")])
+        raise refuse(f"output `{folder}` already exists and is not a folder", "choose another `--out`")
     if os.path.isdir(where) and (not where.name or _holds_anything(where)):  # no name: the root
-        raise DiagnosticError([error(TRAIN_CODE, f"output folder `{folder}` already exists and is not empty", span,
-                                     help="choose another `--out`, or move the earlier run away")])
+        raise refuse(f"output folder `{folder}` already exists and is not empty",
+                     "choose another `--out`, or move the earlier run away")
     blocked = why_unwritable(where)
     if blocked is not None:
-        raise DiagnosticError([error(TRAIN_CODE, f"cannot write the run folder at `{folder}`: {blocked}", span,
-                                     help="choose an `--out` in a folder you can write to")])
+        raise refuse(f"cannot write the run folder at `{folder}`: {blocked}",
+                     "choose an `--out` in a folder you can write to")
 
 
 def _holds_anything(folder: Path) -> bool:

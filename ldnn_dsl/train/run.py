@@ -93,7 +93,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     spec = replace_train(spec, spans, seed=seed, epochs=epochs)
     others = default_folders(spec.model.name) if out is None else numbered(Path(out))
     folder = Path(out) if out is not None else next(others)
-    refuse_unusable_folder(folder, spans.get(("train", "")))
+    refuse_unusable_folder(folder, source.path)
     started = time.perf_counter()
     _fresh_session()  # before the precision policy: clearing the session resets it
     with (precision_policy(spec.train.precision), op_determinism(spec),
