@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.layers.base import Flag, Float32, Positive, PositiveWhole, Whole
@@ -90,11 +90,21 @@ class ParitySource(Choice):
 Generator = SortSource | ParitySource  # built in: their sizes are known before any sample is made
 
 
+def _a_path(value: str) -> str:
+    """`npz("")` (an unset variable in a generated spec) would name the spec's own folder."""
+    if not value.strip():
+        raise ValueError(f"must be a file's path, relative to the spec; got \"{value}\"")
+    return value
+
+
+FilePath = Annotated[str, AfterValidator(_a_path)]
+
+
 class NpzSource(Choice):
     """`npz("train.npz", x=x_train, y=y_train)`: arrays from a NumPy archive (path relative to the spec)."""
 
     name: Literal["npz"]
-    path: str
+    path: FilePath
     x: str = "x"
     y: str = "y"
 
@@ -109,7 +119,7 @@ class CsvSource(Choice):
     the file is read, since dropping it or training on it would each be wrong for some file."""
 
     name: Literal["csv"]
-    path: str
+    path: FilePath
     target: Annotated[str | int, BeforeValidator(_column)] = -1
     header: bool | None = None
 
