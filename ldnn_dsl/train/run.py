@@ -221,10 +221,27 @@ def _load(spec: Spec, checked: CheckResult, spans: Spans) -> Splits:
            (("validation", "validate", spec.data.validate_), ("test", "test", spec.data.test))
            if isinstance(setting, Choice)}
     if problems:
-        raise DiagnosticError([error(DATA_CODE, p, own.get(name) or source,
-                                     help=SHAPE_HELP if "shape" in p else None)  # others say their fix
-                               for name, p in problems])
+        raise DiagnosticError([error(DATA_CODE, p, span, help=SHAPE_HELP if "shape" in p else None)  # others say
+                               for span, p in _merged([(own.get(name) or source, name, p) for name, p in problems])])
     return splits
+
+
+def _merged(problems: list[tuple[Span | None, str, str]]) -> list[tuple[Span | None, str]]:
+    """One message where splits cut from the same source fail alike (`the x of the training and
+    validation splits has per-sample shape [3]`), rather than the same line once per split."""
+    groups: dict[tuple[Span | None, str], list[str]] = {}
+    for span, name, message in problems:
+        groups.setdefault((span, message.replace(f"the {name} ", "the \0 ", 1)), []).append(name)
+    out = []
+    for (span, template), names in groups.items():
+        if len(names) == 1:
+            out.append((span, template.replace("\0", names[0], 1)))
+            continue
+        splits = f"the {', '.join(names[:-1])} and {names[-1]} splits"
+        for part in ("x", "y"):  # `the \0 x` -> `the x of the training and validation splits`
+            template = template.replace(f"the \0 {part}", f"the {part} of {splits}", 1)
+        out.append((span, template))
+    return out
 
 
 def _vocab(spec: Spec) -> Vocab | None:
