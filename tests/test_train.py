@@ -703,8 +703,8 @@ def test_ids_beyond_the_embeddings_vocab_are_e405(tmp_path: Path, capsys: pytest
         """))
     assert main(["train", str(spec), "--out", str(tmp_path / "out"), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "error[E405]: the training x holds id 25, but the `embedding` on line 5 has vocab=20 (ids 0..19); " \
-        "raise it to 26 or more" in err
+    assert "error[E405]: the x of the training and validation splits holds id 25, but the `embedding` on line 5 " \
+        "has vocab=20 (ids 0..19); raise it to 26 or more" in err
     assert "Traceback" not in err and not (tmp_path / "out").exists()
 
 
