@@ -553,6 +553,12 @@ FITS: list[tuple[str, np.ndarray, np.ndarray, tuple[Any, ...], str, tuple[int, .
     ("x shape", X4, np.zeros((8, 1)), (5,), "float32", (1,), "mse",
      "the training x has per-sample shape [4] but the model's input is [5]"),
     ("x wildcard", np.zeros((8, 7, 4)), np.zeros((8, 1)), (None, 4), "float32", (1,), "mse", None),
+    ("x without channels", np.zeros((8, 6, 6)), np.zeros((8, 1)), (6, 6, 1), "float32", (1,), "mse",
+     "[6, 6] but the model's input is [6, 6, 1]; the input has a channel axis the data lack: save x as `x[..., None]` "
+     "(shape [6, 6, 1])"),
+    ("x flat images", np.zeros((8, 36)), np.zeros((8, 1)), (6, 6, 1), "float32", (1,), "mse",
+     "[36] but the model's input is [6, 6, 1]; both hold 36 values per sample: save x as `x.reshape(len(x), 6, 6, 1)`, "
+     "or read it with `input [36]` and a `reshape [6, 6, 1]` layer"),
     ("int ids whole", np.full((8, 4), 0.5), np.zeros(8), (4,), "int32", (1,), "mse", "non-whole values such as 0.5"),
     ("int ids negative", np.full((8, 4), -2), np.zeros(8), (4,), "int32", (1,), "mse", "negative values"),
     ("x nan", np.full((8, 4), np.nan), np.zeros(8), (4,), "float32", (1,), "mse", "x holds NaN"),

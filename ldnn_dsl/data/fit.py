@@ -3,6 +3,7 @@ one-line E405 message instead of a Keras traceback ten minutes into a run."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -63,7 +64,7 @@ def x_problems(name: str, x: np.ndarray, input_shape: Shape, input_dtype: str, v
     """x's per-sample shape matches the input; ids in the vocabulary for an integer input; finite floats."""
     if not same_shape(x.shape[1:], input_shape):
         return [f"the {name} x has per-sample shape {show(x.shape[1:])} but the model's input is "
-                f"{show(input_shape)}"]
+                f"{show(input_shape)}{_reshaped(x.shape[1:], input_shape)}"]
     if input_dtype.startswith(("int", "uint")):
         problems = _id_problems(f"the {name} x", x, f"the model's input is {input_dtype} (ids)")
         if not problems and vocab is not None and x.size and x.max() >= vocab.size:
@@ -73,6 +74,20 @@ def x_problems(name: str, x: np.ndarray, input_shape: Shape, input_dtype: str, v
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         return [f"the {name} x holds NaN or infinite values"]
     return []
+
+
+def _reshaped(actual: Shape, expected: Shape) -> str:
+    """How the data fit when they hold the right values in another layout: a channel axis of 1
+    that grayscale images lack, or images stored flat."""
+    if None in expected:
+        return ""
+    if (*actual, 1) == tuple(expected):
+        return f"; the input has a channel axis the data lack: save x as `x[..., None]` (shape {show(expected)})"
+    if actual and expected and math.prod(actual) == math.prod(expected):  # type: ignore[arg-type]
+        return (f"; both hold {math.prod(actual)} values per sample: save x as `x.reshape(len(x), "  # type: ignore
+                f"{', '.join(map(str, expected))})`, or read it with `input {show(actual)}` and a `reshape "
+                f"{show(expected)}` layer")
+    return ""
 
 
 def _id_problems(what: str, values: np.ndarray, why: str) -> list[str]:
