@@ -6,6 +6,7 @@ Every run is tiny (a few thousand samples, 1-3 epochs) so the file stays under t
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import re
 import textwrap
@@ -638,6 +639,23 @@ def test_nan_loss_is_e406_and_leaves_no_folder(tmp_path: Path) -> None:
         run_train(spec, tmp_path / "out")
     assert [d.code for d in caught.value.diagnostics] == ["E406"]
     assert "NaN" in caught.value.diagnostics[0].message
+    assert list(tmp_path.iterdir()) == [spec]
+
+
+def test_a_bug_in_ldnn_while_training_is_an_internal_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure raised by ldnn's own code is E901, a bug to report, not E406 'training failed',
+    which reads as Keras refusing the spec or the data. Keras' own failures stay E406."""
+    from ldnn_dsl.cli import main
+    from ldnn_dsl.data.fit import show
+
+    run_module = importlib.import_module("ldnn_dsl.train.run")  # `ldnn_dsl.train` is also the API function
+    monkeypatch.setattr(run_module, "baseline", show)  # called with too many arguments: a bug in run.py
+    spec = sort_spec(tmp_path)
+    assert main(["train", str(spec), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "error[E901]: internal error in ldnn: TypeError: " in err and "(raised at ldnn_dsl/train/run.py:" in err
+    assert "this is a bug in ldnn" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == [spec]
 
 

@@ -48,7 +48,7 @@ CODES: dict[str, str] = {
     "E405": "a data file that cannot be read or does not fit the model",
     "E406": "training failed",
     "E407": "not enough memory for the model's weights",
-    "E901": "internal error: the checker accepted what Keras refused",
+    "E901": "internal error: the checker accepted what Keras refused, or ldnn failed in its own code",
     # lints
     "W101": "deep net with a small fixed-std init and no residual path",
     "W102": "recurrent layer without gradient-norm clipping",

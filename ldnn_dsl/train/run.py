@@ -390,7 +390,24 @@ def _failure(exc: BaseException, spans: Spans) -> Diagnostic:
         return error(TRAIN_CODE, f"out of memory while training ({type(exc).__name__})",
                      spans.get(("train", "batch"), spans.get(("train", ""))),
                      help="lower `batch`, use a smaller model, or `precision mixed_bfloat16`")
+    if (at := _ldnn_frame(exc)) is not None:
+        return error("E901", f"internal error in ldnn: {type(exc).__name__}: {text} (raised at {at})",
+                     spans.get(("train", "")), help="this is a bug in ldnn, not a problem of the spec or the data: "
+                                                     "please report it with the spec; nothing was saved")
     return error(TRAIN_CODE, f"training failed: {type(exc).__name__}: {text}", spans.get(("train", "")))
+
+
+def _ldnn_frame(exc: BaseException) -> str | None:
+    """`ldnn_dsl/train/members.py:120` when ldnn's own code raised `exc` (its innermost frame
+    is ours): a bug of ldnn's, which must not read as Keras refusing the spec or the data."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return None
+    file = Path(tb.tb_frame.f_code.co_filename).resolve()
+    package = Path(__file__).resolve().parents[1]
+    return f"{file.relative_to(package.parent)}:{tb.tb_lineno}" if file.is_relative_to(package) else None
 
 
 __all__ = ["RunResult", "train"]
