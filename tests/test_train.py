@@ -9,6 +9,7 @@ import csv
 import importlib
 import json
 import re
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -660,6 +661,39 @@ def test_a_bug_in_ldnn_while_training_is_an_internal_error(tmp_path: Path, capsy
 
 
 # the commands -----------------------------------------------------------------------------
+def test_train_and_compile_read_a_spec_from_stdin(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """`-` is standard input for `train` and `compile` as for `check`; its data paths are the
+    current folder's, and an error in it still shows the line it points at."""
+    import io
+
+    from ldnn_dsl.cli import main
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.random((64, 4), "float32"), y=rng.integers(0, 2, 64))
+    text = sort_spec(tmp_path, "loss binary_crossentropy\nmetrics [binary_accuracy]\nepochs 1",
+                     model="model m {\n  input [4]\n  dense 1 sigmoid\n}",
+                     data='data {\n  source   npz("d.npz")\n  validate 25%\n}').read_text()
+    monkeypatch.chdir(tmp_path)
+
+    def stdin(spec: str) -> None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(spec.encode())))
+
+    stdin(text)
+    assert main(["train", "-", "--out", "run", "--quiet"]) == 0
+    saved = (tmp_path / "run" / "spec.ldnn").read_text()
+    assert saved.startswith("# Resolved from <stdin>") and 'npz(path="../d.npz"' in saved
+    stdin(text)
+    assert main(["compile", "-", "-o", "m.keras"]) == 0 and (tmp_path / "m.keras").is_file()
+    capsys.readouterr()
+    stdin(text.replace("d.npz", "gone.npz"))
+    assert main(["train", "-", "--out", "run2", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("<stdin>:6:3: error[E405]: data file `gone.npz` does not exist") and \
+        '6 |   source   npz("gone.npz")' in err and "the current folder for a spec read from standard input" in err
+    assert not (tmp_path / "run2").exists()
+
+
 def test_compile_command_writes_a_loadable_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import ldnn_dsl  # noqa: F401
     from ldnn_dsl.cli import main

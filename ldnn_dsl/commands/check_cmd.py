@@ -12,7 +12,7 @@ from ldnn_dsl.check.check import CheckResult, check_source
 from ldnn_dsl.check.shapes import fmt_shape
 from ldnn_dsl.commands.report import FORMATS, counts, report
 from ldnn_dsl.source.diagnostics import DiagnosticError, error, render_json
-from ldnn_dsl.source.text import read, read_stream, stdin_bytes
+from ldnn_dsl.source.text import read_spec
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -53,7 +53,7 @@ def check_one(path: str) -> CheckResult:
     if path != "-" and os.path.isdir(path):  # only reached for a directory that holds no spec
         return CheckResult(path, diagnostics=[error("E005", "no .ldnn files in this directory", path=path)])
     try:
-        source = read_stream(stdin_bytes()) if path == "-" else read(path)
+        source = read_spec(path)
     except DiagnosticError as exc:
         return CheckResult(path, diagnostics=exc.diagnostics, sources=exc.sources)
     return check_source(source, "check")

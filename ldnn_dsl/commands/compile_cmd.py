@@ -17,7 +17,7 @@ from ldnn_dsl.commands.guard import guarded, load_keras
 from ldnn_dsl.commands.report import named_path, report
 from ldnn_dsl.source.beside import beside
 from ldnn_dsl.source.diagnostics import DiagnosticError, error
-from ldnn_dsl.source.text import read
+from ldnn_dsl.source.text import read_spec
 from ldnn_dsl.train.folder import forget_placed, make_parents, placed, put_in_place, remove_made, why_unwritable
 from ldnn_dsl.train.stopping import INTERRUPTED_STATUS, TERMINATED_STATUS, raise_swallowed_signal
 
@@ -28,7 +28,7 @@ OUTPUT_CODE = "E005"  # a file that cannot be written (a directory, permissions)
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compile", help="build a spec's network and save it as a .keras file",
                        description="Check a spec and save its network (no training) as a Keras 3 model.")
-    p.add_argument("spec", metavar="SPEC", help="the .ldnn file")
+    p.add_argument("spec", metavar="SPEC", help="the .ldnn file, or - for standard input")
     p.add_argument("-o", "--output", type=named_path, required=True, metavar="FILE",
                    help="where to write the model (.keras)")
     p.add_argument("--jit", choices=JIT_CHOICES, default="auto",
@@ -52,7 +52,7 @@ def _compile(args: argparse.Namespace) -> int:
     """Check the output, then the spec, then build and save; 1 after reporting the spec's errors."""
     refuse_output(Path(args.output))
     load_keras()
-    source = read(args.spec)
+    source = read_spec(args.spec)
     result = check_source(source, "compile")
     report(result.diagnostics, result.sources)
     if result.errors or result.spec is None:

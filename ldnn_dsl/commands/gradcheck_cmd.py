@@ -16,7 +16,7 @@ from ldnn_dsl.check.check import check_source
 from ldnn_dsl.commands.guard import guarded, load_keras
 from ldnn_dsl.commands.report import positive, report, seed
 from ldnn_dsl.source.diagnostics import DiagnosticError
-from ldnn_dsl.source.text import read
+from ldnn_dsl.source.text import read_spec
 from ldnn_dsl.train.stopping import (
     INTERRUPTED_STATUS,
     TERMINATED_STATUS,
@@ -62,7 +62,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gradcheck", help="check the backward pass against finite differences (float64)",
                        description="Build the spec's network in float64 and compare the backend's analytic "
                                    "gradient with central differences on a random sample of every variable.")
-    p.add_argument("path", metavar="SPEC", help="the .ldnn spec")
+    p.add_argument("path", metavar="SPEC", help="the .ldnn spec, or - for standard input")
     p.add_argument("--batch", type=positive(int, at_most=MAX_BATCH), default=DEFAULTS.batch,
                    help=f"samples in the random batch (at most {MAX_BATCH:,}: the check runs in float64, "
                         "the whole batch at once)")
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _gradcheck(args: argparse.Namespace) -> int:
     load_keras()
-    result = check_source(read(args.path), "compile")
+    result = check_source(read_spec(args.path), "compile")
     if result.errors or result.spec is None:
         report(result.errors, result.sources)
         return 1

@@ -33,7 +33,7 @@ def guarded(body: Callable[[], int], *, interrupted: Callable[[], int], terminat
         try:
             return body()
         except DiagnosticError as exc:
-            report(exc.diagnostics, sources_of(exc.diagnostics))
+            report(exc.diagnostics, {**sources_of(exc.diagnostics), **exc.sources})
             return 1
         except Terminated:
             return terminated()

@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "and curves.png in a new run folder. Ctrl-C once stops training after the "
                                    "current step (or call of steps) and saves the run; twice (or SIGTERM) "
                                    "aborts and saves nothing.")
-    p.add_argument("spec", metavar="SPEC", help="the .ldnn file (needs `data` and `train`)")
+    p.add_argument("spec", metavar="SPEC", help="the .ldnn file (needs `data` and `train`), or - for standard input")
     p.add_argument("--out", type=named_path, metavar="DIR", help="the run folder (must not exist or be empty); "
                                                 "default runs/<model>-<YYYYmmdd-HHMMSS>")
     p.add_argument("--epochs", type=positive(int, at_most=MAX_SIZE), metavar="N",  # as `epochs` in a spec

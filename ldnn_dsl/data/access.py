@@ -42,7 +42,8 @@ def _missing(file: Path, written: str, span: Span | None) -> DiagnosticError:
         return data_error(f"data file `{written}` is a symbolic link to `{os.readlink(file)}`, which does not exist",
                           span, path=str(file))
     return data_error(f"data file `{written}` does not exist (looked for {file})", span, path=str(file),
-                      help="paths in a spec are relative to the spec file's folder")
+                      help="paths in a spec are relative to the spec file's folder (to the current "
+                           "folder for a spec read from standard input)")
 
 
 def cannot_read(file: Path, written: str, exc: OSError, span: Span | None) -> DiagnosticError:

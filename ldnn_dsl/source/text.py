@@ -97,6 +97,12 @@ def read(path: str | Path) -> SourceFile:
     return decode(shown, data)
 
 
+def read_spec(path: str) -> SourceFile:
+    """A spec named on the command line: `-` is standard input (its data paths then resolve
+    against the current folder), anything else a file."""
+    return read_stream(stdin_bytes()) if path == "-" else read(path)
+
+
 def read_stream(stream: BinaryIO | None, path: str = "<stdin>") -> SourceFile:
     """A spec from a stream (standard input), read no further than the size limit: `< /dev/zero`
     would otherwise fill the memory."""

@@ -33,7 +33,7 @@ from ldnn_dsl.data.problems import DATA_CODE
 from ldnn_dsl.expand.graph import layer_nodes
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error, render_text
 from ldnn_dsl.source.span import Span
-from ldnn_dsl.source.text import read
+from ldnn_dsl.source.text import SourceFile, read_spec
 from ldnn_dsl.train.batch import measured_batch
 from ldnn_dsl.train.feed import prediction_batches
 from ldnn_dsl.train.folder import (
@@ -83,7 +83,16 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     Raises DiagnosticError (E405 data, E406 training) and leaves no folder behind on failure."""
     stop = StopRequest.within(max_time)
     forget_signals()
-    source = read(str(spec_path))
+    source = read_spec(str(spec_path))
+    try:
+        return _train(source, stop, out=out, epochs=epochs, seed=seed, quiet=quiet)
+    except DiagnosticError as exc:  # its lines can be shown even when the spec came from stdin
+        exc.sources.setdefault(source.path, source.text)
+        raise
+
+
+def _train(source: SourceFile, stop: StopRequest, *, out: str | Path | None, epochs: int | None, seed: int | None,
+           quiet: bool) -> RunResult:
     checked = check_spec(source, "train")
     spec, spans = checked.spec, checked.spans
     assert spec is not None and spec.train is not None and spec.data is not None
