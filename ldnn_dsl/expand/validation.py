@@ -47,13 +47,13 @@ def _with_flags(errors: list[Any]) -> list[Any]:
     once per branch. Where the value is not a number at all (`batch fast`, `batch 2.5`,
     `batch true`), the words' error is the one reported, naming the number too; the number
     branch's own error goes. A number out of range keeps its own error (`batch 0`)."""
-    flags = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "bool_type"}
-    words = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "literal_error"}
-    numbers = {tuple(e["loc"][:-1]): "int_type" if e["type"] == "value_error" else e["type"] for e in errors
-               if tuple(e["loc"][:-1]) in words and _not_a_number(e)}
+    flags = {_union(e) for e in errors if e["type"] == "bool_type"} - {None}
+    words = {_union(e) for e in errors if e["type"] == "literal_error"} - {None}
+    numbers = {_union(e): "int_type" if e["type"] == "value_error" else e["type"] for e in errors
+               if _union(e) in words and _not_a_number(e)}
     out = []
     for e in errors:
-        at = tuple(e["loc"][:-1])
+        at = _union(e)
         if at in numbers and _not_a_number(e):
             continue
         if e["type"] == "literal_error" and at in flags:
@@ -87,7 +87,21 @@ def _calls_over_numbers(errors: list[Any]) -> list[Any]:
 
 def _fields(error: Any) -> tuple[str | int, ...]:
     """An error's place without the union branches' labels: ('validate', 'csv', 'target')."""
-    return tuple(part for part in error["loc"] if isinstance(part, int) or part.isidentifier())
+    return tuple(part for part in error["loc"] if not _label(part))
+
+
+def _union(error: Any) -> tuple[str | int, ...] | None:
+    """The place of the union whose branch failed (`('jit',)` for `('jit', 'bool')`), or None
+    for an error outside any union: `precision fp16` and `epochs 2.5` are two errors, not one
+    value's two branches."""
+    loc = error["loc"]
+    return tuple(loc[:-1]) if loc and _label(loc[-1]) else None
+
+
+def _label(part: str | int) -> bool:
+    """Whether a part of an error's place names a union's branch, which pydantic writes as the
+    branch's type: `literal['auto']`, `function-before[...]`, or a bare `bool` or `int`."""
+    return isinstance(part, str) and (not part.isidentifier() or part in ("bool", "int", "float", "str"))
 
 
 def _not_a_number(error: Any) -> bool:
@@ -113,7 +127,8 @@ def _diagnostics(errors: Iterable[Any], cls: type[BaseModel], spans: Mapping[str
         seen.add(written)
         where = spans.get(written) or span
         if err["type"] == "extra_forbidden":
-            yield _unknown_option(loc, keys.get(".".join(path), where), what, _options_at(cls, loc[:-1]))
+            yield _unknown_option(loc, keys.get(".".join(path), where), what, _options_at(cls, loc[:-1]),
+                                  err.get("input"))
         else:
             yield _one(err, loc, where, what, keys, path, names)
 
@@ -131,13 +146,17 @@ def _written(spans: Mapping[str, Span], path: list[str]) -> str | None:
     return None
 
 
-def _unknown_option(loc: list[str], span: Span, what: str, options: list[str] | None) -> Diagnostic:
+def _unknown_option(loc: list[str], span: Span, what: str, options: list[str] | None, value: Any = None
+                    ) -> Diagnostic:
     """E204 with a `did you mean`, or else the options there are (when the model is known)."""
     field = loc[-1] if loc else ""
     owner = f"`{loc[-2]}`" if len(loc) >= 2 else what
     listed = None
     if options is not None:
         listed = f"{owner} takes: {', '.join(options)}" if options else f"{owner} takes no options"
+    if loc[:1] == ["optimizer"] and field in ("lr", "learning_rate"):  # `sgd(lr=0.1)`, as Keras writes it
+        written = _show(value).strip("`") if isinstance(value, int | float | str) else "0.1"
+        listed = f"the learning rate is a setting of its own in `train`: `lr {written}` on its own line"
     return error("E204", f"unknown option `{field}` for {owner}", span,
                  help=did_you_mean(field, options or ()) or listed)
 

@@ -75,7 +75,15 @@ KNOWN_AS = {"learning_rate": "lr", "base_lr": "lr", "global_clipnorm": "clip_nor
             "strides": "stride", "pool_size": "window", "kernel_size": "window", "use_bias": "bias",
             "output_dim": "units", "input_dim": "vocab",
             "xavier": "glorot_uniform", "xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
-            "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal", "msra": "he_normal", "gaussian": "normal"}
+            "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal", "msra": "he_normal", "gaussian": "normal",
+            "he": "he_normal", "kaiming": "he_normal", "lecun": "lecun_normal",
+            "fp16": "mixed_float16", "float16": "mixed_float16", "half": "mixed_float16", "bf16": "mixed_bfloat16",
+            "bfloat16": "mixed_bfloat16", "fp32": "float32", "reduce_on_plateau": "plateau",
+            "ReduceLROnPlateau": "plateau", "StepLR": "step", "CosineAnnealingLR": "cosine",
+            # PyTorch's losses (CrossEntropyLoss and NLLLoss take class ids)
+            "CrossEntropyLoss": "sparse_categorical_crossentropy", "NLLLoss": "sparse_categorical_crossentropy",
+            "nll": "sparse_categorical_crossentropy", "MSELoss": "mse", "L1Loss": "mae", "SmoothL1Loss": "huber",
+            "HuberLoss": "huber", "BCELoss": "binary_crossentropy", "BCEWithLogitsLoss": "binary_crossentropy"}
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, prefixes: bool = True) -> str | None:
