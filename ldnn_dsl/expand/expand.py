@@ -24,7 +24,7 @@ from ldnn_dsl.expand.modules import Loader, Module, language_words
 from ldnn_dsl.expand.unresolved import uncalled_block, unresolved
 from ldnn_dsl.layers.base import ACTIVATIONS
 from ldnn_dsl.layers.registry import LAYER_KINDS
-from ldnn_dsl.layers.values import Arg
+from ldnn_dsl.layers.values import Arg, Word
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, did_you_mean, error
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
@@ -269,6 +269,10 @@ class Expander:
 
     def repeat(self, stmt: n.Repeat, env: Env) -> list[Item]:
         count = evaluate(stmt.count, env)
+        if isinstance(count, Word):  # `repeat detph {`: a mistyped or missing `let`
+            raise DiagnosticError([error("E102", f"unknown name `{count.name}`: `repeat` needs a whole count",
+                                         stmt.count.span, help=did_you_mean(count.name, env.values) or
+                                         f"define it first (`let {count.name} = 3`), or write the count")])
         if isinstance(count, float) and count.is_integer():
             count = int(count)
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_LAYERS:
