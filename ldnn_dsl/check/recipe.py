@@ -402,3 +402,12 @@ class TrainSection(Section):
 
 
 SECTION_MODELS: dict[str, type[Section]] = {"init": InitSection, "data": DataSection, "train": TrainSection}
+
+
+def home_section(setting: str, besides: str | None = None) -> str | None:
+    """The section other than `besides` that has `setting` (`batch` -> `train`): a setting
+    written in the wrong section, or in the model, is most often one that belongs elsewhere."""
+    for name, cls in SECTION_MODELS.items():
+        if name != besides and any(setting in (key, info.alias) for key, info in cls.model_fields.items()):
+            return name
+    return None

@@ -11,7 +11,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
-from ldnn_dsl.check.recipe import SECTION_MODELS, Section
+from ldnn_dsl.check.recipe import SECTION_MODELS, Section, home_section
 from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import validate
 from ldnn_dsl.layers.values import Arg, CallValue, Word, plain
@@ -37,8 +37,10 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
     for setting in settings:
         if setting.head not in fields:
             unset.update(nearest(setting.head, fields))  # `los mse` was meant to set `loss`
-            diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span,
-                               help=did_you_mean(setting.head, fields) or f"`{name}` takes: {', '.join(fields)}"))
+            home = home_section(setting.head, name)
+            help = (f"`{setting.head}` is a setting of `{home}`: move it into `{home} {{ }}`" if home else
+                    did_you_mean(setting.head, fields) or f"`{name}` takes: {', '.join(fields)}")
+            diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span, help=help))
             continue
         value, problem = _value(setting)
         if problem is not None:

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ldnn_dsl.ast import nodes as n
+from ldnn_dsl.check.recipe import home_section
 from ldnn_dsl.expand.bind import bind
 from ldnn_dsl.expand.evaluate import Env, evaluate, evaluate_arg
 from ldnn_dsl.expand.graph import (
@@ -234,6 +235,8 @@ class Expander:
                     or f"define it first: `block {stmt.head}(...) {{ ... }}`, or `use` the file that defines it")
         if stmt.head in ("let", "use"):
             return f"`{stmt.head}` goes at the top level of the file, outside `model {{ }}` and `block`s"
+        if home := home_section(stmt.head):  # `loss bce` inside the model
+            return f"`{stmt.head}` is a setting of `{home}`, not a layer: move it into `{home} {{ }}`"
         if stmt.head in ACTIVATIONS:  # `sigmoid` on a line of its own, as Keras' Sequential reads
             return (f"an activation is a layer as `activation {stmt.head}`, or a word after a layer's size: "
                     f"`dense 10 {stmt.head}`")
