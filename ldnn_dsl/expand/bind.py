@@ -107,6 +107,9 @@ def _call_keys(field: str, arg: Arg) -> dict[str, Span]:
 def _unknown_word(word: str, span: Span, what: str, words: Mapping[str, Any], names: Iterable[str]) -> Diagnostic:
     """A bare word the kind does not know: a typo of one of its words, or of a `let`/parameter name."""
     names = [name for name in names if name not in words]
+    if word[:1] in "xX" and word[1:].isdigit() and word[1:]:  # `3X3` or `3 x3` reads as 3, then a word
+        return error("E203", f"unknown word `{word}` for {what}", span,
+                     help="a window is written in one piece with a lower-case `x`, such as `3x3`")
     if word in ACTIVATIONS and not any(field == "activation" for field, _ in words.values()):  # `flatten relu`
         return error("E203", f"{what} takes no activation", span,
                      help=f"put `activation {word}` on a line of its own after it")

@@ -47,7 +47,11 @@ CHARACTER_HINTS = {
     "\u2019": 'typographic quotes: write strings in plain double quotes, "data.npz"',
     "\u2013": "a minus is written `-`",
     "\u2212": "a minus is written `-`",
+    ":": "no colons: a setting or a layer is its name, then its values, e.g. `epochs 10`, `dense 64 relu`",
+    ".": 'a path or other text is a string in double quotes: "data/train.npz"',
 }
+# Words other languages start a file's include with; ldnn's is `use`.
+INCLUDES = ("import", "include", "from", "require")
 
 
 def parse(source: SourceFile) -> Tree:
@@ -229,9 +233,31 @@ def _unexpected_token(source: SourceFile, token: Token, expected: set[str]) -> D
         hint = _bracket_hint(_open_brackets(source, token), token)
     if token.type == "_NL" and expected & VALUE_STARTS:
         return error("E001", f"the line ends too early{_expected(expected)}", span)
+    hint = hint or _foreign_hint(source, token, expected)
     hint = hint or _brace_hint(source, token, expected) or _unclosed_scope_hint(source, token, expected)
     hint = hint or _after_brace_hint(source, token, expected) or _top_level_hint(source, token, expected)
     return error("E001", f"unexpected {shown}{_expected(expected)}", span, help=hint)
+
+
+def _foreign_hint(source: SourceFile, token: Token, expected: set[str]) -> str | None:
+    """What Python, Keras, C or YAML habits put where ldnn has its own form: commas between a
+    layer's values, a tuple for a shape, `//` comments, `parallel {` without its join, a bare path."""
+    before = _tokens_before(source.text, token.start_pos or 0)
+    last = before[-1] if before else None
+    open_now = [before[i] for i in _open_indices(before)]
+    if token.type == "COMMA" and "COMMA" not in expected:
+        if open_now and open_now[-1].type == "LPAR":  # `input (8, 8, 1)`, `strides=(2, 2)`
+            return "a shape is a list in square brackets, `[8, 8, 1]`; a window or stride is written `3x3` or `2`"
+        if not open_now or open_now[-1].type == "LBRACE":  # `conv 8, 3x3, relu`
+            spaced = " ".join(source.line(token.line or 1).split("#")[0].replace(",", " ").split())
+            return f"a layer's or setting's values are separated by spaces, not commas: `{spaced}`"
+    if token.type == "SLASH" and source.text[(token.end_pos or 0):][:1] in ("/", "*"):
+        return "comments start with `#` and run to the end of the line"
+    if last is not None and last.type == "PARALLEL" and token.type == "LBRACE":
+        return "say how the branches join: `parallel concat {` or `parallel add {`"
+    if last is not None and last.type == "USE" and token.type != "STRING":
+        return 'the file to use is a string in double quotes: `use "lib/blocks.ldnn"`'
+    return None
 
 
 def _brace_hint(source: SourceFile, token: Token, expected: set[str]) -> str | None:
@@ -300,6 +326,9 @@ def _top_level_hint(source: SourceFile, token: Token, expected: set[str]) -> str
     head = [str(t) for t in before[_statement_start(before, len(before)):]]
     if head[:1] == ["block"] and len(head) == 2 and token.type == "LPAR":
         return f"write the parameters right after the name, without a space: `block {head[1]}(...)`"
+    if len(head) == 1 and head[0] in INCLUDES:  # `import "lib.ldnn"`
+        path = str(token) if token.type == "STRING" else '"lib.ldnn"'
+        return f"a file is included with `use`: `use {path}`"
     if len(head) == 1 and before[-1].type == "NAME" and token.type != "_NL":
         return (f"at the top level `{head[0]}` would open a section: a layer goes inside `model NAME {{ }}`, "
                 "a setting inside its section, such as `train { }`")
