@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from ldnn_dsl.check.recipe import SECTION_MODELS, Section, home_section
 from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import validate
-from ldnn_dsl.layers.values import Arg, CallValue, Word, plain
+from ldnn_dsl.layers.values import Arg, CallValue, Several, Word, plain
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, nearest
 from ldnn_dsl.source.span import Span
 
@@ -174,7 +174,7 @@ def _value(setting: Setting) -> tuple[Any, Diagnostic | None]:
         return None, error("E206", f"`{setting.head}` needs a value", setting.span)
     if all(a.key is None for a in args):
         values = [plain(a.value) for a in args]
-        return (values[0] if len(values) == 1 else values), None
+        return (values[0] if len(values) == 1 else Several(values)), None
     record: dict[str, Any] = {}
     for arg in args:
         if arg.key is not None:

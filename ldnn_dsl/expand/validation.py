@@ -10,10 +10,12 @@ from pydantic import BaseModel, ValidationError
 
 from ldnn_dsl.layers.base import NOT_WHOLE
 from ldnn_dsl.layers.initializers import INITIALIZERS
+from ldnn_dsl.layers.values import Several
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
 
 NO_ARGUMENT = re.compile(r"`(?P<name>\w+)` has no argument `(?P<arg>\w+)`")  # from `Init`
+CALL_TYPES = ("union_tag_not_found", "model_attributes_type", "model_type", "dict_type")  # a call was due
 MAX_LISTED = 8  # longer lists of choices go into the help, not the message
 NUMBER_TYPES = ("int_type", "int_parsing", "float_type", "float_parsing")
 RANGE = {"greater_than": "greater than {gt}", "greater_than_equal": "at least {ge}", "less_than": "less than {lt}",
@@ -231,6 +233,9 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
     if kind == "union_tag_not_found" and isinstance(value, dict):  # `optimizer sgd momentum=0.9`
         return error("E201", f"`{field}` of {what} must be a call like name(...); got {shown}", span,
                      help=_as_call(value))
+    if isinstance(value, Several) and kind in CALL_TYPES:  # `source npz "a.npz"`: a call without its ( )
+        return error("E201", f"`{field}` of {what} must be a call like name(...); got {shown}", span,
+                     help=_as_written_call(value))
     if kind == "value_error":
         return _value_error(str(ctx.get("error", err["msg"])), field, what, span, value, keys, path)
     expected = _expected(kind)
@@ -295,6 +300,19 @@ def _expected(kind: str) -> str:
     return "a different kind of value"
 
 
+def _as_written_call(values: Several) -> str | None:
+    """`npz "a.npz"` as the call it was meant to be: `npz("a.npz")`."""
+    head, *rest = values
+    if not (isinstance(head, str) and head.isidentifier()):
+        return None
+    return f"write `{head}({', '.join(_as_source(v) for v in rest)})`"
+
+
+def _as_source(value: Any) -> str:
+    """One value as the spec writes it: a word bare, other text in double quotes."""
+    return f'"{value}"' if isinstance(value, str) and not value.isidentifier() else _show(value).strip("`")
+
+
 def _as_call(record: dict[str, Any]) -> str | None:
     """The call a record was meant to be: `sgd momentum=0.9` (one flag, then options) is `sgd(momentum=0.9)`."""
     flags = [key for key, v in record.items() if v is True]
@@ -313,6 +331,8 @@ def _show(value: Any) -> str:
         return f"`{value['name']}(...)`"
     if isinstance(value, dict):  # options and flags, as written: `sgd momentum=0.9`
         return "`" + " ".join(key if v is True else f"{key}={_show(v).strip('`')}" for key, v in value.items()) + "`"
+    if isinstance(value, Several):  # `lr 0.1 e`, `npz "a.npz"`: as written
+        return "`" + " ".join(_as_source(v) for v in value) + "`"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_show(v).strip("`") for v in value) + "]"  # a call as `name(...)`, not a dict
     return str(value)

@@ -21,6 +21,11 @@ class Word:
         return self.name
 
 
+class Several(list):  # type: ignore[type-arg]
+    """The values written after one setting's name (`lr 0.1 e`), as opposed to a list written
+    in brackets: a message shows them as written, not as `[0.1, e]`."""
+
+
 @dataclass(frozen=True)
 class WindowValue:
     dims: tuple[int, ...]
