@@ -3,10 +3,11 @@ what as spec text, and what it refuses outright."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from helpers import fresh_python, write
+from helpers import ROOT, fresh_python, write
 
 import ldnn_dsl
 from ldnn_dsl import DiagnosticError
@@ -141,3 +142,32 @@ def test_a_missing_section_is_named_with_what_was_asked_for(tmp_path: Path) -> N
         ldnn_dsl.train(spec, out=tmp_path / "run")
     assert [(d.code, d.message, d.help) for d in exc.value.diagnostics] == [
         ("E401", "the spec has no `data` section, and training needs one", "add `data { source ... }`")]
+
+
+@pytest.mark.parametrize(("options", "error", "words"), [
+    ({"epochs": 0}, ValueError, "epochs must be from 1 to"),
+    ({"epochs": -1}, ValueError, "epochs must be from 1 to"),
+    ({"epochs": 1.5}, TypeError, "epochs must be a whole number (int), got float"),
+    ({"seed": -1}, ValueError, "seed must be from 0 to 4,294,967,295, got -1"),
+    ({"seed": 2**40}, ValueError, "seed must be from 0 to"),
+    ({"max_time": 0}, ValueError, "max_time must be a positive, finite number of seconds"),
+    ({"max_time": float("nan")}, ValueError, "max_time must be a positive, finite number of seconds"),
+    ({"out": 5}, TypeError, "out must be a path"),
+    ({"out": ""}, ValueError, "out must not be empty"),
+])
+def test_train_refuses_the_options_the_command_line_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            options: dict[str, object], error: type[Exception],
+                                                            words: str) -> None:
+    """`epochs=0` trained nothing and saved a resolved spec with `epochs 0`, which fails its own check."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=re.escape(words)):
+        ldnn_dsl.train(str(ROOT / "specs" / "sort.ldnn"), quiet=True, **options)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_of_a_library_without_a_model_says_so() -> None:
+    """A library of blocks checks clean, but `load` has no spec to give: an E104, not an empty error."""
+    with pytest.raises(DiagnosticError) as caught:
+        ldnn_dsl.load("let width = 8\n", purpose="check")
+    (diag,) = caught.value.diagnostics
+    assert diag.code == "E104" and "no `model { ... }`" in diag.message

@@ -12,6 +12,9 @@ the data do not fit the model, E406 when training fails; a failed run leaves no 
 
 from __future__ import annotations
 
+import math
+import numbers
+import os
 import secrets
 import sys
 import time
@@ -25,12 +28,14 @@ from ldnn_dsl.build.backend import out_of_memory, precision_policy
 from ldnn_dsl.check.check import CheckResult, recipe_errors
 from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.choices import Choice
+from ldnn_dsl.check.recipe import MAX_SEED
 from ldnn_dsl.check.spec import Spec, WrapperNames
 from ldnn_dsl.data.baseline import beats_baseline, net_score
 from ldnn_dsl.data.dataset import Splits, baseline, load_data
 from ldnn_dsl.data.fit import Vocab, split_problems
 from ldnn_dsl.data.problems import DATA_CODE
 from ldnn_dsl.expand.graph import layer_nodes
+from ldnn_dsl.layers.base import MAX_SIZE
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error, render_text
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile, read_spec
@@ -80,7 +85,11 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
 
         train { loss binary_crossentropy  lr 0.1  epochs 10 }   # plus model and data
 
-    Raises DiagnosticError (E405 data, E406 training) and leaves no folder behind on failure."""
+    Raises DiagnosticError (E405 data, E406 training) and leaves no folder behind on failure;
+    TypeError or ValueError, before anything is read or written, for an option the command line
+    would refuse too."""
+    _check_options(out=out, epochs=epochs, seed=seed, max_time=max_time)
+    epochs, seed = (None if value is None else int(value) for value in (epochs, seed))  # NumPy's ints as Python's
     stop = StopRequest.within(max_time)
     forget_signals()
     source = read_spec(str(spec_path))
@@ -89,6 +98,27 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     except DiagnosticError as exc:  # its lines can be shown even when the spec came from stdin
         exc.sources.setdefault(source.path, source.text)
         raise
+
+
+def _check_options(*, out: object, epochs: object, seed: object, max_time: object) -> None:
+    """The options as `ldnn train`'s arguments are checked: a Python caller's `epochs=0` would
+    otherwise train nothing and save a resolved spec that fails its own check."""
+    if out is not None and not isinstance(out, str | os.PathLike):
+        raise TypeError(f"out must be a path (str or os.PathLike), got {type(out).__name__}")
+    if out is not None and not os.fspath(out):
+        raise ValueError("out must not be empty (that would name the current folder)")
+    for name, value, low, high in (("epochs", epochs, 1, MAX_SIZE), ("seed", seed, 0, MAX_SEED)):
+        if value is None:
+            continue
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):  # NumPy's ints too
+            raise TypeError(f"{name} must be a whole number (int), got {type(value).__name__}")
+        if not low <= value <= high:
+            raise ValueError(f"{name} must be from {low} to {high:,}, got {value}")
+    if max_time is not None:
+        if not isinstance(max_time, numbers.Real) or isinstance(max_time, bool):
+            raise TypeError(f"max_time must be a number of seconds, got {type(max_time).__name__}")
+        if not (math.isfinite(max_time) and max_time > 0):
+            raise ValueError(f"max_time must be a positive, finite number of seconds, got {max_time}")
 
 
 def _train(source: SourceFile, stop: StopRequest, *, out: str | Path | None, epochs: int | None, seed: int | None,
