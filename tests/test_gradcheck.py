@@ -208,6 +208,19 @@ def test_the_command_fails_on_a_wrong_gradient(gradcheck: ModuleType, monkeypatc
     assert out.rstrip().endswith("FAILED (1 layer)")
 
 
+def test_a_loss_that_is_nan_at_the_start_is_said_so_not_judged(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`poisson` of a linear output takes the log of negative predictions: every difference
+    quotient is NaN, which is no wrong gradient of the network's."""
+    from ldnn_dsl.cli import main
+
+    spec = "model m {\n  input [5]\n  dense 3\n}\ntrain { loss poisson }\n"
+    assert main(["gradcheck", write(tmp_path, spec)]) == 1
+    captured = capsys.readouterr()
+    assert "ldnn gradcheck: error: the loss `poisson` is nan at the starting weights" in captured.err
+    assert "FAIL" not in captured.out
+
+
 # --- the command -----------------------------------------------------------------------------
 
 def test_the_command_prints_the_table_and_exits_0(gradcheck: ModuleType, tmp_path: Path,

@@ -19,6 +19,7 @@ w the framework's gradient is one of the two slopes; a wrong gradient fails ever
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ResidualNode, lay
 from ldnn_dsl.layers.base import Shape
 from ldnn_dsl.verify.backends import (
     Evaluator,
+    GradcheckError,
     analytic_gradients,
     batch_loss,
     float64,
@@ -157,6 +159,11 @@ def gradcheck(spec: Spec, options: GradcheckOptions | None = None) -> GradcheckR
         evaluate = loss_evaluator(model, x, y, loss)
         report = GradcheckReport(spec.model.name, keras.backend.backend(), loss_name,
                                  evaluate(None, None), options, notes=notes(spec))
+        if not math.isfinite(report.loss_value):  # every difference quotient would be NaN: no gradient to judge
+            raise GradcheckError(
+                f"the loss `{loss_name}` is {report.loss_value} at the starting weights on the check's random batch, "
+                "so no gradient can be judged: the output is outside the loss's domain (e.g. `poisson` or `kld` "
+                "of a negative output); give the output layer an activation that keeps it in range")
         owners = {id(v): i for i, v in enumerate(model.trainable_variables)}
         for name, kind, _ in graph_layers(spec.model):
             variables = _layer_variables(model, name)
