@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from ldnn_dsl.source.diagnostics import Diagnostic, render_github, render_json, render_text
+from ldnn_dsl.source.text import EMPTY_PATH
 
 FORMATS = ("text", "json", "github")
 
@@ -74,5 +75,5 @@ def named_path(text: str) -> str:
     """An argparse type: a path that is not empty. `--out "$RUN"` with RUN unset would name the
     current folder, or `.keras` with no name before it."""
     if not text:
-        raise argparse.ArgumentTypeError("the path is empty (an unset variable?)")
+        raise argparse.ArgumentTypeError(EMPTY_PATH)
     return text

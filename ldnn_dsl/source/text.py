@@ -65,12 +65,15 @@ def _bad_text(path: str, text: str, offset: int, message: str) -> DiagnosticErro
     return DiagnosticError([error("E002", message, path=path, line=line, col=col)], sources={path: shown})
 
 
+EMPTY_PATH = "the path is empty (an unset variable?)"  # `"$SPEC"` with SPEC unset; said by the commands too
+
+
 def read(path: str | Path) -> SourceFile:
     """A spec file from disk; a missing file, a directory, a device or a pipe is a diagnostic, not
     an OSError, a hang or an endless read."""
     shown = str(path)
     if not shown:  # `ldnn check "$SPEC"` with SPEC unset: `Path("")` would be the current folder
-        raise DiagnosticError([error("E005", "the path is empty (an unset variable?)", path='""')])
+        raise DiagnosticError([error("E005", EMPTY_PATH, path='""')])
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a pipe without a writer opens at once
     except IsADirectoryError:

@@ -12,7 +12,8 @@ import numpy as np
 
 
 class GradcheckError(Exception):
-    """The check could not run (an unsupported backend); not a failed comparison."""
+    """The check could not run (an unsupported backend, a loss that is NaN before any step); not a
+    failed comparison."""
 
 
 @contextmanager
