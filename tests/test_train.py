@@ -388,6 +388,23 @@ def test_resolved_spec_checks_clean_with_the_same_parameters(path: Path) -> None
     assert "repeat" not in text and "block" not in text and "auto" not in text
 
 
+def test_resolved_spec_gives_layers_without_a_bias_no_bias_options() -> None:
+    """The `init` section's `biases` and `forget_bias` skip a layer with `bias=false`; written out
+    as that layer's own options they would contradict its `bias=false` (E404)."""
+    text = ("init {\n  biases constant(0.1)\n  forget_bias 2.0\n}\nmodel m {\n  input [5, 3]\n"
+            "  lstm 4 sequences bias=false\n  lstm 4 sequences\n  lstm 4\n  dense 2 bias=false\n}\n")
+    original = check_source(decode("s.ldnn", text.encode()), "check")
+    assert original.errors == [] and original.spec is not None
+    resolved_spec = resolved_text(original.spec, batch=32, epochs=1, seed=1, jit=False, steps_per_execution=1,
+                                  folder=None)
+    layers = [line.strip() for line in resolved_spec.splitlines() if line.strip().startswith(("lstm", "dense"))]
+    assert ["bias_init" in line for line in layers] == [False, True, True, False]
+    assert ["forget_bias" in line for line in layers] == [False, True, True, False]
+    resolved = check_source(decode("spec.ldnn", resolved_spec.encode()), "check")
+    assert resolved.errors == []
+    assert resolved.inference.total_params == original.inference.total_params
+
+
 @pytest.mark.parametrize(("path", "target"), [(r"a\\tb.csv", "price"), ("q.csv", r'sale \"price\"'),
                                               (r'a\"b\\c.csv', "true")])
 def test_resolved_spec_writes_strings_back_as_they_were_meant(tmp_path: Path, path: str, target: str) -> None:

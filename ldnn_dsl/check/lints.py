@@ -87,7 +87,7 @@ def normal_far_from_lazy(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
 
 def weak_forget_bias(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     for node in layers(spec):
-        if node.layer.kind == "lstm":
+        if node.layer.kind == "lstm" and node.layer.bias:  # type: ignore[union-attr]
             value = node.layer.forget_bias if node.layer.forget_bias is not None else spec.init.forget_bias  # type: ignore[union-attr]
             if value is not None and value < 1:
                 yield warning("W107", f"LSTM forget-gate bias {value:g}: the cell forgets from the first step; "

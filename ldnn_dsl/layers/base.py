@@ -7,7 +7,17 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from ldnn_dsl.layers.initializers import FLOAT32_MAX, Init
 
@@ -70,6 +80,7 @@ Size = Annotated[int, BeforeValidator(_size), Strict()]
 PositiveWhole = Annotated[int, BeforeValidator(_size), Strict(), Field(gt=0)]
 Float32 = Annotated[float, Strict(), AfterValidator(_float32)]
 Positive = Annotated[Float32, Field(gt=0)]
+CONTRADICTION = "contradiction"  # the error type of options that contradict each other
 Flag = Annotated[bool, Strict()]  # `true`, `false` or the bare word; not `1`, `yes` or "true"
 
 
@@ -216,6 +227,16 @@ class WeightLayer(LayerKind):
     def _bias_fits(cls, init: Init | None) -> Init | None:
         return _fitting(init, 1, cls.bias_words())
 
+    @field_validator("bias")
+    @classmethod
+    def _bias_to_set(cls, bias: bool, info: ValidationInfo) -> bool:
+        """`bias=false bias_init=ones` contradicts itself; Keras would drop the initializer silently."""
+        if not bias and info.data.get("bias_init") is not None:
+            raise contradiction(f"`bias=false` leaves this `{cls.model_fields['kind'].default}` without a bias, so "
+                                f"its `bias_init={info.data['bias_init'].text()}` has nothing to set",
+                                "drop `bias_init=`, or `bias=false` to keep the bias")
+        return bias
+
     def init_misfits(self, defaults: InitDefaults) -> list[tuple[str, str]]:
         out: list[tuple[str, str | None]] = []
         if defaults.weights is not None and self.init is None:
@@ -225,8 +246,9 @@ class WeightLayer(LayerKind):
         return [(setting, reason) for setting, reason in out if reason]
 
     def filled(self, defaults: InitDefaults) -> dict[str, Any]:
-        return {"init": self.init or defaults.weights or Init(name="glorot_uniform"),
-                "bias_init": self.bias_init or defaults.biases or Init(name="zeros")}
+        """A layer without a bias takes no bias initializer, not even the `init` section's."""
+        bias_init = (self.bias_init or defaults.biases or Init(name="zeros")) if self.bias else None
+        return {"init": self.init or defaults.weights or Init(name="glorot_uniform"), "bias_init": bias_init}
 
     def weight_options(self, defaults: InitDefaults, max_norm_axis: int | list[int]) -> dict[str, Any]:
         """Keras keyword arguments shared by every weight layer.
@@ -239,11 +261,16 @@ class WeightLayer(LayerKind):
         filled = self.filled(defaults)
         return {
             "kernel_initializer": filled["init"].keras(),
-            "bias_initializer": filled["bias_init"].keras(),
+            "bias_initializer": (filled["bias_init"] or Init(name="zeros")).keras(),  # Keras wants one regardless
             "use_bias": self.bias,
             "kernel_constraint": constraint,
             "kernel_regularizer": keras.regularizers.L2(self.l2) if self.l2 else None,
         }
+
+
+def contradiction(message: str, help: str) -> PydanticCustomError:
+    """A layer's options that contradict each other (E404), from a validator; `help` says how to choose."""
+    return PydanticCustomError(CONTRADICTION, message, {"help": help})
 
 
 def _fitting(init: Init | None, axes: int, what: str) -> Init | None:

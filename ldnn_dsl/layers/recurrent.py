@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+from pydantic import ValidationInfo, field_validator
+
 from ldnn_dsl.layers.base import (
     Activation,
     Flag,
@@ -15,6 +17,7 @@ from ldnn_dsl.layers.base import (
     ShapeError,
     WeightLayer,
     activation_words,
+    contradiction,
     fmt_shape,
 )
 from ldnn_dsl.layers.initializers import Init
@@ -106,10 +109,19 @@ class LSTM(Recurrent):
     keras_name: ClassVar = "LSTM"
     doc: ClassVar = "LSTM: units, `sequences` to return every step, forget_bias= (the forget gate's initial bias)"
 
+    @field_validator("forget_bias")
+    @classmethod
+    def _bias_to_set(cls, forget_bias: float | None, info: ValidationInfo) -> float | None:
+        """`bias=false forget_bias=2.0` contradicts itself: there is no forget-gate bias to set."""
+        if forget_bias is not None and info.data.get("bias") is False:
+            raise contradiction("`bias=false` leaves this `lstm` without a bias, so `forget_bias=` has no forget "
+                                "gate's bias to set", "drop `forget_bias=`, or `bias=false` to keep the bias")
+        return forget_bias
+
     def filled(self, defaults: InitDefaults) -> dict[str, Any]:
-        """No `forget_bias` anywhere leaves Keras' `unit_forget_bias` (1.0)."""
+        """No `forget_bias` anywhere leaves Keras' `unit_forget_bias` (1.0); without a bias, there is none."""
         forget = self.forget_bias if self.forget_bias is not None else defaults.forget_bias
-        return {**super().filled(defaults), "forget_bias": forget}
+        return {**super().filled(defaults), "forget_bias": forget if self.bias else None}
 
     def keras_options(self, defaults: InitDefaults) -> dict[str, Any]:
         """Keras' `unit_forget_bias` can only set 1.0; any other value takes our initializer."""
