@@ -283,3 +283,16 @@ def test_a_bare_flag_inside_a_call_turns_it_on() -> None:
     result = checked(text)
     assert result.spec is not None and result.spec.train is not None
     assert result.spec.train.optimizer.nesterov is True  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("written", "patience", "restore_best"), [
+    ("early_stop 5", 5, False), ("early_stop restore_best", 10, True), ("early_stop 5 restore_best", 5, True),
+    ("early_stop restore_best 5", 5, True), ("early_stop patience=5 restore_best", 5, True)])
+def test_early_stop_reads_its_short_forms(written: str, patience: int, restore_best: bool) -> None:
+    """The patience alone may go bare, with or without `restore_best` beside it."""
+    text = (f"model m {{\n  input [4]\n  dense 1\n}}\ndata {{\n  source parity(bits=4, samples=64)\n"
+            f"  validate 10%\n}}\ntrain {{\n  loss mse\n  {written}\n}}\n")
+    result = checked(text)
+    assert result.errors == [] and result.spec is not None and result.spec.train is not None
+    stop = result.spec.train.early_stop
+    assert stop is not None and (stop.patience, stop.restore_best) == (patience, restore_best)

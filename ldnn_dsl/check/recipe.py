@@ -10,9 +10,10 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ldnn_dsl.check.choices import Choice
-from ldnn_dsl.layers.base import Flag, Float32, Positive, PositiveWhole, Whole
+from ldnn_dsl.layers.base import Flag, Float32, Positive, PositiveWhole, Whole, refusal
 from ldnn_dsl.layers.initializers import Init
-from ldnn_dsl.layers.values import Percentage
+from ldnn_dsl.layers.values import Percentage, Several
+from ldnn_dsl.source.diagnostics import did_you_mean
 
 NonNegative = Annotated[Float32, Field(ge=0)]
 Fraction = Annotated[Float32, Field(gt=0, lt=1)]
@@ -352,10 +353,20 @@ class EarlyStop(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _word(cls, data: Any) -> Any:
+        """`early_stop restore_best`, `early_stop 5` and the two together, `early_stop 5 restore_best`."""
         if data == "restore_best":
             return {"restore_best": True}
         if isinstance(data, int | float) and not isinstance(data, bool):
             return {"patience": data}
+        if isinstance(data, Several) and len(data) == 2 and "restore_best" in data:
+            number = data[1 - data.index("restore_best")]
+            if isinstance(number, int | float) and not isinstance(number, bool):
+                return {"patience": number, "restore_best": True}
+        if isinstance(data, str | Several):  # `early_stop restor_best`, `early_stop 5 6`
+            words = [w for w in (data if isinstance(data, Several) else [data]) if isinstance(w, str)]
+            hint = next(filter(None, (did_you_mean(w, ("restore_best", "patience")) for w in words)), None)
+            raise refusal("E201", "its options are `patience=N` and `restore_best`", hint or
+                          "write `early_stop patience=10 restore_best`, or `early_stop 10`", got=True)
         return data
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from ldnn_dsl.layers.base import CONTRADICTION, NOT_WHOLE
+from ldnn_dsl.layers.base import NOT_WHOLE, REFUSED
 from ldnn_dsl.layers.initializers import INITIALIZERS
 from ldnn_dsl.layers.values import Several
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
@@ -236,8 +236,9 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
     if isinstance(value, Several) and kind in CALL_TYPES:  # `source npz "a.npz"`: a call without its ( )
         return error("E201", f"`{field}` of {what} must be a call like name(...); got {shown}", span,
                      help=_as_written_call(value))
-    if kind == CONTRADICTION:
-        return error("E404", f"`{field}` of {what}: {err['msg']}", span, help=ctx.get("help"))
+    if kind == REFUSED:
+        got = f"; got {shown}" if ctx.get("got") else ""
+        return error(ctx["code"], f"`{field}` of {what}: {err['msg']}{got}", span, help=ctx.get("help"))
     if kind == "value_error":
         return _value_error(str(ctx.get("error", err["msg"])), field, what, span, value, keys, path)
     expected = _expected(kind)

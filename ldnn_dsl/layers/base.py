@@ -80,7 +80,7 @@ Size = Annotated[int, BeforeValidator(_size), Strict()]
 PositiveWhole = Annotated[int, BeforeValidator(_size), Strict(), Field(gt=0)]
 Float32 = Annotated[float, Strict(), AfterValidator(_float32)]
 Positive = Annotated[Float32, Field(gt=0)]
-CONTRADICTION = "contradiction"  # the error type of options that contradict each other
+REFUSED = "ldnn_refused"  # the error type of a validator that picks its own code and help (`refusal`)
 Flag = Annotated[bool, Strict()]  # `true`, `false` or the bare word; not `1`, `yes` or "true"
 
 
@@ -268,9 +268,15 @@ class WeightLayer(LayerKind):
         }
 
 
+def refusal(code: str, message: str, help: str | None = None, *, got: bool = False) -> PydanticCustomError:
+    """A validator's error with its own code and help, which a ValueError cannot carry; `got`:
+    the message goes on with the value as written ("; got `5 restor_best`")."""
+    return PydanticCustomError(REFUSED, message, {"code": code, "help": help, "got": got})
+
+
 def contradiction(message: str, help: str) -> PydanticCustomError:
-    """A layer's options that contradict each other (E404), from a validator; `help` says how to choose."""
-    return PydanticCustomError(CONTRADICTION, message, {"help": help})
+    """A layer's options that contradict each other (E404); `help` says how to choose."""
+    return refusal("E404", message, help)
 
 
 def _fitting(init: Init | None, axes: int, what: str) -> Init | None:
