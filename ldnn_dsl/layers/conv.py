@@ -28,12 +28,29 @@ def slide(size: int, window: int, stride: int, padding: str) -> int:
     return (size - window) // stride + 1
 
 
-def spatial(kind: str, shape: Shape, rank: int) -> None:
-    """A kind that slides over `rank` spatial axes needs `rank` + 1 axes (plus channels)."""
-    if len(shape) != rank + 1:
-        want = "[height, width, channels]" if rank == 2 else "[steps, channels]"
-        raise ShapeError("E302", f"`{kind}` needs an input of shape {want}; it gets "
-                         f"{fmt_shape(shape)}")
+SPATIAL = {1: "[steps, channels]", 2: "[height, width, channels]"}
+MIN_IMAGE_SIDE = 8  # a flat vector of a square size at least this side's may be an image (8x8 digits)
+
+
+def spatial(kind: str, shape: Shape, *ranks: int, hint: bool = True) -> None:
+    """A kind that slides over `rank` spatial axes needs `rank` + 1 axes (the last: channels).
+    `hint`: say how a one-channel signal or a flat image gets the axes it lacks."""
+    if len(shape) - 1 not in ranks:
+        want = " or ".join(SPATIAL[rank] for rank in ranks)
+        raise ShapeError("E302", f"`{kind}` needs an input of shape {want}; it gets {fmt_shape(shape)}",
+                         help=_channels_help(shape, ranks) if hint else None)
+
+
+def _channels_help(shape: Shape, ranks: tuple[int, ...]) -> str | None:
+    """The reshape that gives a one-channel signal its channel axis (`[28, 28]` -> `[28, 28, 1]`),
+    or a flat square image its rows back (`[784]` -> `[28, 28, 1]`)."""
+    hints = []
+    if len(shape) in ranks:
+        hints.append(f"a signal of one channel still needs that axis: `reshape {list((*shape, 1))}` before it")
+    side = math.isqrt(shape[0]) if len(shape) == 1 else 0
+    if 2 in ranks and side >= MIN_IMAGE_SIDE and side * side == shape[0]:
+        hints.append(f"if these are flat {side}x{side} images: `reshape [{side}, {side}, 1]` before it")
+    return "; ".join(hints) or None
 
 
 def fit(window: tuple[int, ...], rank: int, what: str) -> tuple[int, ...]:
@@ -126,8 +143,7 @@ class Pool(LayerKind):
 
     def _geometry(self, shape: Shape) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
         rank = len(shape) - 1
-        if rank not in (1, 2):
-            spatial(self.kind, shape, 2)
+        spatial(self.kind, shape, 1, 2)
         window = fit(self.window, rank, "pooling")
         try:
             stride = fit(self.stride, rank, "stride") if self.stride else window
@@ -172,8 +188,7 @@ class GlobalPool(LayerKind):
     doc: ClassVar = "one value per channel: average (default) or `max`"
 
     def output_shape(self, shape: Shape) -> Shape:
-        if len(shape) not in (2, 3):
-            spatial(self.kind, shape, 2)
+        spatial(self.kind, shape, 1, 2, hint=False)  # on a vector it has nothing left to pool: no reshape helps
         return (shape[-1],)
 
     def keras_layer(self, name: str, defaults: InitDefaults, shape: Shape) -> Any:
