@@ -296,3 +296,11 @@ def test_early_stop_reads_its_short_forms(written: str, patience: int, restore_b
     assert result.errors == [] and result.spec is not None and result.spec.train is not None
     stop = result.spec.train.early_stop
     assert stop is not None and (stop.patience, stop.restore_best) == (patience, restore_best)
+
+
+def test_an_option_may_take_the_bare_word_for_its_value() -> None:
+    """`dtype=int` means what the bare `int` means (`int32`), and `mode=average` what `average` does."""
+    spec = checked("model m {\n  input [6, 2] dtype=int\n  embedding 3 vocab=5\n  globalpool mode=average\n}\n").spec
+    assert spec is not None
+    assert spec.model.input.layer.dtype == "int32"
+    assert spec.model.body[-1].layer.mode == "avg"  # type: ignore[union-attr]

@@ -34,6 +34,8 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
             continue
         if arg.key is not None:
             field, value = arg.key, plain(arg.value)
+            if isinstance(value, str) and words.get(value, (None,))[0] == field:  # `dtype=int` as `int` says
+                value = words[value][1]
             if field not in options:
                 diags.append(error("E204", f"unknown option `{field}` for {what}", arg.key_span or arg.span,
                                    help=did_you_mean(field, options)))
