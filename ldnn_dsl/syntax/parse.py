@@ -32,6 +32,7 @@ TERMINALS: dict[str, str | None] = {
 KEYWORDS = {"LET": "let", "USE": "use", "BLOCK": "block", "MODEL": "model", "REPEAT": "repeat",
             "RESIDUAL": "residual", "PARALLEL": "parallel", "BRANCH": "branch"}
 STRUCTURE = ("model", "block", "let", "use", "repeat", "residual", "parallel", "branch")
+SCOPES = ("residual", "parallel", "branch", "repeat")  # what opens a scope inside a model
 VALUE_STARTS = {"NUMBER", "PERCENT", "WINDOW", "STRING", "LSQB", "LPAR", "MINUS", "CALLNAME"}
 LAYER_STARTS = {"NAME", "CALLNAME", *KEYWORDS}  # tokens that can begin a line of their own
 BOUNDARIES = {"_NL", "LBRACE", "RBRACE"}  # tokens a statement starts after
@@ -276,9 +277,11 @@ def _brace_hint(source: SourceFile, token: Token, expected: set[str]) -> str | N
 
 
 def _unclosed_scope_hint(source: SourceFile, token: Token, expected: set[str]) -> str | None:
-    """`train {` where a `{` is unexpected: the section before it most likely lacks its `}`,
-    so `train` was read as a line inside it. Only said of a line that starts unindented or with
-    `model`/`block` (what opens a top-level scope); `dense 4 {` is some other mistake."""
+    """`train {` where a `{` is unexpected: the scope before it most likely lacks its `}`, so
+    `train` was read as a line inside it. Said of a line that starts what opens a scope: a
+    top-level section, `model`, `block`, or, inside a model, `residual`, `parallel`, `branch` or
+    `repeat` no deeper than an open scope's first line (`dense 4 {` is some other mistake).
+    The scopes not closed are those whose first line is indented at least as deep."""
     if token.type != "LBRACE" or "LBRACE" in expected:
         return None
     before = _tokens_before(source.text, token.start_pos or 0)
@@ -289,18 +292,65 @@ def _unclosed_scope_hint(source: SourceFile, token: Token, expected: set[str]) -
     if start >= len(before) or before[start].line != token.line:
         return None
     head = before[start]
-    if head.column != 1 and str(head) not in ("model", "block"):
-        return None
     braces = [i for i in opened if before[i].type == "LBRACE"]
+    if head.column != 1 and str(head) not in ("model", "block"):
+        if str(head) not in SCOPES:
+            return None
+        lines = source.text.split("\n")
+        braces = [i for i in braces if _indent(lines[before[i].line - 1]) >= head.column - 1]
+        if not braces:
+            return None
+    if misplaced := _misplaced_close(source, before):
+        return misplaced
     scopes = [f"`{_statement_text(source.text, before, i) or '{'}`" for i in braces]
+    where = f"`{head}`" if head.column == 1 else f"line {head.line}, `{head}`"
     if len(braces) == 1:
         brace = before[braces[0]]
         return (f"the `{{` of {scopes[0]} at line {brace.line}, column {brace.column} is not closed: "
-                f"add `}}` before `{head}`")
+                f"add `}}` before {where}")
     listed = [f"of {scope} (line {before[i].line}, column {before[i].column})"
               for scope, i in zip(scopes, braces, strict=True)]
     return (f"the `{{` {', '.join(listed[:-1])} and {listed[-1]} are not closed: "
-            f"add {len(braces)} `}}` before `{head}`")
+            f"add {len(braces)} `}}` before {where}")
+
+
+def _misplaced_close(source: SourceFile, tokens: list[Token]) -> str | None:
+    """Which `{` likely lacks its `}`, by indentation: a `}` that lines up with an outer scope's
+    first line closed an inner block instead (`residual {` whose `}` was forgotten, so the
+    model's `}` ends the residual), and the inner block's body most likely ends before the
+    first line after it indented no deeper than its own first line. None when every `}` lines
+    up with its `{`'s line, or the file's indentation says nothing."""
+    lines = source.text.split("\n")
+    stack: list[int] = []
+    for i, tok in enumerate(tokens):
+        if tok.type == "LBRACE":
+            stack.append(i)
+        elif tok.type == "RBRACE" and stack:
+            at = stack.pop()
+            opener = tokens[at]
+            own, closing = _indent(lines[opener.line - 1]), _indent(lines[tok.line - 1])
+            starts_line = lines[tok.line - 1].strip().startswith("}")
+            if tok.line == opener.line or not starts_line or closing >= own or not stack:
+                continue
+            body_end = next((n for n in range(opener.line + 1, tok.line)
+                             if _code(lines[n - 1]) and _indent(lines[n - 1]) <= own), None)
+            if body_end is None:
+                continue
+            scope = _statement_text(source.text, tokens, at) or "{"
+            outer = _statement_text(source.text, tokens, stack[-1]) or "{"
+            return (f"the `{{` of `{scope}` at line {opener.line}, column {opener.column} is not closed: the `}}` "
+                    f"at line {tok.line} lines up with `{outer}`, so it closed `{scope}` instead; add `}}` before "
+                    f"line {body_end}, `{_code(lines[body_end - 1])}`")
+    return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _code(line: str) -> str:
+    """A line without its comment and outer spaces ('' for a blank or comment-only line)."""
+    return line.split("#", 1)[0].strip()
 
 
 def _after_brace_hint(source: SourceFile, token: Token, expected: set[str]) -> str | None:
@@ -354,7 +404,8 @@ def _unexpected_end(source: SourceFile, expected: set[str]) -> Diagnostic:
     span = _point(source, last, col, 1)
     if opener is not None:
         return error("E003", f"the file ends inside the `{{` opened at line {opener.line}, column {opener.column}",
-                     span, help="add the missing `}`")
+                     span, help=_misplaced_close(source, _tokens_before(source.text, len(source.text)))
+                     or "add the missing `}`")
     return error("E003", f"the file ends in the middle of a statement{_expected(expected)}", span)
 
 
