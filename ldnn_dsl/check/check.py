@@ -26,7 +26,7 @@ from ldnn_dsl.expand.expand import Expanded, expand
 from ldnn_dsl.expand.graph import layer_nodes
 from ldnn_dsl.expand.unresolved import follows_from
 from ldnn_dsl.layers.base import fmt_shape
-from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
+from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, calls_merged, error
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
 
@@ -63,8 +63,9 @@ def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
 def in_reading_order(diags: list[Diagnostic]) -> list[Diagnostic]:
     """Each file's findings by line and column, the files in the order they first come up: the
     passes find things in their own order, and a reader goes down the file. A finding made
-    again word for word (a lint of a layer inside `repeat 3`) is shown once."""
-    diags = list(dict.fromkeys(diags))
+    again word for word (a lint of a layer inside `repeat 3`) is shown once, and one made at the
+    same place in each call of a block once, naming the calls."""
+    diags = calls_merged(list(dict.fromkeys(diags)))
     files: dict[str | None, int] = {}
     for d in diags:
         files.setdefault(d.span.path if d.span else d.path, len(files))

@@ -59,9 +59,39 @@ def warning(code: str, message: str, span: Span | None = None, *, help: str | No
     return Diagnostic(severity="warning", code=code, message=message, span=span, help=help, notes=notes)
 
 
+CALLED_AT = ", called at "
+MAX_CALLS_LISTED = 4  # further calls with the same finding are counted
+
+
 def call_note(block: str, at: Span) -> str:
     """The note under a finding inside a block: which call of the block it came from."""
-    return f"in block `{block}`, called at {at.path}:{at.line}:{at.col}"
+    return f"in block `{block}`{CALLED_AT}{at.path}:{at.line}:{at.col}"
+
+
+def calls_merged(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """A finding inside a block, made once per call of the block, shown once: the first call's
+    notes, then one note naming the other calls (where their chains first part)."""
+    groups: dict[Diagnostic, list[Diagnostic]] = {}
+    for d in diags:
+        groups.setdefault(d.model_copy(update={"notes": ()}) if d.notes else d, []).append(d)
+    out = []
+    for same in groups.values():
+        first, *others = same
+        if others:
+            calls = [_parting_call(first.notes, d.notes) for d in others]
+            listed = ", ".join(calls[:MAX_CALLS_LISTED]) + (
+                f" and {len(calls) - MAX_CALLS_LISTED} more" if len(calls) > MAX_CALLS_LISTED else "")
+            plural = "s" if len(calls) > 1 else ""
+            first = first.model_copy(update={"notes": (*first.notes, f"the same in the call{plural} at {listed}")})
+        out.append(first)
+    return out
+
+
+def _parting_call(first: tuple[str, ...], other: tuple[str, ...]) -> str:
+    """Where `other`'s chain of calls leaves `first`'s: the call that makes it another finding."""
+    pairs = zip(first, other, strict=False)  # chains of other depths: a block called from two others
+    parting = next((note for mine, note in pairs if mine != note), other[-1] if other else "")
+    return parting.rpartition(CALLED_AT)[2] or parting
 
 
 CLOSE = 0.7  # how alike (difflib's ratio) a word and a choice are for the word to count as its misspelling
