@@ -50,6 +50,7 @@ CHARACTER_HINTS = {
     "\u2212": "a minus is written `-`",
     ":": "no colons: a setting or a layer is its name, then its values, e.g. `epochs 10`, `dense 64 relu`",
     ".": 'a path or other text is a string in double quotes: "data/train.npz"',
+    "%": "a percentage is a plain number and `%`, written without exponent or arithmetic: `validate 10%`",
 }
 # Words other languages start a file's include with; ldnn's is `use`.
 INCLUDES = ("import", "include", "from", "require")
