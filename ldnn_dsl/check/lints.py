@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 
-from ldnn_dsl.check.losses import loss_kind
 from ldnn_dsl.check.recipe import Plateau
 from ldnn_dsl.check.shapes import Row
 from ldnn_dsl.check.spec import Spec
@@ -148,30 +147,56 @@ def _bytes(count: int) -> str:
     return f"{count / 2**20:,.1f} MiB"
 
 
-PROBABILITIES = {"sparse": "softmax", "categorical": "softmax", "binary": "sigmoid"}
+PROBABILITIES = {  # the losses that read the output as probabilities, and the activation that makes them
+    **dict.fromkeys(("sparse_categorical_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy",
+                     "kl_divergence", "kld"), "softmax"),
+    **dict.fromkeys(("binary_crossentropy", "bce", "binary_focal_crossentropy"), "sigmoid")}
+POSITIVE = ("relu", "sigmoid", "softmax", "softplus")  # activations whose outputs a poisson loss can take the log of
 
 
 def crossentropy_on_scores(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
-    """Keras' crossentropies take probabilities unless told `from_logits`; fed unbounded scores
-    they clip and renormalize them, and training goes wrong without an error."""
-    if spec.train is None or (want := PROBABILITIES.get(loss_kind(spec.train.loss))) is None:
+    """Keras' crossentropies (and its KL divergence) take probabilities unless told `from_logits`;
+    fed unbounded scores they clip and renormalize them, and training goes wrong without an error."""
+    if spec.train is None or (want := PROBABILITIES.get(spec.train.loss)) is None:
         return
-    last = next((n for n in reversed(spec.model.body) if not (isinstance(n, LayerNode) and n.layer.moves_only)),
-                None)
+    last = _last_computing(spec)
     if last is None or (ends := _unbounded_end(last)) is None:
         return
-    at = last.spans.get("activation", last.span) if isinstance(last, LayerNode) else last.span
     yield warning("W112", f"`{spec.train.loss}` takes probabilities, but the model ends in {ends}: the loss would "
-                  "read unbounded scores as probabilities", at, help=f"end the model with `{want}`", notes=last.notes)
+                  "read unbounded scores as probabilities", _output_span(last), help=f"end the model with `{want}`",
+                  notes=last.notes)
+
+
+def poisson_on_negatives(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    """The poisson loss takes the log of the predicted rate: an output that can go negative makes
+    the loss NaN at the first such prediction, and training stops."""
+    if spec.train is None or spec.train.loss != "poisson":
+        return
+    last = _last_computing(spec)
+    if last is None or (ends := _unbounded_end(last, POSITIVE)) is None:
+        return
+    yield warning("W115", f"`poisson` takes the log of a positive rate, but the model ends in {ends}, which can be "
+                  "negative: the loss becomes NaN", _output_span(last), help="end the model with `softplus`",
+                  notes=last.notes)
+
+
+def _last_computing(spec: Spec) -> Node | None:
+    """The model's last node that computes its output (reshapes and dropout only move it)."""
+    return next((n for n in reversed(spec.model.body) if not (isinstance(n, LayerNode) and n.layer.moves_only)),
+                None)
+
+
+def _output_span(last: Node) -> Span:
+    return last.spans.get("activation", last.span) if isinstance(last, LayerNode) else last.span
 
 
 RENORMALIZED = ("batchnorm", "layernorm")  # shift and scale whatever comes in: probabilities no longer
 
 
-def _unbounded_end(last: Node) -> str | None:
-    """How the model's last computing node makes scores rather than probabilities, or None
-    when it ends in a softmax or sigmoid (or in something this rule cannot judge: pooling and
-    concatenation keep probabilities in [0, 1])."""
+def _unbounded_end(last: Node, bounded: tuple[str, ...] = ("softmax", "sigmoid")) -> str | None:
+    """How the model's last computing node makes scores rather than probabilities (values
+    outside what `bounded` activations make), or None when it ends in one of those (or in
+    something this rule cannot judge: pooling and concatenation keep values in their range)."""
     if isinstance(last, ResidualNode):
         return f"the residual `{last.name}`, which adds its input to its body's output"
     if isinstance(last, ParallelNode) and last.mode == "add":
@@ -181,7 +206,7 @@ def _unbounded_end(last: Node) -> str | None:
     if last.layer.kind in RENORMALIZED:
         return f"`{last.layer.kind}`, which shifts and scales its input"
     activation = getattr(last.layer, "activation", None)
-    if activation is None or activation in ("softmax", "sigmoid"):
+    if activation is None or activation in bounded:
         return None
     return f"`{last.layer.kind}` with a {activation} output"
 
@@ -189,6 +214,7 @@ def _unbounded_end(last: Node) -> str | None:
 LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
     deep_fixed_init, recurrent_without_clipping, huge_batch, sgd_lr_range, dropout_few_epochs,
     normal_far_from_lazy, weak_forget_bias, no_validation, ensemble_without_seed, crossentropy_on_scores,
+    poisson_on_negatives,
 )
 SHAPE_LINTS: tuple[Callable[[Spec, Inferred], Iterator[Diagnostic]], ...] = (softmax_over_one, huge_model)
 

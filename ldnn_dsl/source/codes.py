@@ -60,7 +60,8 @@ CODES: dict[str, str] = {
     "W108": "no validation set: no way to see overfitting",
     "W110": "ensemble without a seed: members are not reproducible",
     "W111": "softmax over a single value: the output is always 1",
-    "W112": "a crossentropy loss on a model that does not end in softmax or sigmoid",
+    "W112": "a crossentropy or KL-divergence loss on a model that does not end in softmax or sigmoid",
     "W113": "a model of over a billion parameters: a size off by a few zeros?",
     "W114": "a plateau schedule without a validation set watches the training loss",
+    "W115": "a poisson loss on a model whose output can be negative",
 }
