@@ -6,14 +6,16 @@
     'm'
 
 What `path_or_text` is read as: a `pathlib.Path` (any os.PathLike) is always a path; a `str`
-is a path when it is one line that names something that exists or ends in `.ldnn`, and the
-text of a spec otherwise; `bytes` are always the text of a spec, checked as a file's bytes are
+is a path when it is one line that names something that exists, ends in `.ldnn`, or reads as a
+path (no spaces, `=`, braces or quotes, and a `/` or a file suffix), and the text of a spec
+otherwise; `bytes` are always the text of a spec, checked as a file's bytes are
 (UTF-8, no NUL). Anything else is a TypeError.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     import keras
 
 PURPOSES = get_args(Purpose)
+PATH_LIKE = re.compile(r'[^\s={}"]*([/\\][^\s={}"]*|\.[A-Za-z]\w*)')  # `specs/sort.ldn`, `sort.ldn`
 TEXT_PATH = "<text>"  # what diagnostics in spec text given as a string are reported under
 Source = str | bytes | bytearray | os.PathLike[str]
 
@@ -54,11 +57,13 @@ def source_of(path_or_text: Source, caller: str = "load") -> SourceFile:
 
 def is_path(text: str) -> bool:
     """Whether a string names a file: one line, not blank (`Path("")` is the current folder), and
-    either ending in `.ldnn` or naming something that exists. A name the OS cannot even look up
-    (too long, a NUL) is text."""
+    ending in `.ldnn`, naming something that exists, or reading as a path: a mistyped
+    `specs/sort.ldn` should say "no such file", where no one-line spec has a `/` or a suffix
+    without a space, `=`, brace or quote (`let x = 0.5` has). A name the OS cannot even look
+    up (too long, a NUL) is text."""
     if not text.strip() or "\n" in text or "\r" in text:
         return False
-    if text.endswith(".ldnn"):
+    if text.endswith(".ldnn") or PATH_LIKE.fullmatch(text):
         return True
     try:
         return Path(text).exists()
@@ -70,7 +75,7 @@ def check(path_or_text: Source, purpose: Purpose = "check") -> CheckResult:
     """Every diagnostic of a spec, plus the checked spec and its static shapes when it is valid.
 
     `path_or_text`: a Path is a path; a str is a path when it is one line that names something
-    that exists or ends in `.ldnn`, spec text otherwise; bytes are UTF-8 spec text. A file that
+    that exists, ends in `.ldnn` or reads as a path, spec text otherwise; bytes are UTF-8 spec text. A file that
     cannot be read (missing, not UTF-8) is a result with that diagnostic too, not an exception."""
     _known(purpose)
     try:
@@ -92,7 +97,7 @@ def load(path_or_text: Source, purpose: Purpose = "compile") -> Spec:
     """The checked spec; raises DiagnosticError holding every error.
 
     `path_or_text`: a Path is a path; a str is a path when it is one line that names something
-    that exists or ends in `.ldnn`, spec text otherwise; bytes are UTF-8 spec text."""
+    that exists, ends in `.ldnn` or reads as a path, spec text otherwise; bytes are UTF-8 spec text."""
     return _loaded(path_or_text, purpose, "load")
 
 
@@ -100,7 +105,7 @@ def compile(path_or_text: Source, *, xla: bool = False) -> keras.Model:
     """The spec's network as a Keras model (imports Keras).
 
     `path_or_text`: a Path is a path; a str is a path when it is one line that names something
-    that exists or ends in `.ldnn`, spec text otherwise; bytes are UTF-8 spec text."""
+    that exists, ends in `.ldnn` or reads as a path, spec text otherwise; bytes are UTF-8 spec text."""
     spec = _loaded(path_or_text, "compile", "compile")  # before Keras: a bad spec fails fast
     from ldnn_dsl.build.model import build_model
 
@@ -120,6 +125,9 @@ def train(spec_path: str | os.PathLike[str], **options: Any) -> Any:
     a run folder records the spec file it was trained from."""
     if not isinstance(spec_path, str | os.PathLike):
         raise TypeError(f"ldnn_dsl.train takes a path to a spec file, got {type(spec_path).__name__}")
+    if isinstance(spec_path, str) and not is_path(spec_path) and ("\n" in spec_path or "{" in spec_path):
+        raise ValueError("ldnn_dsl.train takes a path to a spec file, not a spec's text: the run folder records "
+                         "the file it was trained from; write the text to a file and pass its path")
     from ldnn_dsl.train.run import train as run_training
 
     return run_training(os.fsdecode(spec_path), **options)

@@ -52,6 +52,26 @@ def test_a_missing_ldnn_file_is_reported_missing(tmp_path: Path) -> None:
     assert exc.value.diagnostics[0].message == "no such file"
 
 
+@pytest.mark.parametrize("name", ["sort.ldn", "specs/sortt.ldnn", "specs/sort"])
+def test_a_string_that_reads_as_a_missing_path_names_the_near_file(tmp_path: Path, name: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mistyped path is "no such file" with the file it was likely meant to be, not spec text
+    that fails to parse at its `/` or `.`."""
+    write(tmp_path / "specs" / "sort.ldnn", "model m {\n  input [4]\n  dense 2\n}\n")
+    write(tmp_path / "sort.ldnn", "model m {\n  input [4]\n  dense 2\n}\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DiagnosticError) as exc:
+        ldnn_dsl.load(name)
+    (diag,) = exc.value.diagnostics
+    assert (diag.code, diag.message, diag.path) == ("E005", "no such file", name)
+    assert diag.help == f"did you mean `{name.rpartition('/')[0] + '/' if '/' in name else ''}sort.ldnn`?"
+
+
+def test_train_refuses_spec_text_before_looking_for_a_file() -> None:
+    with pytest.raises(ValueError, match="not a spec's text"):
+        ldnn_dsl.train("model m {\n  input [4]\n  dense 2\n}\n")
+
+
 @pytest.mark.parametrize("text", ["", "   ", "model m {", "x" * 5000])
 def test_a_string_that_names_nothing_is_spec_text(text: str) -> None:
     """The empty string is not `.`; a line too long to be a file's name is not an OSError."""

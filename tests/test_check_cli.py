@@ -400,6 +400,13 @@ def test_missing_file(tmp_path, ldnn) -> None:
     assert run.err.startswith(f"{path}: error[E005]: no such file")
 
 
+def test_a_missing_file_names_the_one_of_a_close_name(tmp_path, ldnn) -> None:
+    write(tmp_path / "mnist.ldnn", "model m {\n  input [4]\n  dense 2\n}\n")
+    run = ldnn("check", str(tmp_path / "minst.ldnn"))
+    assert_diagnosed(run, "E005")
+    assert f"= help: did you mean `{tmp_path / 'mnist.ldnn'}`?" in run.err
+
+
 def test_a_path_the_os_cannot_look_up(tmp_path, ldnn) -> None:
     """A name too long to stat: every command says so (E005), none shows a traceback."""
     path = str(tmp_path / ("a" * 300 + ".ldnn"))

@@ -166,6 +166,15 @@ def test_a_headerless_csv_names_its_columns_by_position(tmp_path: Path) -> None:
     assert raised.value.diagnostics[0].help == ("the file seems to be separated by `;`; "
                                                 "ldnn reads comma-separated values")
 
+def test_a_missing_data_file_names_one_of_a_close_name(tmp_path: Path) -> None:
+    """`npz("data/trian.npz")` beside `data/train.npz`: the help names it as the spec writes paths."""
+    save_npz(tmp_path / "data" / "train.npz", x=np.zeros((3, 2)), y=np.zeros(3))
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(section({"name": "npz", "path": "data/trian.npz"}), str(tmp_path / "spec.ldnn"), SPAN)
+    assert "`data/trian.npz` does not exist" in e405(raised)
+    assert raised.value.diagnostics[0].help == "did you mean `data/train.npz`?"
+
+
 BAD_FILES: list[tuple[str, str, Any, str]] = [
     # (id, file name, content writer, expected message fragment)
     ("missing", "nope.npz", None, "does not exist"),

@@ -13,6 +13,7 @@ from ldnn_dsl.data.problems import data_error
 from ldnn_dsl.data.values import shown
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.span import Span
+from ldnn_dsl.source.text import near_file
 
 # errno's own words (strerror) say these badly for a data path
 _REASONS = {
@@ -42,8 +43,8 @@ def _missing(file: Path, written: str, span: Span | None) -> DiagnosticError:
         return data_error(f"data file `{written}` is a symbolic link to `{os.readlink(file)}`, which does not exist",
                           span, path=str(file))
     return data_error(f"data file `{written}` does not exist (looked for {file})", span, path=str(file),
-                      help="paths in a spec are relative to the spec file's folder (to the current "
-                           "folder for a spec read from standard input)")
+                      help=near_file(written, file) or "paths in a spec are relative to the spec file's folder (to "
+                                                       "the current folder for a spec read from standard input)")
 
 
 def cannot_read(file: Path, written: str, exc: OSError, span: Span | None) -> DiagnosticError:

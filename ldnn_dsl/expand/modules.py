@@ -108,10 +108,10 @@ class Loader:
         if key not in self.done:
             self.done[key] = None  # a file that fails is reported once, however often it is used
             try:
-                source = read(path)
+                source = read(path, written=use.path.value)
             except DiagnosticError as exc:  # unreadable: point at the `use`, not at a file that is not there
-                self.diagnostics.extend(
-                    error(d.code, f"cannot use {use.path.text}: {d.message}", use.path.span) for d in exc.diagnostics)
+                self.diagnostics.extend(error(d.code, f"cannot use {use.path.text}: {d.message}", use.path.span,
+                                              help=d.help) for d in exc.diagnostics)
                 return None
             loaded = self.load_source(source)
             self.done[key] = loaded if loaded is not None else self._salvage(source)

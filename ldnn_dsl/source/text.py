@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ldnn_dsl.source.diagnostics import DiagnosticError, error
+from ldnn_dsl.source.diagnostics import DiagnosticError, error, nearest
 
 LONE_CR = re.compile(r"\r(?!\n)")
 # Real specs are a few kilobytes; past this, parsing alone takes seconds (Lark runs ~30k tokens/s).
@@ -68,9 +68,10 @@ def _bad_text(path: str, text: str, offset: int, message: str) -> DiagnosticErro
 EMPTY_PATH = "the path is empty (an unset variable?)"  # `"$SPEC"` with SPEC unset; said by the commands too
 
 
-def read(path: str | Path) -> SourceFile:
+def read(path: str | Path, written: str | None = None) -> SourceFile:
     """A spec file from disk; a missing file, a directory, a device or a pipe is a diagnostic, not
-    an OSError, a hang or an endless read."""
+    an OSError, a hang or an endless read. `written`: the path as the author wrote it, where it
+    was resolved against another file's folder (`use "lib.ldnn"`), for the help to say it so."""
     shown = str(path)
     if not shown:  # `ldnn check "$SPEC"` with SPEC unset: `Path("")` would be the current folder
         raise DiagnosticError([error("E005", EMPTY_PATH, path='""')])
@@ -79,7 +80,8 @@ def read(path: str | Path) -> SourceFile:
     except IsADirectoryError:
         raise DiagnosticError([error("E005", "is a directory, not a spec file", path=shown)]) from None
     except FileNotFoundError:
-        raise DiagnosticError([error("E005", "no such file", path=shown)]) from None
+        raise DiagnosticError([error("E005", "no such file", path=shown, help=near_file(written or shown, Path(path)))]
+                              ) from None
     except OSError as exc:  # a name too long, a folder that cannot be searched, a symlink loop
         raise DiagnosticError([error("E005", f"cannot read the file: {exc.strerror or exc}", path=shown)]) from None
     status = os.fstat(fd)
@@ -98,6 +100,25 @@ def read(path: str | Path) -> SourceFile:
             raise DiagnosticError([error("E005", f"cannot read the file: {exc.strerror or exc}",
                                          path=shown)]) from None
     return decode(shown, data)
+
+
+MAX_LISTED_FOLDER = 10_000  # entries of a folder looked through for a near name; a bigger one is skipped
+
+
+def near_file(written: str, file: Path) -> str | None:
+    """The help for a missing file whose folder holds one of a close name (`sortt.ldnn` or
+    `sort.ldn` for `sort.ldnn`): "did you mean `specs/sort.ldnn`?", the path written as the
+    author wrote it; None when there is none, or the folder cannot be listed."""
+    try:
+        with os.scandir(file.parent) as entries:
+            names = [entry.name for _, entry in zip(range(MAX_LISTED_FOLDER), entries, strict=False)]
+    except (OSError, ValueError):
+        return None
+    close = nearest(file.name, names, prefixes=False) or [n for n in names if Path(n).stem == file.stem][:1]
+    if not close:
+        return None
+    head = written[: len(written) - len(file.name)] if written.endswith(file.name) else ""
+    return f"did you mean `{head}{close[0]}`?"
 
 
 def read_spec(path: str) -> SourceFile:
