@@ -102,14 +102,14 @@ def load(path_or_text: Source, purpose: Purpose = "compile") -> Spec:
 
 
 def compile(path_or_text: Source, *, xla: bool = False) -> keras.Model:
-    """The spec's network as a Keras model (imports Keras).
+    """The spec's network as a Keras model (imports Keras), in the spec's `precision`.
 
     `path_or_text`: a Path is a path; a str is a path when it is one line that names something
     that exists, ends in `.ldnn` or reads as a path, spec text otherwise; bytes are UTF-8 spec text."""
     spec = _loaded(path_or_text, "compile", "compile")  # before Keras: a bad spec fails fast
-    from ldnn_dsl.build.model import build_model
+    from ldnn_dsl.build.model import build_in_precision
 
-    return build_model(spec, xla=xla)
+    return build_in_precision(spec, xla=xla)
 
 
 def _loaded(path_or_text: Source, purpose: Purpose, caller: str) -> Spec:

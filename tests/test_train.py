@@ -722,6 +722,21 @@ def test_compile_command_writes_a_loadable_model(tmp_path: Path, capsys: pytest.
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_compile_builds_in_the_specs_precision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`ldnn compile` and `ldnn_dsl.compile` build what `train` would: mixed layers, a float32 output."""
+    import ldnn_dsl
+    from ldnn_dsl.cli import main
+
+    spec = sort_spec(tmp_path, "precision mixed_bfloat16")
+    target = tmp_path / "m.keras"
+    assert main(["compile", str(spec), "-o", str(target), "--jit", "false"]) == 0
+    assert "parameters, mixed_bfloat16)" in capsys.readouterr().err
+    for model in (keras.saving.load_model(target), ldnn_dsl.compile(spec)):
+        policies = [layer.dtype_policy.name for layer in model.layers]
+        assert policies[0] == "mixed_bfloat16" and policies[-1] == "float32", policies
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
 def test_compile_command_reports_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from ldnn_dsl.cli import main
 

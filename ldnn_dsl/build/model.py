@@ -14,7 +14,7 @@ from typing import Any
 
 import keras
 
-from ldnn_dsl.build.backend import out_of_memory
+from ldnn_dsl.build.backend import out_of_memory, precision_policy
 from ldnn_dsl.build.context import building
 from ldnn_dsl.check.check import checked
 from ldnn_dsl.check.spec import Spec
@@ -30,7 +30,15 @@ def compile_source(source: SourceFile, *, xla: bool = False) -> keras.Model:
 
         model tiny { input [4]  dense 1 sigmoid }
     """
-    return build_model(checked(source, "compile").spec, xla=xla)  # type: ignore[arg-type]
+    return build_in_precision(checked(source, "compile").spec, xla=xla)  # type: ignore[arg-type]
+
+
+def build_in_precision(spec: Spec, *, xla: bool = False) -> keras.Model:
+    """The model as `train` builds it, in the spec's `precision` (a mixed policy's layers keep it
+    when saved), for `ldnn compile` and `ldnn_dsl.compile`; `build_model` leaves the policy to
+    its caller (gradcheck builds in float64)."""
+    with precision_policy(spec.train.precision if spec.train is not None else "float32"):
+        return build_model(spec, xla=xla)
 
 
 def build_model(spec: Spec, *, xla: bool = False) -> keras.Model:

@@ -57,14 +57,16 @@ def _compile(args: argparse.Namespace) -> int:
     report(result.diagnostics, result.sources)
     if result.errors or result.spec is None:
         return 1
-    from ldnn_dsl.build.model import build_model
+    from ldnn_dsl.build.model import build_in_precision
     from ldnn_dsl.train.xla import choose_jit
 
     setting = result.spec.train.jit if result.spec.train is not None else "auto"
     chosen = {"true": True, "false": False}.get(args.jit, setting)
-    model = build_model(result.spec, xla=choose_jit(chosen, result.spec.model))
+    model = build_in_precision(result.spec, xla=choose_jit(chosen, result.spec.model))
     save_atomically(model, Path(args.output))
-    print(f"ldnn compile: wrote {args.output} ({model.count_params():,} parameters)", file=sys.stderr)
+    policy = model.dtype_policy.name
+    shown = "" if policy == "float32" else f", {policy}"
+    print(f"ldnn compile: wrote {args.output} ({model.count_params():,} parameters{shown})", file=sys.stderr)
     return 0
 
 
