@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 
+from ldnn_dsl.check.losses import PROBABILITIES
 from ldnn_dsl.check.recipe import Plateau
 from ldnn_dsl.check.shapes import Row
 from ldnn_dsl.check.spec import Spec
@@ -147,10 +148,6 @@ def _bytes(count: int) -> str:
     return f"{count / 2**20:,.1f} MiB"
 
 
-PROBABILITIES = {  # the losses that read the output as probabilities, and the activation that makes them
-    **dict.fromkeys(("sparse_categorical_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy",
-                     "kl_divergence", "kld"), "softmax"),
-    **dict.fromkeys(("binary_crossentropy", "bce", "binary_focal_crossentropy"), "sigmoid")}
 POSITIVE = ("relu", "sigmoid", "softmax", "softplus")  # activations whose outputs a poisson loss can take the log of
 
 

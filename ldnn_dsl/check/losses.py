@@ -21,3 +21,20 @@ def loss_kind(loss: str) -> LossKind:
     """sparse: integer class ids; binary: y in [0, 1]; categorical: one-hot rows;
     regression (every other loss): real targets shaped like the output."""
     return _KINDS.get(loss, "regression")
+
+
+# The losses that read the output as probabilities, and the activation that makes them.
+PROBABILITIES = {
+    **dict.fromkeys(("sparse_categorical_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy",
+                     "kl_divergence", "kld"), "softmax"),
+    **dict.fromkeys(("binary_crossentropy", "bce", "binary_focal_crossentropy"), "sigmoid")}
+
+
+def takes_logits(loss: str) -> bool:
+    """Whether Keras can compute `loss` from the scores before its activation (`from_logits`):
+    the crossentropies can, the KL divergence cannot."""
+    return loss in PROBABILITIES and "crossentropy" in keras_name(loss)
+
+
+def keras_name(loss: str) -> str:
+    return {"bce": "binary_crossentropy", "kld": "kl_divergence"}.get(loss, loss)

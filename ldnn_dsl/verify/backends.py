@@ -54,11 +54,14 @@ def _jax_x64() -> Iterator[None]:
             table["float64"] = demoted
 
 
-def batch_loss(name: str) -> Callable[[Any, Any], Any]:
-    """The Keras loss `name`, reduced to the mean over the batch (and any other axes)."""
+def batch_loss(name: str, *, from_logits: bool = False) -> Callable[[Any, Any], Any]:
+    """The Keras loss `name`, reduced to the mean over the batch (and any other axes);
+    `from_logits`: computed from the scores before the output's activation."""
     import keras
 
     per_sample = keras.losses.get(name)
+    if from_logits:
+        return lambda y, pred: keras.ops.mean(per_sample(y, pred, from_logits=True))
     return lambda y, pred: keras.ops.mean(per_sample(y, pred))
 
 

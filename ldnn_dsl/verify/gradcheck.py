@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ldnn_dsl.check.losses import loss_kind
+from ldnn_dsl.check.losses import PROBABILITIES, keras_name, loss_kind, takes_logits
 from ldnn_dsl.check.recipe import MAX_SEED
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.fit import TARGET_RANGES
@@ -147,18 +147,19 @@ def gradcheck(spec: Spec, options: GradcheckOptions | None = None) -> GradcheckR
 
     options = options or GradcheckOptions()
     loss_name = spec.train.loss if spec.train is not None else DEFAULT_LOSS
-    spec = _float64_input(spec)
+    folded = folded_activation(spec, loss_name)
+    spec = _float64_input(spec if folded is None else _without_output_activation(spec))
     with float64():
         keras.utils.set_random_seed(options.seed)
         model = build_model(spec)
         rng = np.random.default_rng(options.seed)
         x = make_inputs(spec.model, options.batch, rng)
         y = make_targets(loss_name, tuple(model.outputs[0].shape[1:]), options.batch, rng)
-        loss = batch_loss(loss_name)
+        loss = batch_loss(keras_name(loss_name), from_logits=folded is not None)
         grads = analytic_gradients(model, x, y, loss)
         evaluate = loss_evaluator(model, x, y, loss)
         report = GradcheckReport(spec.model.name, keras.backend.backend(), loss_name,
-                                 evaluate(None, None), options, notes=notes(spec))
+                                 evaluate(None, None), options, notes=notes(spec, folded))
         if not math.isfinite(report.loss_value):  # every difference quotient would be NaN: no gradient to judge
             raise GradcheckError(
                 f"the loss `{loss_name}` is {report.loss_value} at the starting weights on the check's random batch, "
@@ -177,6 +178,28 @@ def gradcheck(spec: Spec, options: GradcheckOptions | None = None) -> GradcheckR
                         for e in entries)
             report.layers.append(LayerResult(name, kind, len(entries), worst, worst.error <= options.tolerance, kinks))
     return report
+
+
+def folded_activation(spec: Spec, loss: str) -> str | None:
+    """The output layer's `sigmoid` or `softmax`, where the check folds it into the crossentropy
+    (`from_logits`), as Keras on TensorFlow does when it trains: computed from probabilities,
+    as Keras on JAX does, a crossentropy magnifies their rounding near 0 and 1 by 1 / (1 - p),
+    and a probability within a few ulps of 1 does not move over a difference quotient's step
+    at all. The activation has no parameters, so every layer is still checked. None where the
+    model does not end in the activation its loss takes."""
+    last = spec.model.body[-1] if spec.model.body else None
+    if not (isinstance(last, LayerNode) and takes_logits(loss)):
+        return None
+    activation = getattr(last.layer, "activation", None)
+    return activation if activation == PROBABILITIES[loss] else None
+
+
+def _without_output_activation(spec: Spec) -> Spec:
+    """`spec` with its output layer's activation linear: the scores that the loss takes as logits."""
+    last = spec.model.body[-1]
+    node = last.model_copy(update={"layer": last.layer.model_copy(update={"activation": "linear"})})  # type: ignore[union-attr]
+    model = spec.model.model_copy(update={"body": (*spec.model.body[:-1], node)})
+    return spec.model_copy(update={"model": model})
 
 
 def _float64_input(spec: Spec) -> Spec:
@@ -345,7 +368,7 @@ def _skip_reason(kind: str) -> str:
     return reasons.get(kind, "no parameters")
 
 
-def notes(spec: Spec) -> list[str]:
+def notes(spec: Spec, folded: str | None = None) -> list[str]:
     """What the reader should know about this check of this network."""
     layers = layer_nodes(spec.model.body)
     kinds = {n.layer.kind for n in layers}
@@ -354,6 +377,10 @@ def notes(spec: Spec) -> list[str]:
         out.append(f"no `train` section: the loss is {DEFAULT_LOSS}")
     elif spec.train.precision != "float32":
         out.append(f"the check runs in float64; `precision {spec.train.precision}` is for training")
+    if folded is not None and spec.train is not None:
+        out.append(f"the output's {folded} is folded into `{spec.train.loss}` (computed from the scores before it, "
+                   "as Keras on TensorFlow trains): crossentropy of probabilities rounded near 0 and 1 is too coarse "
+                   "for finite differences")
     if "batchnorm" in kinds:
         out.append("batchnorm is checked in inference mode: gamma and beta, with the moving mean and variance fixed")
     maxed = [n.name for n in layers if n.layer.kind == "maxpool" or getattr(n.layer, "mode", None) == "max"]
