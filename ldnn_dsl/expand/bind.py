@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ldnn_dsl.expand.validation import validate
-from ldnn_dsl.layers.base import ACTIVATIONS
+from ldnn_dsl.layers.base import ACTIVATIONS, WINDOW_FIELDS
 from ldnn_dsl.layers.values import Arg, CallValue, Word, plain
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, nearest
 from ldnn_dsl.source.span import Span
@@ -60,6 +60,9 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         if field in spans:
             diags.append(error("E207", f"`{field}` of {what} is given twice", arg.key_span or arg.span))
             continue
+        if field in WINDOW_FIELDS and arg.product is not None:
+            diags.append(_product_as_window(field, what, arg))
+            continue
         if field in slots:
             slots.remove(field)
         data[field], spans[field] = value, arg.span
@@ -69,6 +72,14 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         return None, spans, diags
     model, problems = validate(cls, data, spans, span, what, keys=keys, names=names)
     return model, spans, problems
+
+
+def _product_as_window(field: str, what: str, arg: Arg) -> Diagnostic:
+    """`conv 8 3*3`: the number 9, a 9x9 window, where `3x3` was surely meant."""
+    a, b = arg.product  # type: ignore[misc]
+    side = a * b
+    return error("E201", f"`{field}` of {what} is `{a}*{b}`, the number {side}: a {side}x{side} {field}", arg.span,
+                 help=f"a {field} of {a} by {b} is written `{a}x{b}`; write `{side}` for the {side}x{side} one")
 
 
 def _quoted_word_help(value: object, words: Mapping[str, tuple[str, Any]]) -> str | None:

@@ -102,8 +102,17 @@ def evaluate_arg(arg: n.Arg, env: Env) -> Arg:
     node = arg.value if isinstance(arg, n.Option) else arg
     items = tuple(item.span for item in node.items) if isinstance(node, n.ListValue) else ()
     if isinstance(arg, n.Option):
-        return Arg(evaluate(arg.value, env), arg.value.span, arg.key, arg.key_span, items)
-    return Arg(evaluate(arg, env), arg.span, item_spans=items)
+        return Arg(evaluate(arg.value, env), arg.value.span, arg.key, arg.key_span, items, _product(arg.value))
+    return Arg(evaluate(arg, env), arg.span, item_spans=items, product=_product(arg))
+
+
+def _product(node: n.Value) -> tuple[int, int] | None:
+    """The two whole numbers of a product written out (`3*3`), which a window may have meant as `3x3`."""
+    if isinstance(node, n.BinOp) and node.op == "*" and isinstance(node.left, n.Number) and \
+            isinstance(node.right, n.Number) and isinstance(node.left.value, int) and \
+            isinstance(node.right.value, int):
+        return node.left.value, node.right.value
+    return None
 
 
 def _number(value: n.Value, env: Env) -> int | float:

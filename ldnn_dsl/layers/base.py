@@ -100,6 +100,7 @@ def _positive_dims(dims: tuple[int, ...]) -> tuple[int, ...]:
 
 
 Window = Annotated[tuple[int, ...], BeforeValidator(_window), AfterValidator(_positive_dims)]
+WINDOW_FIELDS = ("window", "stride")  # the arguments of type Window, written `3x3`
 
 # What Keras can train under a layer name: TensorFlow makes it a scope name (ASCII letters, digits
 # and `_ . \ / > -`), its op names refuse `\`, and Keras refuses `/` (it separates layers from weights).

@@ -25,11 +25,10 @@ from ldnn_dsl.check.recipe import CsvSource, DataSection, InitSection, NpzSource
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.files import resolve
 from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode
-from ldnn_dsl.layers.base import InitDefaults, LayerKind
+from ldnn_dsl.layers.base import WINDOW_FIELDS, InitDefaults, LayerKind
 from ldnn_dsl.layers.initializers import Init
 
 INDENT = "  "
-WINDOW_FIELDS = ("window", "stride")
 
 
 def resolved_text(spec: Spec, *, batch: int, epochs: int, seed: int, jit: bool, steps_per_execution: int,
