@@ -304,3 +304,23 @@ def test_an_option_may_take_the_bare_word_for_its_value() -> None:
     assert spec is not None
     assert spec.model.input.layer.dtype == "int32"
     assert spec.model.body[-1].layer.mode == "avg"  # type: ignore[union-attr]
+
+
+def test_nesting_up_to_the_limits_checks_and_formats() -> None:
+    """Every later stage recurses over the tree: at the limits, none of them may hit Python's own."""
+    from ldnn_dsl.fmt import format_text
+    from ldnn_dsl.syntax.parse import MAX_NESTING
+
+    levels = MAX_NESTING - 1  # the model's own braces are the first level
+    units = " + ".join(["1"] * 90)  # with the residuals, within a few levels of MAX_DEPTH
+    text = "model m {\n  input [90]\n" + "residual {\n" * levels + f"dense {units}\n" + "}\n" * levels + "}\n"
+    for spec_text in (text, format_text(text)):
+        node = checked(spec_text).spec.model.body[0]  # type: ignore[union-attr]
+        for _ in range(levels - 1):
+            node = node.body[0]  # type: ignore[union-attr]
+        assert node.body[0].layer.units == 90  # type: ignore[union-attr]
+    with pytest.raises(DiagnosticError) as deeper:
+        parse(SourceFile("t.ldnn", text.replace("dense", "residual {\ndense", 1).replace("}\n", "}\n}\n", 1)))
+    (diag,) = deeper.value.diagnostics
+    assert (diag.code, diag.span.line) == ("E004", 3 + levels), diag  # type: ignore[union-attr]
+    assert diag.message.startswith(f"brackets nest more than {MAX_NESTING} levels deep"), diag

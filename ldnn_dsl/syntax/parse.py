@@ -14,7 +14,10 @@ from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
 from ldnn_dsl.syntax.grammar import parser
 
-MAX_DEPTH = 200
+MAX_NESTING = 50  # brackets inside brackets, as the author counts them
+MAX_DEPTH = 200  # levels of the parse tree: each bracket adds one or two, each chained operator one
+# The rules that open a bracket: `{` of a model, block, section, residual, parallel or branch; `[`; `f(`.
+BRACKETED = frozenset({"body", "section", "parallel", "list", "call"})
 MAX_ERRORS = 10  # syntax errors reported from one file; past that, the rest is likely one mistake's echo
 RECOVERY_SECONDS = 1.0  # looking for further errors re-parses the file; a huge one gets its first error only
 PAIRS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
@@ -149,17 +152,29 @@ def _blank_line(text: str, line: int) -> str:
 
 
 def _check_depth(source: SourceFile, tree: Tree) -> None:
-    """Later stages recurse over the tree; refuse absurd nesting with a diagnostic, not a RecursionError."""
-    depth: dict[int, int] = {}
-    for sub in tree.iter_subtrees():  # bottom-up, iterative
-        d = 1 + max((depth[id(c)] for c in sub.children if isinstance(c, Tree)), default=0)
-        depth[id(sub)] = d
-        if d > MAX_DEPTH:
-            meta = sub.meta
-            raise DiagnosticError([error("E004", f"nested more than {MAX_DEPTH} levels deep; flatten the spec "
-                                         "(a `repeat` or a `block` says the same thing shorter)",
-                                         path=source.path, line=getattr(meta, "line", 1),
-                                         col=getattr(meta, "column", 1))])
+    """Later stages recurse over the tree; refuse absurd nesting with a diagnostic, not a RecursionError.
+
+    The author sees brackets, so the limit they read is counted in brackets (MAX_NESTING); the tree's
+    own depth (MAX_DEPTH) is the backstop for what brackets do not show, a long chain of operators.
+    The walk is top-down in source order, so the first construct past a limit is the one reported."""
+    stack: list[tuple[Tree, int, int]] = [(tree, 0, 1)]
+    while stack:
+        node, brackets, depth = stack.pop()
+        brackets += node.data in BRACKETED
+        if brackets > MAX_NESTING:
+            raise DiagnosticError([_too_deep(source, node, f"brackets nest more than {MAX_NESTING} levels deep "
+                                             "here; flatten the spec (a `repeat` or a `block` says the same "
+                                             "thing shorter)")])
+        if depth > MAX_DEPTH:
+            raise DiagnosticError([_too_deep(source, node, "this expression is too long: counting each operator "
+                                             f"as a level, the spec nests more than {MAX_DEPTH} levels deep here; "
+                                             "give its parts names with `let`")])
+        stack.extend((child, brackets, depth + 1) for child in reversed(node.children) if isinstance(child, Tree))
+
+
+def _too_deep(source: SourceFile, node: Tree, message: str) -> Diagnostic:
+    meta = node.meta
+    return error("E004", message, path=source.path, line=getattr(meta, "line", 1), col=getattr(meta, "column", 1))
 
 
 def translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
