@@ -324,3 +324,12 @@ def test_nesting_up_to_the_limits_checks_and_formats() -> None:
     (diag,) = deeper.value.diagnostics
     assert (diag.code, diag.span.line) == ("E004", 3 + levels), diag  # type: ignore[union-attr]
     assert diag.message.startswith(f"brackets nest more than {MAX_NESTING} levels deep"), diag
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_wide_encoding_is_named_with_or_without_its_byte_order_mark(encoding: str) -> None:
+    with pytest.raises(DiagnosticError) as exc:
+        decode("t.ldnn", "model m {\n  input [4]\n}\n".encode(encoding))
+    (diag,) = exc.value.diagnostics
+    assert (diag.code, diag.message) == ("E002", f"the file is {encoding[:6].upper()} text; specs are UTF-8"), diag
+    assert diag.help.startswith("save it as UTF-8"), diag  # type: ignore[union-attr]

@@ -41,6 +41,13 @@ def decode(path: str, data: bytes) -> SourceFile:
     if len(data) > MAX_BYTES:  # read no further than one byte past the limit
         raise DiagnosticError([error("E004", f"file is over {MAX_BYTES:,} bytes, the limit for a spec",
                                      path=path)])
+    wide = _wide_encoding(data)
+    if wide:
+        name = wide[:6].upper()
+        raise _bad_text(path, data.decode(wide, "replace").lstrip("\ufeff"), 0,
+                        f"the file is {name} text; specs are UTF-8", help="save it as UTF-8" + (
+                            " (the `>` of Windows PowerShell 5 writes UTF-16; `Out-File -Encoding utf8` does not)"
+                            if name == "UTF-16" else ""))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -56,13 +63,29 @@ def decode(path: str, data: bytes) -> SourceFile:
     return SourceFile(path, text)  # tabs stay: they may be inside strings; only the display expands them
 
 
-def _bad_text(path: str, text: str, offset: int, message: str) -> DiagnosticError:
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32, by byte-order mark or by the zero bytes that ASCII text has in every
+    other (every fourth) byte; None for anything else, which the UTF-8 decoder judges."""
+    for bom, name in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                      (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return name
+    head = data[:64]
+    if len(head) >= 8 and len(head) % 2 == 0 and head[0::2].count(0) == 0 and head[1::2].count(0) == len(head) // 2:
+        return "utf-16-le"
+    if len(head) >= 8 and len(head) % 2 == 0 and head[1::2].count(0) == 0 and head[0::2].count(0) == len(head) // 2:
+        return "utf-16-be"
+    return None
+
+
+def _bad_text(path: str, text: str, offset: int, message: str, help: str | None = None) -> DiagnosticError:
     """E002 at the character `offset` of `text`, with the line shown as well as it can be (bad bytes as U+FFFD)."""
     start = text.rfind("\n", 0, offset) + 1
     line = text.count("\n", 0, offset) + 1
     col = offset - start + 1
     shown = text.replace("\x00", "\ufffd")
-    return DiagnosticError([error("E002", message, path=path, line=line, col=col)], sources={path: shown})
+    return DiagnosticError([error("E002", message, path=path, line=line, col=col, help=help)],
+                           sources={path: shown})
 
 
 EMPTY_PATH = "the path is empty (an unset variable?)"  # `"$SPEC"` with SPEC unset; said by the commands too
