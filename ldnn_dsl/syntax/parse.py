@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 import unicodedata
+from itertools import pairwise
 
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -18,6 +20,8 @@ MAX_NESTING = 50  # brackets inside brackets, as the author counts them
 MAX_DEPTH = 200  # levels of the parse tree: each bracket adds one or two, each chained operator one
 # The rules that open a bracket: `{` of a model, block, section, residual, parallel or branch; `[`; `f(`.
 BRACKETED = frozenset({"body", "section", "parallel", "list", "call"})
+GLUED_TO_NUMBER = re.compile(r"_|[eE]_")  # how a name that cannot start a word follows a number
+NUMBER_AT_END = re.compile(r"(?<![A-Za-z0-9_.])[0-9][0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9_]+)?$")
 MAX_ERRORS = 10  # syntax errors reported from one file; past that, the rest is likely one mistake's echo
 RECOVERY_SECONDS = 1.0  # looking for further errors re-parses the file; a huge one gets its first error only
 PAIRS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
@@ -66,7 +70,41 @@ def parse(source: SourceFile) -> Tree:
     except UnexpectedInput as exc:
         raise DiagnosticError(_syntax_errors(source, exc)) from None
     _check_depth(source, tree)
+    _check_glued_numbers(source, tree)
     return tree
+
+
+def _check_glued_numbers(source: SourceFile, tree: Tree) -> None:
+    diags = _glued_numbers(source, tree)
+    if diags:
+        raise DiagnosticError(diags)
+
+
+def _glued_numbers(source: SourceFile, tree: Tree) -> list[Diagnostic]:
+    """`1__0`, `1_000_`, `1._5`, `1e_5`: the lexer reads a number, then a name that starts where it
+    ends (`__0`, `_`, `_5`, `e_5`), and the name would be taken for a word such as an activation."""
+    tokens = sorted(tree.scan_values(lambda v: isinstance(v, Token) and v.start_pos is not None),
+                    key=lambda t: t.start_pos)
+    return [_glued_number(source, number, name) for number, name in pairwise(tokens)
+            if number.type == "NUMBER" and name.type == "NAME" and number.end_pos == name.start_pos
+            and GLUED_TO_NUMBER.match(name)]
+
+
+def _glued_number(source: SourceFile, number: str, name: Token) -> Diagnostic:
+    """A number misspelt around `_`, from its first digit to the end of the name glued to it."""
+    line_start = source.text.rfind("\n", 0, name.start_pos) + 1
+    col = name.start_pos - line_start + 1 - len(number)
+    span = Span(path=source.path, line=name.line, col=col, end_line=name.end_line, end_col=name.end_column)
+    return error("E001", f"`{number}{name}` is not a number: `_` groups digits only between two digits", span,
+                 help="write `500_000` or `500000`; `1e-5` or `1e5` for a power of ten")
+
+
+def _number_before(source: SourceFile, token: Token) -> str | None:
+    """The number that `token`, a name such as `_`, is glued to, when a syntax error stops at it."""
+    if token.type != "NAME" or not GLUED_TO_NUMBER.match(token) or token.start_pos is None:
+        return None
+    found = NUMBER_AT_END.search(source.text, 0, token.start_pos)
+    return found.group() if found else None
 
 
 def _syntax_errors(source: SourceFile, first: UnexpectedInput) -> list[Diagnostic]:
@@ -90,10 +128,12 @@ def _syntax_errors(source: SourceFile, first: UnexpectedInput) -> list[Diagnosti
             break
         text = repaired
         try:
-            parser().parse(text)
-            break
+            recovered = parser().parse(text)
         except UnexpectedInput as later:
             exc = later
+        else:
+            found.extend(_glued_numbers(SourceFile(source.path, text), recovered)[: MAX_ERRORS - len(found)])
+            break
         diag = translate(SourceFile(source.path, text), exc)
         if diag.span is None or diag.span.line <= line or diag.code != "E001":
             break  # an end-of-file error or no progress: most likely the blanked line's echo
@@ -185,6 +225,9 @@ def translate(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         expected = _acceptable(exc)
         if token is None or token.type == "$END":
             return _unexpected_end(source, expected)
+        number = _number_before(source, token)
+        if number:
+            return _glued_number(source, number, token)
         return _unexpected_token(source, token, expected)
     where = _point(source, getattr(exc, "line", 1), getattr(exc, "column", 1), 1)
     return error("E001", str(exc).splitlines()[0], where)
