@@ -361,6 +361,14 @@ def test_the_output_activation_is_folded_into_its_crossentropy(output: str, loss
     assert folded_activation(spec, loss) == folded
 
 
+@pytest.mark.parametrize("kind", ["lstm", "gru", "simplernn"])
+def test_a_recurrent_output_keeps_its_activation_which_is_inside_its_cell(kind: str) -> None:
+    from ldnn_dsl.verify.gradcheck import folded_activation
+
+    spec = spec_of(f"model m {{\n  input [5, 3]\n  {kind} 1 sigmoid\n}}\ntrain {{\n  loss bce\n  clip_norm 1\n}}\n")
+    assert folded_activation(spec, "bce") is None
+
+
 def test_a_saturated_sigmoid_output_passes_with_its_activation_folded(gradcheck: ModuleType) -> None:
     report = run_check(gradcheck, SATURATED, seed=1)
     assert report.passed, [(r.name, r.worst) for r in report.layers]

@@ -158,6 +158,7 @@ Keras layer, and, for a layer with weights, its initializers (`filled`, `init_mi
     keeps_ids: ClassVar[bool] = False  # integer ids pass through unchanged (only moved), so an embedding may follow
     moves_only: ClassVar[bool] = False  # moves or drops values without computing new ones: not what makes an output
     random_in_training: ClassVar[bool] = False  # draws random numbers in every training step (dropout masks)
+    activation_last: ClassVar[bool] = True  # an `activation` field is applied to the output, after all else
 
     name: LayerName | None = None
 

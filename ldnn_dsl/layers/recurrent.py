@@ -61,6 +61,7 @@ class Recurrent(WeightLayer):
 
     gates: ClassVar[int] = 1
     bias_vectors: ClassVar[int] = 1
+    activation_last: ClassVar = False  # the cell's activation, inside the recurrence
     keras_name: ClassVar[str] = "SimpleRNN"
     positional: ClassVar = ("units",)
     words: ClassVar = {**activation_words(), "sequences": ("sequences", True)}

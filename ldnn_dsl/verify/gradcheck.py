@@ -186,9 +186,10 @@ def folded_activation(spec: Spec, loss: str) -> str | None:
     as Keras on JAX does, a crossentropy magnifies their rounding near 0 and 1 by 1 / (1 - p),
     and a probability within a few ulps of 1 does not move over a difference quotient's step
     at all. The activation has no parameters, so every layer is still checked. None where the
-    model does not end in the activation its loss takes."""
+    model does not end in the activation its loss takes, or where that activation is not applied
+    last (a recurrent layer's is inside its cell: made linear, the recurrence itself would change)."""
     last = spec.model.body[-1] if spec.model.body else None
-    if not (isinstance(last, LayerNode) and takes_logits(loss)):
+    if not (isinstance(last, LayerNode) and last.layer.activation_last and takes_logits(loss)):
         return None
     activation = getattr(last.layer, "activation", None)
     return activation if activation == PROBABILITIES[loss] else None
