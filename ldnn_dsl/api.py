@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import keras
 
 PURPOSES = get_args(Purpose)
-PATH_LIKE = re.compile(r'[^\s={}"]*([/\\][^\s={}"]*|\.[A-Za-z]\w*)')  # `specs/sort.ldn`, `sort.ldn`
+PATH_LIKE = re.compile(r'[^\s={}"\0]*([/\\][^\s={}"\0]*|\.[A-Za-z]\w*)')  # `specs/sort.ldn`, `sort.ldn`
 TEXT_PATH = "<text>"  # what diagnostics in spec text given as a string are reported under
 Source = str | bytes | bytearray | os.PathLike[str]
 

@@ -90,7 +90,8 @@ def test_a_string_holding_nul_is_refused_as_text() -> None:
 def test_check_returns_what_reading_finds_as_it_does_every_diagnostic(tmp_path: Path) -> None:
     """`check` reports; only `load` and `compile` raise. A missing file or bad bytes are results too."""
     for source, code, path in ((tmp_path / "nowhere.ldnn", "E005", str(tmp_path / "nowhere.ldnn")),
-                               ("a\x00b", "E002", "<text>"), (b"\xff", "E002", "<text>")):
+                               ("a\x00b", "E002", "<text>"), (b"\xff", "E002", "<text>"),
+                               ("x\x00/y", "E002", "<text>"), ("a\x00.ldnn", "E005", "a\\0.ldnn")):
         result = ldnn_dsl.check(source)  # type: ignore[arg-type]
         assert ([d.code for d in result.errors], result.path, result.spec) == ([code], path, None)
 

@@ -407,6 +407,15 @@ def test_a_missing_file_names_the_one_of_a_close_name(tmp_path, ldnn) -> None:
     assert f"= help: did you mean `{tmp_path / 'mnist.ldnn'}`?" in run.err
 
 
+def test_a_missing_file_is_never_offered_itself_or_a_folder(tmp_path, ldnn) -> None:
+    (tmp_path / "dangling.ldnn").symlink_to(tmp_path / "nowhere.ldnn")
+    (tmp_path / "data").mkdir()
+    for name in ("dangling.ldnn", "data.ldnn"):
+        run = ldnn("check", str(tmp_path / name))
+        assert_diagnosed(run, "E005")
+        assert "did you mean" not in run.err, run.err
+
+
 def test_a_path_the_os_cannot_look_up(tmp_path, ldnn) -> None:
     """A name too long to stat: every command says so (E005), none shows a traceback."""
     path = str(tmp_path / ("a" * 300 + ".ldnn"))

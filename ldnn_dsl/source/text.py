@@ -107,6 +107,9 @@ def read(path: str | Path, written: str | None = None) -> SourceFile:
                               ) from None
     except OSError as exc:  # a name too long, a folder that cannot be searched, a symlink loop
         raise DiagnosticError([error("E005", f"cannot read the file: {exc.strerror or exc}", path=shown)]) from None
+    except ValueError:  # no file name holds a NUL byte
+        raise DiagnosticError([error("E005", "the path holds a NUL byte, which no file name can",
+                                     path=shown.replace("\0", "\\0"))]) from None
     status = os.fstat(fd)
     if not stat.S_ISREG(status.st_mode):
         os.close(fd)
@@ -125,16 +128,18 @@ def read(path: str | Path, written: str | None = None) -> SourceFile:
     return decode(shown, data)
 
 
-MAX_LISTED_FOLDER = 10_000  # entries of a folder looked through for a near name; a bigger one is skipped
+MAX_LISTED_FOLDER = 10_000  # entries of a folder looked through for a near name; a bigger one, its first ones only
 
 
 def near_file(written: str, file: Path) -> str | None:
     """The help for a missing file whose folder holds one of a close name (`sortt.ldnn` or
     `sort.ldn` for `sort.ldnn`): "did you mean `specs/sort.ldnn`?", the path written as the
-    author wrote it; None when there is none, or the folder cannot be listed."""
+    author wrote it; None when there is none, or the folder cannot be listed. Only regular files
+    are offered, and never the name itself (a dangling symlink is missing under its own name)."""
     try:
         with os.scandir(file.parent) as entries:
-            names = [entry.name for _, entry in zip(range(MAX_LISTED_FOLDER), entries, strict=False)]
+            names = sorted(entry.name for _, entry in zip(range(MAX_LISTED_FOLDER), entries, strict=False)
+                           if entry.name != file.name and _is_file(entry))
     except (OSError, ValueError):
         return None
     close = nearest(file.name, names, prefixes=False) or [n for n in names if Path(n).stem == file.stem][:1]
@@ -142,6 +147,13 @@ def near_file(written: str, file: Path) -> str | None:
         return None
     head = written[: len(written) - len(file.name)] if written.endswith(file.name) else ""
     return f"did you mean `{head}{close[0]}`?"
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def read_spec(path: str) -> SourceFile:
