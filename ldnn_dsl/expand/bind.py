@@ -60,8 +60,8 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         if field in spans:
             diags.append(error("E207", f"`{field}` of {what} is given twice", arg.key_span or arg.span))
             continue
-        if field in WINDOW_FIELDS and arg.product is not None:
-            diags.append(_product_as_window(field, what, arg))
+        if field in WINDOW_FIELDS and arg.product is not None and getattr(cls, "rank", None) != 1:
+            diags.append(_product_as_window(field, what, arg, getattr(cls, "rank", None)))
             continue
         if field in slots:
             slots.remove(field)
@@ -74,12 +74,15 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
     return model, spans, problems
 
 
-def _product_as_window(field: str, what: str, arg: Arg) -> Diagnostic:
-    """`conv 8 3*3`: the number 9, a 9x9 window, where `3x3` was surely meant."""
+def _product_as_window(field: str, what: str, arg: Arg, rank: int | None) -> Diagnostic:
+    """`conv 8 3*3`: the number 9, a 9x9 window, where `3x3` was surely meant. Parentheses do not
+    spare it: `ldnn fmt` drops them. `rank`: the layer's number of spatial axes, None where the
+    input decides (pooling)."""
     a, b = arg.product  # type: ignore[misc]
     side = a * b
-    return error("E201", f"`{field}` of {what} is `{a}*{b}`, the number {side}: a {side}x{side} {field}", arg.span,
-                 help=f"a {field} of {a} by {b} is written `{a}x{b}`; write `{side}` for the {side}x{side} one")
+    whole = f"a {side}x{side} {field}" if rank == 2 else f"a {field} of {side}"
+    return error("E201", f"`{field}` of {what} is `{a}*{b}`, the number {side}", arg.span,
+                 help=f"a {field} of {a} by {b} is written `{a}x{b}`; write `{side}` for {whole}")
 
 
 def _quoted_word_help(value: object, words: Mapping[str, tuple[str, Any]]) -> str | None:
