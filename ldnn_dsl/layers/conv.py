@@ -143,13 +143,19 @@ class Pool(LayerKind):
 
     def _geometry(self, shape: Shape) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
         rank = len(shape) - 1
-        spatial(self.kind, shape, 1, 2)
+        spatial(self.kind, shape, *self._ranks())
         window = fit(self.window, rank, "pooling")
         try:
             stride = fit(self.stride, rank, "stride") if self.stride else window
         except ShapeError as exc:
             raise ShapeError(exc.code, exc.message, "stride") from None
         return rank, window, stride
+
+    def _ranks(self) -> tuple[int, ...]:
+        """The ranks its input may have: both, unless a window or stride of two axes says 2-D."""
+        given = [w for w in (self.window, self.stride) if w]
+        fitting = tuple(rank for rank in (1, 2) if all(len(w) in (1, rank) for w in given))
+        return fitting or (1, 2)
 
     def output_shape(self, shape: Shape) -> Shape:
         _, window, stride = self._geometry(shape)
