@@ -377,9 +377,11 @@ def _misplaced_close(source: SourceFile, tokens: list[Token]) -> str | None:
     """Which `{` likely lacks its `}`, by indentation: a `}` that lines up with an outer scope's
     first line closed an inner block instead (`residual {` whose `}` was forgotten, so the
     model's `}` ends the residual), and the inner block's body most likely ends before the
-    first line after it indented no deeper than its own first line. None when every `}` lines
-    up with its `{`'s line, or the file's indentation says nothing."""
+    first line after it indented no deeper than its own first line. Only a `}` that lines up
+    exactly with a scope still open at the error is taken for that scope's; None when every `}`
+    lines up with its `{`'s line, or the file's indentation says nothing."""
     lines = source.text.split("\n")
+    still_open = set(_open_indices(tokens))
     stack: list[int] = []
     for i, tok in enumerate(tokens):
         if tok.type == "LBRACE":
@@ -389,7 +391,8 @@ def _misplaced_close(source: SourceFile, tokens: list[Token]) -> str | None:
             opener = tokens[at]
             own, closing = _indent(lines[opener.line - 1]), _indent(lines[tok.line - 1])
             starts_line = lines[tok.line - 1].strip().startswith("}")
-            if tok.line == opener.line or not starts_line or closing >= own or not stack:
+            if tok.line == opener.line or not starts_line or closing >= own or not stack or \
+                    stack[-1] not in still_open or closing != _indent(lines[tokens[stack[-1]].line - 1]):
                 continue
             body_end = next((n for n in range(opener.line + 1, tok.line)
                              if _code(lines[n - 1]) and _indent(lines[n - 1]) <= own), None)
