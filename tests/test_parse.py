@@ -298,6 +298,22 @@ def test_early_stop_reads_its_short_forms(written: str, patience: int, restore_b
     assert stop is not None and (stop.patience, stop.restore_best) == (patience, restore_best)
 
 
+@pytest.mark.parametrize(("written", "got", "help"), [
+    ("true", "true", "write `early_stop patience=10 restore_best`, or `early_stop 10`"),
+    ("[5]", "[5]", "write `early_stop patience=10 restore_best`, or `early_stop 10`"),
+    ("wait(5)", "`wait(...)`", "write `early_stop patience=10 restore_best`, or `early_stop 10`"),
+    ("patience", "`patience`", "`patience` takes a number: `patience=10`"),
+    ("restore_best restore_best", "`restore_best restore_best`",
+     "write `early_stop patience=10 restore_best`, or `early_stop 10`"),
+    ("5 restore_bst", "`5 restore_bst`", "did you mean `restore_best`?")])
+def test_early_stop_names_its_forms_for_any_other_value(written: str, got: str, help: str) -> None:
+    text = (f"model m {{\n  input [4]\n  dense 1\n}}\ndata {{\n  source parity(bits=4, samples=64)\n"
+            f"  validate 10%\n}}\ntrain {{\n  loss mse\n  early_stop {written}\n}}\n")
+    (diag,) = check_source(SourceFile("t.ldnn", text)).errors
+    assert (diag.code, diag.message, diag.help) == (
+        "E201", f"`early_stop` of `train`: its options are `patience=N` and `restore_best`; got {got}", help)
+
+
 def test_an_option_may_take_the_bare_word_for_its_value() -> None:
     """`dtype=int` means what the bare `int` means (`int32`), and `mode=average` what `average` does."""
     spec = checked("model m {\n  input [6, 2] dtype=int\n  embedding 3 vocab=5\n  globalpool mode=average\n}\n").spec

@@ -362,12 +362,20 @@ class EarlyStop(BaseModel):
             number = data[1 - data.index("restore_best")]
             if isinstance(number, int | float) and not isinstance(number, bool):
                 return {"patience": number, "restore_best": True}
-        if isinstance(data, str | Several):  # `early_stop restor_best`, `early_stop 5 6`
-            words = [w for w in (data if isinstance(data, Several) else [data]) if isinstance(w, str)]
-            hint = next(filter(None, (did_you_mean(w, ("restore_best", "patience")) for w in words)), None)
-            raise refusal("E201", "its options are `patience=N` and `restore_best`", hint or
-                          "write `early_stop patience=10 restore_best`, or `early_stop 10`", got=True)
-        return data
+        if isinstance(data, dict) and not {"name", "args"} <= data.keys():
+            return data  # `early_stop patience=5 restore_best=true`: options, validated as fields
+        # `early_stop restor_best`, `early_stop 5 6`, `early_stop true`, `early_stop [5]`, `early_stop f(5)`
+        words = [w for w in (data if isinstance(data, Several) else [data]) if isinstance(w, str)]
+        hint = next(filter(None, map(_early_stop_hint, words)), None)
+        raise refusal("E201", "its options are `patience=N` and `restore_best`", hint or
+                      "write `early_stop patience=10 restore_best`, or `early_stop 10`", got=True)
+
+
+def _early_stop_hint(word: str) -> str | None:
+    """The help for a word after `early_stop` that is not one of its forms."""
+    if word == "patience":
+        return "`patience` takes a number: `patience=10`"
+    return None if word == "restore_best" else did_you_mean(word, ("restore_best", "patience"))
 
 
 # Every loss `keras.losses.get` knows by name, but `ctc` and `circle`: their targets are label
