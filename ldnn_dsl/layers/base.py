@@ -236,7 +236,7 @@ class WeightLayer(LayerKind):
         if not bias and info.data.get("bias_init") is not None:
             raise contradiction(f"`bias=false` leaves this `{cls.model_fields['kind'].default}` without a bias, so "
                                 f"its `bias_init={info.data['bias_init'].text()}` has nothing to set",
-                                "drop `bias_init=`, or `bias=false` to keep the bias")
+                                "drop `bias_init=`, or drop `bias=false` to keep the bias")
         return bias
 
     def init_misfits(self, defaults: InitDefaults) -> list[tuple[str, str]]:

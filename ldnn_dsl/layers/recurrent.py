@@ -116,7 +116,7 @@ class LSTM(Recurrent):
         """`bias=false forget_bias=2.0` contradicts itself: there is no forget-gate bias to set."""
         if forget_bias is not None and info.data.get("bias") is False:
             raise contradiction("`bias=false` leaves this `lstm` without a bias, so `forget_bias=` has no forget "
-                                "gate's bias to set", "drop `forget_bias=`, or `bias=false` to keep the bias")
+                                "gate's bias to set", "drop `forget_bias=`, or drop `bias=false` to keep the bias")
         return forget_bias
 
     def filled(self, defaults: InitDefaults) -> dict[str, Any]:
