@@ -161,7 +161,7 @@ def crossentropy_on_scores(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
         return
     yield warning("W112", f"`{spec.train.loss}` takes probabilities, but the model ends in {ends}: the loss would "
                   "read unbounded scores as probabilities", _output_span(last), help=f"end the model with `{want}`",
-                  notes=last.notes)
+                  notes=(*last.notes, *_kept_after(spec, last)))
 
 
 def poisson_on_negatives(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
@@ -174,13 +174,23 @@ def poisson_on_negatives(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
         return
     yield warning("W115", f"`poisson` takes the log of a positive rate, but the model ends in {ends}, which can be "
                   "negative: the loss becomes NaN", _output_span(last), help="end the model with `softplus`",
-                  notes=last.notes)
+                  notes=(*last.notes, *_kept_after(spec, last)))
 
 
 def _last_computing(spec: Spec) -> Node | None:
-    """The model's last node that computes its output (reshapes and dropout only move it)."""
-    return next((n for n in reversed(spec.model.body) if not (isinstance(n, LayerNode) and n.layer.moves_only)),
+    """The model's last node that sets its output's range (reshapes, dropout and pooling keep it)."""
+    return next((n for n in reversed(spec.model.body) if not (isinstance(n, LayerNode) and n.layer.keeps_range)),
                 None)
+
+
+def _kept_after(spec: Spec, last: Node) -> tuple[str, ...]:
+    """A note naming the layers after `last`, all of which keep its range, where there are any."""
+    after = [f"`{n.layer.kind}`" for n in spec.model.body[[id(n) for n in spec.model.body].index(id(last)) + 1:]
+             if isinstance(n, LayerNode)]
+    if not after:
+        return ()
+    kinds = after[0] if len(after) == 1 else f"{', '.join(after[:-1])} and {after[-1]}"
+    return (f"{kinds} after it {'keeps' if len(after) == 1 else 'keep'} its range of values",)
 
 
 def _output_span(last: Node) -> Span:
@@ -193,7 +203,7 @@ RENORMALIZED = ("batchnorm", "layernorm")  # shift and scale whatever comes in: 
 def _unbounded_end(last: Node, bounded: tuple[str, ...] = ("softmax", "sigmoid")) -> str | None:
     """How the model's last computing node makes scores rather than probabilities (values
     outside what `bounded` activations make), or None when it ends in one of those (or in
-    something this rule cannot judge: pooling and concatenation keep values in their range)."""
+    something this rule cannot judge: a concatenation keeps its branches' ranges)."""
     if isinstance(last, ResidualNode):
         return f"the residual `{last.name}`, which adds its input to its body's output"
     if isinstance(last, ParallelNode) and last.mode == "add":

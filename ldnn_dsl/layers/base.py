@@ -156,7 +156,7 @@ Keras layer, and, for a layer with weights, its initializers (`filled`, `init_mi
     doc: ClassVar[str] = ""
     has_weights: ClassVar[bool] = False
     keeps_ids: ClassVar[bool] = False  # integer ids pass through unchanged (only moved), so an embedding may follow
-    moves_only: ClassVar[bool] = False  # moves or drops values without computing new ones: not what makes an output
+    keeps_range: ClassVar[bool] = False  # moves, drops or pools its input's values: the output range is set before it
     random_in_training: ClassVar[bool] = False  # draws random numbers in every training step (dropout masks)
     activation_last: ClassVar[bool] = True  # an `activation` field is applied to the output, after all else
 

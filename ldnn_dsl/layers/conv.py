@@ -140,6 +140,7 @@ class Pool(LayerKind):
 
     positional: ClassVar = ("window",)
     words: ClassVar = {"same": ("padding", "same"), "valid": ("padding", "valid")}
+    keeps_range: ClassVar = True  # a maximum or a mean of its input's values
 
     def _geometry(self, shape: Shape) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
         rank = len(shape) - 1
@@ -191,6 +192,7 @@ class GlobalPool(LayerKind):
     mode: Literal["avg", "max"] = "avg"
 
     words: ClassVar = {"max": ("mode", "max"), "avg": ("mode", "avg"), "average": ("mode", "avg")}
+    keeps_range: ClassVar = True
     doc: ClassVar = "one value per channel: average (default) or `max`"
 
     def output_shape(self, shape: Shape) -> Shape:

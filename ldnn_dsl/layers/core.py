@@ -79,7 +79,7 @@ class Dropout(LayerKind):
 
     positional: ClassVar = ("rate",)
     doc: ClassVar = "the fraction of activations dropped in training, in [0, 1)"
-    moves_only: ClassVar = True
+    keeps_range: ClassVar = True
     random_in_training: ClassVar = True
 
     def keras_layer(self, name: str, defaults: InitDefaults, shape: Shape) -> Any:
@@ -94,7 +94,7 @@ class Flatten(LayerKind):
     kind: Literal["flatten"] = "flatten"
     doc: ClassVar = "one vector per sample"
     keeps_ids: ClassVar = True
-    moves_only: ClassVar = True
+    keeps_range: ClassVar = True
 
     def output_shape(self, shape: Shape) -> Shape:
         return (math.prod(shape),)
@@ -114,7 +114,7 @@ class Reshape(LayerKind):
     positional: ClassVar = ("shape",)
     doc: ClassVar = "the same values in another shape (one entry may be -1)"
     keeps_ids: ClassVar = True
-    moves_only: ClassVar = True
+    keeps_range: ClassVar = True
 
     def output_shape(self, shape: Shape) -> Shape:
         size = math.prod(shape)
