@@ -252,6 +252,8 @@ def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diag
     char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
     span = _point(source, exc.line, exc.column, 1)
     hint = CHARACTER_HINTS.get(char) or _invisible_hint(char)
+    if char == "%" and source.text[exc.pos_in_stream - 1:exc.pos_in_stream].isspace():
+        hint = "`%` goes directly after its number, with no space: `validate 10%`"
     return error("E001", f"unexpected character {_describe_character(char)}", span, help=hint)
 
 
