@@ -485,3 +485,18 @@ def test_use_of_a_directory(tmp_path, ldnn) -> None:
     run = ldnn("check", str(write(tmp_path / "spec.ldnn", 'use "lib"\n' + VALID)))
     assert_diagnosed(run, "E005")
     assert 'cannot use "lib": is a directory' in run.err
+
+
+def test_a_bug_in_ldnn_says_so_beside_its_traceback(ldnn, monkeypatch) -> None:
+    """Not the author's mistake: the traceback stays (it is what a bug report needs), with the
+    line that says whose it is, and exit status 70 rather than a spec error's 1."""
+    from ldnn_dsl.commands import check_cmd
+
+    def broken(args: object) -> int:
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(check_cmd, "run", broken)
+    run = ldnn("check", "specs/sort.ldnn")
+    assert run.rc == 70, run
+    assert "Traceback" in run.err and "TypeError: a bug" in run.err
+    assert run.err.rstrip().endswith("please report it with the spec and the command"), run.err
