@@ -349,3 +349,15 @@ def test_a_wide_encoding_is_named_with_or_without_its_byte_order_mark(encoding: 
     (diag,) = exc.value.diagnostics
     assert (diag.code, diag.message) == ("E002", f"the file is {encoding[:6].upper()} text; specs are UTF-8"), diag
     assert diag.help.startswith("save it as UTF-8"), diag  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("written", "keras"), [
+    ("crossentropy", "sparse_categorical_crossentropy"), ("SoftmaxWithLoss", "sparse_categorical_crossentropy"),
+    ("nll_loss", "sparse_categorical_crossentropy"), ("BCEWithLogitsLoss", "binary_crossentropy"),
+    ("EuclideanLoss", "mean_squared_error"), ("l1", "mean_absolute_error"), ("smooth_l1", "huber"),
+    ("kl_div", "kl_divergence")])
+def test_another_frameworks_loss_name_is_told_the_keras_one(written: str, keras: str) -> None:
+    text = f"model m {{\n  input [4]\n  dense 1 sigmoid\n}}\ntrain {{\n  loss {written}\n}}\n"
+    (diag,) = check_source(SourceFile("t.ldnn", text)).errors
+    assert (diag.code, diag.message) == ("E210", f"`loss` of `train`: Keras has no loss `{written}`")
+    assert f"`{keras}`" in diag.help  # type: ignore[operator]

@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ldnn_dsl.check.choices import Choice
+from ldnn_dsl.check.losses import foreign_loss_help
 from ldnn_dsl.layers.base import Flag, Float32, Positive, PositiveWhole, Whole, refusal
 from ldnn_dsl.layers.initializers import Init
 from ldnn_dsl.layers.values import Percentage, Several
@@ -390,7 +391,14 @@ METRICS = ("accuracy", "binary_accuracy", "categorical_accuracy", "sparse_catego
            "mean_absolute_error", "mae", "root_mean_squared_error", "auc", "precision", "recall",
            "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
 
-Loss = Literal[LOSSES]  # type: ignore[valid-type]
+def _keras_loss(name: Any) -> Any:
+    """`loss crossentropy`, `loss l2`: another framework's name, told the Keras one."""
+    if isinstance(name, str) and name not in LOSSES and (help := foreign_loss_help(name)):
+        raise refusal("E210", f"Keras has no loss `{name}`", help)
+    return name
+
+
+Loss = Annotated[Literal[LOSSES], BeforeValidator(_keras_loss)]  # type: ignore[valid-type]
 Metric = Literal[METRICS]  # type: ignore[valid-type]
 
 
