@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
 
 from ldnn_dsl.ast.build import quote
+from ldnn_dsl.layers.base import refusal
 
 
 class Choice(BaseModel):
@@ -30,13 +32,27 @@ class Choice(BaseModel):
                 data[flag] = True
                 args.remove(flag)
             if len(args) > len(cls.positional):
-                raise ValueError(f"`{data.get('name')}` takes {len(cls.positional)} positional value(s), "
-                                 f"got {len(args)}")
+                raise cls._unnamed(str(data.get("name")), args)
             for key, value in zip(cls.positional, args, strict=False):
                 if key in data:
                     raise ValueError(f"`{key}` is given twice")
                 data[key] = value
         return data
+
+    @classmethod
+    def _unnamed(cls, name: str, args: list[Any]) -> PydanticCustomError:
+        """`plateau(0.5, 2)`: values without names where the choice takes them by name; the help
+        names them in the order the choice lists them, which is the order they were most likely meant."""
+        fields = [f for f in cls.model_fields if f != "name"]
+        unnamed = f"{len(args)} value{'s' if len(args) > 1 else ''} without a name"
+        if cls.positional:
+            message = f"only {', '.join(f'`{p}`' for p in cls.positional)} may go without a name; got {unnamed}"
+        else:
+            message = f"its values go by name ({', '.join(fields)}); got {unnamed}"
+        keys = [*cls.positional, *(f for f in fields if f not in cls.positional)]
+        written = [ldnn_literal(value) if key in cls.positional else f"{key}={ldnn_literal(value)}"
+                   for key, value in zip(keys, args, strict=False)]
+        return refusal("E205", message, f"write `{name}({', '.join(written)})`" if len(args) <= len(keys) else None)
 
     @classmethod
     def _flags(cls) -> set[str]:
