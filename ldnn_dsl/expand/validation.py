@@ -242,7 +242,7 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
     if kind == "value_error":
         return _value_error(str(ctx.get("error", err["msg"])), field, what, span, value, keys, path)
     expected = _expected(kind)
-    help = _written_as_text(kind, value) or _a_name(kind, value, names)
+    help = _written_as_text(kind, value) or _a_name(kind, value, names) or _as_list(kind, value)
     if called:
         return error("E201", f"the arguments of `{field}` of {what} must each be {expected}; got {shown}", span,
                      help=help)
@@ -283,6 +283,13 @@ def _written_as_text(kind: str, value: Any) -> str | None:
     if number != number or number in (float("inf"), float("-inf")):
         return "numbers in a spec are finite: a name such as `inf` or `nan` is not one"
     return f"write the number without quotes: {value.strip()}"
+
+
+def _as_list(kind: str, value: Any) -> str | None:
+    """`input 784`: one number where a list goes, which a list of one would be."""
+    if kind.startswith("tuple") and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"a list of one value is still a list: `[{value}]`"
+    return None
 
 
 def _a_name(kind: str, value: Any, names: Collection[str]) -> str | None:
