@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from ldnn_dsl.ast.build import quote
 from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.losses import foreign_loss_help
 from ldnn_dsl.layers.base import Flag, Float32, Positive, PositiveWhole, Whole, refusal
@@ -135,7 +136,32 @@ class CsvSource(Choice):
         return self
 
 
-Source = _choices(SortSource | ParitySource | NpzSource | CsvSource)
+SOURCES = ("sort", "parity", "npz", "csv")
+
+
+def _known_source(value: Any) -> Any:
+    """`source mnist`: no dataset is downloaded, so a dataset's name gets the file forms, which
+    a list of the choices alone does not say; `source "x.npz"`: a file's path, the call that reads it."""
+    name = value if isinstance(value, str) else value.get("name") if isinstance(value, dict) else None
+    if not isinstance(name, str) or name in SOURCES:
+        return value
+    if name.isidentifier():
+        raise refusal("E210", f"unknown source `{name}`; ldnn makes `sort` and `parity` data and reads `npz` and "
+                      "`csv` files", did_you_mean(name, SOURCES) or
+                      f'save the data as a file and read it: `npz("{name}.npz", x=KEY, y=KEY)` or '
+                      f'`csv("{name}.csv", target=COLUMN)`, the path relative to the spec')
+    kind = name.rsplit(".", 1)[-1].lower() if "." in name else None
+    calls = {"npz": f"npz({quote(name)}, x=KEY, y=KEY)", "csv": f"csv({quote(name)}, target=COLUMN)"}
+    if kind in calls:
+        raise refusal("E201", f"a file is read by a call that says its kind; got {quote(name)}",
+                      f"write `{calls[kind]}`")
+    stem = quote(name.rsplit(".", 1)[0] + ".npz")
+    raise refusal("E201", f"ldnn reads `npz` and `csv` files, each by its call; got {quote(name)}",
+                  f"save the data as one of those and read it: `npz({stem}, x=KEY, y=KEY)`")
+
+
+SourceChoice = _choices(SortSource | ParitySource | NpzSource | CsvSource)
+Source = Annotated[SourceChoice, BeforeValidator(_known_source)]
 
 
 def _column(value: Any) -> Any:
@@ -166,10 +192,10 @@ def _split(value: Any) -> Any:
     if isinstance(value, float) and value > 1:  # `validate 10.5`: neither a fraction nor a count
         raise ValueError(f"must be a fraction below 1 (`{value:g}%` for a percentage) or a whole number of samples; "
                          f"got {value:g}")
-    return value
+    return _known_source(value) if isinstance(value, str) else value  # `validate "val.npz"`, `test mnist`
 
 
-Split = Annotated[Fraction | PositiveWhole | Source, BeforeValidator(_split)]  # type: ignore[valid-type]
+Split = Annotated[Fraction | PositiveWhole | SourceChoice, BeforeValidator(_split)]  # type: ignore[valid-type]
 
 
 def split_size(setting: float | int, total: int) -> int:
