@@ -361,3 +361,11 @@ def test_another_frameworks_loss_name_is_told_the_keras_one(written: str, keras:
     (diag,) = check_source(SourceFile("t.ldnn", text)).errors
     assert (diag.code, diag.message) == ("E210", f"`loss` of `train`: Keras has no loss `{written}`")
     assert f"`{keras}`" in diag.help  # type: ignore[operator]
+
+
+def test_a_syntax_error_beside_a_very_long_expression_is_still_a_diagnostic() -> None:
+    """The search for further errors reads the repaired tree, which no depth check has seen."""
+    text = "model m {\n  input [4]\n  dense 4 relu,\n  dense 1\n}\nlet x = 1" + "+1" * 3000 + "\n"
+    with pytest.raises(DiagnosticError) as exc:
+        parse(SourceFile("t.ldnn", text))
+    assert [(d.code, d.span.line) for d in exc.value.diagnostics] == [("E001", 3)]  # type: ignore[union-attr]

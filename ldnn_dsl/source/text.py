@@ -64,8 +64,9 @@ def decode(path: str, data: bytes) -> SourceFile:
 
 
 def _wide_encoding(data: bytes) -> str | None:
-    """UTF-16 or UTF-32, by byte-order mark or by the zero bytes that ASCII text has in every
-    other (every fourth) byte; None for anything else, which the UTF-8 decoder judges."""
+    """UTF-16 or UTF-32 by byte-order mark, or UTF-16 without one by the zero bytes that ASCII
+    text has in every other byte of its first 64; None for anything else, which the UTF-8 decoder
+    judges (a NUL byte, or the first byte that is not UTF-8)."""
     for bom, name in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
                       (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):

@@ -21,7 +21,8 @@ MAX_DEPTH = 200  # levels of the parse tree: each bracket adds one or two, each 
 # The rules that open a bracket: `{` of a model, block, section, residual, parallel or branch; `[`; `f(`.
 BRACKETED = frozenset({"body", "section", "parallel", "list", "call"})
 GLUED_TO_NUMBER = re.compile(r"_|[eE]_")  # how a name that cannot start a word follows a number
-NUMBER_AT_END = re.compile(r"(?<![A-Za-z0-9_.])[0-9][0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9_]+)?$")
+NUMBER_AT_END = re.compile(r"(?<![A-Za-z0-9_.])([0-9][0-9_]*(\.[0-9_]*)?|\.[0-9][0-9_]*)([eE][+-]?[0-9_]+)?$")
+MISSPELT_DIGITS = re.compile(r"_[0-9_]*|[eE]_[0-9_]*")  # `__0` after `1`: the rest of a number, not a word
 MAX_ERRORS = 10  # syntax errors reported from one file; past that, the rest is likely one mistake's echo
 RECOVERY_SECONDS = 1.0  # looking for further errors re-parses the file; a huge one gets its first error only
 PAIRS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
@@ -83,8 +84,8 @@ def _check_glued_numbers(source: SourceFile, tree: Tree) -> None:
 def _glued_numbers(source: SourceFile, tree: Tree) -> list[Diagnostic]:
     """`1__0`, `1_000_`, `1._5`, `1e_5`: the lexer reads a number, then a name that starts where it
     ends (`__0`, `_`, `_5`, `e_5`), and the name would be taken for a word such as an activation."""
-    tokens = sorted(tree.scan_values(lambda v: isinstance(v, Token) and v.start_pos is not None),
-                    key=lambda t: t.start_pos)
+    tokens = sorted((c for sub in tree.iter_subtrees() for c in sub.children  # iterative: scan_values recurses
+                     if isinstance(c, Token) and c.start_pos is not None), key=lambda t: t.start_pos)
     return [_glued_number(source, number, name) for number, name in pairwise(tokens)
             if number.type == "NUMBER" and name.type == "NAME" and number.end_pos == name.start_pos
             and GLUED_TO_NUMBER.match(name)]
@@ -95,6 +96,9 @@ def _glued_number(source: SourceFile, number: str, name: Token) -> Diagnostic:
     line_start = source.text.rfind("\n", 0, name.start_pos) + 1
     col = name.start_pos - line_start + 1 - len(number)
     span = Span(path=source.path, line=name.line, col=col, end_line=name.end_line, end_col=name.end_column)
+    if not MISSPELT_DIGITS.fullmatch(name):  # `64_relu`: a number and a word, run together
+        return error("E001", f"`{number}{name}` runs a number and a name together", span,
+                     help=f"put a space between them: `{number} {name.lstrip('_')}`")
     return error("E001", f"`{number}{name}` is not a number: `_` groups digits only between two digits", span,
                  help="write `500_000` or `500000`; `1e-5` or `1e5` for a power of ten")
 
@@ -252,8 +256,11 @@ def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diag
     char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
     span = _point(source, exc.line, exc.column, 1)
     hint = CHARACTER_HINTS.get(char) or _invisible_hint(char)
-    if char == "%" and source.text[exc.pos_in_stream - 1:exc.pos_in_stream].isspace():
+    line_before = source.text[source.text.rfind("\n", 0, exc.pos_in_stream) + 1:exc.pos_in_stream]
+    if char == "%" and re.search(r"[0-9.][ \t]+$", line_before):  # `10 %`
         hint = "`%` goes directly after its number, with no space: `validate 10%`"
+    elif char == "%" and not line_before.strip():  # MATLAB's and LaTeX's comment
+        hint = "a comment starts with `#`"
     return error("E001", f"unexpected character {_describe_character(char)}", span, help=hint)
 
 
@@ -380,10 +387,9 @@ def _misplaced_close(source: SourceFile, tokens: list[Token]) -> str | None:
     first line closed an inner block instead (`residual {` whose `}` was forgotten, so the
     model's `}` ends the residual), and the inner block's body most likely ends before the
     first line after it indented no deeper than its own first line. Only a `}` that lines up
-    exactly with a scope still open at the error is taken for that scope's; None when every `}`
+    exactly with the enclosing scope's first line is taken for that scope's; None when every `}`
     lines up with its `{`'s line, or the file's indentation says nothing."""
     lines = source.text.split("\n")
-    still_open = set(_open_indices(tokens))
     stack: list[int] = []
     for i, tok in enumerate(tokens):
         if tok.type == "LBRACE":
@@ -394,7 +400,7 @@ def _misplaced_close(source: SourceFile, tokens: list[Token]) -> str | None:
             own, closing = _indent(lines[opener.line - 1]), _indent(lines[tok.line - 1])
             starts_line = lines[tok.line - 1].strip().startswith("}")
             if tok.line == opener.line or not starts_line or closing >= own or not stack or \
-                    stack[-1] not in still_open or closing != _indent(lines[tokens[stack[-1]].line - 1]):
+                    closing != _indent(lines[tokens[stack[-1]].line - 1]):
                 continue
             body_end = next((n for n in range(opener.line + 1, tok.line)
                              if _code(lines[n - 1]) and _indent(lines[n - 1]) <= own), None)
