@@ -144,13 +144,28 @@ class Pool(LayerKind):
 
     def _geometry(self, shape: Shape) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
         rank = len(shape) - 1
-        spatial(self.kind, shape, *self._ranks())
+        ranks = self._ranks()
+        if rank == 1 and 1 not in ranks:
+            raise self._image_window_on_sequence(shape)
+        spatial(self.kind, shape, *ranks)
         window = fit(self.window, rank, "pooling")
         try:
             stride = fit(self.stride, rank, "stride") if self.stride else window
         except ShapeError as exc:
             raise ShapeError(exc.code, exc.message, "stride") from None
         return rank, window, stride
+
+    def _image_window_on_sequence(self, shape: Shape) -> ShapeError:
+        """`maxpool 2x2` on [steps, channels] (after a conv1d or an embedding): the window is an
+        image's, the input a sequence's; which one is wrong only the author knows."""
+        field = "window" if len(self.window) == 2 else "stride"
+        dims = self.window if field == "window" else self.stride
+        written = f"{self.kind} {dims[0]}" if field == "window" else f"stride={dims[0]}"  # type: ignore[index]
+        one = f"`{written}`" if len(set(dims)) == 1 else f"a {field} of one number"  # type: ignore[arg-type]
+        return ShapeError("E202", f"a {'x'.join(map(str, dims))} {field} pools [height, width, channels]; "  # type: ignore[arg-type]
+                          f"{fmt_shape(shape)} is a sequence of {shape[-1]} channels", field,
+                          help=f"write {one} to pool the sequence; if these are one-channel images: "
+                               f"`reshape {list((*shape, 1))}` before it")
 
     def _ranks(self) -> tuple[int, ...]:
         """The ranks its input may have: both, unless a window or stride of two axes says 2-D."""
