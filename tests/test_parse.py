@@ -369,3 +369,17 @@ def test_a_syntax_error_beside_a_very_long_expression_is_still_a_diagnostic() ->
     with pytest.raises(DiagnosticError) as exc:
         parse(SourceFile("t.ldnn", text))
     assert [(d.code, d.span.line) for d in exc.value.diagnostics] == [("E001", 3)]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("written", "help"), [
+    ("schedule plateau(0.5, 2)", "write `plateau(factor=0.5, patience=2)`"),
+    ("optimizer sgd(0.01)", "the learning rate is a setting of its own in `train`: `lr 0.01` on its own line"),
+    ("optimizer adam(0.001, 0.9)",
+     "the learning rate is a setting of its own in `train`: `lr 0.001` on its own line"),
+    ("optimizer sgd(nesterov, 0.9)", "write `sgd(momentum=0.9, nesterov)`"),
+    ("schedule plateau(0.5, 2, patience=4)", None),  # which value was meant for what is anyone's guess
+    ("optimizer adam(\"fast\")", None)])  # beta_1="fast" is no valid call to offer
+def test_values_without_names_get_the_call_they_mean_where_it_is_sure(written: str, help: str | None) -> None:
+    text = f"model m {{\n  input [4]\n  dense 1\n}}\ntrain {{\n  loss mse\n  {written}\n}}\n"
+    (diag,) = check_source(SourceFile("t.ldnn", text)).errors
+    assert (diag.code, diag.help) == ("E205", help), diag

@@ -17,6 +17,7 @@ class Choice(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
 
     positional: ClassVar[tuple[str, ...]] = ()
+    unnamed_first: ClassVar[str | None] = None  # the help for a first number without a name, `{}` for it
 
     @model_validator(mode="before")
     @classmethod
@@ -26,13 +27,14 @@ class Choice(BaseModel):
         if isinstance(data, dict) and "args" in data:
             data = dict(data)
             args = list(data.pop("args"))
+            first = args[0] if args else None
             for flag in [a for a in args if isinstance(a, str) and a in cls._flags()]:  # `sgd(nesterov)`
                 if flag in data:
                     raise ValueError(f"`{flag}` is given twice")
                 data[flag] = True
                 args.remove(flag)
             if len(args) > len(cls.positional):
-                raise cls._unnamed(str(data.get("name")), args)
+                raise cls._unnamed(data, args, first)
             for key, value in zip(cls.positional, args, strict=False):
                 if key in data:
                     raise ValueError(f"`{key}` is given twice")
@@ -40,19 +42,36 @@ class Choice(BaseModel):
         return data
 
     @classmethod
-    def _unnamed(cls, name: str, args: list[Any]) -> PydanticCustomError:
-        """`plateau(0.5, 2)`: values without names where the choice takes them by name; the help
-        names them in the order the choice lists them, which is the order they were most likely meant."""
+    def _unnamed(cls, data: dict[str, Any], args: list[Any], first: Any) -> PydanticCustomError:
+        """`plateau(0.5, 2)`: values without names where the choice takes them by name. The help
+        writes the call out with the names in the choice's order, the order they were most likely
+        meant in, where that call is valid; `unnamed_first` says what else a `first` value (the
+        first written, flags included) may mean."""
+        name = str(data.get("name"))
         fields = [f for f in cls.model_fields if f != "name"]
         unnamed = f"{len(args)} value{'s' if len(args) > 1 else ''} without a name"
         if cls.positional:
             message = f"only {', '.join(f'`{p}`' for p in cls.positional)} may go without a name; got {unnamed}"
         else:
             message = f"its values go by name ({', '.join(fields)}); got {unnamed}"
-        keys = [*cls.positional, *(f for f in fields if f not in cls.positional)]
-        written = [ldnn_literal(value) if key in cls.positional else f"{key}={ldnn_literal(value)}"
-                   for key, value in zip(keys, args, strict=False)]
-        return refusal("E205", message, f"write `{name}({', '.join(written)})`" if len(args) <= len(keys) else None)
+        if cls.unnamed_first and isinstance(first, int | float) and not isinstance(first, bool):
+            return refusal("E205", message, cls.unnamed_first.format(first))
+        keys = [*cls.positional, *(f for f in fields if f not in cls.positional)][:len(args)]
+        named = dict(zip(keys, args, strict=True)) if len(keys) == len(args) else {}
+        if not named or any(k in data for k in keys) or not cls._valid({**data, **named}):
+            return refusal("E205", message)  # no call that surely means what was written
+        written = [ldnn_literal(v) if k in cls.positional else f"{k}={ldnn_literal(v)}" for k, v in named.items()]
+        written += [k if v is True and k in cls._flags() else f"{k}={ldnn_literal(v)}"
+                    for k, v in data.items() if k != "name"]
+        return refusal("E205", message, f"write `{name}({', '.join(written)})`")
+
+    @classmethod
+    def _valid(cls, data: dict[str, Any]) -> bool:
+        try:
+            cls.model_validate(data)
+        except ValueError:  # pydantic's ValidationError is one
+            return False
+        return True
 
     @classmethod
     def _flags(cls) -> set[str]:

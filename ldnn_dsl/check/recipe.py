@@ -305,34 +305,39 @@ class DataSection(Section):
 
 
 # train -----------------------------------------------------------------------------------
-class Sgd(Choice):
+class OptimizerChoice(Choice):
+    # Keras' and PyTorch's optimizers take the learning rate first: `sgd(0.01)` means it
+    unnamed_first: ClassVar = "the learning rate is a setting of its own in `train`: `lr {}` on its own line"
+
+
+class Sgd(OptimizerChoice):
     name: Literal["sgd"]
     momentum: Annotated[Float32, Field(ge=0, lt=1)] = 0.0
     nesterov: Flag = False
 
 
-class Adam(Choice):
+class Adam(OptimizerChoice):
     name: Literal["adam"]
     beta_1: Fraction = 0.9
     beta_2: Fraction = 0.999
     epsilon: Positive = 1e-7
 
 
-class AdamW(Choice):
+class AdamW(OptimizerChoice):
     name: Literal["adamw"]
     beta_1: Fraction = 0.9
     beta_2: Fraction = 0.999
     epsilon: Positive = 1e-7
 
 
-class RmsProp(Choice):
+class RmsProp(OptimizerChoice):
     name: Literal["rmsprop"]
     rho: Fraction = 0.9
     momentum: Annotated[Float32, Field(ge=0, lt=1)] = 0.0
     epsilon: Positive = 1e-7
 
 
-class Adagrad(Choice):
+class Adagrad(OptimizerChoice):
     name: Literal["adagrad"]
     epsilon: Positive = 1e-7
 
