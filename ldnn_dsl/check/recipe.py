@@ -422,6 +422,7 @@ METRICS = ("accuracy", "binary_accuracy", "categorical_accuracy", "sparse_catego
            "mean_absolute_error", "mae", "root_mean_squared_error", "auc", "precision", "recall",
            "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
 
+
 def _keras_loss(name: Any) -> Any:
     """`loss crossentropy`, `loss l2`: another framework's name, told the Keras one."""
     if isinstance(name, str) and name not in LOSSES and (help := foreign_loss_help(name)):
