@@ -41,29 +41,14 @@ def keras_name(loss: str) -> str:
     return {"bce": "binary_crossentropy", "kld": "kl_divergence"}.get(loss, loss)
 
 
-_CROSSENTROPIES = ("Keras names three crossentropies: `sparse_categorical_crossentropy` for class ids and "
-                   "`categorical_crossentropy` for one-hot rows, after `softmax`; `binary_crossentropy` after "
-                   "`sigmoid`")
-# Other frameworks' names for Keras' losses (PyTorch's, Caffe's layer types, TensorFlow 1's),
-# written without case, `_` or `-`: a name no edit distance leads to the Keras one.
-FOREIGN_LOSSES = {
-    **dict.fromkeys(("crossentropy", "ce", "xent", "logloss", "nll", "nllloss", "crossentropyloss",
-                     "softmaxcrossentropy", "softmaxwithloss", "multinomiallogisticloss",
-                     "softmaxcrossentropywithlogits", "sparsesoftmaxcrossentropywithlogits"), _CROSSENTROPIES),
-    **dict.fromkeys(("bcewithlogits", "bcewithlogitsloss", "bceloss", "sigmoidcrossentropy",
-                     "sigmoidcrossentropyloss", "sigmoidcrossentropywithlogits", "logistic", "logisticloss"),
-                    "Keras calls it `binary_crossentropy` (or `bce`): end the model in `sigmoid`"),
-    **dict.fromkeys(("l2", "l2loss", "mseloss", "euclidean", "euclideanloss", "squarederror", "meansquared"),
-                    "Keras calls it `mean_squared_error` (or `mse`)"),
-    **dict.fromkeys(("l1", "l1loss", "absoluteerror", "meanabsolute"),
-                    "Keras calls it `mean_absolute_error` (or `mae`)"),
-    **dict.fromkeys(("smoothl1", "smoothl1loss", "huberloss"), "Keras calls it `huber`"),
-    **dict.fromkeys(("kl", "kldiv", "kldivloss", "kullbackleibler"), "Keras calls it `kl_divergence` (or `kld`)"),
-    **dict.fromkeys(("hingeloss", "hingeembedding"), "Keras calls it `hinge`"),
-    **dict.fromkeys(("poissonnll", "poissonnllloss"), "Keras calls it `poisson`"),
-}
+# "Crossentropy" by a name that does not say which of Keras' three (written without case, `_`
+# or `-`); other frameworks' names that do say are `KNOWN_AS`'s, which `did_you_mean` answers.
+UNSPECIFIED_CROSSENTROPIES = ("crossentropy", "ce", "xent", "logloss", "softmaxcrossentropy")
 
 
-def foreign_loss_help(name: str) -> str | None:
-    """The Keras loss that another framework's name (`CrossEntropyLoss`, `SoftmaxWithLoss`, `l2`) means."""
-    return FOREIGN_LOSSES.get(re.sub(r"[_\-\s]", "", name).lower())
+def unspecified_crossentropy_help(name: str) -> str | None:
+    """Which of Keras' crossentropies a name such as `crossentropy` or `cross-entropy` may mean."""
+    if re.sub(r"[_\-\s]", "", name).lower() not in UNSPECIFIED_CROSSENTROPIES:
+        return None
+    return ("Keras names three crossentropies: `sparse_categorical_crossentropy` for class ids and "
+            "`categorical_crossentropy` for one-hot rows, after `softmax`; `binary_crossentropy` after `sigmoid`")

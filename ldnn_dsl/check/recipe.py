@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from ldnn_dsl.ast.build import quote
 from ldnn_dsl.check.choices import Choice
-from ldnn_dsl.check.losses import foreign_loss_help
+from ldnn_dsl.check.losses import unspecified_crossentropy_help
 from ldnn_dsl.layers.base import Flag, Float32, Positive, PositiveWhole, Whole, refusal
 from ldnn_dsl.layers.initializers import Init
 from ldnn_dsl.layers.values import Percentage, Several
@@ -424,8 +424,9 @@ METRICS = ("accuracy", "binary_accuracy", "categorical_accuracy", "sparse_catego
 
 
 def _keras_loss(name: Any) -> Any:
-    """`loss crossentropy`, `loss l2`: another framework's name, told the Keras one."""
-    if isinstance(name, str) and name not in LOSSES and (help := foreign_loss_help(name)):
+    """`loss crossentropy`: a name no single Keras loss answers (`l2` or `CrossEntropyLoss` has
+    one, which `did_you_mean` gives)."""
+    if isinstance(name, str) and name not in LOSSES and (help := unspecified_crossentropy_help(name)):
         raise refusal("E210", f"Keras has no loss `{name}`", help)
     return name
 

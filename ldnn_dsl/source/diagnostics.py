@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
@@ -113,7 +114,24 @@ KNOWN_AS = {"learning_rate": "lr", "base_lr": "lr", "global_clipnorm": "clip_nor
             # PyTorch's losses (CrossEntropyLoss and NLLLoss take class ids)
             "CrossEntropyLoss": "sparse_categorical_crossentropy", "NLLLoss": "sparse_categorical_crossentropy",
             "nll": "sparse_categorical_crossentropy", "MSELoss": "mse", "L1Loss": "mae", "SmoothL1Loss": "huber",
-            "HuberLoss": "huber", "BCELoss": "binary_crossentropy", "BCEWithLogitsLoss": "binary_crossentropy"}
+            "HuberLoss": "huber", "BCELoss": "binary_crossentropy", "BCEWithLogitsLoss": "binary_crossentropy",
+            "nll_loss": "sparse_categorical_crossentropy", "KLDivLoss": "kl_divergence", "kl_div": "kl_divergence",
+            "PoissonNLLLoss": "poisson", "l1": "mae", "l2": "mse", "smooth_l1": "huber",
+            "bce_with_logits": "binary_crossentropy", "sigmoid_cross_entropy_with_logits": "binary_crossentropy",
+            "softmax_cross_entropy_with_logits": "categorical_crossentropy",
+            "sparse_softmax_cross_entropy_with_logits": "sparse_categorical_crossentropy",
+            # Caffe's loss layers (SoftmaxWithLoss and MultinomialLogisticLoss take class ids)
+            "SoftmaxWithLoss": "sparse_categorical_crossentropy",
+            "MultinomialLogisticLoss": "sparse_categorical_crossentropy",
+            "SigmoidCrossEntropyLoss": "binary_crossentropy", "EuclideanLoss": "mse", "HingeLoss": "hinge"}
+
+
+def _folded(word: str) -> str:
+    """A name without case, `_` or `-`: `smooth_l1`, `SmoothL1Loss`'s `smoothl1loss`."""
+    return re.sub(r"[_\-]", "", word).casefold()
+
+
+_KNOWN_FOLDED = {_folded(name): known for name, known in KNOWN_AS.items()}
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, prefixes: bool = True) -> str | None:
@@ -128,10 +146,11 @@ def nearest(word: str, choices: Iterable[str], *, prefixes: bool = True) -> list
     else every one as close as the closest (`beta` is as near `beta_1` as `beta_2`, and naming
     one would pick for the author); else, with `prefixes`, the first that starts the word or
     that the word starts (`batch_size` -> `batch`); none when nothing is close. A Keras name
-    for a choice (`learning_rate` for `lr`) is that choice."""
+    for a choice (`learning_rate` for `lr`), in any case and with or without `_`, is that choice."""
     options = sorted(set(choices))
-    if KNOWN_AS.get(word) in options:
-        return [KNOWN_AS[word]]
+    known = KNOWN_AS.get(word) or _KNOWN_FOLDED.get(_folded(word))
+    if known in options:
+        return [known]
     folded = word.casefold()
     exact = [option for option in options if option.casefold() == folded]
     swapped = [option for option in options if _swapped(option.casefold(), folded)]
