@@ -364,7 +364,7 @@ def _unclosed_scope_hint(source: SourceFile, token: Token, expected: set[str]) -
     if head.column != 1 and str(head) not in ("model", "block"):
         if str(head) not in SCOPES:
             return None
-        lines = source.text.split("\n")
+        lines = source.lines
         braces = [i for i in braces if _indent(lines[before[i].line - 1]) >= head.column - 1]
         if not braces:
             return None
@@ -389,7 +389,7 @@ def _misplaced_close(source: SourceFile, tokens: list[Token]) -> str | None:
     first line after it indented no deeper than its own first line. Only a `}` that lines up
     exactly with the enclosing scope's first line is taken for that scope's; None when every `}`
     lines up with its `{`'s line, or the file's indentation says nothing."""
-    lines = source.text.split("\n")
+    lines = source.lines
     stack: list[int] = []
     for i, tok in enumerate(tokens):
         if tok.type == "LBRACE":
@@ -466,7 +466,7 @@ def _equal_hint(before: list[str]) -> str:
 
 def _unexpected_end(source: SourceFile, expected: set[str]) -> Diagnostic:
     opener = _unclosed_brace(source)
-    lines = source.text.split("\n")
+    lines = source.lines
     last = len(lines)
     while last > 1 and not lines[last - 1].strip():
         last -= 1
