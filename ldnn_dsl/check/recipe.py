@@ -5,7 +5,7 @@ out into the resolved spec so a run says exactly what it did."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -136,7 +136,8 @@ class CsvSource(Choice):
         return self
 
 
-SOURCES = ("sort", "parity", "npz", "csv")
+SOURCE_KINDS = SortSource | ParitySource | NpzSource | CsvSource
+SOURCES = tuple(get_args(kind.model_fields["name"].annotation)[0] for kind in get_args(SOURCE_KINDS))
 
 
 def _known_source(value: Any) -> Any:
@@ -160,7 +161,7 @@ def _known_source(value: Any) -> Any:
                   f"save the data as one of those and read it: `npz({stem}, x=KEY, y=KEY)`")
 
 
-SourceChoice = _choices(SortSource | ParitySource | NpzSource | CsvSource)
+SourceChoice = _choices(SOURCE_KINDS)
 Source = Annotated[SourceChoice, BeforeValidator(_known_source)]
 
 

@@ -72,10 +72,11 @@ def _wide_encoding(data: bytes) -> str | None:
         if data.startswith(bom):
             return name
     head = data[:64]
-    if len(head) >= 8 and len(head) % 2 == 0 and head[0::2].count(0) == 0 and head[1::2].count(0) == len(head) // 2:
-        return "utf-16-le"
-    if len(head) >= 8 and len(head) % 2 == 0 and head[1::2].count(0) == 0 and head[0::2].count(0) == len(head) // 2:
-        return "utf-16-be"
+    if len(head) < 8 or len(head) % 2:
+        return None
+    for zeros, name in ((1, "utf-16-le"), (0, "utf-16-be")):  # where an ASCII character's high byte sits
+        if head[zeros::2].count(0) == len(head) // 2 and 0 not in head[1 - zeros::2]:
+            return name
     return None
 
 
