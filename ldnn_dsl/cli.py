@@ -11,6 +11,7 @@ import argparse
 import sys
 import traceback
 
+from ldnn_dsl import __version__
 from ldnn_dsl.commands import check_cmd, compile_cmd, fmt_cmd, gradcheck_cmd, schema_cmd, train_cmd
 from ldnn_dsl.train.stopping import INTERRUPTED_STATUS
 
@@ -20,6 +21,7 @@ INTERNAL_ERROR_STATUS = 70  # EX_SOFTWARE
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ldnn", description="Declarative deep-net specs: check, format, compile, train.")
+    p.add_argument("--version", action="version", version=f"ldnn {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in SUBCOMMANDS:
         module.add_parser(sub)

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+import ldnn_dsl
 from helpers import fresh_python, ldnn_process, write
 
 VALID = "model m {\n  input [16]\n  dense 8 relu\n  dense 1 sigmoid\n}\n"
@@ -48,6 +50,11 @@ def test_usage_errors_exit_2(args, ldnn) -> None:
     run = ldnn(*args)
     assert run.rc == 2
     assert "usage:" in run.err
+
+
+def test_version_is_the_package_version(ldnn) -> None:
+    run = ldnn("--version")
+    assert (run.rc, run.out) == (0, f"ldnn {ldnn_dsl.__version__}\n")
 
 
 # paths -----------------------------------------------------------------------------------
