@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import fresh_python, ldnn_process, write
 
 import ldnn_dsl
-from helpers import fresh_python, ldnn_process, write
 
 VALID = "model m {\n  input [16]\n  dense 8 relu\n  dense 1 sigmoid\n}\n"
 BROKEN = "model m {\n  input [16]\n  dense 8 rleu\n}\n"
