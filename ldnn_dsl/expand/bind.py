@@ -3,6 +3,7 @@ rules of the language: positional values in order, bare words by vocabulary, opt
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -78,11 +79,12 @@ def _product_as_window(field: str, what: str, arg: Arg, rank: int | None) -> Dia
     """`conv 8 3*3`: the number 9, a 9x9 window, where `3x3` was surely meant. Parentheses do not
     spare it: `ldnn fmt` drops them. `rank`: the layer's number of spatial axes, None where the
     input decides (pooling)."""
-    a, b = arg.product  # type: ignore[misc]
-    side = a * b
+    factors = arg.product or ()
+    side = math.prod(factors)
     whole = f"a {side}x{side} {field}" if rank == 2 else f"a {field} of {side}"
-    return error("E201", f"`{field}` of {what} is `{a}*{b}`, the number {side}", arg.span,
-                 help=f"a {field} of {a} by {b} is written `{a}x{b}`; write `{side}` for {whole}")
+    written, by = "*".join(map(str, factors)), " by ".join(map(str, factors))
+    return error("E201", f"`{field}` of {what} is `{written}`, the number {side}", arg.span,
+                 help=f"a {field} of {by} is written `{'x'.join(map(str, factors))}`; write `{side}` for {whole}")
 
 
 def _quoted_word_help(value: object, words: Mapping[str, tuple[str, Any]]) -> str | None:

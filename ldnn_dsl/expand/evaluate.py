@@ -106,13 +106,22 @@ def evaluate_arg(arg: n.Arg, env: Env) -> Arg:
     return Arg(evaluate(arg, env), arg.span, item_spans=items, product=_product(arg))
 
 
-def _product(node: n.Value) -> tuple[int, int] | None:
-    """The two whole numbers of a product written out (`3*3`), which a window may have meant as `3x3`."""
-    if isinstance(node, n.BinOp) and node.op == "*" and isinstance(node.left, n.Number) and \
-            isinstance(node.right, n.Number) and isinstance(node.left.value, int) and \
-            isinstance(node.right.value, int):
-        return node.left.value, node.right.value
-    return None
+def _product(node: n.Value) -> tuple[int, ...] | None:
+    """The whole numbers of a product written out (`3*3`, `3*3*3`), which a window may have meant
+    as `3x3`; None for anything else (a single number, a name, another operator)."""
+    factors: list[int] = []
+    while isinstance(node, n.BinOp) and node.op == "*":
+        if not _whole_number(node.right):
+            return None
+        factors.insert(0, node.right.value)  # type: ignore[union-attr]
+        node = node.left
+    if not factors or not _whole_number(node):
+        return None
+    return (node.value, *factors)  # type: ignore[union-attr]
+
+
+def _whole_number(node: n.Value) -> bool:
+    return isinstance(node, n.Number) and isinstance(node.value, int)
 
 
 def _number(value: n.Value, env: Env) -> int | float:

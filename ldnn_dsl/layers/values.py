@@ -48,7 +48,7 @@ class Arg:
     key: str | None = None
     key_span: Span | None = field(default=None, compare=False)
     item_spans: tuple[Span, ...] = field(default=(), compare=False)  # a list's items, for errors inside it
-    product: tuple[int, int] | None = field(default=None, compare=False)  # `3*3` as written: a window's typo
+    product: tuple[int, ...] | None = field(default=None, compare=False)  # `3*3` as written: a window's typo
 
 
 def plain(value: object) -> object:
