@@ -29,15 +29,13 @@ class Choice(BaseModel):
             args = list(data.pop("args"))
             first = args[0] if args else None
             for flag in [a for a in args if isinstance(a, str) and a in cls._flags()]:  # `sgd(nesterov)`
-                if flag in data:
-                    raise ValueError(f"`{flag}` is given twice")
-                data[flag] = True
+                data[flag] = True  # written once: evaluation refuses a flag given twice
                 args.remove(flag)
             if len(args) > len(cls.positional):
                 raise cls._unnamed(data, args, first)
             for key, value in zip(cls.positional, args, strict=False):
                 if key in data:
-                    raise ValueError(f"`{key}` is given twice")
+                    raise refusal("E207", f"`{key}` is given twice")
                 data[key] = value
         return data
 

@@ -178,12 +178,15 @@ def _value(setting: Setting) -> tuple[Any, Diagnostic | None]:
     record: dict[str, Any] = {}
     for arg in args:
         if arg.key is not None:
-            record[arg.key] = plain(arg.value)
+            key, value = arg.key, plain(arg.value)
         elif isinstance(arg.value, Word):
-            record[arg.value.name] = True
+            key, value = arg.value.name, True
         else:
             return None, error("E205", f"`{setting.head}` mixes a positional value with options; "
                                "give every value as `key=value`", arg.span)
+        if key in record:  # `early_stop patience=2 patience=5`: not the last one, silently
+            return None, error("E207", f"`{key}` of `{setting.head}` is given twice", arg.key_span or arg.span)
+        record[key] = value
     return record, None
 
 

@@ -58,12 +58,30 @@ def evaluate(value: n.Value | n.Option, env: Env) -> object:
         return [evaluate(item, env) for item in value.items]
     if isinstance(value, n.Call):
         _no_let_for_a_name_in_a_file(value, env)
-        return CallValue(value.name, tuple(evaluate_arg(a, env) for a in value.args))
+        return CallValue(value.name, _nothing_twice(value, tuple(evaluate_arg(a, env) for a in value.args)))
     if isinstance(value, n.Neg):
         return -_number(value.operand, env)
     if isinstance(value, n.BinOp):
         return _binop(value, env)
     raise TypeError(f"not a value: {value!r}")  # pragma: no cover - the grammar makes no other nodes
+
+
+def _nothing_twice(call: n.Call, args: tuple[Arg, ...]) -> tuple[Arg, ...]:
+    """`plateau(factor=0.5, factor=0.2)`, `sgd(nesterov, nesterov=true)`: refused at the second
+    key or flag, as a layer's option given twice is; the call's dict of options would otherwise
+    keep the last one silently."""
+    seen: set[str] = set()
+    for arg in args:
+        if arg.key is not None:
+            name, span = arg.key, arg.key_span or arg.span
+        elif isinstance(arg.value, Word) and arg.value.name not in ("true", "false"):  # a flag, not a `let`
+            name, span = arg.value.name, arg.span
+        else:
+            continue
+        if name in seen:
+            raise DiagnosticError([error("E207", f"`{name}` of `{call.name}` is given twice", span)])
+        seen.add(name)
+    return args
 
 
 def _name(node: n.Name, env: Env) -> object:
