@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
 from ldnn_dsl.ast.build import quote
-from ldnn_dsl.layers.base import refusal
+from ldnn_dsl.layers.refusals import refusal
 
 
 class Choice(BaseModel):

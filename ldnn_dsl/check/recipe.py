@@ -12,8 +12,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from ldnn_dsl.ast.build import quote
 from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.losses import unspecified_crossentropy_help
-from ldnn_dsl.layers.base import Flag, Float32, Positive, PositiveWhole, Whole, refusal
+from ldnn_dsl.layers.base import Flag, Float32, Positive, PositiveWhole, Whole
 from ldnn_dsl.layers.initializers import Init
+from ldnn_dsl.layers.refusals import WrongKindError, contradiction, refusal
 from ldnn_dsl.layers.values import Percentage, Several
 from ldnn_dsl.source.diagnostics import did_you_mean
 
@@ -131,8 +132,8 @@ class CsvSource(Choice):
     @model_validator(mode="after")
     def _named_target_needs_names(self) -> CsvSource:
         if self.header is False and isinstance(self.target, str):
-            raise ValueError(f"`target={self.target}` names a column, but with `header=false` the columns have "
-                             "no names: give the target column's index (0 for the first, -1 for the last)")
+            raise contradiction(f"`target={self.target}` names a column, but with `header=false` the columns have "
+                                "no names", "give the target column's index (0 for the first, -1 for the last)")
         return self
 
 
@@ -174,7 +175,7 @@ def _column(value: Any) -> Any:
         return int(value)
     shown = str(value).lower() if isinstance(value, bool) else f"{value * 100:g}%" if isinstance(
         value, Percentage) else value
-    raise ValueError(f"must be a column's name or its index (a whole number); got {shown}")
+    raise WrongKindError(f"must be a column's name or its index (a whole number); got {shown}")
 
 
 def _split(value: Any) -> Any:
@@ -186,13 +187,13 @@ def _split(value: Any) -> Any:
             raise ValueError(f"a percentage must be below 100%, or nothing is left to train on; got {value * 100:g}%")
         return float(value)
     if isinstance(value, float) and value == 1:
-        raise ValueError("1.0 could be 1 sample or all of them (leaving none to train on); write 1 for one sample, "
+        raise WrongKindError("1.0 could be 1 sample or all of them (leaving none to train on); write 1 for one sample, "
                          "or a fraction below 1 such as 10%")
     if isinstance(value, float) and value >= 1 and value.is_integer():
         return int(value)
     if isinstance(value, float) and value > 1:  # `validate 10.5`: neither a fraction nor a count
-        raise ValueError(f"must be a fraction below 1 (`{value:g}%` for a percentage) or a whole number of samples; "
-                         f"got {value:g}")
+        raise WrongKindError(f"must be a fraction below 1 (`{value:g}%` for a percentage) or a whole number of "
+                             f"samples; got {value:g}")
     return _known_source(value) if isinstance(value, str) else value  # `validate "val.npz"`, `test mnist`
 
 

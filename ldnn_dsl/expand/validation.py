@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from ldnn_dsl.layers.base import NOT_WHOLE, REFUSED
 from ldnn_dsl.layers.initializers import INITIALIZERS
+from ldnn_dsl.layers.refusals import REFUSED, UnknownArgumentError, UnknownInitializerError, WrongKindError
 from ldnn_dsl.layers.values import Several
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
 
-NO_ARGUMENT = re.compile(r"`(?P<name>\w+)` has no argument `(?P<arg>\w+)`")  # from `Init`
 CALL_TYPES = ("union_tag_not_found", "model_attributes_type", "model_type", "dict_type")  # a call was due
 MAX_LISTED = 8  # longer lists of choices go into the help, not the message
 NUMBER_TYPES = ("int_type", "int_parsing", "float_type", "float_parsing")
@@ -110,7 +108,7 @@ def _not_a_number(error: Any) -> bool:
     """Whether a number branch's error says the value is no number of its kind (as opposed to
     one out of range)."""
     return error["type"] in NUMBER_TYPES or (
-        error["type"] == "value_error" and str(error["ctx"]["error"]).startswith(NOT_WHOLE))
+        error["type"] == "value_error" and isinstance(error["ctx"]["error"], WrongKindError))
 
 
 def _diagnostics(errors: Iterable[Any], cls: type[BaseModel], spans: Mapping[str, Span], keys: Mapping[str, Span],
@@ -240,7 +238,7 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
         got = f"; got {shown}" if ctx.get("got") else ""
         return error(ctx["code"], f"`{field}` of {what}: {err['msg']}{got}", span, help=ctx.get("help"))
     if kind == "value_error":
-        return _value_error(str(ctx.get("error", err["msg"])), field, what, span, value, keys, path)
+        return _value_error(ctx["error"], field, what, span, keys, path)
     expected = _expected(kind)
     help = _written_as_text(kind, value) or _a_name(kind, value, names) or _as_list(kind, value)
     if called:
@@ -249,24 +247,24 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
     return error("E201", f"`{field}` of {what} must be {expected}; got {shown}", span, help=help)
 
 
-def _value_error(message: str, field: str, what: str, span: Span, value: Any, keys: Mapping[str, Span],
+def _value_error(refused: ValueError, field: str, what: str, span: Span, keys: Mapping[str, Span],
                  path: list[str]) -> Diagnostic:
-    """A validator's own message, put in context; an initializer's unknown name or argument gets
-    a `did you mean`, and the argument its key marked (where `keys` has it: `weights normal(sdt=1)`)."""
-    if message.startswith("unknown initializer"):
-        name = message.split("`")[1] if "`" in message else str(value)
-        return error("E208", f"{message} for `{field}` of {what}", span, help=did_you_mean(name, INITIALIZERS))
-    if (bad := NO_ARGUMENT.fullmatch(message)) and bad["name"] in INITIALIZERS:
-        name, arg = bad["name"], bad["arg"]
-        params = list(INITIALIZERS[name][0])
-        listed = f"`{name}` takes: {', '.join(params)}" if params else f"`{name}` takes no arguments"
-        return error("E204", f"unknown option `{arg}` for `{name}` in `{field}` of {what}",
-                     keys.get(".".join([*path, name, arg]), span), help=did_you_mean(arg, params) or listed)
+    """A validator's own message, put in context, with the code its class says (see `refusals`);
+    an initializer's unknown name or argument gets a `did you mean`, and the argument its key
+    marked (where `keys` has it: `weights normal(sdt=1)`)."""
+    message = str(refused)
+    if isinstance(refused, UnknownInitializerError):
+        return error("E208", f"{message} for `{field}` of {what}", span, help=did_you_mean(refused.name, INITIALIZERS))
+    if isinstance(refused, UnknownArgumentError):
+        params = list(INITIALIZERS[refused.name][0])
+        listed = f"`{refused.name}` takes: {', '.join(params)}" if params else f"`{refused.name}` takes no arguments"
+        return error("E204", f"unknown option `{refused.arg}` for `{refused.name}` in `{field}` of {what}",
+                     keys.get(".".join([*path, refused.name, refused.arg]), span),
+                     help=did_you_mean(refused.arg, params) or listed)
+    code = "E201" if isinstance(refused, WrongKindError) else "E202"
     if message.startswith("must be "):  # the shared number types' own: `units` of `dense` must be ...
-        return error("E201" if message.startswith((NOT_WHOLE, "must be a column's name")) else "E202",
-                     f"`{field}` of {what} {message}", span)
-    return error("E202" if "got" in message and "expected" not in message else "E201",
-                 f"`{field}` of {what}: {message}", span)
+        return error(code, f"`{field}` of {what} {message}", span)
+    return error(code, f"`{field}` of {what}: {message}", span)
 
 
 def _written_as_text(kind: str, value: Any) -> str | None:

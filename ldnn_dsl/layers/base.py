@@ -17,9 +17,9 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from ldnn_dsl.layers.initializers import FLOAT32_MAX, Init
+from ldnn_dsl.layers.refusals import WrongKindError, contradiction
 
 Shape = tuple[int, ...]
 
@@ -37,14 +37,11 @@ Activation = Literal["relu", "tanh", "sigmoid", "softmax", "linear", "gelu", "el
 MAX_SIZE = 2**31 - 1  # TensorFlow indexes tensors with int32: no axis, vocabulary or count beyond this
 
 
-NOT_WHOLE = "must be a whole number"  # how `_whole` refuses, which validation reads as a type error (E201)
-
-
 def _whole(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ValueError(f"{NOT_WHOLE}; got {str(value).lower() if isinstance(value, bool) else value}")
+        raise WrongKindError(f"must be a whole number; got {str(value).lower() if isinstance(value, bool) else value}")
     return value
 
 
@@ -80,7 +77,6 @@ Size = Annotated[int, BeforeValidator(_size), Strict()]
 PositiveWhole = Annotated[int, BeforeValidator(_size), Strict(), Field(gt=0)]
 Float32 = Annotated[float, Strict(), AfterValidator(_float32)]
 Positive = Annotated[Float32, Field(gt=0)]
-REFUSED = "ldnn_refused"  # the error type of a validator that picks its own code and help (`refusal`)
 Flag = Annotated[bool, Strict()]  # `true`, `false` or the bare word; not `1`, `yes` or "true"
 
 
@@ -268,17 +264,6 @@ class WeightLayer(LayerKind):
             "kernel_constraint": constraint,
             "kernel_regularizer": keras.regularizers.L2(self.l2) if self.l2 else None,
         }
-
-
-def refusal(code: str, message: str, help: str | None = None, *, got: bool = False) -> PydanticCustomError:
-    """A validator's error with its own code and help, which a ValueError cannot carry; `got`:
-    the message goes on with the value as written ("; got `5 restor_best`")."""
-    return PydanticCustomError(REFUSED, message, {"code": code, "help": help, "got": got})
-
-
-def contradiction(message: str, help: str) -> PydanticCustomError:
-    """A layer's options that contradict each other (E404); `help` says how to choose."""
-    return refusal("E404", message, help)
 
 
 def _fitting(init: Init | None, axes: int, what: str) -> Init | None:

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Strict, model_validator
 
+from ldnn_dsl.layers.refusals import UnknownArgumentError, UnknownInitializerError, WrongKindError, refusal
+
 # name -> (argument names with defaults, a one-line description)
 INITIALIZERS: dict[str, tuple[dict[str, float | None], str]] = {
     "normal": ({"std": None}, "std * randn (0.02 is the recipe's 'lazy' choice)"),
@@ -58,26 +60,28 @@ class Init(BaseModel):
         if isinstance(data, str):
             return {"name": data}
         if isinstance(data, dict) and "name" not in data:
-            raise ValueError("expected an initializer such as `normal(0.02)` or `zeros`")
+            raise WrongKindError("expected an initializer such as `normal(0.02)` or `zeros`")
         if isinstance(data, dict) and not set(data) <= {"name", "args"}:
             table = INITIALIZERS.get(data["name"], ({}, ""))[0]
             named = [data[k] for k in table if k in data]
             unknown = set(data) - {"name", "args"} - set(table)
             if unknown:
-                raise ValueError(f"`{data['name']}` has no argument `{sorted(unknown)[0]}`")
+                raise UnknownArgumentError(data["name"], sorted(unknown)[0])
             return {"name": data["name"], "args": [*data.get("args", []), *named]}
         return data
 
     @model_validator(mode="after")
     def _known(self) -> Init:
         if self.name not in INITIALIZERS:
-            raise ValueError(f"unknown initializer `{self.name}`")
+            raise UnknownInitializerError(self.name)
         params = INITIALIZERS[self.name][0]
         if len(self.args) > len(params):
-            raise ValueError(f"`{self.name}` takes {len(params)} argument(s), got {len(self.args)}")
+            takes = f"{len(params)} argument{'s' if len(params) > 1 else ''}" if params else "no arguments"
+            raise refusal("E205", f"`{self.name}` takes {takes}, got {len(self.args)}")
         missing = [k for k, default in list(params.items())[len(self.args):] if default is None]
         if missing:
-            raise ValueError(f"`{self.name}` needs its `{missing[0]}`, e.g. `{self.name}(0.02)`")
+            raise refusal("E206", f"`{self.name}` needs its `{missing[0]}`",
+                          help=f"write it in the call, such as `{self.name}(0.02)`")
         for param, value in zip(params, self.args, strict=False):
             self._fits_float32(param, value)
         if self.name in ("normal", "uniform", "scaled", "orthogonal") and self.args and self.args[0] <= 0:
