@@ -136,6 +136,24 @@ def test_mixed_precision_keeps_the_output_layer_in_float32(build: ModuleType, ke
     assert built(build, text).layers[-1].dtype_policy.name == "float32"  # and float32 stays float32
 
 
+@pytest.mark.parametrize("kind", ["lstm", "gru", "simplernn"])
+def test_mixed_precision_keeps_an_output_recurrent_cell_in_float32(build: ModuleType, keras: ModuleType,
+                                                                    tmp_path: Path, kind: str) -> None:
+    """A recurrent layer computes in its cell: a float32 wrapper around a float16 cell gave
+    float16 outputs, and a saved model (whose cell is made from the wrapper's float32 policy)
+    predicted otherwise than the model that had been trained."""
+    from ldnn_dsl.build.backend import precision_policy
+
+    x = np.random.default_rng(0).normal(size=(3, 4, 8)).astype("float32")
+    with precision_policy("mixed_float16"):
+        model = built(build, f"model m {{ input [4, 8]  dense 8 relu  {kind} 5 sequences=true }}")
+        before = np.asarray(model(x))
+        model.save(tmp_path / "m.keras")
+        after = np.asarray(keras.saving.load_model(tmp_path / "m.keras")(x))
+    assert model.layers[-1].cell.dtype_policy.name == "float32"
+    np.testing.assert_array_equal(before, after)
+
+
 # --- hand-written Keras twins -----------------------------------------------------------------
 
 def sort10x6_twin(keras: ModuleType) -> Any:

@@ -124,10 +124,14 @@ def _merge(kind: Any, name: str, output: bool) -> Any:
 def _in_float32(layer: Any) -> Any:
     """Under mixed precision the model's output layer computes in float32, as Keras' guide
     advises: a softmax or sigmoid in float16 rounds small probabilities to 0 (or 1) before the
-    loss takes their log. Its weights are float32 already; only its arithmetic changes."""
+    loss takes their log. Its weights are float32 already; only its arithmetic changes. A
+    recurrent layer computes in its cell, which took the mixed policy when it was made; a saved
+    model remakes the cell from the layer's float32 policy, so both must agree."""
     policy = keras.mixed_precision.global_policy()
     if policy.compute_dtype != policy.variable_dtype:
-        layer.dtype_policy = "float32"
+        for computing in (layer, getattr(layer, "cell", None)):
+            if computing is not None:
+                computing.dtype_policy = "float32"
     return layer
 
 
