@@ -41,12 +41,14 @@ class Inference:
 
 @dataclass(frozen=True)
 class Flow:
-    """What reaches a layer: the per-sample shape, and whether it still holds integer ids
-    (only an `embedding` may read ids; layers without `keeps_ids`, sums included, make floats)."""
+    """What reaches a layer: the per-sample shape, and whether it still holds integer ids.
+    Only an `embedding` reads ids; layers with `keeps_ids` and joins of ids to ids may move
+    them on the way. Any other layer, or a sum, would compute on ids as on numbers: Keras runs
+    some of them (`dense`) and fails in others at the first step (`activation sigmoid`, `conv`)."""
 
     shape: Shape
     ids: bool = False
-    floats_from: Node | None = None  # what turned the input's ids into floats
+    embedded_by: Node | None = None  # the embedding that turned the input's ids into vectors
 
 
 def infer(model: ModelGraph, gaps: Gaps | None = None) -> Inference:
@@ -58,7 +60,7 @@ def infer(model: ModelGraph, gaps: Gaps | None = None) -> Inference:
     ids = layer.dtype == "int32"  # type: ignore[union-attr]
     out = _stack(model.name, model.body, Flow(layer.shape, ids), 0, result, gaps)  # type: ignore[union-attr]
     result.output = out.shape if out is not None else None
-    if out is not None and ids and not any(n.layer.kind == "embedding" for n in layer_nodes(model.body)):
+    if out is not None and out.ids:  # moved, never read
         result.diagnostics.append(error("E308", "the input holds integer ids but no `embedding` turns them into "
                                         "vectors", model.input.span, help="add `embedding UNITS vocab=N` after it",
                                         notes=model.input.notes))
@@ -88,6 +90,10 @@ def _layer(node: LayerNode, flow: Flow, depth: int, result: Inference) -> Flow |
     if layer.kind == "embedding" and not flow.ids:
         result.diagnostics.append(_embedding_on_floats(node, flow))
         return None
+    if flow.ids and layer.kind != "embedding" and not layer.keeps_ids:
+        result.diagnostics.append(error("E308", f"`{layer.kind}` computes on integer ids, which only `embedding` "
+                                        "reads", node.span, help=IDS_HELP, notes=node.notes))
+        return None
     try:
         out = layer.output_shape(shape)
         params = layer.param_count(shape)
@@ -98,30 +104,26 @@ def _layer(node: LayerNode, flow: Flow, depth: int, result: Inference) -> Flow |
         result.diagnostics.append(error(exc.code, exc.message + where, span, help=exc.help, notes=node.notes))
         return None
     result.rows.append(Row(node.name, layer.kind, out, params, macs, depth))
-    if flow.ids and not layer.keeps_ids:
+    if layer.kind == "embedding":
         return Flow(out, False, node)
-    return Flow(out, flow.ids, flow.floats_from)
+    return Flow(out, flow.ids, flow.embedded_by)
+
+
+KEEP_IDS = " and ".join(sorted(kind for kind, cls in LAYER_KINDS.items() if cls.keeps_ids))
+IDS_HELP = (f"put an `embedding` before it (only {KEEP_IDS} may come between); if the input holds numbers, "
+            "not ids, drop `int` from `input`")
 
 
 def _embedding_on_floats(node: LayerNode, flow: Flow) -> Diagnostic:
-    """Float input, or ids that an earlier layer already turned into floats."""
-    if flow.floats_from is None:
+    """Float input, or ids that an earlier embedding already turned into vectors."""
+    if flow.embedded_by is None:
         return error("E308", "`embedding` looks up integer ids; its input is float", node.span,
                      help="declare the input as ids: `input [100] int`", notes=node.notes)
-    before = flow.floats_from
-    where = before.span.line_seen_from(node.span.path)
-    embedded = isinstance(before, LayerNode) and before.layer.kind == "embedding"
-    keep = " and ".join(sorted(kind for kind, cls in LAYER_KINDS.items() if cls.keeps_ids))
-    hint = ("embed the ids once; for two id inputs, embed each in its own `parallel` branch" if embedded else
-            f"put the embedding before layers that compute on the ids (only {keep} keep ids)")
-    return error("E308", f"`embedding` looks up integer ids, but {_what(before)} on {where} already turned the ids "
-                 f"into {'vectors' if embedded else 'floats'}", node.span, help=hint, notes=node.notes)
-
-
-def _what(node: Node) -> str:
-    if isinstance(node, LayerNode):
-        return f"`{node.layer.kind}`"
-    return "the residual sum" if isinstance(node, ResidualNode) else f"`parallel {node.mode}`"
+    where = flow.embedded_by.span.line_seen_from(node.span.path)
+    return error("E308", f"`embedding` looks up integer ids, but the `embedding` on {where} already turned the ids "
+                 "into vectors", node.span,
+                 help="embed the ids once; for two id inputs, embed each in its own `parallel` branch",
+                 notes=node.notes)
 
 
 def _residual(node: ResidualNode, flow: Flow, depth: int, result: Inference, gaps: Gaps) -> Flow | None:
@@ -136,7 +138,7 @@ def _residual(node: ResidualNode, flow: Flow, depth: int, result: Inference, gap
             notes=node.notes))
         return None
     result.rows.append(Row(node.name, "residual add", out, 0, 0, depth))
-    return _joined(out, flow, [body], node, summed=True)  # input + body: a sum of ids is no id
+    return _joined(out, flow, [flow, body], node, result, summed=True)  # input + body
 
 
 def _parallel(node: ParallelNode, flow: Flow, depth: int, result: Inference, gaps: Gaps) -> Flow | None:
@@ -160,7 +162,7 @@ def _parallel(node: ParallelNode, flow: Flow, depth: int, result: Inference, gap
             return None
         out = (*shapes[0][:-1], sum(s[-1] for s in shapes))
     result.rows.append(Row(node.name, f"parallel {node.mode}", out, 0, 0, depth))
-    return _joined(out, flow, flows, node, summed=node.mode == "add")
+    return _joined(out, flow, flows, node, result, summed=node.mode == "add")
 
 
 SPATIAL = ("conv", "conv1d", "maxpool", "avgpool")  # what changes a spatial size: padding and strides
@@ -176,11 +178,19 @@ def _concat_help(node: ParallelNode, shapes: list[Shape]) -> str | None:
     return None
 
 
-def _joined(out: Shape, before: Flow, parts: list[Flow], node: Node, *, summed: bool) -> Flow:
-    """Ids survive a join only by concatenation, and only if every part still holds them."""
+def _joined(out: Shape, before: Flow, parts: list[Flow], node: Node, result: Inference, *,
+            summed: bool) -> Flow | None:
+    """Ids survive a join only by concatenation with ids; a sum of ids, or ids concatenated
+    with vectors, computes on the ids as on numbers (E308 at the join)."""
     if not before.ids:
-        return Flow(out, False, before.floats_from)
-    floated = [f for f in parts if not f.ids]
-    if floated:
-        return Flow(out, False, floated[0].floats_from)
-    return Flow(out, False, node) if summed else Flow(out, True)
+        return Flow(out, False, before.embedded_by)
+    holding = [f for f in parts if f.ids]
+    if not holding:
+        return Flow(out, False, parts[0].embedded_by)
+    if summed or len(holding) < len(parts):
+        what = f"`parallel {node.mode}`" if isinstance(node, ParallelNode) else "the residual sum"
+        done = "adds integer ids" if summed else "joins integer ids to the vectors of an embedding"
+        result.diagnostics.append(error("E308", f"{what} {done}; only `embedding` reads ids", node.span,
+                                        help=IDS_HELP, notes=node.notes))
+        return None
+    return Flow(out, True)

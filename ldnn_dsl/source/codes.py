@@ -40,7 +40,7 @@ CODES: dict[str, str] = {
     "E305": "a residual body changes the shape",
     "E306": "parallel branches that cannot be joined",
     "E307": "`input` in the middle of a model",
-    "E308": "an integer input that no embedding consumes, or an embedding on floats",
+    "E308": "integer ids that reach anything but an embedding (or nothing), or an embedding on floats",
     # sections and recipe
     "E401": "a section that the command (or API call) needs is missing",
     "E403": "a validation-driven setting without a validation set",
