@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from helpers import write
 
+from ldnn_dsl import check
 from ldnn_dsl.check.recipe import DataSection
 from ldnn_dsl.data import Splits, baseline, fit_report, load_data
 from ldnn_dsl.data.baseline import beats_baseline, net_score
@@ -92,6 +93,23 @@ def test_data_too_large_for_memory_is_e405_at_the_source(monkeypatch: pytest.Mon
 
 
 # files -----------------------------------------------------------------------------------
+def test_a_huge_sort_count_is_checked_without_making_its_targets() -> None:
+    """The checker reads a generator's targets for their shape and range only; it made them as
+    lists of `count` numbers, which for 2**31 - 1 took 24 GB before the process was killed."""
+    import tracemalloc
+
+    spec = ("model m {\n  input [4]\n  dense 1\n}\ndata {\n  source sort(count=2147483647, bits=1, samples=1)\n}\n"
+            "train {\n  loss mse\n}\n")
+    tracemalloc.start()
+    try:
+        diagnostics = check(spec).diagnostics
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert {d.code for d in diagnostics if d.severity == "error"} == {"E405"}  # the sample and y shapes
+    assert peak < 50 * 2**20, f"{peak / 2**20:.0f} MiB"
+
+
 def test_npz_paths_are_relative_to_the_spec(tmp_path: Path) -> None:
     x, y = np.arange(20, dtype=np.float64).reshape(10, 2), np.arange(10)
     save_npz(tmp_path / "specs" / "data" / "train.npz", x_train=x, y_train=y)

@@ -5,6 +5,8 @@ decides, `ldnn check` says it first, at the setting."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ldnn_dsl.check.recipe import (
     DataSection,
     Generator,
@@ -40,7 +42,8 @@ def data_misfits(spec: Spec, spans: Spans, output: Shape | None = None) -> list[
 def _generator_targets(data: DataSection, loss: str, output: Shape, spans: Spans) -> list[Diagnostic]:
     """A built-in generator's targets that the loss cannot compare with the model's output. The
     rule is loading's own (`data/fit.py`), run on the two extreme targets the generator makes:
-    their shape and range are all it looks at, and so the message is the one training would give."""
+    their shape and range are all it looks at, and so the message is the one training would give.
+    Each is one value broadcast over the target's shape, which takes no memory however long."""
     sources = [(setting, source) for setting, source in (("source", data.source), ("validate", data.validate_),
                                                         ("test", data.test)) if isinstance(source, Generator)]
     if not sources:
@@ -52,8 +55,13 @@ def _generator_targets(data: DataSection, loss: str, output: Shape, spans: Spans
     return [error("E405", problem, spans.get(("data", setting)),
                   help="the model's output must fit the targets the source makes under the loss")
             for setting, source in sources
-            for problem in y_problems(SPLITS[setting], np.array(source.extreme_targets, source.target_dtype),
-                                      output, loss)]
+            for problem in y_problems(SPLITS[setting], _extremes(np, source), output, loss)]
+
+
+def _extremes(np: Any, source: Generator) -> Any:
+    """(2, *target_shape): every value of the first the smallest target, of the second the largest."""
+    ends = np.array(source.target_range, source.target_dtype).reshape(2, *(1,) * len(source.target_shape))
+    return np.broadcast_to(ends, (2, *source.target_shape))
 
 
 def _generator_shapes(data: DataSection, shape: Shape, spans: Spans) -> list[Diagnostic]:

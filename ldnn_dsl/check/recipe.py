@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from ldnn_dsl.ast.build import quote
 from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.losses import unspecified_crossentropy_help
-from ldnn_dsl.layers.base import Flag, Float32, Positive, PositiveWhole, Whole
+from ldnn_dsl.layers.base import MAX_SIZE, Flag, Float32, Positive, PositiveWhole, Whole
 from ldnn_dsl.layers.initializers import Init
 from ldnn_dsl.layers.refusals import WrongKindError, contradiction, refusal
 from ldnn_dsl.layers.values import Percentage, Several
@@ -59,15 +59,27 @@ class SortSource(Choice):
     bits: Annotated[Whole, Field(ge=1, le=16)] = 6
     samples: PositiveWhole = 100_000
 
+    @model_validator(mode="after")
+    def _indexable_samples(self) -> SortSource:
+        if self.count * self.bits > MAX_SIZE:
+            raise ValueError(f"a sample holds `count` x `bits` values, at most {MAX_SIZE:,} (2**31 - 1, the most "
+                             f"TensorFlow can index); got {self.count:,} x {self.bits} = {self.count * self.bits:,}")
+        return self
+
     @property
     def sample_shape(self) -> tuple[int, ...]:
         """One sample's x: every number's bits in a row."""
         return (self.count * self.bits,)
 
     @property
-    def extreme_targets(self) -> tuple[list[int], list[int]]:
-        """The smallest and the largest y a sample can have: every position 0, every one the top value."""
-        return [0] * self.count, [2**self.bits - 1] * self.count
+    def target_shape(self) -> tuple[int, ...]:
+        """One sample's y: a value per sorted position."""
+        return (self.count,)
+
+    @property
+    def target_range(self) -> tuple[int, int]:
+        """The smallest and the largest value of y: 0 and the top value of `bits` bits."""
+        return 0, 2**self.bits - 1
 
     target_dtype: ClassVar = "int32"
 
@@ -83,10 +95,8 @@ class ParitySource(Choice):
     def sample_shape(self) -> tuple[int, ...]:
         return (self.bits,)
 
-    @property
-    def extreme_targets(self) -> tuple[list[float], list[float]]:
-        """Even and odd."""
-        return [0.0], [1.0]
+    target_shape: ClassVar = (1,)
+    target_range: ClassVar = (0.0, 1.0)  # even and odd
 
     target_dtype: ClassVar = "float32"
 
