@@ -278,9 +278,15 @@ class Expander:
                                          f"define it first (`let {count.name} = 3`), or write the count")])
         if isinstance(count, float) and count.is_integer():
             count = int(count)
-        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_LAYERS:
-            raise DiagnosticError([error("E202", f"`repeat` needs a whole count from 1 to {MAX_LAYERS:,}; got {count}",
+        if isinstance(count, bool) or not isinstance(count, int | float):  # `repeat "2"`, `repeat 3x3`
+            from ldnn_dsl.fmt.values import value_text  # here: the `fmt` package imports the checker
+
+            raise DiagnosticError([error("E201", f"`repeat` needs a whole count; got `{value_text(stmt.count)}`",
                                          stmt.count.span)])
+        if not isinstance(count, int) or not 1 <= count <= MAX_LAYERS:
+            shown = count if isinstance(count, int) else f"{count:g}"
+            raise DiagnosticError([error("E202", f"`repeat` needs a whole count from 1 to {MAX_LAYERS:,}; got "
+                                         f"{shown}", stmt.count.span)])
         out: list[Item] = []
         for _ in range(count):
             before = len(self.diags)
