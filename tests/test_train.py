@@ -660,6 +660,21 @@ def test_nan_loss_is_e406_and_leaves_no_folder(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == [spec]
 
 
+def test_a_nan_validation_loss_is_e406_though_the_training_loss_stays_finite(tmp_path: Path) -> None:
+    """Validation inputs that overflow the net make its outputs NaN: the saved model would
+    predict NaN, so the run has diverged as surely as one whose training loss is NaN."""
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.random((64, 9), "float32"), y=rng.integers(0, 8, (64, 3)))
+    np.savez(tmp_path / "v.npz", x=np.full((8, 9), 3e38, "float32"), y=rng.integers(0, 8, (8, 3)))
+    data = 'data {\n  source   npz("d.npz")\n  validate npz("v.npz")\n}\n'
+    spec = sort_spec(tmp_path, "epochs 2", data=data)
+    with pytest.raises(DiagnosticError) as caught:
+        run_train(spec, tmp_path / "out")
+    assert [d.code for d in caught.value.diagnostics] == ["E406"]
+    assert "validation loss became NaN or infinite in epoch 1" in caught.value.diagnostics[0].message
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_bug_in_ldnn_while_training_is_an_internal_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure raised by ldnn's own code is E901, a bug to report, not E406 'training failed',

@@ -54,12 +54,16 @@ class Member:
     stopped: str = "epochs"  # why training ended: epochs, early_stop, min_lr, interrupted or max_time
 
 
-class NonFiniteLossError(Exception):
-    """The training loss became NaN or infinite; `epoch` counts from 1."""
+WATCHED_LOSSES = {"loss": "training", "val_loss": "validation"}  # a history key -> its split
 
-    def __init__(self, epoch: int) -> None:
-        super().__init__(f"the training loss became NaN or infinite in epoch {epoch}")
-        self.epoch = epoch
+
+class NonFiniteLossError(Exception):
+    """The training or validation loss became NaN or infinite; `epoch` counts from 1. Either
+    way the saved model would predict NaN (or overflow) on such inputs."""
+
+    def __init__(self, epoch: int, split: str = "training") -> None:
+        super().__init__(f"the {split} loss became NaN or infinite in epoch {epoch}")
+        self.epoch, self.split = epoch, split
 
 
 def input_array(x: np.ndarray, dtype: str) -> np.ndarray:
@@ -218,7 +222,7 @@ def _callbacks(plan: Plan) -> list[Any]:
 
 
 def StopOnNonFiniteLoss() -> Any:  # noqa: N802 - builds a Keras callback class lazily
-    """Stop at the end of an epoch whose loss is NaN or infinite.
+    """Stop at the end of an epoch whose training or validation loss is NaN or infinite.
 
     Keras' `TerminateOnNaN` checks every batch, which makes Keras fetch the logs after each
     step and so turns off its asynchronous dispatch; a diverged run costs one epoch at most
@@ -227,7 +231,7 @@ def StopOnNonFiniteLoss() -> Any:  # noqa: N802 - builds a Keras callback class 
 
     class _Stop(keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            if not math.isfinite(float((logs or {}).get("loss", 0.0))):
+            if _non_finite(logs or {}):
                 self.model.stop_training = True
 
     return _Stop()
@@ -243,10 +247,16 @@ def _rows(history: Any, member: int | None) -> list[dict[str, Any]]:
     return rows
 
 
+def _non_finite(logs: dict[str, Any]) -> str | None:
+    """The split whose loss in `logs` is NaN or infinite, if one is."""
+    return next((split for key, split in WATCHED_LOSSES.items() if not math.isfinite(float(logs.get(key, 0.0)))),
+                None)
+
+
 def _check_finite(rows: list[dict[str, Any]]) -> None:
     for row in rows:
-        if not math.isfinite(row.get("loss", 0.0)):
-            raise NonFiniteLossError(row["epoch"])
+        if (split := _non_finite(row)) is not None:
+            raise NonFiniteLossError(row["epoch"], split)
 
 
 def evaluate(model: Any, plan: Plan) -> dict[str, dict[str, float]]:
