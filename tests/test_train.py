@@ -1011,6 +1011,15 @@ def test_max_time_stops_training_and_still_saves_the_run(tmp_path: Path,
         assert "expected a positive int up to 2,147,483,647" in capsys.readouterr().err
 
 
+def test_members_skipped_by_the_budget_make_it_why_the_run_ended(tmp_path: Path) -> None:
+    """The first member runs its one step and all its epochs; the budget, spent by then, skips
+    the other two: the run ended by the budget, though its one member ended by its epochs."""
+    spec = sort_spec(tmp_path, "ensemble 3\nepochs 1\nbatch 2048")
+    result = run_train(spec, tmp_path / "out", max_time=1e-3)
+    assert [(m["seed"], m["stopped"]) for m in result.metrics["members"]] == [(1, "epochs")]
+    assert result.metrics["stopped"] == "max_time"
+
+
 def test_a_spent_time_budget_skips_the_ensembles_later_members(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     import ldnn_dsl  # noqa: F401 - registers ldnn's Keras objects for loading
@@ -1018,7 +1027,8 @@ def test_a_spent_time_budget_skips_the_ensembles_later_members(tmp_path: Path,
 
     result = train(sort_spec(tmp_path, "ensemble 3\nepochs 20"), out=tmp_path / "out", max_time=1e-3)
     assert [(m["seed"], m["stopped"]) for m in result.metrics["members"]] == [(1, "max_time")]
-    assert "ensemble: 1 of 3 members trained; the saved model averages those" in capsys.readouterr().err
+    assert ("ensemble: 1 of 3 members trained; its time budget (--max-time 0.001s) was spent, so the saved model "
+            "averages those") in capsys.readouterr().err
     model = keras.saving.load_model(result.folder / "model.keras")
     x = np.random.default_rng(0).integers(0, 2, (20, 9)).astype("float32")
     np.testing.assert_allclose(model.predict(x, verbose=0), model.get_layer("member_1").predict(x, verbose=0),

@@ -141,9 +141,9 @@ def _train(source: SourceFile, stop: StopRequest, *, out: str | Path | None, epo
         metric, value = baseline(plan.splits, spec.train.loss, _classes(checked))
         say(f"linear baseline: {metric} {value:.4g}")
         raise_swallowed_signal()  # a Ctrl-C lost while the data loaded aborts now, not after training
-        members = _train_members(plan, stop, say)
+        members, stopped = _train_members(plan, stop, say)
         try:
-            result = _save(plan, members, staged.temp, folder, checked, started, (metric, value), say)
+            result = _save(plan, members, stopped, staged.temp, folder, checked, started, (metric, value), say)
         except OSError as exc:  # a full disk, a quota: the training went fine, the writing did not
             raise DiagnosticError([error(TRAIN_CODE, f"could not save the run: {exc.strerror or exc}",
                                          path=str(folder), help="free some space, or choose another `--out`")]
@@ -158,16 +158,20 @@ def _train(source: SourceFile, stop: StopRequest, *, out: str | Path | None, epo
     return result
 
 
-def _train_members(plan: Plan, stop: StopRequest, say: Callable[[str], None]) -> list[Member]:
-    """The ensemble's members one after another, until they are all trained or a stop is due."""
+def _train_members(plan: Plan, stop: StopRequest, say: Callable[[str], None]) -> tuple[list[Member], str]:
+    """The ensemble's members one after another, until they are all trained or a stop is due;
+    and why the run ended (a Member.stopped value): the last member's own reason, or the stop's
+    where the stop left members untrained, though the last one trained had run all its epochs."""
     assert plan.spec.train is not None
     count = plan.spec.train.ensemble
     members = [train_member(plan, 0, say, stop)]
     while len(members) < count and not stop.due():
         members.append(train_member(plan, len(members), say, stop))
-    if len(members) < count:
-        say(f"ensemble: {len(members)} of {count} members trained; the saved model averages those")
-    return members
+    if len(members) < count and stop.reason is not None:
+        say(f"ensemble: {len(members)} of {count} members trained; {stop.describe()}, so the saved model averages "
+            "those")
+        return members, stop.reason
+    return members, members[-1].stopped
 
 
 def replace_train(spec: Spec, spans: Spans, **settings: int | None) -> Spec:
@@ -293,8 +297,8 @@ def _vocab(spec: Spec) -> Vocab | None:
 
 
 # saving ----------------------------------------------------------------------------------
-def _save(plan: Plan, members: list[Member], temp: Path, folder: Path, checked: CheckResult, started: float,
-          base: tuple[str, float], say: Callable[[str], None]) -> RunResult:
+def _save(plan: Plan, members: list[Member], stopped: str, temp: Path, folder: Path, checked: CheckResult,
+          started: float, base: tuple[str, float], say: Callable[[str], None]) -> RunResult:
     assert plan.spec.train is not None
     ensemble = plan.spec.train.ensemble > 1
     model = average(members, plan) if ensemble else members[0].model
@@ -311,7 +315,7 @@ def _save(plan: Plan, members: list[Member], temp: Path, folder: Path, checked: 
                                                   folder=folder))
     history = [row for m in members for row in m.history]
     write_history(temp / "history.csv", history)
-    metrics = _metrics(plan, members, scores, checked, started,
+    metrics = _metrics(plan, members, stopped, scores, checked, started,
                        _against_baseline(plan, model, base, _classes(checked), say))
     write_metrics(temp / "metrics.json", metrics)
     write_curves(temp / "curves.png", history, metric)
@@ -368,8 +372,8 @@ def _score_line(scores: dict[str, dict[str, float]], metric: str | None) -> str:
     return f"{prefix}{key} {scores[split][key]:.4g}"
 
 
-def _metrics(plan: Plan, members: list[Member], scores: dict[str, dict[str, float]], checked: CheckResult,
-             started: float, against_baseline: dict[str, Any]) -> dict[str, Any]:
+def _metrics(plan: Plan, members: list[Member], stopped: str, scores: dict[str, dict[str, float]],
+             checked: CheckResult, started: float, against_baseline: dict[str, Any]) -> dict[str, Any]:
     fit_seconds = sum(m.fit_seconds for m in members)
     assert plan.spec.train is not None
     return {
@@ -380,7 +384,7 @@ def _metrics(plan: Plan, members: list[Member], scores: dict[str, dict[str, floa
         "test": scores.get("test"),
         "members": [{"seed": m.seed, "epochs": len(m.history), "stopped": m.stopped, **m.metrics} for m in members],
         "epochs": max(len(m.history) for m in members),
-        "stopped": members[-1].stopped,
+        "stopped": stopped,
         "batch": plan.batch,
         "seed": plan.seed,
         "wall_time_s": time.perf_counter() - started,
