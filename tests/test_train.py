@@ -11,6 +11,7 @@ import json
 import re
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -1018,6 +1019,20 @@ def test_members_skipped_by_the_budget_make_it_why_the_run_ended(tmp_path: Path)
     result = run_train(spec, tmp_path / "out", max_time=1e-3)
     assert [(m["seed"], m["stopped"]) for m in result.metrics["members"]] == [(1, "epochs")]
     assert result.metrics["stopped"] == "max_time"
+
+
+def test_the_time_budget_counts_from_the_command_not_from_the_end_of_keras_import(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--max-time` is the time since the command started: loading Keras (here made to take
+    a second) is part of it, so a half-second budget is spent before the first step."""
+    from ldnn_dsl.cli import main
+    from ldnn_dsl.commands import train_cmd
+
+    load_keras = train_cmd.load_keras
+    monkeypatch.setattr(train_cmd, "load_keras", lambda: (time.sleep(1.0), load_keras()))
+    spec, out = sort_spec(tmp_path, "epochs 50\nsteps_per_execution 1"), tmp_path / "run"
+    assert main(["train", str(spec), "--out", str(out), "--max-time", "0.5s", "--quiet"]) == 0
+    assert [r["steps"] for r in history_rows(out)] == ["1"]
 
 
 def test_a_spent_time_budget_skips_the_ensembles_later_members(tmp_path: Path,

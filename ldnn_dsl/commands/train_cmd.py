@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import warnings
 
 from ldnn_dsl.commands.guard import guarded, load_keras
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    args.started = time.perf_counter()  # `--max-time` counts from here, Keras' import included
     forget_placed()
     # From the start: a Ctrl-C while Keras loads may land where it cannot propagate and be lost
     # (the run would go on), or inside a library that reports it as an error of its own.
@@ -62,7 +64,7 @@ def _train(args: argparse.Namespace) -> int:
 
     raise_swallowed_signal()  # one lost in this import too: `train` starts by forgetting them
     result = train(args.spec, out=args.out, epochs=args.epochs, seed=args.seed, quiet=args.quiet,
-                   max_time=args.max_time)
+                   max_time=args.max_time, max_time_since=args.started)
     if args.quiet:
         print(result.folder)
     return 0 if result.folder.exists() else 1

@@ -78,10 +78,13 @@ class RunResult:
 
 
 def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int | None = None,
-          seed: int | None = None, quiet: bool = False, max_time: float | None = None) -> RunResult:
+          seed: int | None = None, quiet: bool = False, max_time: float | None = None,
+          max_time_since: float | None = None) -> RunResult:
     """Train the spec at `spec_path`; the run folder is `out` or `runs/<model>-<time>`;
     `epochs` and `seed` replace the spec's. Training stops early, and the run is still
-    validated and saved, on a first Ctrl-C or once `max_time` seconds have passed since the call.
+    validated and saved, on a first Ctrl-C or once `max_time` seconds have passed since the call
+    (or since the `time.perf_counter()` reading `max_time_since`: `ldnn train` counts its own
+    import of Keras, seconds long, as part of the budget).
 
         train { loss binary_crossentropy  lr 0.1  epochs 10 }   # plus model and data
 
@@ -90,7 +93,7 @@ def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int |
     would refuse too."""
     _check_options(out=out, epochs=epochs, seed=seed, max_time=max_time)
     epochs, seed = (None if value is None else int(value) for value in (epochs, seed))  # NumPy's ints as Python's
-    stop = StopRequest.within(max_time)
+    stop = StopRequest.within(max_time, max_time_since)
     forget_signals()
     source = read_spec(str(spec_path))
     try:

@@ -163,9 +163,11 @@ class StopRequest:
     reason: str | None = None
 
     @classmethod
-    def within(cls, seconds: float | None) -> StopRequest:
-        """A request that comes due `seconds` from now (never, for None)."""
-        return cls(seconds, None if seconds is None else time.perf_counter() + seconds)
+    def within(cls, seconds: float | None, since: float | None = None) -> StopRequest:
+        """A request that comes due `seconds` after the `time.perf_counter()` reading `since`
+        (now, for None); never, for no `seconds`."""
+        start = time.perf_counter() if since is None else since
+        return cls(seconds, None if seconds is None else start + seconds)
 
     def due(self) -> bool:
         """True once a stop was asked for, or the time budget is spent."""
