@@ -265,6 +265,26 @@ def test_compile_refuses_an_output_it_cannot_write(tmp_path: Path, capsys: pytes
     assert list((tmp_path / "adir.keras").iterdir()) == []
 
 
+def test_compile_writes_through_a_symbolic_link(tmp_path: Path) -> None:
+    """As `fmt` and Keras' own `save` do: renaming over the link had replaced it with a plain
+    file and left the model it points at as it was."""
+    path = spec(tmp_path)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "link.keras").symlink_to(tmp_path / "models" / "m.keras")  # not there yet: made through the link
+    assert main(["compile", str(path), "-o", str(tmp_path / "link.keras")]) == 0
+    assert (tmp_path / "link.keras").is_symlink() and (tmp_path / "models" / "m.keras").is_file()
+    assert leftovers(tmp_path / "models") == [] and leftovers(tmp_path) == []
+
+
+def test_compile_refuses_a_link_into_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = spec(tmp_path)
+    (tmp_path / "link.keras").symlink_to(tmp_path / "gone" / "m.keras")
+    assert main(["compile", str(path), "-o", str(tmp_path / "link.keras")]) == 1
+    err = capsys.readouterr().err
+    assert "error[E005]: cannot write the model here: it is a link to" in err and "whose folder does not exist" in err
+    assert (tmp_path / "link.keras").is_symlink() and not (tmp_path / "gone").exists()
+
+
 def test_compile_stopped_by_sigterm_leaves_no_partial_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """SIGTERM while the model is being written: the half-written file is removed."""

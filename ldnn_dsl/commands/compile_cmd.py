@@ -2,7 +2,7 @@
 
 The file is written atomically (a temporary sibling, then `os.replace`), so a failed or
 interrupted compile (Ctrl-C, SIGTERM) never leaves half a model behind; an output that
-cannot be written is refused before TensorFlow is even loaded."""
+cannot be written is refused before TensorFlow is even loaded. A symlink is written through."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _compile(args: argparse.Namespace) -> int:
     """Check the output, then the spec, then build and save; 1 after reporting the spec's errors."""
-    refuse_output(Path(args.output))
+    target = through_link(Path(args.output))
+    refuse_output(target)
     load_keras()
     source = read_spec(args.spec)
     result = check_source(source, "compile")
@@ -63,7 +64,7 @@ def _compile(args: argparse.Namespace) -> int:
     setting = result.spec.train.jit if result.spec.train is not None else "auto"
     chosen = {"true": True, "false": False}.get(args.jit, setting)
     model = build_in_precision(result.spec, xla=choose_jit(chosen, result.spec.model))
-    save_atomically(model, Path(args.output))
+    save_atomically(model, target)
     policy = model.dtype_policy.name
     shown = "" if policy == "float32" else f", {policy}"
     print(f"ldnn compile: wrote {args.output} ({model.count_params():,} parameters{shown})", file=sys.stderr)
@@ -75,6 +76,18 @@ def _stopped(output: str, how: str, status: int) -> int:
     outcome = f" after {output} was written" if placed() else f"; {output} was not written"
     print(f"ldnn compile: {how}{outcome}", file=sys.stderr)
     return status
+
+
+def through_link(output: Path) -> Path:
+    """Where a model written to `output` goes: a symlink's target, as `fmt` and Keras' own `save`
+    write (renaming over the link would replace it with a plain file). Folders are made for a
+    path, never at the end of a link: one into a missing folder is refused."""
+    if not output.is_symlink():
+        return output
+    target = output.resolve()
+    if not target.parent.is_dir():
+        raise _cannot_write(output, f"it is a link to `{os.readlink(output)}`, whose folder does not exist")
+    return target
 
 
 def refuse_output(target: Path) -> None:
