@@ -117,10 +117,12 @@ def ensemble_without_seed(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
 
 
 def softmax_over_one(spec: Spec, inferred: Inferred) -> Iterator[Diagnostic]:
-    """Keras only warns at run time, by which point a whole run may have been spent on a constant."""
+    """Keras only warns at run time, by which point a whole run may have been spent on a constant.
+    A gated layer's output is not the constant: lstm's o * softmax(c) is its output gate, o."""
     for node in layers(spec):
         row = inferred.get(node.name)
-        if getattr(node.layer, "activation", None) == "softmax" and row is not None and row.shape[-1:] == (1,):
+        if getattr(node.layer, "activation", None) == "softmax" and not node.layer.gated and row is not None \
+                and row.shape[-1:] == (1,):
             yield warning("W111", "softmax over a last axis of size 1: the output is always 1, whatever the "
                           "input, so nothing before it can learn", node.spans.get("activation", node.span),
                           help="for one yes/no output use `sigmoid` (with binary_crossentropy); for N classes, "

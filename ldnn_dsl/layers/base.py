@@ -155,6 +155,7 @@ Keras layer, and, for a layer with weights, its initializers (`filled`, `init_mi
     keeps_range: ClassVar[bool] = False  # moves, drops or pools its input's values: the output range is set before it
     random_in_training: ClassVar[bool] = False  # draws random numbers in every training step (dropout masks)
     activation_last: ClassVar[bool] = True  # an `activation` field is applied to the output, after all else
+    gated: ClassVar[bool] = False  # the output mixes the activation with gates (lstm: o * act(c)), not act(...) alone
 
     name: LayerName | None = None
 

@@ -107,6 +107,7 @@ class LSTM(Recurrent):
     forget_bias: Float32 | None = None
 
     gates: ClassVar = 4
+    gated: ClassVar = True  # h = o * act(c)
     keras_name: ClassVar = "LSTM"
     doc: ClassVar = "LSTM: units, `sequences` to return every step, forget_bias= (the forget gate's initial bias)"
 
@@ -144,6 +145,7 @@ class GRU(Recurrent):
     kind: Literal["gru"] = "gru"
 
     gates: ClassVar = 3
+    gated: ClassVar = True  # h = z * h_before + (1 - z) * act(...)
     bias_vectors: ClassVar = 2
     keras_name: ClassVar = "GRU"
     doc: ClassVar = "GRU (reset_after, as Keras 3 builds it): units, `sequences`"
