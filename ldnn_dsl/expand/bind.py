@@ -39,7 +39,7 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
                 value = words[value][1]
             if field not in options:
                 diags.append(error("E204", f"unknown option `{field}` for {what}", arg.key_span or arg.span,
-                                   help=did_you_mean(field, options)))
+                                   help=_option_help(field, options, spans)))
                 continue
         elif isinstance(arg.value, Word) and arg.value.name in words:
             field, value = words[arg.value.name]
@@ -85,6 +85,16 @@ def _product_as_window(field: str, what: str, arg: Arg, rank: int | None) -> Dia
     written, by = "*".join(map(str, factors)), " by ".join(map(str, factors))
     return error("E201", f"`{field}` of {what} is `{written}`, the number {side}", arg.span,
                  help=f"a {field} of {by} is written `{'x'.join(map(str, factors))}`; write `{side}` for {whole}")
+
+
+def _option_help(field: str, options: list[str], given: Mapping[str, Span]) -> str | None:
+    """A did-you-mean among the options not given yet (`dense 7 unit=...`: `init`, not `units`,
+    which the 7 gave); one that is given already is named only as such (`conv 4 3x3 kernel_size=3`)."""
+    free = did_you_mean(field, [o for o in options if o not in given])
+    if free is not None:
+        return free
+    taken = did_you_mean(field, options)
+    return None if taken is None else f"{taken} It is given already: write it once"
 
 
 def _quoted_word_help(value: object, words: Mapping[str, tuple[str, Any]]) -> str | None:
