@@ -153,6 +153,8 @@ class Expander:
         self.diags = diagnostics
         self.counts: Counter[str] = Counter()
         self.names: set[str] = set()
+        self.named_at: dict[str, Span] = {}  # where each name given by the author is: the model's, `name=`s
+        self.model_name: str | None = None
         self.active: list[CallSite] = []  # the block calls being expanded, outermost first
         self.called: set[str] = set()  # every block a call reached
         self.layers = 0
@@ -161,6 +163,7 @@ class Expander:
 
     def model(self, model: n.ModelDef) -> ModelGraph | None:
         self.names.add(model.name)
+        self.model_name, self.named_at[model.name] = model.name, model.name_span
         items = self.body(model.body, self.module.env)
         nodes = [item for item in items if not isinstance(item, Gap)]
         first = nodes[0] if nodes else None
@@ -255,9 +258,23 @@ class Expander:
         name = layer.name or self.fresh(stmt.head)  # type: ignore[attr-defined]
         if layer.name is not None:  # type: ignore[attr-defined]
             if name in self.names:
-                raise DiagnosticError([error("E103", f"two layers named `{name}`", spans["name"])])
+                raise DiagnosticError([self._name_taken(name, spans["name"])])
             self.names.add(name)
+            self.named_at[name] = spans["name"]
         return [LayerNode(name=name, span=stmt.span, called_at=self.called_at(), layer=layer, spans=spans)]
+
+    def _name_taken(self, name: str, span: Span) -> Diagnostic:
+        """A `name=` already taken: by the model (Keras names the model and its layers alike), by
+        another layer, or by a layer this one is repeated from (`repeat` or a block called twice)."""
+        first = self.named_at.get(name)
+        if name == self.model_name:
+            return error("E103", f"a layer named `{name}`, the model's own name", span,
+                         help="the model and its layers need names of their own: choose another")
+        if first is None or first == span:  # the same statement, expanded again
+            return error("E103", f"two layers named `{name}`: this one is repeated", span,
+                         help="a layer in a `repeat` or in a block called more than once cannot have a fixed name")
+        return error("E103", f"two layers named `{name}`", span,
+                     help=f"the other is at {first.line_seen_from(span.path)}, column {first.col}")
 
     def called_at(self) -> tuple[CallSite, ...]:
         return tuple(reversed(self.active))
