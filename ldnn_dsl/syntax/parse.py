@@ -296,6 +296,8 @@ def _unexpected_token(source: SourceFile, token: Token, expected: set[str]) -> D
     misspelt = _misspelt_keyword(source, token)
     if hint is None and misspelt is not None:
         return misspelt
+    if (inline := _scope_after_a_statement(source, token)) is not None:
+        return inline
     if token.type == "EQUAL" and "LBRACE" not in expected:
         hint = _equal_hint(source.line(token.line or 1)[: (token.column or 1) - 1].split())
     if hint is None and (token.type == "RBRACE" or expected & {"RSQB", "RPAR"}):
@@ -574,6 +576,21 @@ def _unclosed_brace(source: SourceFile) -> Token | None:
     except UnexpectedInput:
         return None
     return stack[-1] if stack else None
+
+
+def _scope_after_a_statement(source: SourceFile, token: Token) -> Diagnostic | None:
+    """`dense 4  repeat 2 {`: a scope's keyword after a statement on its line reads as one more
+    word of that statement, so the parse fails only at the `{`; the keyword is what is misplaced."""
+    if token.type != "LBRACE":
+        return None
+    before = _tokens_before(source.text, token.start_pos or 0)
+    start = _statement_start(before, len(before))
+    words = [t for t in before[start + 1:] if str(t) in SCOPES and t.line == token.line]  # lexed as a keyword
+    if not words:
+        return None
+    word = words[0]
+    return error("E001", f"`{word}` starts a statement of its own, but follows `{before[start]}` on this line",
+                 _point(source, word.line or 1, word.column or 1, len(word)), help=f"start `{word}` on a new line")
 
 
 def _misspelt_keyword(source: SourceFile, token: Token) -> Diagnostic | None:
