@@ -62,7 +62,9 @@ class Init(BaseModel):
         if isinstance(data, dict) and "name" not in data:
             raise WrongKindError("expected an initializer such as `normal(0.02)` or `zeros`")
         if isinstance(data, dict) and not set(data) <= {"name", "args"}:
-            table = INITIALIZERS.get(data["name"], ({}, ""))[0]
+            if data["name"] not in INITIALIZERS:  # `nromal(std=0.02)`: the name is what is wrong
+                raise UnknownInitializerError(str(data["name"]))
+            table = INITIALIZERS[data["name"]][0]
             named = [data[k] for k in table if k in data]
             unknown = set(data) - {"name", "args"} - set(table)
             if unknown:
