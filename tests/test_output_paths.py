@@ -276,12 +276,16 @@ def test_compile_writes_through_a_symbolic_link(tmp_path: Path) -> None:
     assert leftovers(tmp_path / "models") == [] and leftovers(tmp_path) == []
 
 
-def test_compile_refuses_a_link_into_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("target", "why"), [("gone/m.keras", "it is a link to `{tmp}/gone/m.keras`, whose folder "
+                                                                 "does not exist"),
+                                             ("link.keras", "it is a link that leads back to itself")])
+def test_compile_refuses_a_link_it_cannot_write_through(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        target: str, why: str) -> None:
     path = spec(tmp_path)
-    (tmp_path / "link.keras").symlink_to(tmp_path / "gone" / "m.keras")
+    (tmp_path / "link.keras").symlink_to(tmp_path / target)
     assert main(["compile", str(path), "-o", str(tmp_path / "link.keras")]) == 1
     err = capsys.readouterr().err
-    assert "error[E005]: cannot write the model here: it is a link to" in err and "whose folder does not exist" in err
+    assert f"error[E005]: cannot write the model here: {why.format(tmp=tmp_path)}" in err, err
     assert (tmp_path / "link.keras").is_symlink() and not (tmp_path / "gone").exists()
 
 

@@ -84,7 +84,10 @@ def through_link(output: Path) -> Path:
     path, never at the end of a link: one into a missing folder is refused."""
     if not output.is_symlink():
         return output
-    target = output.resolve()
+    try:
+        target = output.resolve(strict=False)
+    except (OSError, RuntimeError):  # Python 3.10-3.12 raise RuntimeError for a loop, 3.13 OSError
+        raise _cannot_write(output, "it is a link that leads back to itself") from None
     if not target.parent.is_dir():
         raise _cannot_write(output, f"it is a link to `{os.readlink(output)}`, whose folder does not exist")
     return target
