@@ -4,6 +4,7 @@ one-line E405 message instead of a Keras traceback ten minutes into a run."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -175,13 +176,23 @@ def _outside_range(what: str, y: np.ndarray, loss: str) -> list[str]:
     low, high = TARGET_RANGES[loss]
     needs = f"targets ≥ {low:g}" if high is None else f"targets in [{low:g}, {high:g}]"
     if y.min() < low:
-        worst, count, side = float(y.min()), int(np.count_nonzero(y < low)), f"below {low:g}"
+        worst, count, side = float(y.min()), _count(y, lambda v: v < low), f"below {low:g}"
     elif high is not None and y.max() > high:
-        worst, count, side = float(y.max()), int(np.count_nonzero(y > high)), f"above {high:g}"
+        worst, count, side = float(y.max()), _count(y, lambda v: v > high), f"above {high:g}"
     else:
         return []
     verb = "is" if count == 1 else "are"
     return [f"`{loss}` needs {needs}, but {what} holds {worst:g} ({count} of {y.size} values {verb} {side})"]
+
+
+COUNTED_AT_ONCE = 1 << 22
+
+
+def _count(y: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> int:
+    """How many values of `y` pass `test`, a bounded slice at a time: the checker passes a
+    generator's extreme targets as a broadcast view, which may stand for more values than fit
+    in memory (`sort(count=2**31 - 1)`), and `y.flat[a:b]` copies only its slice."""
+    return sum(int(np.count_nonzero(test(y.flat[i:i + COUNTED_AT_ONCE]))) for i in range(0, y.size, COUNTED_AT_ONCE))
 
 
 SQUARED_ERRORS = ("mean_squared_error", "mse")
@@ -193,7 +204,7 @@ def _squares_overflow(what: str, y: np.ndarray, loss: str) -> list[str]:
     step, and training fails with a NaN loss blamed on `lr`."""
     if loss not in SQUARED_ERRORS or not y.size:
         return []
-    largest = float(np.abs(y).max())
+    largest = max(abs(float(y.min())), abs(float(y.max())))  # no |y| copy: `y` may be a broadcast view
     if largest < SQUARE_LIMIT:
         return []
     return [f"{what} holds {largest:g}, but `{loss}` squares errors that size past {FLOAT32_RANGE}; "
