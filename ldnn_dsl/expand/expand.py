@@ -270,7 +270,11 @@ class Expander:
         if name == self.model_name:
             return error("E103", f"a layer named `{name}`, the model's own name", span,
                          help="the model and its layers need names of their own: choose another")
-        if first is None or first == span:  # the same statement, expanded again
+        if first is None:  # `dense_1`: ldnn's own name for an earlier layer without `name=`
+            return error("E103", f"`{name}` is taken: ldnn gave it to an earlier layer without a `name=`", span,
+                         help="layers without a `name=` are called KIND_N in order (`dense_1`, `dense_2`...): "
+                              "choose another name")
+        if first == span:  # the same statement, expanded again
             return error("E103", f"two layers named `{name}`: this one is repeated", span,
                          help="a layer in a `repeat` or in a block called more than once cannot have a fixed name")
         return error("E103", f"two layers named `{name}`", span,
