@@ -29,7 +29,9 @@ class Choice(BaseModel):
             args = list(data.pop("args"))
             first = args[0] if args else None
             for flag in [a for a in args if isinstance(a, str) and a in cls._flags()]:  # `sgd(nesterov)`
-                data[flag] = True  # written once: evaluation refuses a flag given twice
+                if flag in data:  # bare twice, evaluation refuses; `sgd("nesterov", nesterov)` reaches here
+                    raise refusal("E207", f"`{flag}` is given twice")
+                data[flag] = True
                 args.remove(flag)
             if len(args) > len(cls.positional):
                 raise cls._unnamed(data, args, first)
