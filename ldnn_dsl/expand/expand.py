@@ -25,7 +25,7 @@ from ldnn_dsl.expand.modules import Loader, Module, language_words
 from ldnn_dsl.expand.unresolved import uncalled_block, unresolved
 from ldnn_dsl.layers.base import ACTIVATIONS
 from ldnn_dsl.layers.registry import LAYER_KINDS
-from ldnn_dsl.layers.values import Arg, Word
+from ldnn_dsl.layers.values import Arg, Percentage, Word
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, did_you_mean, error
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
@@ -293,21 +293,20 @@ class Expander:
 
     def repeat(self, stmt: n.Repeat, env: Env) -> list[Item]:
         count = evaluate(stmt.count, env)
-        if isinstance(count, Word):  # `repeat detph {`: a mistyped or missing `let`
+        if isinstance(count, Word) and count.name not in ("true", "false"):  # `repeat detph {`: a missing `let`
             raise DiagnosticError([error("E102", f"unknown name `{count.name}`: `repeat` needs a whole count",
                                          stmt.count.span, help=did_you_mean(count.name, env.values) or
                                          f"define it first (`let {count.name} = 3`), or write the count")])
-        if isinstance(count, float) and count.is_integer():
+        if isinstance(count, float) and count.is_integer() and not isinstance(count, Percentage):
             count = int(count)
-        if isinstance(count, bool) or not isinstance(count, int | float):  # `repeat "2"`, `repeat 3x3`
+        if not isinstance(count, int):  # `repeat "2"`, `repeat 3x3`, `repeat 2.5`, `repeat 50%`, `repeat true`
             from ldnn_dsl.fmt.values import value_text  # here: the `fmt` package imports the checker
 
             raise DiagnosticError([error("E201", f"`repeat` needs a whole count; got `{value_text(stmt.count)}`",
                                          stmt.count.span)])
-        if not isinstance(count, int) or not 1 <= count <= MAX_LAYERS:
-            shown = count if isinstance(count, int) else f"{count:g}"
+        if not 1 <= count <= MAX_LAYERS:
             raise DiagnosticError([error("E202", f"`repeat` needs a whole count from 1 to {MAX_LAYERS:,}; got "
-                                         f"{shown}", stmt.count.span)])
+                                         f"{count}", stmt.count.span)])
         out: list[Item] = []
         for _ in range(count):
             before = len(self.diags)
