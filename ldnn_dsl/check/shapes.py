@@ -190,7 +190,8 @@ def _joined(out: Shape, before: Flow, parts: list[Flow], node: Node, result: Inf
     if summed or len(holding) < len(parts):
         what = f"`parallel {node.mode}`" if isinstance(node, ParallelNode) else "the residual sum"
         done = "adds integer ids" if summed else "joins integer ids to the vectors of an embedding"
+        help = IDS_HELP if summed else "embed the ids in every branch before the join, or in none of them"
         result.diagnostics.append(error("E308", f"{what} {done}; only `embedding` reads ids", node.span,
-                                        help=IDS_HELP, notes=node.notes))
+                                        help=help, notes=node.notes))
         return None
     return Flow(out, True)

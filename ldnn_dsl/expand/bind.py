@@ -83,8 +83,11 @@ def _product_as_window(field: str, what: str, arg: Arg, rank: int | None) -> Dia
     side = math.prod(factors)
     whole = f"a {side}x{side} {field}" if rank == 2 else f"a {field} of {side}"
     written, by = "*".join(map(str, factors)), " by ".join(map(str, factors))
+    meant = f"a {field} of {by} is written `{'x'.join(map(str, factors))}`"
+    if rank is not None and len(factors) != rank:  # `conv 8 3*3*3`: `3x3x3` would be refused in turn
+        meant = f"{what} takes a {field} of {rank} sides, such as `{'x'.join([str(factors[0])] * rank)}`"
     return error("E201", f"`{field}` of {what} is `{written}`, the number {side}", arg.span,
-                 help=f"a {field} of {by} is written `{'x'.join(map(str, factors))}`; write `{side}` for {whole}")
+                 help=f"{meant}; write `{side}` for {whole}")
 
 
 def _option_help(field: str, options: list[str], given: Mapping[str, Span]) -> str | None:

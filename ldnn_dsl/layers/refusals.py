@@ -39,5 +39,5 @@ def refusal(code: str, message: str, help: str | None = None, *, got: bool = Fal
 
 
 def contradiction(message: str, help: str) -> PydanticCustomError:
-    """A layer's options that contradict each other (E404); `help` says how to choose."""
+    """Options that contradict each other (E404): a layer's, or a source's; `help` says how to choose."""
     return refusal("E404", message, help)

@@ -170,7 +170,7 @@ def _train_members(plan: Plan, stop: StopRequest, say: Callable[[str], None]) ->
     members = [train_member(plan, 0, say, stop)]
     while len(members) < count and not stop.due():
         members.append(train_member(plan, len(members), say, stop))
-    if len(members) < count and stop.reason is not None:
+    if len(members) < count and stop.reason is not None:  # members are left only once a stop is due, with its reason
         say(f"ensemble: {len(members)} of {count} members trained; {stop.describe()}, so the saved model averages "
             "those")
         return members, stop.reason
