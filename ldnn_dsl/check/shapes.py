@@ -119,6 +119,10 @@ def _embedding_on_floats(node: LayerNode, flow: Flow) -> Diagnostic:
     if flow.embedded_by is None:
         return error("E308", "`embedding` looks up integer ids; its input is float", node.span,
                      help="declare the input as ids: `input [100] int`", notes=node.notes)
+    if flow.embedded_by.span == node.span:  # `repeat 2 { embedding ... }`: its second copy
+        return error("E308", "`embedding` is repeated: its second copy would look up the first one's vectors",
+                     node.span, help="take the embedding out of the `repeat` (or the block called more than once)",
+                     notes=node.notes)
     where = flow.embedded_by.span.line_seen_from(node.span.path)
     return error("E308", f"`embedding` looks up integer ids, but the `embedding` on {where} already turned the ids "
                  "into vectors", node.span,
