@@ -98,6 +98,7 @@ def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], ke
         if isinstance(arg.value, CallValue):
             at = f"{at}.{arg.value.name}"
             spans[at] = arg.span
+            keys[at] = arg.value.name_span or arg.span  # an unknown name is marked alone
             options = arg.value.args
         else:
             options = (arg,)  # `early_stop patience=3`: the setting's own options

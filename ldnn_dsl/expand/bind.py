@@ -128,11 +128,13 @@ def _is_whole(value: object) -> bool:
 
 def _call_keys(field: str, arg: Arg) -> dict[str, Span]:
     """Where each key of a call's options is written (`init=normal(sdt=1)`: `init.normal.sdt`),
-    so that an unknown one is marked at its key, not under the whole call."""
+    so that an unknown one is marked at its key, not under the whole call; and where its name is
+    (`init.nromal`), for an unknown name."""
     if not isinstance(arg.value, CallValue):
         return {}
-    return {f"{field}.{arg.value.name}.{option.key}": option.key_span or option.span
-            for option in arg.value.args if option.key is not None}
+    name = {f"{field}.{arg.value.name}": arg.value.name_span} if arg.value.name_span is not None else {}
+    return name | {f"{field}.{arg.value.name}.{option.key}": option.key_span or option.span
+                   for option in arg.value.args if option.key is not None}
 
 
 def _unknown_word(word: str, span: Span, what: str, words: Mapping[str, Any], names: Iterable[str]) -> Diagnostic:

@@ -58,7 +58,8 @@ def evaluate(value: n.Value | n.Option, env: Env) -> object:
         return [evaluate(item, env) for item in value.items]
     if isinstance(value, n.Call):
         _no_let_for_a_name_in_a_file(value, env)
-        return CallValue(value.name, _nothing_twice(value, tuple(evaluate_arg(a, env) for a in value.args)))
+        args = _nothing_twice(value, tuple(evaluate_arg(a, env) for a in value.args))
+        return CallValue(value.name, args, value.name_span)
     if isinstance(value, n.Neg):
         return -_number(value.operand, env)
     if isinstance(value, n.BinOp):

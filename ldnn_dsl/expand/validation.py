@@ -200,6 +200,7 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
         what = f"`{loc[-2]}`"
     if kind == "union_tag_invalid":
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+        span = keys.get(".".join([*path, str(ctx.get("tag"))]), span)  # at the call's name, where it has one
         if "or_number" in ctx:  # `validate foo(3)`: a number or one of the calls goes there
             return error("E210", f"`{field}` of {what} must be {_expected(ctx['or_number'])} or one of "
                          f"{', '.join(tags)}; got {shown}", span, help=did_you_mean(str(ctx.get("tag")), tags))
@@ -254,7 +255,8 @@ def _value_error(refused: ValueError, field: str, what: str, span: Span, keys: M
     marked (where `keys` has it: `weights normal(sdt=1)`)."""
     message = str(refused)
     if isinstance(refused, UnknownInitializerError):
-        return error("E208", f"{message} for `{field}` of {what}", span, help=did_you_mean(refused.name, INITIALIZERS))
+        return error("E208", f"{message} for `{field}` of {what}", keys.get(".".join([*path, refused.name]), span),
+                     help=did_you_mean(refused.name, INITIALIZERS))
     if isinstance(refused, UnknownArgumentError):
         params = list(INITIALIZERS[refused.name][0])
         listed = f"`{refused.name}` takes: {', '.join(params)}" if params else f"`{refused.name}` takes no arguments"

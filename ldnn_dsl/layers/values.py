@@ -37,6 +37,7 @@ class CallValue:
 
     name: str
     args: tuple[Arg, ...] = ()
+    name_span: Span | None = field(default=None, compare=False)  # an unknown name is marked alone
 
 
 @dataclass(frozen=True)
