@@ -11,6 +11,14 @@ from ldnn_dsl.ast.build import quote
 from ldnn_dsl.layers.refusals import refusal
 
 
+def _once(field: str, data: dict[str, Any]) -> str:
+    """`field`, unless `data` has it already (bare twice, evaluation refuses; a quoted flag and a
+    bare one, `sgd("nesterov", nesterov)`, reach here)."""
+    if field in data:
+        raise refusal("E207", f"`{field}` is given twice")
+    return field
+
+
 class Choice(BaseModel):
     """Base of every `name(args)` setting value. Positional arguments fill `positional` in order."""
 
@@ -27,19 +35,24 @@ class Choice(BaseModel):
         if isinstance(data, dict) and "args" in data:
             data = dict(data)
             args = list(data.pop("args"))
-            first = args[0] if args else None
-            for flag in [a for a in args if isinstance(a, str) and a in cls._flags()]:  # `sgd(nesterov)`
-                if flag in data:  # bare twice, evaluation refuses; `sgd("nesterov", nesterov)` reaches here
-                    raise refusal("E207", f"`{flag}` is given twice")
-                data[flag] = True
-                args.remove(flag)
-            if len(args) > len(cls.positional):
-                raise cls._unnamed(data, args, first)
-            for key, value in zip(cls.positional, args, strict=False):
-                if key in data:
-                    raise refusal("E207", f"`{key}` is given twice")
-                data[key] = value
+            bound = list(zip(args, cls.bound_to(args), strict=True))
+            flags = [field for _, field in bound if field in cls._flags()]
+            values = [(value, field) for value, field in bound if field not in flags]
+            for field in flags:  # `sgd(nesterov)`; set first, so a call written out by name keeps them
+                data[_once(field, data)] = True
+            if any(field is None for _, field in values):
+                raise cls._unnamed(data, [value for value, _ in values], args[0])
+            for value, field in values:
+                data[_once(field, data)] = value  # type: ignore[arg-type]
         return data
+
+    @classmethod
+    def bound_to(cls, args: list[Any]) -> list[str | None]:
+        """The field each value written without a name sets: a flag its own (`sgd(nesterov)`),
+        any other the next of `positional`, in order; None for one past them. Validation binds
+        by it, and the checker points an error in a value at the value by it."""
+        flags, free = cls._flags(), iter(cls.positional)
+        return [a if isinstance(a, str) and a in flags else next(free, None) for a in args]
 
     @classmethod
     def _unnamed(cls, data: dict[str, Any], args: list[Any], first: Any) -> PydanticCustomError:

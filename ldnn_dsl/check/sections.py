@@ -11,9 +11,10 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
+from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.recipe import SECTION_MODELS, Section, home_section
 from ldnn_dsl.expand.expand import Setting
-from ldnn_dsl.expand.validation import validate
+from ldnn_dsl.expand.validation import call_names, models_in, validate
 from ldnn_dsl.layers.values import Arg, CallValue, Several, Word, plain
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, nearest
 from ldnn_dsl.source.span import Span
@@ -59,6 +60,7 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
         first_arg = setting.args[0]
         spans[setting.head] = (first_arg.key_span or first_arg.span).to(setting.args[-1].span)  # at the value
         _inner_spans(setting, first if setting.head in cls.lists else None, inner, keys)
+        _positional_spans(setting, cls.model_fields[fields[setting.head]].annotation, first, inner)
     diags += _listed_twice(cls, data, {**inner, **spans})
     # The lines that are fine are still checked; a line in error may have been meant to set what is missing.
     model, problems = validate(cls, data, {**inner, **spans}, span, f"`{name}`", keys=keys, unset=unset,
@@ -108,6 +110,23 @@ def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], ke
                 keys[f"{at}.{option.key}"] = option.key_span or option.span
             elif isinstance(option.value, Word):  # a flag: `restore_best`
                 spans[f"{at}.{option.value.name}"] = keys[f"{at}.{option.value.name}"] = option.span
+
+
+def _positional_spans(setting: Setting, annotation: Any, first: int | None, spans: dict[str, Span]) -> None:
+    """Where each value a call takes without a name is written, by the field it sets
+    (`augment.1.flip.mode` for `flip(orizontal)`), so that an error in one marks it alone."""
+    for i, arg in enumerate(setting.args):
+        call = arg.value
+        if not isinstance(call, CallValue):
+            continue
+        choice = next((m for m in models_in(annotation) if call.name in call_names(m)), None)
+        if choice is None or not issubclass(choice, Choice):
+            continue
+        at = setting.head if first is None else f"{setting.head}.{first + i}"
+        unnamed = [a for a in call.args if a.key is None]
+        for value, field in zip(unnamed, choice.bound_to([plain(a.value) for a in unnamed]), strict=True):
+            if field is not None:
+                spans[f"{at}.{call.name}.{field}"] = value.span
 
 
 def split_settings(name: str, settings: list[Setting]) -> list[Setting]:

@@ -166,26 +166,26 @@ def _options_at(cls: type[BaseModel], loc: list[str]) -> list[str] | None:
     or None when it leads to none or to several."""
     models = [cls]
     for part in loc:
-        tagged = [m for m in models if part in _tags(m)]
+        tagged = [m for m in models if part in call_names(m)]
         models = tagged or [sub for m in models for key, info in m.model_fields.items()
-                            if part in (key, info.alias) for sub in _models_in(info.annotation)]
+                            if part in (key, info.alias) for sub in models_in(info.annotation)]
     if len(models) != 1:
         return None
-    internal = {"kind", "node", *(("name",) if _tags(models[0]) else ())}  # a choice's `name` is how it is called
+    internal = {"kind", "node", *(("name",) if call_names(models[0]) else ())}  # a choice's `name` is how it is called
     return [info.alias or key for key, info in models[0].model_fields.items() if key not in internal]
 
 
-def _tags(model: type[BaseModel]) -> tuple[Any, ...]:
+def call_names(model: type[BaseModel]) -> tuple[Any, ...]:
     """The names a choice is called by (`adam` for Adam): its `name` field's literal words."""
     info = model.model_fields.get("name")
     return get_args(info.annotation) if info is not None and get_origin(info.annotation) is Literal else ()
 
 
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
+def models_in(annotation: Any) -> list[type[BaseModel]]:
     """The models a field's annotation holds, through unions, Annotated and tuples."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
-    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+    return [m for arg in get_args(annotation) for m in models_in(arg)]
 
 
 def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Span], path: list[str],
