@@ -197,8 +197,8 @@ def _split(value: Any) -> Any:
             raise ValueError(f"a percentage must be below 100%, or nothing is left to train on; got {value * 100:g}%")
         return float(value)
     if isinstance(value, float) and value == 1:
-        raise WrongKindError("1.0 could be 1 sample or all of them (leaving none to train on); write 1 for one sample, "
-                         "or a fraction below 1 such as 10%")
+        raise WrongKindError("1.0 could be 1 sample or all of them (leaving none to train on); write 1 for one "
+                             "sample, or a fraction below 1 such as 10%")
     if isinstance(value, float) and value >= 1 and value.is_integer():
         return int(value)
     if isinstance(value, float) and value > 1:  # `validate 10.5`: neither a fraction nor a count
