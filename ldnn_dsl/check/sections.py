@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.recipe import SECTION_MODELS, Section, home_section
@@ -59,8 +60,8 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
         data[setting.head] = value
         first_arg = setting.args[0]
         spans[setting.head] = (first_arg.key_span or first_arg.span).to(setting.args[-1].span)  # at the value
-        _inner_spans(setting, first if setting.head in cls.lists else None, inner, keys)
-        _positional_spans(setting, cls.model_fields[fields[setting.head]].annotation, first, inner)
+        _inner_spans(setting, first if setting.head in cls.lists else None, cls.model_fields[fields[setting.head]],
+                     inner, keys)
     diags += _listed_twice(cls, data, {**inner, **spans})
     # The lines that are fine are still checked; a line in error may have been meant to set what is missing.
     model, problems = validate(cls, data, {**inner, **spans}, span, f"`{name}`", keys=keys, unset=unset,
@@ -88,10 +89,13 @@ def _listed_twice(cls: type[Section], data: Mapping[str, Any], spans: Mapping[st
     return out
 
 
-def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], keys: dict[str, Span]) -> None:
+def _inner_spans(setting: Setting, first: int | None, info: FieldInfo, spans: dict[str, Span],
+                 keys: dict[str, Span]) -> None:
     """Where each value inside the setting's value is written, by its path as Pydantic reports it
-    (`schedule.plateau.factor`; `augment.1.flip` for a list, whose items count on from `first`),
-    and where each option's key is, so that an error inside points there, not at the whole line."""
+    (`schedule.plateau.factor`; `augment.1.flip` for a list, whose items count on from `first`;
+    `augment.1.flip.mode` for a value written without a name, `flip(orizontal)`), and where each
+    option's key is, so that an error inside points there, not at the whole line. `info`: the
+    setting's field, whose choices say which field each value without a name sets."""
     for i, arg in enumerate(setting.args):
         at = setting.head if first is None else f"{setting.head}.{first + i}"
         spans[at] = arg.span
@@ -101,6 +105,7 @@ def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], ke
             at = f"{at}.{arg.value.name}"
             spans[at] = arg.span
             keys[at] = arg.value.name_span or arg.span  # an unknown name is marked alone
+            spans.update({f"{at}.{field}": value.span for value, field in _unnamed_fields(info, arg.value)})
             options = arg.value.args
         else:
             options = (arg,)  # `early_stop patience=3`: the setting's own options
@@ -112,21 +117,14 @@ def _inner_spans(setting: Setting, first: int | None, spans: dict[str, Span], ke
                 spans[f"{at}.{option.value.name}"] = keys[f"{at}.{option.value.name}"] = option.span
 
 
-def _positional_spans(setting: Setting, annotation: Any, first: int | None, spans: dict[str, Span]) -> None:
-    """Where each value a call takes without a name is written, by the field it sets
-    (`augment.1.flip.mode` for `flip(orizontal)`), so that an error in one marks it alone."""
-    for i, arg in enumerate(setting.args):
-        call = arg.value
-        if not isinstance(call, CallValue):
-            continue
-        choice = next((m for m in models_in(annotation) if call.name in call_names(m)), None)
-        if choice is None or not issubclass(choice, Choice):
-            continue
-        at = setting.head if first is None else f"{setting.head}.{first + i}"
-        unnamed = [a for a in call.args if a.key is None]
-        for value, field in zip(unnamed, choice.bound_to([plain(a.value) for a in unnamed]), strict=True):
-            if field is not None:
-                spans[f"{at}.{call.name}.{field}"] = value.span
+def _unnamed_fields(info: FieldInfo, call: CallValue) -> list[tuple[Arg, str]]:
+    """Each value `call` takes without a name, with the field it sets, by the choice's own rule."""
+    choice = next((m for m in models_in(info.annotation) if call.name in call_names(m)), None)
+    if choice is None or not issubclass(choice, Choice):
+        return []
+    unnamed = [a for a in call.args if a.key is None]
+    bound = zip(unnamed, choice.bound_to([plain(a.value) for a in unnamed]), strict=True)
+    return [(value, field) for value, field in bound if field is not None]
 
 
 def split_settings(name: str, settings: list[Setting]) -> list[Setting]:
