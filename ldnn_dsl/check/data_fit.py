@@ -48,18 +48,18 @@ def _generator_targets(data: DataSection, loss: str, output: Shape, spans: Spans
                                                         ("test", data.test)) if isinstance(source, Generator)]
     if not sources:
         return []
-    import numpy as np  # only here: the rest of the checker runs without it
-
-    from ldnn_dsl.data.fit import y_problems
+    from ldnn_dsl.data.fit import y_problems  # only here: the rest of the checker runs without NumPy
 
     return [error("E405", problem, spans.get(("data", setting)),
                   help="the model's output must fit the targets the source makes under the loss")
             for setting, source in sources
-            for problem in y_problems(SPLITS[setting], _extremes(np, source), output, loss)]
+            for problem in y_problems(SPLITS[setting], _extremes(source), output, loss)]
 
 
-def _extremes(np: Any, source: Generator) -> Any:
+def _extremes(source: Generator) -> Any:
     """(2, *target_shape): every value of the first the smallest target, of the second the largest."""
+    import numpy as np
+
     ends = np.array(source.target_range, source.target_dtype).reshape(2, *(1,) * len(source.target_shape))
     return np.broadcast_to(ends, (2, *source.target_shape))
 
