@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from ldnn_dsl.expand.validation import validate
 from ldnn_dsl.layers.base import ACTIVATIONS, WINDOW_FIELDS
 from ldnn_dsl.layers.values import Arg, CallValue, Word, plain
-from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, nearest
+from ldnn_dsl.source.diagnostics import Diagnostic, a_number, did_you_mean, error, nearest
 from ldnn_dsl.source.span import Span
 
 
@@ -81,7 +81,7 @@ def _product_as_window(field: str, what: str, arg: Arg, rank: int | None) -> Dia
     input decides (pooling)."""
     factors = arg.product or ()
     side = math.prod(factors)
-    whole = f"a {side}x{side} {field}" if rank == 2 else f"a {field} of {side}"
+    whole = a_number(f"{side}x{side} {field}") if rank == 2 else f"a {field} of {side}"
     written, by = "*".join(map(str, factors)), " by ".join(map(str, factors))
     meant = f"a {field} of {by} is written `{'x'.join(map(str, factors))}`"
     if rank is not None and len(factors) != rank:  # `conv 8 3*3*3`: `3x3x3` would be refused in turn

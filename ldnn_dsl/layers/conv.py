@@ -17,6 +17,7 @@ from ldnn_dsl.layers.base import (
     activation_words,
     fmt_shape,
 )
+from ldnn_dsl.source.diagnostics import a_number
 
 Padding = Literal["valid", "same"]
 
@@ -162,7 +163,7 @@ class Pool(LayerKind):
         dims = self.window if field == "window" else self.stride
         written = f"{self.kind} {dims[0]}" if field == "window" else f"stride={dims[0]}"  # type: ignore[index]
         one = f"`{written}`" if len(set(dims)) == 1 else f"a {field} of one number"  # type: ignore[arg-type]
-        return ShapeError("E202", f"a {'x'.join(map(str, dims))} {field} pools [height, width, channels]; "  # type: ignore[arg-type]
+        return ShapeError("E202", f"{a_number('x'.join(map(str, dims)))} {field} pools [height, width, channels]; "  # type: ignore[arg-type]
                           f"{fmt_shape(shape)} is a sequence of {shape[-1]} channels", field,
                           help=f"write {one} to pool the sequence; if these are one-channel images: "
                                f"`reshape {list((*shape, 1))}` before it")

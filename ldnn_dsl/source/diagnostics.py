@@ -60,6 +60,14 @@ def warning(code: str, message: str, span: Span | None = None, *, help: str | No
     return Diagnostic(severity="warning", code=code, message=message, span=span, help=help, notes=notes)
 
 
+def a_number(text: str) -> str:
+    """`text`, which begins with a number, after the article it is read with: `an 8x8 window`,
+    `an 11`, `a 16`."""
+    spoken = text[:len(text) - len(text.lstrip("0123456789"))]
+    vowel = spoken.startswith("8") or (len(spoken) % 3 == 2 and spoken.startswith(("11", "18")))
+    return f"{'an' if vowel else 'a'} {text}"
+
+
 CALLED_AT = ", called at "
 MAX_CALLS_LISTED = 4  # further calls with the same finding are counted
 
