@@ -53,7 +53,7 @@ def _generator_targets(data: DataSection, loss: str, output: Shape, spans: Spans
     return [error("E405", problem, spans.get(("data", setting)),
                   help="the model's output must fit the targets the source makes under the loss")
             for setting, source in sources
-            for problem in y_problems(SPLITS[setting], _extremes(source), output, loss)]
+            for problem in y_problems(SPLITS[setting], _extremes(source), output, loss, counted=False)]
 
 
 def _extremes(source: Generator) -> Any:

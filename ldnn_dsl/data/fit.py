@@ -103,12 +103,17 @@ def _id_problems(what: str, values: np.ndarray, why: str) -> list[str]:
     return []
 
 
-def y_problems(name: str, y: np.ndarray, output_shape: Shape, loss: str) -> list[str]:
-    """Dispatch on what the loss expects of y."""
+def y_problems(name: str, y: np.ndarray, output_shape: Shape, loss: str, *, counted: bool = True) -> list[str]:
+    """Dispatch on what the loss expects of y. `counted`: whether to say how many values fall
+    outside a loss's range; not for the checker's two extreme targets of a generator, which
+    stand for targets it has not made."""
     if y.dtype.kind == "f" and not np.isfinite(y).all():
         return [f"the {name} y holds NaN or infinite values"]
-    checks = {"sparse": _sparse, "binary": _binary, "categorical": _categorical, "regression": _regression}
-    return checks[loss_kind(loss)](f"the {name} y", y, output_shape, loss)
+    what = f"the {name} y"
+    if loss_kind(loss) == "regression":
+        return _regression(what, y, output_shape, loss, counted=counted)
+    checks = {"sparse": _sparse, "binary": _binary, "categorical": _categorical}
+    return checks[loss_kind(loss)](what, y, output_shape, loss)
 
 
 def _sparse(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> list[str]:
@@ -146,11 +151,11 @@ def _categorical(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> li
     return []
 
 
-def _regression(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> list[str]:
+def _regression(what: str, y: np.ndarray, output_shape: Shape, loss: str, *, counted: bool) -> list[str]:
     if not same_or_squeezed(y.shape[1:], output_shape):
         return [f"{what} has per-sample shape {show(y.shape[1:])} but {loss} compares it with the model's output "
                 f"{show(output_shape)}"]
-    return _outside_range(what, y, loss) or _squares_overflow(what, y, loss)
+    return _outside_range(what, y, loss, counted=counted) or _squares_overflow(what, y, loss)
 
 
 # Targets a loss takes only within a range: poisson's loss falls without bound on a negative
@@ -169,20 +174,23 @@ TARGET_RANGES: dict[str, tuple[float, float | None]] = {
 }
 
 
-def _outside_range(what: str, y: np.ndarray, loss: str) -> list[str]:
-    """A target outside the loss's range, the farthest one, and how many there are."""
+def _outside_range(what: str, y: np.ndarray, loss: str, *, counted: bool) -> list[str]:
+    """A target outside the loss's range, the farthest one, and (where `counted`) how many there are."""
     if loss not in TARGET_RANGES or not y.size:
         return []
     low, high = TARGET_RANGES[loss]
     needs = f"targets ≥ {low:g}" if high is None else f"targets in [{low:g}, {high:g}]"
     if y.min() < low:
-        worst, count, side = float(y.min()), _count(y, lambda v: v < low), f"below {low:g}"
+        worst, outside = float(y.min()), (lambda v: v < low)
     elif high is not None and y.max() > high:
-        worst, count, side = float(y.max()), _count(y, lambda v: v > high), f"above {high:g}"
+        worst, outside = float(y.max()), (lambda v: v > high)
     else:
         return []
-    verb = "is" if count == 1 else "are"
-    return [f"`{loss}` needs {needs}, but {what} holds {worst:g} ({count} of {y.size} values {verb} {side})"]
+    found = f"`{loss}` needs {needs}, but {what} holds {worst:g}"
+    if not counted:
+        return [found]
+    count, side = _count(y, outside), f"below {low:g}" if worst < low else f"above {high:g}"
+    return [f"{found} ({count} of {y.size} values {'is' if count == 1 else 'are'} {side})"]
 
 
 COUNTED_AT_ONCE = 1 << 22
