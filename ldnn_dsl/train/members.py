@@ -102,8 +102,16 @@ def compile_options(train: TrainSection | None, jit: bool, steps_per_execution: 
             "jit_compile": jit, "steps_per_execution": steps_per_execution}
 
 
-def compile_model(model: Any, plan: Plan) -> None:
+def compile_model(model: Any, plan: Plan, trained: Any = None) -> None:
+    """`trained`: the optimizer that trained the weights of a model this one wraps, whose state
+    (step count, momenta) the model takes over, so that it goes on training where that one
+    stopped. A copy, not the same optimizer: Keras saves an optimizer once, under the first
+    model that holds it, and the wrapper's would reload empty."""
     model.compile(**compile_options(plan.spec.train, plan.jit, plan.steps_per_execution))
+    if trained is not None and trained.built:
+        model.optimizer.build(model.trainable_variables)
+        for mine, theirs in zip(model.optimizer.variables, trained.variables, strict=True):
+            mine.assign(theirs)
 
 
 def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopRequest) -> Member:

@@ -38,8 +38,14 @@ KERAS_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSpr
 
 
 def make_optimizer(train: TrainSection) -> Any:
-    """A fresh Keras optimizer for one model (optimizers hold per-model state)."""
+    """A fresh Keras optimizer for one model (optimizers hold per-model state). Under float16,
+    one that scales the loss, as Keras' `compile` would wrap it; wrapped here, the saved model's
+    compile settings say so, and a reloaded model, whose own policy Keras does not save,
+    scales its loss as training did and gets the optimizer's state back."""
     import keras
 
     cls = getattr(keras.optimizers, KERAS_NAMES[train.optimizer.name])
-    return cls(**optimizer_options(train))
+    optimizer = cls(**optimizer_options(train))
+    if train.precision == "mixed_float16":
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer

@@ -51,7 +51,16 @@ from ldnn_dsl.train.folder import (
     write_history,
     write_metrics,
 )
-from ldnn_dsl.train.members import Member, NonFiniteLossError, Plan, average, evaluate, raw_input, train_member
+from ldnn_dsl.train.members import (
+    Member,
+    NonFiniteLossError,
+    Plan,
+    average,
+    compile_model,
+    evaluate,
+    raw_input,
+    train_member,
+)
 from ldnn_dsl.train.resolved import resolved_text
 from ldnn_dsl.train.steps import choose_steps
 from ldnn_dsl.train.stopping import (
@@ -351,7 +360,8 @@ def _against_baseline(plan: Plan, model: Any, base: tuple[str, float], classes: 
 
 def with_raw_inputs(model: Any, plan: Plan) -> Any:
     """The model to save: `log1p` is applied to the data before training, so the saved model
-    applies it itself (a registered `Log1p` layer) and takes raw inputs at inference."""
+    applies it itself (a registered `Log1p` layer) and takes raw inputs at inference. It is
+    compiled as the model it wraps, so it reloads ready to train on."""
     columns = plan.splits.log1p_columns
     if columns is None:
         return model
@@ -360,7 +370,9 @@ def with_raw_inputs(model: Any, plan: Plan) -> Any:
     from ldnn_dsl.build.custom import Log1p
 
     inputs = raw_input(plan, WrapperNames.LOG1P_INPUT)
-    return keras.Model(inputs, model(Log1p(columns, name=WrapperNames.LOG1P)(inputs)), name=model.name)
+    wrapped = keras.Model(inputs, model(Log1p(columns, name=WrapperNames.LOG1P)(inputs)), name=model.name)
+    compile_model(wrapped, plan, model.optimizer)
+    return wrapped
 
 
 def _headline(plan: Plan) -> str | None:
