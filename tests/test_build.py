@@ -372,6 +372,14 @@ def test_import_ldnn_then_keras_loads_saved_models(saved_models: Path) -> None:
     assert "ok 2" in fresh_python(script).stdout
 
 
+def test_import_ldnn_then_tensorflow_loads_saved_models(saved_models: Path) -> None:
+    """TensorFlow asks whether Keras can be found (`find_spec`) before it imports it: the
+    question is not the import, and registration still waits for the import itself."""
+    prelude = "import ldnn_dsl\nimport tensorflow\nimport keras"
+    script = textwrap.dedent(LOAD_AND_PREDICT).format(prelude=prelude, cases=saved_models)
+    assert "ok 2" in fresh_python(script).stdout
+
+
 def test_registration_waits_for_keras_then_registers() -> None:
     """The checker stays light; the first `import keras` registers `ldnn>ForgetGateBias`."""
     fresh_python("""
@@ -381,6 +389,9 @@ def test_registration_waits_for_keras_then_registers() -> None:
     register_when_keras_loads()
     register_when_keras_loads()
     assert not {"keras", "tensorflow", "jax", "ldnn_dsl.build.custom"} & set(sys.modules), sorted(sys.modules)
+    import importlib.util
+    assert importlib.util.find_spec("keras") is not None  # a question, not the import
+    assert importlib.util.find_spec("keras") is not None
     import keras
     assert keras.saving.get_registered_object("ldnn>ForgetGateBias") is not None
     assert not any(type(f).__name__ == "_KerasWatcher" for f in sys.meta_path)

@@ -27,7 +27,9 @@ def register_when_keras_loads() -> None:
 
 
 class _KerasWatcher(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: it asks the other finders for `keras` and wraps the loader."""
+    """Finds nothing itself: it asks the other finders for `keras` and wraps the loader. It
+    stays in place until Keras has run: a spec may be asked for and never loaded
+    (`importlib.util.find_spec("keras")`, as TensorFlow does before it imports Keras)."""
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
                   ) -> ModuleSpec | None:
@@ -36,8 +38,7 @@ class _KerasWatcher(importlib.abc.MetaPathFinder):
         spec = self._others_spec(fullname, path, target)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        _remove(self)
-        _register_after(spec.loader)
+        _register_after(spec.loader, self)
         return spec
 
     def _others_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None
@@ -52,12 +53,14 @@ class _KerasWatcher(importlib.abc.MetaPathFinder):
         return None
 
 
-def _register_after(loader: Any) -> None:
-    """Shadow this loader instance's `exec_module`: run Keras' own, then register ours."""
+def _register_after(loader: Any, watcher: _KerasWatcher) -> None:
+    """Shadow this loader instance's `exec_module`: run Keras' own, then retire the watcher and
+    register ours (a Keras that failed to import leaves the watcher for the next try)."""
     original = loader.exec_module
 
     def exec_module(module: ModuleType) -> None:
         original(module)
+        _remove(watcher)
         importlib.import_module(_CUSTOM)
 
     loader.exec_module = exec_module
