@@ -283,7 +283,8 @@ def average(members: list[Member], plan: Plan) -> Any:
     import keras
 
     inputs = raw_input(plan, WrapperNames.INPUT)
-    outputs = keras.layers.Average(name=WrapperNames.ENSEMBLE_MEAN)([m.model(inputs) for m in members])
+    mean = keras.layers.Average(name=WrapperNames.ENSEMBLE_MEAN, dtype="float32")  # as the members' outputs
+    outputs = mean([m.model(inputs) for m in members])
     model = keras.Model(inputs, outputs, name=plan.spec.model.name)
     compile_model(model, plan)
     return model

@@ -370,7 +370,8 @@ def with_raw_inputs(model: Any, plan: Plan) -> Any:
     from ldnn_dsl.build.custom import Log1p
 
     inputs = raw_input(plan, WrapperNames.LOG1P_INPUT)
-    wrapped = keras.Model(inputs, model(Log1p(columns, name=WrapperNames.LOG1P)(inputs)), name=model.name)
+    logged = Log1p(columns, name=WrapperNames.LOG1P, dtype="float32")(inputs)  # as the data were for training
+    wrapped = keras.Model(inputs, model(logged), name=model.name)
     compile_model(wrapped, plan, model.optimizer)
     return wrapped
 
