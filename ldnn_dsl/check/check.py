@@ -21,13 +21,12 @@ from ldnn_dsl.check.recipe import (
 )
 from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
-from ldnn_dsl.check.spec import Spec, WrapperNames
+from ldnn_dsl.check.spec import Spans, Spec, WrapperNames, item_span
 from ldnn_dsl.expand.expand import Expanded, expand
 from ldnn_dsl.expand.graph import layer_nodes
 from ldnn_dsl.expand.unresolved import follows_from
 from ldnn_dsl.layers.base import fmt_shape
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, calls_merged, error
-from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
 
 Purpose = Literal["check", "compile", "train"]
@@ -41,7 +40,7 @@ class CheckResult:
     inference: Inference | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
-    spans: dict[tuple[str, str], Span] = field(default_factory=dict)  # (section, setting) -> its line
+    spans: Spans = field(default_factory=dict)  # (section, setting) -> its line
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -114,9 +113,9 @@ def checked(source: SourceFile, purpose: Purpose) -> CheckResult:
     return result
 
 
-def _sections(expanded: Expanded, diags: list[Diagnostic]) -> tuple[dict[str, object], dict[tuple[str, str], Span]]:
+def _sections(expanded: Expanded, diags: list[Diagnostic]) -> tuple[dict[str, object], Spans]:
     models: dict[str, object] = {}
-    spans: dict[tuple[str, str], Span] = {}
+    spans: Spans = {}
     for name, (span, settings) in expanded.sections.items():
         parts = split_settings(name, settings)
         model, problems, items = bind_section(name, span, parts, unset=expanded.unset.get(name, set()),
@@ -150,7 +149,7 @@ def _require(expanded: Expanded, purpose: Purpose, diags: list[Diagnostic]) -> N
                                path=expanded.path, line=1, col=1, help=f"add `{WRITTEN[needed]}`"))
 
 
-def seeds_past_the_largest(seed: int, ensemble: int, spans: dict[tuple[str, str], Span]) -> Diagnostic | None:
+def seeds_past_the_largest(seed: int, ensemble: int, spans: Spans) -> Diagnostic | None:
     """E404 when an ensemble's seeds, `seed` to `seed + ensemble - 1`, run past `MAX_SEED`."""
     if seed + ensemble - 1 <= MAX_SEED:
         return None
@@ -159,7 +158,7 @@ def seeds_past_the_largest(seed: int, ensemble: int, spans: dict[tuple[str, str]
                  help=f"use a seed of at most {MAX_SEED - ensemble + 1}")
 
 
-def init_misfits(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+def init_misfits(spec: Spec, spans: Spans) -> list[Diagnostic]:
     """An `init` default that a layer taking it cannot use (`weights identity` with a conv, whose
     kernel is 4-D): Keras would refuse it at build. Once per setting, at the setting, naming
     the first such layer."""
@@ -183,7 +182,7 @@ def _reserved_model_name(spec: Spec) -> list[Diagnostic]:
                   help=f"rename the model; reserved: {', '.join(WrapperNames.ALL)}")]
 
 
-def recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+def recipe_errors(spec: Spec, spans: Spans) -> list[Diagnostic]:
     """Settings that are each valid but contradict each other (run again on settings that
     the command line replaces)."""
     train, data = spec.train, spec.data
@@ -214,25 +213,25 @@ def recipe_errors(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagno
     return out
 
 
-def _data_against_input(spec: Spec, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+def _data_against_input(spec: Spec, spans: Spans) -> list[Diagnostic]:
     """`data` steps that the model's input cannot take (image transforms of a vector, arithmetic
     on ids), with or without a `train` section."""
     data, layer = spec.data, spec.model.input.layer
     if data is None:
         return []
     out = _arithmetic_on_ids(data, spans) if layer.dtype == "int32" else []  # type: ignore[union-attr]
-    image_only = [a.name for a in data.augment if a.name in IMAGE_ONLY]
+    image_only = [i for i, a in enumerate(data.augment) if a.name in IMAGE_ONLY]
     shape = layer.shape  # type: ignore[union-attr]
     if image_only and len(shape) != 3:
-        out.append(error("E404", f"`augment {image_only[0]}` transforms images, but the input "
+        out.append(error("E404", f"`augment {data.augment[image_only[0]].name}` transforms images, but the input "
                          f"{fmt_shape(shape)} is not [height, width, channels]",
-                         spans.get(("data", "augment")), help="use `noise(STD)` for other inputs"))
+                         item_span(spans, "data", "augment", image_only[0]), help="use `noise(STD)` for other inputs"))
     elif image_only:
         out.extend(_translations_past_the_image(data.augment, shape, spans))
     return out
 
 
-def _nothing_to_learn(spec: Spec, spans: dict[tuple[str, str], Span]) -> Diagnostic:
+def _nothing_to_learn(spec: Spec, spans: Spans) -> Diagnostic:
     """Keras trains a model without weights all the same, every epoch alike, with a warning
     in its own words that says nothing of the spec."""
     return error("E404", f"model `{spec.model.name}` has no weights, so `train` has nothing to learn",
@@ -243,7 +242,7 @@ TOP_K = 5  # Keras' top-k metrics, by name, count a hit among the 5 highest scor
 
 
 def _top_k_against_output(train: TrainSection, output: tuple[int, ...],
-                          spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+                          spans: Spans) -> list[Diagnostic]:
     """A top-5 metric over 5 classes or fewer counts every sample a hit (and over one unit,
     TensorFlow refuses it in the first step): it measures nothing."""
     classes = output[-1] if output else 1
@@ -252,7 +251,7 @@ def _top_k_against_output(train: TrainSection, output: tuple[int, ...],
         return []
     return [error("E404", f"`{top_k[0]}` counts a hit when the true class is among the {TOP_K} highest scores, "
                   f"but the output has {classes} {'class' if classes == 1 else 'classes'}: every sample would be "
-                  "a hit", spans.get(("train", "metrics")),
+                  "a hit", item_span(spans, "train", "metrics", train.metrics.index(top_k[0])),
                   help="use `accuracy` (or `binary_accuracy` for one yes/no output)")]
 
 
@@ -260,7 +259,7 @@ SPARSE_METRICS = ("accuracy", "sparse_categorical_accuracy", "sparse_top_k_categ
                   "sparse_categorical_crossentropy")
 
 
-def _metrics_against_loss(train: TrainSection, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+def _metrics_against_loss(train: TrainSection, spans: Spans) -> list[Diagnostic]:
     """A metric reads y as the loss does: class ids under a sparse loss, and values shaped like
     the output under every other. The wrong kind fails the first step, deep in TensorFlow."""
     sparse = loss_kind(train.loss) == "sparse"
@@ -270,30 +269,31 @@ def _metrics_against_loss(train: TrainSection, spans: dict[tuple[str, str], Span
     why = (f"`{train.loss}` takes class ids, and `{wrong[0]}` needs y shaped like the output" if sparse else
            f"`{wrong[0]}` takes class ids, and `{train.loss}` needs y shaped like the output")
     fits = ", ".join(SPARSE_METRICS) if sparse else "accuracy, or the metric without `sparse_`"
-    return [error("E404", f"metric `{wrong[0]}` does not fit the loss: {why}", spans.get(("train", "metrics")),
+    return [error("E404", f"metric `{wrong[0]}` does not fit the loss: {why}",
+                  item_span(spans, "train", "metrics", train.metrics.index(wrong[0])),
                   help=f"use {fits}")]
 
 
-def _arithmetic_on_ids(data: DataSection, spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+def _arithmetic_on_ids(data: DataSection, spans: Spans) -> list[Diagnostic]:
     """Preprocessing and augmentation compute on numbers; ids are names. A standardized or
     noisy id is another word, or a negative one, and the embedding would look it up all the same."""
     firsts = [(setting, steps[0].name) for setting, steps in (("preprocess", data.preprocess),
                                                              ("augment", data.augment)) if steps]
     return [error("E404", f"`{setting} {name}` computes on the input's values, but the input holds integer ids "
-                  "for an embedding: the ids would change into other ids", spans.get(("data", setting)),
+                  "for an embedding: the ids would change into other ids", item_span(spans, "data", setting, 0),
                   help=f"drop `{setting} {name}`; ids go into the embedding as they are") for setting, name in firsts]
 
 
 
 def _translations_past_the_image(augment: tuple[Augment, ...], shape: tuple[int, ...],
-                                 spans: dict[tuple[str, str], Span]) -> list[Diagnostic]:
+                                 spans: Spans) -> list[Diagnostic]:
     """E404 for `translate(N)` with N past the image's height or width: Keras' RandomTranslation
     takes N as a fraction of the side, and refuses one above 1 when the model is built."""
     height, width = shape[0], shape[1]
     return [error("E404", f"`augment translate({a.pixels})` shifts images by up to {a.pixels} pixels, but the "
-                          f"input's images are {height}x{width}", spans.get(("data", "augment")),
+                          f"input's images are {height}x{width}", item_span(spans, "data", "augment", i),
                   help=f"translate by at most {min(height, width)} pixels; a few pixels is usual")
-            for a in augment if isinstance(a, Translate) and a.pixels > min(height, width)]
+            for i, a in enumerate(augment) if isinstance(a, Translate) and a.pixels > min(height, width)]
 
 
 __all__ = ["CheckResult", "DataSection", "InitSection", "TrainSection", "check_source"]

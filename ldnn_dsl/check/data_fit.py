@@ -17,13 +17,9 @@ from ldnn_dsl.check.recipe import (
     split_size,
     written_split,
 )
-from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.check.spec import Spans, Spec, item_span
 from ldnn_dsl.layers.base import Shape, fmt_shape
 from ldnn_dsl.source.diagnostics import Diagnostic, error
-from ldnn_dsl.source.span import Span
-
-Spans = dict[tuple[str, str], Span]
-
 
 SPLITS = {"source": "training", "validate": "validation", "test": "test"}  # setting -> the split it makes
 
@@ -105,5 +101,6 @@ def _log1p_columns_exist(data: DataSection, shape: Shape, spans: Spans) -> list[
     problem = log1p_column_outside(log1p_columns(data.preprocess) or (), shape[-1], "the input")
     if problem is None:
         return []
-    return [error("E404", problem, spans.get(("data", "preprocess")),
+    step = next(i for i, step in enumerate(data.preprocess) if step.name == "log1p")
+    return [error("E404", problem, item_span(spans, "data", "preprocess", step),
                   help="columns count from 0 on the input's last axis")]

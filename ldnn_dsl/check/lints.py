@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from ldnn_dsl.check.losses import PROBABILITIES
 from ldnn_dsl.check.recipe import Plateau
 from ldnn_dsl.check.shapes import Row
-from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.check.spec import Spans, Spec
 from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode, layer_nodes, walk
 from ldnn_dsl.layers.initializers import FIXED_STD
 from ldnn_dsl.layers.recurrent import Recurrent
@@ -15,7 +15,6 @@ from ldnn_dsl.source.diagnostics import Diagnostic, warning
 from ldnn_dsl.source.span import Span
 
 DEEP = 8
-Spans = dict[tuple[str, str], Span]
 Inferred = Mapping[str, Row]  # layer name -> its output shape and parameters, as the checker inferred them
 HUGE = 1_000_000_000  # parameters: 4 GB of float32 weights, and about 3 times that again to train them
 

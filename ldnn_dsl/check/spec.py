@@ -7,6 +7,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from ldnn_dsl.check.recipe import DataSection, InitSection, TrainSection
 from ldnn_dsl.expand.graph import ModelGraph
 from ldnn_dsl.layers.base import InitDefaults
+from ldnn_dsl.source.span import Span
+
+Spans = dict[tuple[str, str], Span]  # (section, setting) -> where it was written; `setting.N`: its item N
+
+
+def item_span(spans: Spans, section: str, setting: str, index: int) -> Span | None:
+    """Where item `index` of a listed setting was written (`metrics [a, b]`, `preprocess` over
+    two lines), or else the setting."""
+    return spans.get((section, f"{setting}.{index}")) or spans.get((section, setting))
 
 
 class WrapperNames:

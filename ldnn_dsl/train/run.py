@@ -29,7 +29,7 @@ from ldnn_dsl.check.check import CheckResult, recipe_errors
 from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.recipe import MAX_SEED
-from ldnn_dsl.check.spec import Spec, WrapperNames
+from ldnn_dsl.check.spec import Spans, Spec, WrapperNames
 from ldnn_dsl.data.baseline import beats_baseline, net_score
 from ldnn_dsl.data.dataset import Splits, baseline, load_data
 from ldnn_dsl.data.fit import Vocab, split_problems
@@ -72,8 +72,6 @@ from ldnn_dsl.train.stopping import (
     signal_under,
 )
 from ldnn_dsl.train.xla import choose_jit
-
-Spans = dict[tuple[str, str], Span]
 
 
 @dataclass
