@@ -162,7 +162,24 @@ def _skippable(text: str, line: int) -> bool:
     own = _brackets(lines[line - 1])
     if own is None:  # the line holds a character no token starts with: take its brackets as written
         own = [CHAR_BRACKETS[c] for c in lines[line - 1] if c in CHAR_BRACKETS]
-    return _still_open(own) == set()
+    return _still_open(_without_strays(own)) == set()
+
+
+def _without_strays(brackets: list[str]) -> list[str]:
+    """The brackets less a `)` or `]` that closes nothing (`dense 8 relu )`): none is open
+    before the line, so blanking it cannot change what the rest of the file means. A stray
+    `}` stays: it may close a scope the author meant to close."""
+    out: list[str] = []
+    opened: list[str] = []
+    for kind in brackets:
+        if kind in PAIRS:
+            opened.append(kind)
+        elif kind in ("RPAR", "RSQB") and not any(PAIRS[o] == kind for o in opened):
+            continue
+        elif opened and PAIRS[opened[-1]] == kind:
+            opened.pop()
+        out.append(kind)
+    return out
 
 
 def _brackets(text: str) -> list[str] | None:
