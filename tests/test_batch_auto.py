@@ -38,6 +38,13 @@ def test_smallest_batch_within_90_percent_of_the_best() -> None:
     assert table[6].relative == 1.0 and table[4].relative == pytest.approx(0.9)
 
 
+def test_no_candidate_is_a_batch_the_checker_warns_about() -> None:
+    """A resolved spec with the chosen batch passes `ldnn check --strict` (W103: past 1024)."""
+    from ldnn_dsl.check.lints import LARGEST_BATCH
+
+    assert CANDIDATES[0] == 16 and max(CANDIDATES) == LARGEST_BATCH
+
+
 def test_tolerance_moves_the_choice() -> None:
     assert choose(tolerance=0.99)[0] == 1024
     assert choose(tolerance=0.5)[0] == 128

@@ -347,6 +347,8 @@ def test_steps_per_execution_auto_rule() -> None:
     assert choose_steps(train_section(), wide, 2048, gpu=True) == 12  # 206 GFLOP a step: ~21 ms
     assert choose_steps(train_section(monitor=["update_ratio"]), small, 128, gpu=True) == 1
     assert choose_steps(train_section(steps_per_execution=5), wide, 128, gpu=False) == 5
+    assert choose_steps(train_section(), small, 128, samples=300, gpu=False) == 3  # no more than an epoch has
+    assert choose_steps(train_section(steps_per_execution=5), small, 128, samples=300, gpu=False) == 5
 
 
 @pytest.mark.slow

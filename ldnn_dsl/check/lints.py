@@ -48,8 +48,11 @@ def recurrent_without_clipping(spec: Spec, spans: Spans) -> Iterator[Diagnostic]
             return
 
 
+LARGEST_BATCH = 1024  # past ~1,000 a bigger batch buys little speed and generalizes worse (`batch auto` stops here)
+
+
 def huge_batch(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
-    if spec.train and isinstance(spec.train.batch, int) and spec.train.batch > 1024:
+    if spec.train and isinstance(spec.train.batch, int) and spec.train.batch > LARGEST_BATCH:
         yield warning("W103", f"minibatch of {spec.train.batch}: past ~1,000 a bigger batch buys little speed and "
                       "usually generalizes worse", spans.get(("train", "batch")),
                       help="use the smallest batch that runs efficiently (`batch auto` measures it)")

@@ -221,7 +221,8 @@ def _plan(spec: Spec, checked: CheckResult, spans: Spans, quiet: bool) -> Plan:
     if train.batch == "auto":
         plan = replace(plan, batch=measured_batch(plan, _printer(quiet)))
         keras.utils.set_random_seed(seed)  # the measurement drew random numbers; training starts afresh
-    return replace(plan, steps_per_execution=choose_steps(train, spec.model, plan.batch))
+    return replace(plan, steps_per_execution=choose_steps(train, spec.model, plan.batch,
+                                                          samples=len(splits.x_train)))
 
 
 def _fresh_session() -> None:

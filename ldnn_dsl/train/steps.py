@@ -53,8 +53,10 @@ def step_flops(graph: ModelGraph, batch: int) -> float:
     return infer(graph).total_macs * 2.0 * 3.0 * batch
 
 
-def choose_steps(train: TrainSection, graph: ModelGraph, batch: int, *, gpu: bool | None = None) -> int:
-    """An explicit `steps_per_execution N` wins; `auto` applies `auto_steps`."""
+def choose_steps(train: TrainSection, graph: ModelGraph, batch: int, *, samples: int | None = None,
+                 gpu: bool | None = None) -> int:
+    """An explicit `steps_per_execution N` wins; `auto` applies `auto_steps`, and runs no more
+    steps per call than an epoch of `samples` training samples has."""
     setting: Literal["auto"] | int = train.steps_per_execution
     if setting != "auto":
         return setting
@@ -62,5 +64,6 @@ def choose_steps(train: TrainSection, graph: ModelGraph, batch: int, *, gpu: boo
 
     from ldnn_dsl.train.xla import gpu_available
 
-    return auto_steps(step_flops=step_flops(graph, batch), gpu=gpu_available() if gpu is None else gpu,
-                      monitors_updates="update_ratio" in train.monitor, backend=keras.backend.backend())
+    steps = auto_steps(step_flops=step_flops(graph, batch), gpu=gpu_available() if gpu is None else gpu,
+                       monitors_updates="update_ratio" in train.monitor, backend=keras.backend.backend())
+    return steps if samples is None else max(1, min(steps, math.ceil(samples / batch)))
