@@ -414,6 +414,17 @@ def test_a_missing_file_names_the_one_of_a_close_name(tmp_path, ldnn) -> None:
     assert f"= help: did you mean `{tmp_path / 'mnist.ldnn'}`?" in run.err
 
 
+def test_a_missing_file_is_not_offered_a_name_that_shares_only_its_suffix(tmp_path, ldnn) -> None:
+    for name in ("tgt.ldnn", "net.ldnn", "nothing.csv"):
+        write(tmp_path / name, "model m {\n  input [4]\n  dense 2\n}\n")
+    run = ldnn("check", str(tmp_path / "nothing.ldnn"))
+    assert f"= help: did you mean `{tmp_path / 'nothing.csv'}`?" in run.err  # the same stem, though
+    write(tmp_path / "other.ldnn", "use \"missing.ldnn\"\nmodel m {\n  input [4]\n  dense 2\n}\n")
+    run = ldnn("check", str(tmp_path / "other.ldnn"))
+    assert_diagnosed(run, "E005")
+    assert "did you mean" not in run.err, run.err
+
+
 def test_a_missing_file_is_never_offered_itself_or_a_folder(tmp_path, ldnn) -> None:
     (tmp_path / "dangling.ldnn").symlink_to(tmp_path / "nowhere.ldnn")
     (tmp_path / "data").mkdir()

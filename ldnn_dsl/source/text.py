@@ -144,11 +144,19 @@ def near_file(written: str, file: Path) -> str | None:
                            if entry.name != file.name and _is_file(entry))
     except (OSError, ValueError):
         return None
-    close = nearest(file.name, names, prefixes=False) or [n for n in names if Path(n).stem == file.stem][:1]
+    close = _near_names(file, names) or [n for n in names if Path(n).stem == file.stem][:1]
     if not close:
         return None
     head = written[: len(written) - len(file.name)] if written.endswith(file.name) else ""
     return f"did you mean `{head}{close[0]}`?"
+
+
+def _near_names(file: Path, names: list[str]) -> list[str]:
+    """Names close to the file's: by their stems where the suffix is the same (a shared `.ldnn`
+    makes any two names look alike: `tgt.ldnn` is no misspelling of `nothing.ldnn`), else whole."""
+    same = {Path(n).stem: n for n in names if Path(n).suffix == file.suffix}
+    return ([same[stem] for stem in nearest(file.stem, same, prefixes=False)]
+            or nearest(file.name, [n for n in names if Path(n).suffix != file.suffix], prefixes=False))
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:
