@@ -6,6 +6,7 @@ backend runs in a subprocess (the backend is chosen before Keras is imported).""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -195,6 +196,22 @@ def test_a_gradient_ten_percent_off_fails_its_layer_only(gradcheck: ModuleType, 
     assert set(failed) == {layer}
     assert variable in failed[layer].worst.variable
     assert failed[layer].max_error > 100 * report.options.tolerance
+
+
+def test_entries_on_a_kink_the_whole_batch_shares_are_not_judged(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """All-zero weights hold every ReLU at 0 for every sample: a kernel entry's step turns the
+    unit on for the samples on one side, the framework's gradient takes the slope 0 for all,
+    and the loss has no derivative there; it was a FAIL of a correct gradient."""
+    from ldnn_dsl.cli import main
+
+    spec = tmp_path / "zeros.ldnn"
+    spec.write_text("model m {\n  input [6]\n  dense 8 relu init=zeros\n  dense 3 softmax\n}\n"
+                    "train {\n  loss sparse_categorical_crossentropy\n}\n")
+    assert main(["gradcheck", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"dense_1 .* ok \(.*\d+ at a kink, not judged\)", out), out
+    assert "sit on a kink that several samples of the batch share" in out
 
 
 def test_the_command_fails_on_a_wrong_gradient(gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch,

@@ -125,7 +125,12 @@ def render(outcome: GradcheckReport, path: str, seconds: float | None = None) ->
     if outcome.skipped:
         width = max(len(s.name) for s in outcome.skipped)
         lines += ["", "skipped:"] + [f"  {s.name.ljust(width)}  {s.kind}: {s.reason}" for s in outcome.skipped]
-    lines += ["", "notes:"] + [f"  - {note}" for note in outcome.notes]
+    notes = list(outcome.notes)
+    if undefined := sum(r.undefined for r in outcome.layers):
+        notes.append(f"{undefined} entr{'ies' if undefined > 1 else 'y'} sit on a kink that several samples of the "
+                     "batch share (weights that hold units at 0 or equal, such as `init=zeros` or `constant`): the "
+                     "loss has no derivative there to compare with, and they are not judged")
+    lines += ["", "notes:"] + [f"  - {note}" for note in notes]
     failed = sum(not r.passed for r in outcome.layers)
     status = "ok" if outcome.passed else f"FAILED ({failed} layer{'s' * (failed != 1)})"
     took = f" in {seconds:.1f}s" if seconds is not None else ""
@@ -138,9 +143,11 @@ def render(outcome: GradcheckReport, path: str, seconds: float | None = None) ->
 def _status(result: LayerResult) -> str:
     if not result.passed:
         return "FAIL"
-    if result.kinks:
-        return f"ok ({result.kinks} across a kink)"
-    return "ok"
+    if result.undefined == result.sampled:
+        return "not judged (all at a kink)"
+    said = [f"{result.kinks} across a kink"] * bool(result.kinks)
+    said += [f"{result.undefined} at a kink, not judged"] * bool(result.undefined)
+    return f"ok ({', '.join(said)})" if said else "ok"
 
 
 def _table(layers: list[LayerResult], tolerance: float) -> list[str]:

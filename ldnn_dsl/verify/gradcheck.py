@@ -48,6 +48,7 @@ KINKED = ("relu", "leaky_relu")
 # within the step spoils a difference quotient, and a smaller step rarely straddles it, while
 # a wrong analytic gradient stays wrong at every step. Then one-sided, for a kink right at w.
 STEP_DIVISORS = (1, 10, 100)
+UNDEFINED = "undefined"  # an entry's `how` where the loss has no derivative to compare with
 # The noise of 2 D(h) - D(2h) relative to a central quotient's with the same step.
 ONE_SIDED_GAIN = 2.5
 # Rounding of the float64 loss, relative to its size, that a difference quotient divides by 2 eps.
@@ -79,7 +80,8 @@ class GradcheckOptions:
 @dataclass(frozen=True)
 class Entry:
     """One sampled parameter: where it is, both derivatives, their relative error, and the
-    difference quotient that decided (`how`: central, forward or backward; its `step`)."""
+    difference quotient that decided (`how`: central, forward or backward, or `UNDEFINED` at a
+    kink that several samples share; its `step`)."""
 
     variable: str
     index: tuple[int, ...]
@@ -100,6 +102,7 @@ class LayerResult:
     worst: Entry
     passed: bool
     kinks: int = 0  # entries that agreed only once a kink inside the step was shown
+    undefined: int = 0  # entries at a kink that several samples share: no derivative to compare with
 
     @property
     def max_error(self) -> float:
@@ -174,9 +177,11 @@ def gradcheck(spec: Spec, options: GradcheckOptions | None = None) -> GradcheckR
             entries = [e for v in variables
                        for e in _check_variable(v, owners[id(v)], grads, evaluate, report.loss_value, options, rng)]
             worst = max(entries, key=lambda e: e.error)
-            kinks = sum((e.step < options.eps or e.how != "central") and e.error <= options.tolerance
+            kinks = sum((e.step < options.eps or e.how not in ("central", UNDEFINED)) and e.error <= options.tolerance
                         for e in entries)
-            report.layers.append(LayerResult(name, kind, len(entries), worst, worst.error <= options.tolerance, kinks))
+            undefined = sum(e.how == UNDEFINED for e in entries)
+            report.layers.append(LayerResult(name, kind, len(entries), worst, worst.error <= options.tolerance, kinks,
+                                             undefined))
     return report
 
 
@@ -309,7 +314,11 @@ class Judge:
     smaller step that agrees with g must disagree with the larger one (a kink lay between
     them), and a one-sided quotient that agrees with g must disagree with the other side (a
     kink right at w, e.g. a ReLU with zero inputs and a zero bias, where the framework picks
-    one slope). For a smooth loss all quotients agree, so a wrong gradient fails every one."""
+    one slope). Where the two one-sided quotients differ and neither agrees, the kink at w is
+    several samples' (a unit that all-zero or all-equal weights hold at 0, or tied, for the
+    whole batch): the framework picks a slope per sample, the loss has no derivative there to
+    compare with, and the entry is `UNDEFINED`, not judged. For a smooth loss all quotients
+    agree, so a wrong gradient fails every one."""
 
     analytic: float
     loss_value: float
@@ -343,6 +352,7 @@ class Judge:
             for how, numerical in sides.items():
                 if self.error(numerical, eps, ONE_SIDED_GAIN) <= tol:
                     return self.analytic, numerical, self.error(numerical, eps, ONE_SIDED_GAIN), eps, how
+            return self.analytic, sides["forward"], 0.0, eps, UNDEFINED  # a kink at w for several samples
         return first
 
 
@@ -387,7 +397,8 @@ def notes(spec: Spec, folded: str | None = None) -> list[str]:
     maxed = [n.name for n in layers if n.layer.kind == "maxpool" or getattr(n.layer, "mode", None) == "max"]
     if maxed:
         out.append(f"max-pooling ({', '.join(maxed)}): where a window's maximum is tied the gradient is "
-                   "undefined; random float inputs make ties unlikely")
+                   "undefined; random float inputs make ties unlikely, but an init that makes units equal "
+                   "(`zeros`, `constant`) ties them")
     kinked = [n.name for n in layers if getattr(n.layer, "activation", None) in KINKED]
     if kinked:
         out.append(f"ReLU kinks ({', '.join(kinked)}): the gradient is undefined at 0; an entry whose step "
