@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import CTRL_C_LOST_OR_MASKED, handler_seen_in_a_worker_thread, then, train_in_a_child, write
+from helpers import CTRL_C_LOST_OR_MASKED, handler_seen_in_a_worker_thread, ldnn_process, then, train_in_a_child, write
 
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.check.recipe import TrainSection
@@ -700,6 +700,15 @@ def test_a_bug_in_ldnn_while_training_is_an_internal_error(tmp_path: Path, capsy
 
 
 # the commands -----------------------------------------------------------------------------
+@pytest.mark.slow
+def test_quiet_means_no_tensorflow_retracing_warnings(tmp_path: Path) -> None:
+    """Each ensemble member traces its own functions: TensorFlow's warning about it asks for
+    code changes the spec's author cannot make, and --quiet printed it."""
+    spec = sort_spec(tmp_path, "ensemble 3\nepochs 1")
+    run = ldnn_process("train", str(spec), "--out", str(tmp_path / "out"), "--quiet", timeout=120)
+    assert run.returncode == 0 and run.stdout.decode() == f"{tmp_path / 'out'}\n" and run.stderr == b"", run.stderr
+
+
 def test_train_and_compile_read_a_spec_from_stdin(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """`-` is standard input for `train` and `compile` as for `check`; its data paths are the

@@ -12,6 +12,7 @@ the data do not fit the model, E406 when training fails; a failed run leaves no 
 
 from __future__ import annotations
 
+import logging
 import math
 import numbers
 import os
@@ -145,7 +146,7 @@ def _train(source: SourceFile, stop: StopRequest, *, out: str | Path | None, epo
     refuse_unusable_folder(folder, source.path)
     started = time.perf_counter()
     _fresh_session()  # before the precision policy: clearing the session resets it
-    with (precision_policy(spec.train.precision), op_determinism(spec),
+    with (precision_policy(spec.train.precision), op_determinism(spec), _no_retracing_warnings(),
           staging(folder, others) as staged, failures_as_diagnostics(spans), ctrl_c_aborts()):
         plan = _plan(spec, checked, spans, quiet)
         metric, value = baseline(plan.splits, spec.train.loss, _classes(checked))
@@ -229,6 +230,24 @@ def _fresh_session() -> None:
     import keras
 
     keras.backend.clear_session()
+
+
+class _Retracing(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextmanager
+def _no_retracing_warnings() -> Iterator[None]:
+    """TensorFlow warns when its compiled functions are traced again and again: each ensemble
+    member, and each evaluation of a new model, has its own by design. The warning asks to
+    restructure code the author of a spec does not have; it only alarms, even with --quiet."""
+    logger, quiet = logging.getLogger("tensorflow"), _Retracing()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 @contextmanager
