@@ -48,8 +48,8 @@ def step(text: str) -> float:
 def _why(value: float) -> str:
     """What goes wrong on each side of `EPS_RANGE`, for steps that are numbers at all."""
     if 0 < value < EPS_RANGE[0]:
-        return (": below it, float64 rounding of the loss outweighs the change the step makes, "
-                "and every gradient would pass")
+        return (": below it, float64 rounding of the loss outweighs the change the step makes; the check "
+                "allows for that rounding, so every gradient would pass, a wrong one too")
     if EPS_RANGE[1] < value < math.inf:
         return ": above it, the difference quotient measures the loss's curvature, not only its slope"
     return ""
