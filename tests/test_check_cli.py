@@ -13,6 +13,7 @@ import pytest
 from helpers import fresh_python, ldnn_process, write
 
 import ldnn_dsl
+from ldnn_dsl.check.recipe import SECTION_MODELS
 
 VALID = "model m {\n  input [16]\n  dense 8 relu\n  dense 1 sigmoid\n}\n"
 BROKEN = "model m {\n  input [16]\n  dense 8 rleu\n}\n"
@@ -518,3 +519,28 @@ def test_a_bug_in_ldnn_says_so_beside_its_traceback(ldnn, monkeypatch) -> None:
     assert run.rc == 70, run
     assert "Traceback" in run.err and "TypeError: a bug" in run.err
     assert run.err.rstrip().endswith("please report it with the spec and the command"), run.err
+
+
+EXAMPLE_MODEL = "model m {\n  input [8, 8, 1]\n  conv 4 3x3 relu\n  flatten\n  dense 3 softmax\n}\n"
+EXAMPLE_SECTIONS = {"init": "", "data": '  source npz("d.npz", x=x, y=y)\n  validate 10%\n',
+                    "train": "  loss sparse_categorical_crossentropy\n"}
+
+
+@pytest.mark.parametrize(("section", "setting"), [(section, info.alias or key)
+                                                  for section, cls in SECTION_MODELS.items()
+                                                  for key, info in cls.model_fields.items()])
+def test_a_setting_left_without_a_value_is_shown_a_valid_example(tmp_path: Path, section: str, setting: str) -> None:
+    """E206's help writes a line out for every setting; the line it writes is valid where it is."""
+    example = SECTION_MODELS[section].examples[setting]
+    assert example.split()[0] == setting
+    np_file = tmp_path / "d.npz"
+    np_file.write_bytes(b"")  # there, for the checker; its contents are read only by `train`
+    body = {**EXAMPLE_SECTIONS, section: EXAMPLE_SECTIONS[section].replace(f"  {setting} ", "  # ")}
+    bare = body | {section: body[section] + f"  {setting}\n"}
+    spec = tmp_path / "s.ldnn"
+    spec.write_text(EXAMPLE_MODEL + "".join(f"{name} {{\n{text}}}\n" for name, text in bare.items()))
+    [missing] = ldnn_dsl.check(spec).diagnostics
+    assert (missing.code, missing.help) == ("E206", f"for example `{example}`")
+    given = body | {section: body[section] + f"  {example}\n"}
+    spec.write_text(EXAMPLE_MODEL + "".join(f"{name} {{\n{text}}}\n" for name, text in given.items()))
+    assert [d for d in ldnn_dsl.check(spec).diagnostics if d.severity == "error"] == []

@@ -39,6 +39,7 @@ class Section(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
 
     lists: ClassVar[tuple[str, ...]] = ()  # settings that may be given on several lines
+    examples: ClassVar[dict[str, str]] = {}  # a line for each setting: the help where one is left without a value
 
 
 # init ------------------------------------------------------------------------------------
@@ -48,6 +49,8 @@ class InitSection(Section):
     weights: Init | None = None
     biases: Init | None = None
     forget_bias: Float32 | None = None
+
+    examples: ClassVar = {"weights": "weights scaled(1.0)", "biases": "biases zeros", "forget_bias": "forget_bias 1.0"}
 
 
 # data ------------------------------------------------------------------------------------
@@ -314,6 +317,9 @@ class DataSection(Section):
 
     model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid", populate_by_name=True)
     lists: ClassVar = ("preprocess", "augment")
+    examples: ClassVar = {"source": 'source npz("train.npz", x=x, y=y)', "validate": "validate 10%",
+                          "test": "test 10%", "preprocess": "preprocess standardize",
+                          "augment": "augment flip(horizontal)", "seed": "seed 1", "shuffle": "shuffle once"}
 
 
 # train -----------------------------------------------------------------------------------
@@ -471,6 +477,13 @@ class TrainSection(Section):
     steps_per_execution: PositiveWhole | Literal["auto"] = "auto"
 
     lists: ClassVar = ("metrics", "monitor")
+    examples: ClassVar = {
+        "loss": "loss sparse_categorical_crossentropy", "optimizer": "optimizer sgd(momentum=0.9)", "lr": "lr 0.1",
+        "batch": "batch 128", "epochs": "epochs 10", "schedule": "schedule plateau(factor=0.5, patience=2)",
+        "early_stop": "early_stop patience=10 restore_best", "clip_norm": "clip_norm 5",
+        "weight_decay": "weight_decay 5e-4", "metrics": "metrics [accuracy]", "ensemble": "ensemble 5",
+        "monitor": "monitor update_ratio", "precision": "precision mixed_bfloat16", "seed": "seed 1",
+        "jit": "jit auto", "steps_per_execution": "steps_per_execution auto"}
 
 
 SECTION_MODELS: dict[str, type[Section]] = {"init": InitSection, "data": DataSection, "train": TrainSection}

@@ -44,7 +44,7 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
                     did_you_mean(setting.head, fields) or f"`{name}` takes: {', '.join(fields)}")
             diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span, help=help))
             continue
-        value, problem = _value(setting)
+        value, problem = _value(setting, cls.examples.get(setting.head))
         if problem is not None:
             unset.add(setting.head)
             diags.append(problem)
@@ -186,10 +186,11 @@ def _setting(head: str, head_span: Span, args: list[Arg]) -> Setting:
     return Setting(head, head_span, head_span.to(end), tuple(args))
 
 
-def _value(setting: Setting) -> tuple[Any, Diagnostic | None]:
+def _value(setting: Setting, example: str | None) -> tuple[Any, Diagnostic | None]:
     args = setting.args
     if not args:
-        return None, error("E206", f"`{setting.head}` needs a value", setting.span)
+        return None, error("E206", f"`{setting.head}` needs a value", setting.span,
+                           help=example and f"for example `{example}`")
     if all(a.key is None for a in args):
         values = [plain(a.value) for a in args]
         return (values[0] if len(values) == 1 else Several(values)), None
