@@ -74,7 +74,7 @@ def test_train_refuses_an_out_it_cannot_write_before_training(tmp_path: Path, ca
     path = spec(tmp_path)
     assert main(["train", str(path), "--out", out.format(tmp=tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert "error[E406]: cannot write the run folder at" in err and where in err, err
+    assert "error[E005]: cannot write the run folder at" in err and where in err, err
     assert "Traceback" not in err and "linear baseline" not in err  # refused before the data were loaded
     assert sorted(p.name for p in tmp_path.iterdir()) == ["base.ldnn"]
 
@@ -90,7 +90,7 @@ def test_train_refuses_the_current_folder_as_out(tmp_path: Path, capsys: pytest.
     monkeypatch.chdir(here)
     assert main(["train", str(path), "--out", "."]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"{path}: error[E406]: the run folder cannot be the current folder `{here}`\n"), err
+    assert err.startswith(f"{path}: error[E005]: the run folder cannot be the current folder `{here}`\n"), err
     assert "Traceback" not in err and "train {" not in err
     assert "linear baseline" not in err
     assert list(here.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["base.ldnn", "empty"]
@@ -127,7 +127,7 @@ def test_train_refuses_a_file_as_out(tmp_path: Path) -> None:
     path = spec(tmp_path)
     with pytest.raises(DiagnosticError) as caught:
         train(path, out=path, quiet=True)
-    assert [d.code for d in caught.value.diagnostics] == ["E406"]
+    assert [d.code for d in caught.value.diagnostics] == ["E005"]
     assert "already exists and is not a folder" in caught.value.diagnostics[0].message
     assert sorted(p.name for p in tmp_path.iterdir()) == ["base.ldnn"]
 
@@ -137,7 +137,7 @@ def test_staging_that_cannot_start_is_a_diagnostic() -> None:
     """Checked up front by `refuse_unusable_folder`; should the folder still fail (a race), no traceback."""
     with pytest.raises(DiagnosticError) as caught, staging(Path("/proc/ldnn-run")):
         pass
-    assert [d.code for d in caught.value.diagnostics] == ["E406"]
+    assert [d.code for d in caught.value.diagnostics] == ["E005"]
     assert "/proc/ldnn-run" in caught.value.diagnostics[0].message
 
 
@@ -243,7 +243,7 @@ def test_a_full_disk_while_saving_says_so_and_leaves_nothing(tmp_path: Path, mon
     with pytest.raises(DiagnosticError) as caught:
         run.train(spec(tmp_path), out=out, quiet=True)
     (diag,) = caught.value.diagnostics
-    assert (diag.code, diag.where) == ("E406", str(out))
+    assert (diag.code, diag.where) == ("E005", str(out))
     assert diag.message == "could not save the run: No space left on device"
     assert not out.exists() and leftovers(tmp_path) == []
 

@@ -594,7 +594,7 @@ def test_refuses_a_non_empty_out(tmp_path: Path) -> None:
     (out / "keep.txt").write_text("earlier results")
     with pytest.raises(DiagnosticError) as caught:
         run_train(sort_spec(tmp_path), out)
-    assert [d.code for d in caught.value.diagnostics] == ["E406"]
+    assert [d.code for d in caught.value.diagnostics] == ["E005"]  # a folder that cannot be written, as in compile
     assert "not empty" in caught.value.diagnostics[0].message
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 

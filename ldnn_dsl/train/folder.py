@@ -25,6 +25,7 @@ from ldnn_dsl.source.beside import beside
 from ldnn_dsl.source.diagnostics import DiagnosticError, error
 
 TRAIN_CODE = "E406"
+WRITE_CODE = "E005"  # the run folder cannot be made, filled or put in place: a file problem, as in `compile`
 FILES = ("model.keras", "spec.ldnn", "history.csv", "metrics.json", "curves.png")
 
 
@@ -53,7 +54,7 @@ def refuse_unusable_folder(folder: Path, spec_path: str) -> None:
     current folder, or a place one cannot write to. Said of the spec as a whole: the output
     is chosen on the command line (or by the caller), not in any line of the spec."""
     def refuse(message: str, help: str) -> DiagnosticError:
-        return DiagnosticError([error(TRAIN_CODE, message, path=spec_path, help=help)])
+        return DiagnosticError([error(WRITE_CODE, message, path=spec_path, help=help)])
 
     where = _absolute(folder)
     if where == _absolute(Path.cwd()):
@@ -223,7 +224,7 @@ def remove_made(made: list[Path]) -> None:
 
 
 def _cannot_place(folder: Path, exc: OSError) -> DiagnosticError:
-    return DiagnosticError([error(TRAIN_CODE, f"could not put the run folder in place at `{folder}`: "
+    return DiagnosticError([error(WRITE_CODE, f"could not put the run folder in place at `{folder}`: "
                                   f"{exc.strerror or exc}", path=str(folder), help="choose another `--out`")])
 
 

@@ -44,6 +44,7 @@ from ldnn_dsl.train.batch import measured_batch
 from ldnn_dsl.train.feed import prediction_batches
 from ldnn_dsl.train.folder import (
     TRAIN_CODE,
+    WRITE_CODE,
     default_folders,
     numbered,
     refuse_unusable_folder,
@@ -156,7 +157,7 @@ def _train(source: SourceFile, stop: StopRequest, *, out: str | Path | None, epo
         try:
             result = _save(plan, members, stopped, staged.temp, folder, checked, started, (metric, value), say)
         except OSError as exc:  # a full disk, a quota: the training went fine, the writing did not
-            raise DiagnosticError([error(TRAIN_CODE, f"could not save the run: {exc.strerror or exc}",
+            raise DiagnosticError([error(WRITE_CODE, f"could not save the run: {exc.strerror or exc}",
                                          path=str(folder), help="free some space, or choose another `--out`")]
                                   ) from exc
         raise_swallowed_signal()  # before the staged folder is put in place
