@@ -4,7 +4,7 @@ rules of the language: positional values in order, bare words by vocabulary, opt
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,9 +17,10 @@ from ldnn_dsl.source.span import Span
 
 
 def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, positional: tuple[str, ...],
-         words: Mapping[str, tuple[str, Any]],
-         names: Iterable[str] = ()) -> tuple[BaseModel | None, dict[str, Span], list[Diagnostic]]:
-    """The validated model plus the span of each field, or the diagnostics."""
+         words: Mapping[str, tuple[str, Any]], names: Iterable[str] = (),
+         blocks: Collection[str] = ()) -> tuple[BaseModel | None, dict[str, Span], list[Diagnostic]]:
+    """The validated model plus the span of each field, or the diagnostics. `names`: the `let`s
+    and parameters in scope; `blocks`: the blocks defined, which a value may name by mistake."""
     data: dict[str, Any] = {}
     spans: dict[str, Span] = {}
     keys: dict[str, Span] = {}
@@ -41,6 +42,9 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
                 diags.append(error("E204", f"unknown option `{field}` for {what}", arg.key_span or arg.span,
                                    help=_option_help(field, options, spans)))
                 continue
+        elif isinstance(arg.value, Word | CallValue) and arg.value.name in blocks:  # `dense 4 blk(3)`
+            diags.append(_block_after_a_layer(arg, what))
+            continue
         elif isinstance(arg.value, Word) and arg.value.name in words:
             field, value = words[arg.value.name]
         elif isinstance(arg.value, Word) and arg.value.name not in ("true", "false"):
@@ -88,6 +92,13 @@ def _product_as_window(field: str, what: str, arg: Arg, rank: int | None) -> Dia
         meant = f"{what} takes a {field} of {rank} sides, such as `{'x'.join([str(factors[0])] * rank)}`"
     return error("E201", f"`{field}` of {what} is `{written}`, the number {side}", arg.span,
                  help=f"{meant}; write `{side}` for {whole}")
+
+
+def _block_after_a_layer(arg: Arg, what: str) -> Diagnostic:
+    name = arg.value.name  # type: ignore[attr-defined]
+    call = f"{name}(...)" if isinstance(arg.value, CallValue) else name
+    return error("E205", f"`{name}` is a block: its call cannot follow {what} on the same line", arg.span,
+                 help=f"a block call is a statement of its own: put `{call}` on a line of its own")
 
 
 def _option_help(field: str, options: list[str], given: Mapping[str, Span]) -> str | None:

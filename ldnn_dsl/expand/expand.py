@@ -252,7 +252,8 @@ class Expander:
             raise DiagnosticError([error("E004", f"the model expands to more than {MAX_LAYERS:,} layers", stmt.span)])
         cls = LAYER_KINDS[stmt.head]
         layer, spans, diags = bind(cls, _args(stmt, env), stmt.head_span, f"`{stmt.head}`",
-                                   positional=cls.positional, words=cls.words, names=env.values)
+                                   positional=cls.positional, words=cls.words, names=env.values,
+                                   blocks=self.module.blocks)
         if layer is None:
             raise DiagnosticError(diags)
         name = layer.name or self.fresh(stmt.head)  # type: ignore[attr-defined]
