@@ -42,11 +42,11 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
                 diags.append(error("E204", f"unknown option `{field}` for {what}", arg.key_span or arg.span,
                                    help=_option_help(field, options, spans)))
                 continue
-        elif isinstance(arg.value, Word | CallValue) and arg.value.name in blocks:  # `dense 4 blk(3)`
-            diags.append(_block_after_a_layer(arg, what))
-            continue
         elif isinstance(arg.value, Word) and arg.value.name in words:
             field, value = words[arg.value.name]
+        elif isinstance(arg.value, Word | CallValue) and arg.value.name in blocks and arg.value.name not in words:
+            diags.append(_block_after_a_layer(arg, what))  # `dense 4 blk(3)`
+            continue
         elif isinstance(arg.value, Word) and arg.value.name not in ("true", "false"):
             diags.append(_unknown_word(arg.value.name, arg.span, what, words, names))
             continue
