@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from ldnn_dsl.check.losses import PROBABILITIES
 from ldnn_dsl.check.recipe import Plateau
@@ -161,10 +161,11 @@ def crossentropy_on_scores(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     if spec.train is None or (want := PROBABILITIES.get(spec.train.loss)) is None:
         return
     last = _last_computing(spec)
-    if last is None or (ends := _unbounded_end(last)) is None:
+    if last is None or (found := _unbounded_end(last)) is None:
         return
+    ends, at = found
     yield warning("W112", f"`{spec.train.loss}` takes probabilities, but the model ends in {ends}: the loss would "
-                  "read unbounded scores as probabilities", _output_span(last), help=f"end the model with `{want}`",
+                  "read unbounded scores as probabilities", _output_span(at), help=f"end the model with `{want}`",
                   notes=(*last.notes, *_kept_after(spec, last)))
 
 
@@ -174,17 +175,21 @@ def poisson_on_negatives(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     if spec.train is None or spec.train.loss != "poisson":
         return
     last = _last_computing(spec)
-    if last is None or (ends := _unbounded_end(last, POSITIVE)) is None:
+    if last is None or (found := _unbounded_end(last, POSITIVE)) is None:
         return
+    ends, at = found
     yield warning("W115", f"`poisson` takes the log of a positive rate, but the model ends in {ends}, which can be "
-                  "negative: the loss becomes NaN", _output_span(last), help="end the model with `softplus`",
+                  "negative: the loss becomes NaN", _output_span(at), help="end the model with `softplus`",
                   notes=(*last.notes, *_kept_after(spec, last)))
 
 
 def _last_computing(spec: Spec) -> Node | None:
     """The model's last node that sets its output's range (reshapes, dropout and pooling keep it)."""
-    return next((n for n in reversed(spec.model.body) if not (isinstance(n, LayerNode) and n.layer.keeps_range)),
-                None)
+    return _last_of(spec.model.body)
+
+
+def _last_of(nodes: Sequence[Node]) -> Node | None:
+    return next((n for n in reversed(nodes) if not (isinstance(n, LayerNode) and n.layer.keeps_range)), None)
 
 
 def _kept_after(spec: Spec, last: Node) -> tuple[str, ...]:
@@ -204,22 +209,28 @@ def _output_span(last: Node) -> Span:
 RENORMALIZED = ("batchnorm", "layernorm")  # shift and scale whatever comes in: probabilities no longer
 
 
-def _unbounded_end(last: Node, bounded: tuple[str, ...] = ("softmax", "sigmoid")) -> str | None:
+def _unbounded_end(last: Node, bounded: tuple[str, ...] = ("softmax", "sigmoid")) -> tuple[str, Node] | None:
     """How the model's last computing node makes scores rather than probabilities (values
-    outside what `bounded` activations make), or None when it ends in one of those (or in
-    something this rule cannot judge: a concatenation keeps its branches' ranges)."""
+    outside what `bounded` activations make), and the node to mark; None when it ends in one
+    of those (or in something this rule cannot judge: a branch that passes its input on). A
+    concatenation keeps its branches' ranges: it is judged by each branch's end."""
     if isinstance(last, ResidualNode):
-        return f"the residual `{last.name}`, which adds its input to its body's output"
+        return f"the residual `{last.name}`, which adds its input to its body's output", last
     if isinstance(last, ParallelNode) and last.mode == "add":
-        return f"the parallel `{last.name}`, which sums its branches"
+        return f"the parallel `{last.name}`, which sums its branches", last
+    if isinstance(last, ParallelNode):
+        ends = (_unbounded_end(end, bounded) for end in map(_last_of, last.branches) if end is not None)
+        if (branch := next(filter(None, ends), None)) is None:
+            return None
+        return f"the parallel `{last.name}`, one of whose branches ends in {branch[0]}", branch[1]
     if not isinstance(last, LayerNode):
         return None
     if last.layer.kind in RENORMALIZED:
-        return f"`{last.layer.kind}`, which shifts and scales its input"
+        return f"`{last.layer.kind}`, which shifts and scales its input", last
     activation = getattr(last.layer, "activation", None)
     if activation is None or activation in bounded:
         return None
-    return f"`{last.layer.kind}` with a {activation} output"
+    return f"`{last.layer.kind}` with a {activation} output", last
 
 
 LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
