@@ -113,10 +113,11 @@ def test_step_and_cosine_lr_per_epoch() -> None:
     step = step_lr(0.1, every=2, factor=0.1)
     assert [step(e) for e in range(5)] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
     cosine = cosine_lr(1.0, warmup=2, epochs=6)
-    assert [cosine(e) for e in range(6)] == pytest.approx([0.5, 1.0, 1.0, 0.5 * (1 + np.cos(np.pi / 3)),
-                                                            0.5 * (1 + np.cos(2 * np.pi / 3)), 0.0])
+    assert [cosine(e) for e in range(6)] == pytest.approx([0.5, 1.0, 1.0, 0.5 * (1 + np.cos(np.pi / 4)), 0.5,
+                                                            0.5 * (1 + np.cos(3 * np.pi / 4))])  # 0 as it ends
     assert cosine_lr(1.0, warmup=0, epochs=1)(0) == 1.0  # one epoch trains at lr, not at 0
     assert [cosine_lr(1.0, warmup=2, epochs=3)(e) for e in range(3)] == pytest.approx([0.5, 1.0, 1.0])
+    assert min(cosine_lr(0.1, warmup=0, epochs=3)(e) for e in range(3)) == pytest.approx(0.025)  # no epoch at 0
 
 
 def _tiny_fit(train: TrainSection, epochs: int, *, x_val=None, y_val=None, verbose: int = 0):
@@ -141,7 +142,7 @@ def test_step_and_cosine_schedules_set_the_lr_each_epoch() -> None:
     _, logs, _ = _tiny_fit(train_section(lr=0.1, epochs=4, schedule={"name": "step", "every": 1, "factor": 0.5}), 4)
     assert logs["lr"] == pytest.approx([0.1, 0.05, 0.025, 0.0125])
     _, logs, _ = _tiny_fit(train_section(lr=0.1, epochs=3, schedule={"name": "cosine", "warmup": 1}), 3)
-    assert logs["lr"] == pytest.approx([0.1, 0.1, 0.0], abs=1e-7)
+    assert logs["lr"] == pytest.approx([0.1, 0.1, 0.05], abs=1e-7)
     # one epoch left after warm-up: it trains at lr
     assert [cosine_lr(0.1, warmup=1, epochs=2)(e) for e in range(2)] == pytest.approx([0.1, 0.1])
 

@@ -25,15 +25,15 @@ def step_lr(lr: float, every: int, factor: float) -> Callable[[int], float]:
 
 
 def cosine_lr(lr: float, warmup: int, epochs: int) -> Callable[[int], float]:
-    """Linear warm-up to lr over `warmup` epochs (lr·(e+1)/warmup), then cosine decay reaching
-    0 at the last epoch (epochs − 1). A single epoch after warm-up trains at lr: decaying to
-    0 at once would leave the weights where they started."""
+    """Linear warm-up to lr over `warmup` epochs (lr·(e+1)/warmup), then a cosine decay that
+    would reach 0 when training ends, as Keras' `CosineDecay` over the run's steps does: each
+    epoch's lr is the curve's value at its start, so the last epoch still learns (decaying to 0
+    at the last epoch's start left it at lr 0: a third of a 3-epoch run did nothing)."""
 
     def at(epoch: int) -> float:
         if epoch < warmup:
             return lr * (epoch + 1) / warmup
-        span = epochs - 1 - warmup
-        progress = min((epoch - warmup) / span, 1.0) if span > 0 else 0.0
+        progress = min((epoch - warmup) / max(epochs - warmup, 1), 1.0)
         return lr * 0.5 * (1 + math.cos(math.pi * progress))
 
     return at
