@@ -48,7 +48,8 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
             diags.append(_block_after_a_layer(arg, what))  # `dense 4 blk(3)`
             continue
         elif isinstance(arg.value, Word) and arg.value.name not in ("true", "false"):
-            diags.append(_unknown_word(arg.value.name, arg.span, what, words, names))
+            wanted = slots[0] if slots == list(positional) and slots else None  # nothing in its place yet
+            diags.append(_unknown_word(arg.value.name, arg.span, what, words, names, wanted))
             continue
         elif isinstance(arg.value, CallValue) and arg.value.name in words:  # `dense 4 leaky_relu(0.2)`
             diags.append(error("E205", f"`{arg.value.name}` takes no arguments in {what}", arg.span,
@@ -148,8 +149,14 @@ def _call_keys(field: str, arg: Arg) -> dict[str, Span]:
                    for option in arg.value.args if option.key is not None}
 
 
-def _unknown_word(word: str, span: Span, what: str, words: Mapping[str, Any], names: Iterable[str]) -> Diagnostic:
-    """A bare word the kind does not know: a typo of one of its words, or of a `let`/parameter name."""
+MAX_NAMES_LISTED = 8
+
+
+def _unknown_word(word: str, span: Span, what: str, words: Mapping[str, Any], names: Iterable[str],
+                  wanted: str | None = None) -> Diagnostic:
+    """A bare word the kind does not know: a typo of one of its words, or of a `let`/parameter
+    name; `wanted`, the first positional value, where none is given yet (`dense wdth relu`): a
+    word there that is like no word of the kind is most likely a name meant for it."""
     names = [name for name in names if name not in words]
     if word[:1] in "xX" and word[1:].isdigit() and word[1:]:  # `3X3` or `3 x3` reads as 3, then a word
         return error("E203", f"unknown word `{word}` for {what}", span,
@@ -161,6 +168,12 @@ def _unknown_word(word: str, span: Span, what: str, words: Mapping[str, Any], na
     if not words or (close and close[0] in names):
         hint = f"did you mean `{close[0]}`?" if close else did_you_mean(word, names)
         return error("E102", f"unknown name `{word}`", span, help=hint or "define it first: `let NAME = VALUE`")
+    if wanted is not None and not close:
+        shown = sorted(names)[:MAX_NAMES_LISTED]
+        listed = ", ".join(f"`{n}`" for n in shown) + ", ..." * (len(names) > len(shown))
+        defined = f"the names defined here are {listed}" if names else f"define it first: `let {word} = VALUE`"
+        return error("E102", f"unknown name `{word}`, where {what} takes its `{wanted}`", span,
+                     help=f"{defined}; {what} takes the words: {', '.join(sorted(words))}")
     fields = {field for field, _ in words.values()}
     is_activation = fields == {"activation"} or (bool(close) and words[close[0]][0] == "activation")
     noun = "activation" if is_activation else "word"
