@@ -74,9 +74,10 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         data[field], spans[field] = value, arg.span
         spans.update({f"{field}.{i}": item for i, item in enumerate(arg.item_spans)})  # `input [-3, 4]`: at -3
         keys.update(_call_keys(field, arg))
-    if diags:
-        return None, spans, diags
     model, problems = validate(cls, data, spans, span, what, keys=keys, names=names)
+    if diags:  # the values given are checked all the same; what a value in error may have set is not missing
+        given = set(spans.values())
+        return None, spans, sorted([*diags, *(p for p in problems if p.span in given)], key=_position)
     return model, spans, problems
 
 
@@ -93,6 +94,10 @@ def _product_as_window(field: str, what: str, arg: Arg, rank: int | None) -> Dia
         meant = f"{what} takes a {field} of {rank} sides, such as `{'x'.join([str(factors[0])] * rank)}`"
     return error("E201", f"`{field}` of {what} is `{written}`, the number {side}", arg.span,
                  help=f"{meant}; write `{side}` for {whole}")
+
+
+def _position(diag: Diagnostic) -> tuple[int, int]:
+    return (diag.span.line, diag.span.col) if diag.span is not None else (0, 0)
 
 
 def _block_after_a_layer(arg: Arg, what: str) -> Diagnostic:

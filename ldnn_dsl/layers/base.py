@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -104,6 +105,12 @@ LAYER_NAME = re.compile(r"[A-Za-z0-9_.>-]+")
 NAME_CHARACTERS = "ASCII letters, digits, `_`, `.`, `-` and `>`"
 
 
+def _nearest_ascii(character: str) -> str:
+    """`é` -> `e` (its letter without the accent), any other character -> `_`."""
+    base = unicodedata.normalize("NFKD", character).encode("ascii", "ignore").decode()
+    return base if base and LAYER_NAME.fullmatch(base) else "_"
+
+
 def _layer_name(name: str) -> str:
     """A `name=` that Keras can build and train with: a space, `:`, `/` or a non-ASCII letter
     passes Keras' constructor and then fails the first training step (or the build)."""
@@ -112,7 +119,7 @@ def _layer_name(name: str) -> str:
     if not LAYER_NAME.fullmatch(name):
         bad = next(c for c in name if not LAYER_NAME.fullmatch(c))
         what = "a space" if bad == " " else f"`{bad}`"
-        fixed = re.sub(r"[^A-Za-z0-9_.>-]", "_", name)
+        fixed = "".join(c if LAYER_NAME.fullmatch(c) else _nearest_ascii(c) for c in name)
         raise ValueError(f"a layer name may hold only {NAME_CHARACTERS} (Keras makes it a TensorFlow scope "
                          f"name); got `{name}`, with {what}: try `{fixed}`")
     return name
