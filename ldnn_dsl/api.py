@@ -101,15 +101,18 @@ def load(path_or_text: Source, purpose: Purpose = "compile") -> Spec:
     return _loaded(path_or_text, purpose, "load")
 
 
-def compile(path_or_text: Source, *, xla: bool = False) -> keras.Model:
-    """The spec's network as a Keras model (imports Keras), in the spec's `precision`.
+def compile(path_or_text: Source, *, xla: bool | None = None) -> keras.Model:
+    """The spec's network as a Keras model (imports Keras), in the spec's `precision`, with
+    kernels for XLA or not (`xla`) as the spec's `jit` rule picks them by default, as
+    `ldnn compile` does. Not compiled with an optimizer: the recipe is `ldnn_dsl.train`'s.
 
     `path_or_text`: a Path is a path; a str is a path when it is one line that names something
     that exists, ends in `.ldnn` or reads as a path, spec text otherwise; bytes are UTF-8 spec text."""
     spec = _loaded(path_or_text, "compile", "compile")  # before Keras: a bad spec fails fast
     from ldnn_dsl.build.model import build_in_precision
+    from ldnn_dsl.train.xla import spec_jit
 
-    return build_in_precision(spec, xla=xla)
+    return build_in_precision(spec, xla=spec_jit(spec) if xla is None else xla)
 
 
 def _loaded(path_or_text: Source, purpose: Purpose, caller: str) -> Spec:

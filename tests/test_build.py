@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from helpers import checked, fresh_python
 
+import ldnn_dsl
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import decode, read
@@ -248,6 +249,15 @@ def test_building_sets_and_restores_the_context() -> None:
 def test_xla_build_keeps_lstm_off_cudnn(build: ModuleType) -> None:
     assert built(build, LSTM_SPEC, xla=True).get_layer("lstm_1").use_cudnn is False
     assert built(build, LSTM_SPEC).get_layer("lstm_1").use_cudnn == "auto"
+
+
+@pytest.mark.parametrize(("jit", "argument", "cudnn"), [("true", None, False), ("false", None, "auto"),
+                                                        ("true", False, "auto"), ("false", True, False)])
+def test_the_api_builds_for_xla_by_the_spec_unless_told(jit: str, argument: bool | None, cudnn: object) -> None:
+    """`ldnn_dsl.compile` follows the spec's `jit`, as `ldnn compile` does; `xla=` overrides it."""
+    text = LSTM_SPEC + f"train {{\n  loss sparse_categorical_crossentropy\n  jit {jit}\n}}\n"
+    options = {} if argument is None else {"xla": argument}
+    assert ldnn_dsl.compile(text, **options).get_layer("lstm_1").use_cudnn == cudnn
 
 
 # --- errors -----------------------------------------------------------------------------------

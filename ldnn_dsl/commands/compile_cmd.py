@@ -59,11 +59,9 @@ def _compile(args: argparse.Namespace) -> int:
     if result.errors or result.spec is None:
         return 1
     from ldnn_dsl.build.model import build_in_precision
-    from ldnn_dsl.train.xla import choose_jit
+    from ldnn_dsl.train.xla import spec_jit
 
-    setting = result.spec.train.jit if result.spec.train is not None else "auto"
-    chosen = {"true": True, "false": False}.get(args.jit, setting)
-    model = build_in_precision(result.spec, xla=choose_jit(chosen, result.spec.model))
+    model = build_in_precision(result.spec, xla=spec_jit(result.spec, {"true": True, "false": False}.get(args.jit)))
     save_atomically(model, target)
     policy = model.dtype_policy.name
     shown = "" if policy == "float32" else f", {policy}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ldnn_dsl.check.shapes import infer
+from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.expand.graph import ModelGraph, layer_nodes
 
 
@@ -55,6 +56,14 @@ def gpu_available() -> bool:
 
         return bool(torch.cuda.is_available())
     return False
+
+
+def spec_jit(spec: Spec, setting: Literal["auto"] | bool | None = None) -> bool:
+    """Whether the spec's model is built and trained for XLA: `setting` (a command line's) or
+    else the spec's own `jit`, `auto` without a `train` section."""
+    if setting is None:
+        setting = spec.train.jit if spec.train is not None else "auto"
+    return choose_jit(setting, spec.model)
 
 
 def choose_jit(setting: Literal["auto"] | bool, graph: ModelGraph, *, gpu: bool | None = None) -> bool:
