@@ -61,7 +61,8 @@ MAX_BATCH = 4096  # the check needs a small batch; a huge one only runs out of m
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gradcheck", help="check the backward pass against finite differences (float64)",
                        description="Build the spec's network in float64 and compare the backend's analytic "
-                                   "gradient with central differences on a random sample of every variable.")
+                                   "gradient with central differences on a random sample of every variable.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("path", metavar="SPEC", help="the .ldnn spec, or - for standard input")
     p.add_argument("--batch", type=positive(int, at_most=MAX_BATCH), default=DEFAULTS.batch,
                    help=f"samples in the random batch (at most {MAX_BATCH:,}: the check runs in float64, "

@@ -33,7 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-time", type=duration, metavar="T",
                    help="stop training once T (e.g. 90s, 20m, 1.5h) has passed since the command started, "
                         "then validate and save the run as it is")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar or messages: only the run folder's path, on stdout (or the errors)")
     p.set_defaults(run=run)
 
 
