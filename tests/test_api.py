@@ -192,3 +192,11 @@ def test_load_of_a_library_without_a_model_says_so() -> None:
         ldnn_dsl.load("let width = 8\n", purpose="check")
     (diag,) = caught.value.diagnostics
     assert diag.code == "E104" and "no `model { ... }`" in diag.message
+
+
+def test_the_exception_message_says_what_to_do() -> None:
+    """A traceback or a notebook shows str(exc): each error's line, with its help."""
+    with pytest.raises(ldnn_dsl.DiagnosticError) as caught:
+        ldnn_dsl.load("model m {\n  input [4]\n  dense 4 rleu\n}\n")
+    assert str(caught.value) == ("<text>:3:11: error[E203]: unknown activation `rleu` for `dense`\n"
+                                 "  = help: did you mean `relu`?")

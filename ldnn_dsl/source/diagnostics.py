@@ -43,7 +43,13 @@ class DiagnosticError(Exception):
     def __init__(self, diagnostics: Iterable[Diagnostic], sources: Mapping[str, str] | None = None) -> None:
         self.diagnostics = list(diagnostics)
         self.sources = dict(sources or {})  # text to show the lines from, when the stage failed before having it
-        super().__init__("\n".join(f"{d.where}: {d.severity}[{d.code}]: {d.message}" for d in self.diagnostics))
+        super().__init__("\n".join(_summary(d) for d in self.diagnostics))
+
+
+def _summary(diag: Diagnostic) -> str:
+    """One diagnostic in an exception's message (a traceback, a notebook): its line, and the
+    help and notes that say what to do, without the source lines that `render_text` quotes."""
+    return "\n".join([f"{diag.where}: {diag.severity}[{diag.code}]: {diag.message}", *_footer(diag, " ")])
 
 
 def error(code: str, message: str, span: Span | None = None, *, help: str | None = None, path: str | None = None,
