@@ -108,13 +108,15 @@ def _block_after_a_layer(arg: Arg, what: str) -> Diagnostic:
 
 
 def _option_help(field: str, options: list[str], given: Mapping[str, Span]) -> str | None:
-    """A did-you-mean among the options not given yet (`dense 7 unit=...`: `init`, not `units`,
-    which the 7 gave); one that is given already is named only as such (`conv 4 3x3 kernel_size=3`)."""
-    free = did_you_mean(field, [o for o in options if o not in given])
-    if free is not None:
-        return free
-    taken = did_you_mean(field, options)
-    return None if taken is None else f"{taken} It is given already: write it once"
+    """A did-you-mean among the options not given yet; one that is given already is named as
+    such: alone where it is the only close one (`conv 4 3x3 kernel_size=3`), first where it is
+    closer than any free one (`dense 7 unit=4`: `units`, which the 7 gave, then `init`)."""
+    free = nearest(field, [o for o in options if o not in given])
+    closest = [o for o in nearest(field, options) if o in given]
+    if not closest:
+        return did_you_mean(field, free) if free else None
+    taken = f"did you mean `{closest[0]}`? It is given already: write it once"
+    return f"{taken}. Or {' or '.join(f'`{o}`' for o in free)}?" if free else taken
 
 
 def _quoted_word_help(value: object, words: Mapping[str, tuple[str, Any]]) -> str | None:
