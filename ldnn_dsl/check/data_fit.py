@@ -10,9 +10,9 @@ from typing import Any
 from ldnn_dsl.check.recipe import (
     DataSection,
     Generator,
+    Log1p,
     Split,
     log1p_column_outside,
-    log1p_columns,
     split_leaves_none,
     split_size,
     written_split,
@@ -98,9 +98,8 @@ def _is_size(split: Split | None) -> bool:
 
 
 def _log1p_columns_exist(data: DataSection, shape: Shape, spans: Spans) -> list[Diagnostic]:
-    problem = log1p_column_outside(log1p_columns(data.preprocess) or (), shape[-1], "the input")
-    if problem is None:
-        return []
-    step = next(i for i, step in enumerate(data.preprocess) if step.name == "log1p")
-    return [error("E404", problem, item_span(spans, "data", "preprocess", step),
-                  help="columns count from 0 on the input's last axis")]
+    for i, step in enumerate(data.preprocess):  # marked at the step that names the column
+        if isinstance(step, Log1p) and (problem := log1p_column_outside(step.columns or (), shape[-1], "the input")):
+            return [error("E404", problem, item_span(spans, "data", "preprocess", i),
+                          help="columns count from 0 on the input's last axis")]
+    return []

@@ -166,7 +166,7 @@ def crossentropy_on_scores(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     ends, at = found
     yield warning("W112", f"`{spec.train.loss}` takes probabilities, but the model ends in {ends}: the loss would "
                   "read unbounded scores as probabilities", _output_span(at), help=f"end the model with `{want}`",
-                  notes=(*last.notes, *_kept_after(spec, last)))
+                  notes=(*at.notes, *_kept_after(spec, last)))
 
 
 def poisson_on_negatives(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
@@ -180,7 +180,7 @@ def poisson_on_negatives(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     ends, at = found
     yield warning("W115", f"`poisson` takes the log of a positive rate, but the model ends in {ends}, which can be "
                   "negative: the loss becomes NaN", _output_span(at), help="end the model with `softplus`",
-                  notes=(*last.notes, *_kept_after(spec, last)))
+                  notes=(*at.notes, *_kept_after(spec, last)))
 
 
 def _last_computing(spec: Spec) -> Node | None:

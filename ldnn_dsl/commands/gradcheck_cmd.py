@@ -128,9 +128,10 @@ def render(outcome: GradcheckReport, path: str, seconds: float | None = None) ->
         lines += ["", "skipped:"] + [f"  {s.name.ljust(width)}  {s.kind}: {s.reason}" for s in outcome.skipped]
     notes = list(outcome.notes)
     if undefined := sum(r.undefined for r in outcome.layers):
-        notes.append(f"{undefined} entr{'ies' if undefined > 1 else 'y'} sit on a kink that several samples of the "
-                     "batch share (weights that hold units at 0 or equal, such as `init=zeros` or `constant`): the "
-                     "loss has no derivative there to compare with, and they are not judged")
+        notes.append(f"{undefined} entr{'ies' if undefined > 1 else 'y'} sit on a max-pooling tie that several "
+                     "samples of the batch share (weights that make units equal, such as `init=zeros` or "
+                     "`constant`): the loss has no derivative there, its one-sided slopes do not bound the "
+                     "gradient, and they are not judged; a random init judges them")
     lines += ["", "notes:"] + [f"  - {note}" for note in notes]
     failed = sum(not r.passed for r in outcome.layers)
     status = "ok" if outcome.passed else f"FAILED ({failed} layer{'s' * (failed != 1)})"
@@ -145,9 +146,9 @@ def _status(result: LayerResult) -> str:
     if not result.passed:
         return "FAIL"
     if result.undefined == result.sampled:
-        return "not judged (all at a kink)"
-    said = [f"{result.kinks} across a kink"] * bool(result.kinks)
-    said += [f"{result.undefined} at a kink, not judged"] * bool(result.undefined)
+        return "not judged (all at a tie)"
+    said = [f"{result.kinks} at or across a kink"] * bool(result.kinks)
+    said += [f"{result.undefined} at a tie, not judged"] * bool(result.undefined)
     return f"ok ({', '.join(said)})" if said else "ok"
 
 

@@ -4,23 +4,28 @@ rules of the language: positional values in order, bare words by vocabulary, opt
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
+from ldnn_dsl.expand.modules import language_words
 from ldnn_dsl.expand.validation import validate
 from ldnn_dsl.layers.base import ACTIVATIONS, WINDOW_FIELDS
 from ldnn_dsl.layers.values import Arg, CallValue, Word, plain
 from ldnn_dsl.source.diagnostics import Diagnostic, a_number, did_you_mean, error, nearest
 from ldnn_dsl.source.span import Span
 
+Bound = tuple[BaseModel | None, dict[str, Span], list[Diagnostic]]
+
 
 def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, positional: tuple[str, ...],
          words: Mapping[str, tuple[str, Any]], names: Iterable[str] = (),
-         blocks: Collection[str] = ()) -> tuple[BaseModel | None, dict[str, Span], list[Diagnostic]]:
+         blocks: Mapping[str, Sequence[str]] | None = None) -> Bound:
     """The validated model plus the span of each field, or the diagnostics. `names`: the `let`s
-    and parameters in scope; `blocks`: the blocks defined, which a value may name by mistake."""
+    and parameters in scope; `blocks`: the blocks defined, by their parameters, which a value
+    may name by mistake."""
+    blocks = blocks or {}
     data: dict[str, Any] = {}
     spans: dict[str, Span] = {}
     keys: dict[str, Span] = {}
@@ -45,11 +50,13 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         elif isinstance(arg.value, Word) and arg.value.name in words:
             field, value = words[arg.value.name]
         elif isinstance(arg.value, Word | CallValue) and arg.value.name in blocks and arg.value.name not in words:
-            diags.append(_block_after_a_layer(arg, what))  # `dense 4 blk(3)`
+            diags.append(_block_after_a_layer(arg, what, blocks[arg.value.name]))  # `dense 4 blk(3)`
+            _in_place_of_the_first(slots, positional)
             continue
         elif isinstance(arg.value, Word) and arg.value.name not in ("true", "false"):
             wanted = slots[0] if slots == list(positional) and slots else None  # nothing in its place yet
             diags.append(_unknown_word(arg.value.name, arg.span, what, words, names, wanted))
+            _in_place_of_the_first(slots, positional)
             continue
         elif isinstance(arg.value, CallValue) and arg.value.name in words:  # `dense 4 leaky_relu(0.2)`
             diags.append(error("E205", f"`{arg.value.name}` takes no arguments in {what}", arg.span,
@@ -76,9 +83,32 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
         keys.update(_call_keys(field, arg))
     model, problems = validate(cls, data, spans, span, what, keys=keys, names=names)
     if diags:  # the values given are checked all the same; what a value in error may have set is not missing
-        given = set(spans.values())
-        return None, spans, sorted([*diags, *(p for p in problems if p.span in given)], key=_position)
+        return None, spans, sorted([*diags, *_beside(problems, spans.values(), diags)], key=_position)
     return model, spans, problems
+
+
+def _in_place_of_the_first(slots: list[str], positional: tuple[str, ...]) -> None:
+    """A value in error where nothing has taken the first positional field yet (`conv wdth 3x3`)
+    stands in for it: the values after it go on to the fields after it, as they were meant to."""
+    if slots and slots == list(positional):
+        slots.pop(0)
+
+
+def _beside(problems: list[Diagnostic], given: Iterable[Span], diags: list[Diagnostic]) -> list[Diagnostic]:
+    """The validation errors of values given (or inside them: an initializer's argument) beside
+    the binding errors `diags`, but none where one of those already is (`reshape 4 x 4`)."""
+    given, marked = list(given), [d.span for d in diags if d.span is not None]
+    return [p for p in problems if p.span is not None and any(_within(p.span, g) for g in given)
+            and not any(_overlap(p.span, m) for m in marked)]
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return (outer.line, outer.col) <= (inner.line, inner.col) and (inner.end_line, inner.end_col) <= \
+        (outer.end_line, outer.end_col)
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return (a.line, a.col) < (b.end_line, b.end_col) and (b.line, b.col) < (a.end_line, a.end_col)
 
 
 def _product_as_window(field: str, what: str, arg: Arg, rank: int | None) -> Diagnostic:
@@ -100,9 +130,9 @@ def _position(diag: Diagnostic) -> tuple[int, int]:
     return (diag.span.line, diag.span.col) if diag.span is not None else (0, 0)
 
 
-def _block_after_a_layer(arg: Arg, what: str) -> Diagnostic:
+def _block_after_a_layer(arg: Arg, what: str, params: Sequence[str]) -> Diagnostic:
     name = arg.value.name  # type: ignore[attr-defined]
-    call = f"{name}(...)" if isinstance(arg.value, CallValue) else name
+    call = f"{name}({', '.join(params)})" if params else name
     return error("E205", f"`{name}` is a block: its call cannot follow {what} on the same line", arg.span,
                  help=f"a block call is a statement of its own: put `{call}` on a line of its own")
 
@@ -175,7 +205,7 @@ def _unknown_word(word: str, span: Span, what: str, words: Mapping[str, Any], na
     if not words or (close and close[0] in names):
         hint = f"did you mean `{close[0]}`?" if close else did_you_mean(word, names)
         return error("E102", f"unknown name `{word}`", span, help=hint or "define it first: `let NAME = VALUE`")
-    if wanted is not None and not close:
+    if wanted is not None and not close and word not in language_words():  # `dense zeros`: a word, not a name
         shown = sorted(names)[:MAX_NAMES_LISTED]
         listed = ", ".join(f"`{n}`" for n in shown) + ", ..." * (len(names) > len(shown))
         defined = f"the names defined here are {listed}" if names else f"define it first: `let {word} = VALUE`"

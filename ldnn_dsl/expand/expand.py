@@ -253,7 +253,7 @@ class Expander:
         cls = LAYER_KINDS[stmt.head]
         layer, spans, diags = bind(cls, _args(stmt, env), stmt.head_span, f"`{stmt.head}`",
                                    positional=cls.positional, words=cls.words, names=env.values,
-                                   blocks=self.module.blocks)
+                                   blocks={name: b.definition.params for name, b in self.module.blocks.items()})
         if layer is None:
             raise DiagnosticError(diags)
         name = layer.name or self.fresh(stmt.head)  # type: ignore[attr-defined]

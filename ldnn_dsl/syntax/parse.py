@@ -162,13 +162,15 @@ def _skippable(text: str, line: int) -> bool:
     own = _brackets(lines[line - 1])
     if own is None:  # the line holds a character no token starts with: take its brackets as written
         own = [CHAR_BRACKETS[c] for c in lines[line - 1] if c in CHAR_BRACKETS]
-    return _still_open(_without_strays(own)) == set()
+    alone = not lines[line - 1].strip(" \t\r)]")  # `)` or `]` alone on its line: a `}` mistyped, most likely
+    return _still_open(own if alone else _without_strays(own)) == set()
 
 
 def _without_strays(brackets: list[str]) -> list[str]:
     """The brackets less a `)` or `]` that closes nothing (`dense 8 relu )`): none is open
     before the line, so blanking it cannot change what the rest of the file means. A stray
-    `}` stays: it may close a scope the author meant to close."""
+    `}` stays: it may close a scope the author meant to close (and so does a line of nothing
+    but `)`, which may be that `}`, mistyped)."""
     out: list[str] = []
     opened: list[str] = []
     for kind in brackets:
@@ -319,6 +321,9 @@ def _unexpected_token(source: SourceFile, token: Token, expected: set[str]) -> D
         hint = _equal_hint(source.line(token.line or 1)[: (token.column or 1) - 1].split())
     if hint is None and (token.type == "RBRACE" or expected & {"RSQB", "RPAR"}):
         hint = _bracket_hint(_open_brackets(source, token), token)
+    if hint is None and token.type in ("RPAR", "RSQB") and "RBRACE" in expected \
+            and not source.line(token.line or 1).strip(" \t\r)]"):  # `)` alone where a scope may close
+        hint = "a block, model or section closes with `}`"
     if token.type == "_NL" and expected & VALUE_STARTS:
         return error("E001", f"the line ends too early{_expected(expected)}", span)
     hint = hint or _foreign_hint(source, token, expected)

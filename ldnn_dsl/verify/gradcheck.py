@@ -80,8 +80,8 @@ class GradcheckOptions:
 @dataclass(frozen=True)
 class Entry:
     """One sampled parameter: where it is, both derivatives, their relative error, and the
-    difference quotient that decided (`how`: central, forward or backward, or `UNDEFINED` at a
-    kink that several samples share; its `step`)."""
+    difference quotient that decided (`how`: central, forward or backward, `kink` within the
+    slopes of a kink that several samples share, or `UNDEFINED` at a tie; its `step`)."""
 
     variable: str
     index: tuple[int, ...]
@@ -169,13 +169,15 @@ def gradcheck(spec: Spec, options: GradcheckOptions | None = None) -> GradcheckR
                 "so no gradient can be judged: the output is outside the loss's domain (e.g. `poisson` or `kld` "
                 "of a negative output); give the output layer an activation that keeps it in range")
         owners = {id(v): i for i, v in enumerate(model.trainable_variables)}
+        ties = bool(max_pooled(layer_nodes(spec.model.body)))
         for name, kind, _ in graph_layers(spec.model):
             variables = _layer_variables(model, name)
             if not variables:
                 report.skipped.append(SkippedLayer(name, kind, _skip_reason(kind)))
                 continue
             entries = [e for v in variables
-                       for e in _check_variable(v, owners[id(v)], grads, evaluate, report.loss_value, options, rng)]
+                       for e in _check_variable(v, owners[id(v)], grads, evaluate, report.loss_value, options, rng,
+                                                ties)]
             worst = max(entries, key=lambda e: e.error)
             kinks = sum((e.step < options.eps or e.how not in ("central", UNDEFINED)) and e.error <= options.tolerance
                         for e in entries)
@@ -291,7 +293,8 @@ def sample_indices(grad: np.ndarray, count: int, rng: np.random.Generator) -> li
 
 
 def _check_variable(variable: Any, index: int, grads: list[np.ndarray], evaluate: Evaluator,
-                    loss_value: float, options: GradcheckOptions, rng: np.random.Generator) -> Iterator[Entry]:
+                    loss_value: float, options: GradcheckOptions, rng: np.random.Generator,
+                    ties: bool) -> Iterator[Entry]:
     base = np.array(variable.numpy() if hasattr(variable, "numpy") else variable.value, dtype="float64")
     grad = grads[index]
     for flat in sample_indices(grad, options.samples, rng):
@@ -302,7 +305,7 @@ def _check_variable(variable: Any, index: int, grads: list[np.ndarray], evaluate
             value[where] = base[where] + offset
             return evaluate(index, value)
 
-        judged = Judge(float(grad[where]), loss_value, options).judge(at)
+        judged = Judge(float(grad[where]), loss_value, options, ties).judge(at)
         yield Entry(variable.path, tuple(int(i) for i in where), *judged)
 
 
@@ -316,13 +319,17 @@ class Judge:
     kink right at w, e.g. a ReLU with zero inputs and a zero bias, where the framework picks
     one slope). Where the two one-sided quotients differ and neither agrees, the kink at w is
     several samples' (a unit that all-zero or all-equal weights hold at 0, or tied, for the
-    whole batch): the framework picks a slope per sample, the loss has no derivative there to
-    compare with, and the entry is `UNDEFINED`, not judged. For a smooth loss all quotients
-    agree, so a wrong gradient fails every one."""
+    whole batch): the loss has no derivative there, and the framework picks a slope per
+    sample, one side's or none. g passes only within what such picks can sum to: between 0,
+    either one-sided quotient and their sum. Where max-pooling may tie (`ties`), a window's
+    slope may lie anywhere between its two sides', which these sums do not bound: an entry
+    out of that range is `UNDEFINED`, not judged. For a smooth loss all quotients agree, so a
+    wrong gradient fails every one."""
 
     analytic: float
     loss_value: float
     options: GradcheckOptions
+    ties: bool = False  # the model max-pools: a kink shared by a batch may be a tie
 
     def floor(self, step: float, gain: float = 1.0) -> float:
         """The rounding noise of a quotient with this step, over the tolerance (see the module doc)."""
@@ -352,8 +359,20 @@ class Judge:
             for how, numerical in sides.items():
                 if self.error(numerical, eps, ONE_SIDED_GAIN) <= tol:
                     return self.analytic, numerical, self.error(numerical, eps, ONE_SIDED_GAIN), eps, how
-            return self.analytic, sides["forward"], 0.0, eps, UNDEFINED  # a kink at w for several samples
+            forward, backward = sides["forward"], sides["backward"]
+            reachable = (0.0, forward, backward, forward + backward)  # no sample's slope, the right, the left, all
+            low, high = min(reachable), max(reachable)
+            margin = self.floor(eps, ONE_SIDED_GAIN) * tol + tol * max(abs(low), abs(high))
+            if low - margin <= self.analytic <= high + margin:
+                return self.analytic, min(max(self.analytic, low), high), 0.0, eps, "kink"
+            if self.ties:  # a tied maximum picks a slope between each window's two: no bound from these sums
+                return self.analytic, forward, 0.0, eps, UNDEFINED
         return first
+
+
+def max_pooled(layers: Sequence[LayerNode]) -> list[str]:
+    """The layers that take a maximum, where equal values tie."""
+    return [n.name for n in layers if n.layer.kind == "maxpool" or getattr(n.layer, "mode", None) == "max"]
 
 
 def _central(at: Callable[[float], float], step: float) -> float:
@@ -394,7 +413,7 @@ def notes(spec: Spec, folded: str | None = None) -> list[str]:
                    "for finite differences")
     if "batchnorm" in kinds:
         out.append("batchnorm is checked in inference mode: gamma and beta, with the moving mean and variance fixed")
-    maxed = [n.name for n in layers if n.layer.kind == "maxpool" or getattr(n.layer, "mode", None) == "max"]
+    maxed = max_pooled(layers)
     if maxed:
         out.append(f"max-pooling ({', '.join(maxed)}): where a window's maximum is tied the gradient is "
                    "undefined; random float inputs make ties unlikely, but an init that makes units equal "
