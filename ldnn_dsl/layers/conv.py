@@ -191,14 +191,16 @@ class MaxPool(Pool):
     """`maxpool 2x2`: the maximum over each window."""
 
     kind: Literal["maxpool"] = "maxpool"
-    doc: ClassVar = "maximum over each window; stride defaults to the window; 1-D or 2-D by input rank"
+    doc: ClassVar = ("maximum over each window; stride defaults to the window; 1-D or 2-D by input rank "
+                     "(on images, `maxpool 3` is `3x3`)")
 
 
 class AvgPool(Pool):
     """`avgpool 2x2`: the mean over each window."""
 
     kind: Literal["avgpool"] = "avgpool"
-    doc: ClassVar = "mean over each window; stride defaults to the window; 1-D or 2-D by input rank"
+    doc: ClassVar = ("mean over each window; stride defaults to the window; 1-D or 2-D by input rank "
+                     "(on images, `avgpool 3` is `3x3`)")
 
 
 class GlobalPool(LayerKind):
