@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import checked
+from helpers import checked, write
 
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.ast.build import to_ast
@@ -340,6 +340,41 @@ def test_nesting_up_to_the_limits_checks_and_formats() -> None:
     (diag,) = deeper.value.diagnostics
     assert (diag.code, diag.span.line) == ("E004", 3 + levels), diag  # type: ignore[union-attr]
     assert diag.message.startswith(f"brackets nest more than {MAX_NESTING} levels deep"), diag
+
+
+def _nesting_blocks(blocks: int, levels: int) -> str:
+    """`blocks` blocks, each nesting `levels` residuals around a call of the next one."""
+    text = ""
+    for i in range(blocks):
+        inner = f"b{i + 1}()\n" if i < blocks - 1 else "dense 4\n"
+        text += f"block b{i}() {{\n" + "residual {\n" * levels + inner + "}\n" * levels + "}\n"
+    return text + "model m {\n  input [4]\n  b0()\n}\n"
+
+
+def test_blocks_nest_residuals_up_to_a_limit_then_get_e004() -> None:
+    """Blocks nest past what one file's braces allow: the expander bounds the total, so the
+    stages after it (which recurse per level) never meet Python's recursion limit."""
+    from ldnn_dsl.expand.expand import MAX_NESTING
+
+    levels = MAX_NESTING // 4
+    assert not check_source(SourceFile("t.ldnn", _nesting_blocks(4, levels)), "check").errors
+    (diag,) = check_source(SourceFile("t.ldnn", _nesting_blocks(15, 30)), "check").errors
+    assert diag.code == "E004" and diag.message == (
+        f"`residual` and `parallel` nest more than {MAX_NESTING} levels deep here"), diag
+    assert diag.notes[0].startswith("in block `b3`, called at t.ldnn:"), diag.notes
+
+
+def test_a_long_chain_of_uses_gets_e004_at_the_use_too_deep(tmp_path: Path) -> None:
+    from ldnn_dsl.expand.modules import MAX_USE_DEPTH
+
+    for i in range(MAX_USE_DEPTH + 5):
+        write(tmp_path / f"f{i}.ldnn", f'use "f{i + 1}.ldnn"\n')
+    write(tmp_path / f"f{MAX_USE_DEPTH + 5}.ldnn", "let width = 4\n")
+    main = write(tmp_path / "main.ldnn", 'use "f0.ldnn"\nmodel m {\n  input [4]\n  dense width\n}\n')
+    (diag,) = check_source(read(str(main)), "check").errors
+    assert diag.code == "E004" and diag.span.path.endswith(f"f{MAX_USE_DEPTH - 2}.ldnn"), diag  # type: ignore[union-attr]
+    write(tmp_path / f"f{MAX_USE_DEPTH - 2}.ldnn", "let width = 4\n")  # MAX_USE_DEPTH files loading at once
+    assert not check_source(read(str(main)), "check").errors
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])

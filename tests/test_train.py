@@ -409,6 +409,29 @@ def test_resolved_spec_gives_layers_without_a_bias_no_bias_options() -> None:
     assert resolved.inference.total_params == original.inference.total_params
 
 
+def test_resolved_spec_keeps_every_digit_of_inits_and_splits() -> None:
+    """A run folder's spec.ldnn retrains the same model: `normal(0.0123456789)` is not rounded to
+    `normal(0.0123457)`, nor a split of 0.10000049 to 10% (one sample fewer of 10,001)."""
+    text = ("init {\n  weights uniform(0.0345678912)\n}\nmodel m {\n  input [4]\n"
+            "  dense 3 init=normal(0.0123456789) bias_init=constant(1234567)\n  dense 2 softmax init=constant(1)\n}\n"
+            "data {\n  source parity(bits=4, samples=2000)\n  validate 0.10000049\n  test 12.5%\n}\n"
+            "train {\n  loss sparse_categorical_crossentropy\n}\n")
+    original = check_source(decode("s.ldnn", text.encode()), "train")
+    assert original.errors == [] and original.spec is not None
+    resolved_spec = resolved_text(original.spec, batch=32, epochs=1, seed=1, jit=False, steps_per_execution=1,
+                                  folder=None)
+    for written in ("init=normal(0.0123456789) bias_init=constant(1234567)", "init=constant(1) ",
+                    "weights uniform(0.0345678912)", "validate 0.10000049\n", "test     12.5%\n"):
+        assert written in resolved_spec, (written, resolved_spec)
+    resolved = check_source(decode("spec.ldnn", resolved_spec.encode()), "train")
+    assert resolved.errors == [] and resolved.spec is not None
+    for section in (resolved.spec, original.spec):
+        assert (section.data.validate_, section.data.test) == (0.10000049, 0.125)  # type: ignore[union-attr]
+    first, second = ([node.layer for node in s.model.body] for s in (resolved.spec, original.spec))
+    assert [layer.init for layer in first] == [layer.init for layer in second]  # type: ignore[union-attr]
+    assert first[0].bias_init == second[0].bias_init  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(("path", "target"), [(r"a\\tb.csv", "price"), ("q.csv", r'sale \"price\"'),
                                               (r'a\"b\\c.csv', "true")])
 def test_resolved_spec_writes_strings_back_as_they_were_meant(tmp_path: Path, path: str, target: str) -> None:

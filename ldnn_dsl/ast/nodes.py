@@ -48,7 +48,8 @@ class Window(Node):
     """`3x3`: a window size."""
 
     node: Literal["window"] = "window"
-    dims: tuple[int, ...]
+    dims: tuple[int | float, ...]  # a side of more digits than any float holds is inf, refused when evaluated
+    text: str
 
 
 class ListValue(Node):

@@ -137,7 +137,7 @@ WRITTEN = {"model": "model NAME { input [...] ... }", "data": "data { source ...
 def _require(expanded: Expanded, purpose: Purpose, diags: list[Diagnostic]) -> None:
     if expanded.diagnostics:
         return
-    present = {"model": expanded.model is not None or any(d.code in ("E301", "E307") for d in diags),
+    present = {"model": expanded.model is not None,
                **{k: k in expanded.sections for k in ("data", "train")}}
     if not present["model"] and purpose == "check":
         diags.append(error("E104", "no `model { ... }` in the spec", path=expanded.path, line=1, col=1,

@@ -78,13 +78,17 @@ def dropout_few_epochs(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
 
 
 def normal_far_from_lazy(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
-    chosen = [(spec.init.weights, spans.get(("init", "weights")), ())]
-    chosen += [(n.layer.init, n.spans.get("init", n.span), n.notes)  # type: ignore[union-attr]
+    scaled = "use scaled(1.0) = 1/sqrt(fan_in) * randn"
+    chosen = [(spec.init.weights, spans.get(("init", "weights")), (), scaled)]
+    chosen += [(n.layer.init, n.spans.get("init", n.span), n.notes, scaled)  # type: ignore[union-attr]
                for n in layers(spec) if getattr(n.layer, "init", None)]
-    for init, span, notes in chosen:
+    chosen += [(n.layer.recurrent_init, n.spans.get("recurrent_init", n.span), n.notes,  # type: ignore[union-attr]
+                "use orthogonal (the default for recurrent kernels), or scaled(1.0)")
+               for n in layers(spec) if getattr(n.layer, "recurrent_init", None)]
+    for init, span, notes, advice in chosen:
         if init is not None and init.name == "normal" and not 0.002 <= init.value(0) <= 0.1:
             yield warning("W106", f"normal({init.value(0):g}) is far from the recipe's 0.02 and does not adapt to "
-                          "the layer's width", span, help="use scaled(1.0) = 1/sqrt(fan_in) * randn", notes=notes)
+                          "the layer's width", span, help=advice, notes=notes)
 
 
 def weak_forget_bias(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:

@@ -222,8 +222,12 @@ def split_size(setting: float | int, total: int) -> int:
 
 
 def written_split(setting: float | int) -> str:
-    """A fraction or count as the spec writes it: `10%`, `500`."""
-    return f"{setting * 100:g}%" if isinstance(setting, float) else str(setting)
+    """A fraction or count as the spec writes it: `10%`, `500`; a fraction no short percentage
+    reads back exactly as itself stays a number (`0.10000049`), so a resolved spec splits alike."""
+    if not isinstance(setting, float):
+        return str(setting)
+    percent = f"{setting * 100:g}"
+    return f"{percent}%" if float(percent) / 100 == setting else repr(setting)
 
 
 def split_leaves_none(name: str, setting: float | int, left: int, total: int) -> str | None:

@@ -53,7 +53,8 @@ def evaluate(value: n.Value | n.Option, env: Env) -> object:
     if isinstance(value, n.Name):
         return _name(value, env)
     if isinstance(value, n.Window):
-        return WindowValue(value.dims)
+        return WindowValue(tuple(_finite(d, value.span, f"`{_abridged(value.text)}` is too large")  # type: ignore[misc]
+                                 for d in value.dims))
     if isinstance(value, n.ListValue):
         return [evaluate(item, env) for item in value.items]
     if isinstance(value, n.Call):

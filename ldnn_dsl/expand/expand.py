@@ -32,6 +32,7 @@ from ldnn_dsl.source.text import SourceFile
 
 MAX_LAYERS = 10_000
 MAX_DEPTH = 100  # blocks calling blocks; expansion recurses once per level
+MAX_NESTING = 100  # `residual` and `parallel` within each other, across blocks: each level a recursion downstream
 SECTIONS = ("init", "data", "train")
 
 
@@ -158,6 +159,7 @@ class Expander:
         self.active: list[CallSite] = []  # the block calls being expanded, outermost first
         self.called: set[str] = set()  # every block a call reached
         self.layers = 0
+        self.nesting = 0  # the `residual`s and `parallel`s the statement being expanded is inside
         self.gaps_before: set[str] = set()
         self.gaps_after: set[str] = set()
 
@@ -171,8 +173,13 @@ class Expander:
         if isinstance(written, n.Statement) and written.head == "input" and not (
                 isinstance(first, LayerNode) and first.layer.kind == "input"):
             return None  # the `input` line has errors of its own, already reported
+        failed_first = bool(items) and isinstance(items[0], Gap)
+        layer_first = isinstance(written, n.Statement) and written.head in LAYER_KINDS and written.call_args is None
+        if failed_first and not layer_first:
+            return None  # `inptu [4]`, or a block call that failed: it may have been meant to give the input
         if not (isinstance(first, LayerNode) and first.layer.kind == "input"):
-            where = first.span if first is not None else model.name_span
+            where = written.head_span if failed_first and isinstance(written, n.Statement) else (
+                first.span if first is not None else model.name_span)
             self.diags.append(error("E301", "a model starts with `input [SHAPE]`", where,
                                     help="e.g. `input [784]` or `input [32, 32, 3]`",
                                     notes=first.notes if first is not None else ()))
@@ -218,12 +225,8 @@ class Expander:
     def statement(self, stmt: n.LayerStmt, env: Env) -> list[Item]:
         if isinstance(stmt, n.Repeat):
             return self.repeat(stmt, env)
-        if isinstance(stmt, n.Residual):
-            name = self.fresh("residual")
-            return [ResidualNode(name=name, span=stmt.span, called_at=self.called_at(),
-                                 body=self.closed(name, self.body(stmt.body, env)))]
-        if isinstance(stmt, n.Parallel):
-            return [self.parallel(stmt, env)]
+        if isinstance(stmt, n.Residual | n.Parallel):
+            return [self.nested(stmt, env)]
         if stmt.head in LAYER_KINDS:
             return self.layer(stmt, env)
         if stmt.head in self.module.blocks:
@@ -315,6 +318,21 @@ class Expander:
             if len(self.diags) > before:  # the same error N times helps nobody
                 break
         return out
+
+    def nested(self, stmt: n.Residual | n.Parallel, env: Env) -> ResidualNode | ParallelNode:
+        if self.nesting >= MAX_NESTING:  # one file's braces stop sooner: this is blocks nesting blocks
+            raise DiagnosticError([error("E004", f"`residual` and `parallel` nest more than {MAX_NESTING} levels "
+                                         "deep here", stmt.span, help="flatten the blocks that nest them")])
+        self.nesting += 1
+        try:
+            return self.parallel(stmt, env) if isinstance(stmt, n.Parallel) else self.residual(stmt, env)
+        finally:
+            self.nesting -= 1
+
+    def residual(self, stmt: n.Residual, env: Env) -> ResidualNode:
+        name = self.fresh("residual")
+        return ResidualNode(name=name, span=stmt.span, called_at=self.called_at(),
+                            body=self.closed(name, self.body(stmt.body, env)))
 
     def parallel(self, stmt: n.Parallel, env: Env) -> ParallelNode:
         if stmt.mode not in ("concat", "add"):

@@ -42,7 +42,8 @@ def call_notes(called_at: tuple[CallSite, ...]) -> tuple[str, ...]:
     """One note per block call, innermost first, the outer ones beyond `MAX_NOTES` counted."""
     notes = [call_note(c.block, c.span) for c in called_at[:MAX_NOTES]]
     if len(called_at) > MAX_NOTES:
-        notes.append(f"... and {len(called_at) - MAX_NOTES} enclosing block calls")
+        more = len(called_at) - MAX_NOTES
+        notes.append(f"... and {more} enclosing block call{'' if more == 1 else 's'}")
     return tuple(notes)
 
 

@@ -30,6 +30,7 @@ from ldnn_dsl.syntax.parse import parse
 STRUCTURE = ("repeat", "residual", "parallel", "branch")  # the grammar's keywords that start a statement
 # In a file that does not parse: a line that starts a definition, or a `use`.
 DEFINITION_LINE = re.compile(r"^[ \t]*(?P<kind>let|block)[ \t]+(?P<name>[A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
+MAX_USE_DEPTH = 50  # a file using a file using a file...: each level recurses through reading and defining
 USE_LINE = re.compile(r"^[ \t]*use\b.*$", re.MULTILINE)
 
 
@@ -104,6 +105,10 @@ class Loader:
             chain = " -> ".join(Path(p).name for p in [*self.loading[self.loading.index(key):], key])
             self.diagnostics.append(error("E006", f"import cycle: {chain}", use.path.span,
                                           help="move the shared definitions into a third file that both use"))
+            return None
+        if key not in self.done and len(self.loading) >= MAX_USE_DEPTH:
+            self.diagnostics.append(error("E004", f"files `use` files more than {MAX_USE_DEPTH} levels deep here",
+                                          use.path.span, help="gather what the chain leads to into fewer files"))
             return None
         if key not in self.done:
             self.done[key] = None  # a file that fails is reported once, however often it is used

@@ -61,6 +61,8 @@ def _names(node: object, params: frozenset[str]) -> Iterator[n.Name]:
         if node.name not in params:
             yield node
         return
+    if isinstance(node, n.Option) and node.key == "name" and isinstance(node.value, n.Name):
+        return  # `name=head`: a layer's name, a word of the author's own
     if isinstance(node, n.BlockDef):
         params = params | set(node.params)
     if isinstance(node, BaseModel):

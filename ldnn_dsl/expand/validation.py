@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from ldnn_dsl.layers.initializers import INITIALIZERS
 from ldnn_dsl.layers.refusals import REFUSED, UnknownArgumentError, UnknownInitializerError, WrongKindError
-from ldnn_dsl.layers.values import Several
+from ldnn_dsl.layers.values import Percentage, Several
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
 
@@ -337,6 +337,8 @@ def _show(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, str):
         return f"`{value}`"
+    if isinstance(value, Percentage):
+        return f"{value * 100:g}%"
     if isinstance(value, dict) and "name" in value:
         return f"`{value['name']}(...)`"
     if isinstance(value, dict):  # options and flags, as written: `sgd momentum=0.9`

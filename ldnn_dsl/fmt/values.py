@@ -52,7 +52,7 @@ _TEXT: dict[str, Callable[[Any], tuple[str, int]]] = {
     "percent": lambda node: (node.text, ATOM),
     "string": lambda node: (node.text, ATOM),
     "name": lambda node: (node.name, ATOM),
-    "window": lambda node: ("x".join(str(d) for d in node.dims), ATOM),
+    "window": lambda node: (node.text, ATOM),
     "list": _list,
     "call": _call,
     "binop": _binop,

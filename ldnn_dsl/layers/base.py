@@ -21,6 +21,7 @@ from pydantic import (
 
 from ldnn_dsl.layers.initializers import FLOAT32_MAX, Init
 from ldnn_dsl.layers.refusals import WrongKindError, contradiction
+from ldnn_dsl.layers.values import Percentage
 
 Shape = tuple[int, ...]
 
@@ -39,6 +40,8 @@ MAX_SIZE = 2**31 - 1  # TensorFlow indexes tensors with int32: no axis, vocabula
 
 
 def _whole(value: Any) -> Any:
+    if isinstance(value, Percentage):  # `dense 800%` is not 8 units: a percentage is a fraction
+        raise WrongKindError(f"must be a whole number; got {value * 100:g}%, a fraction")
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
@@ -96,7 +99,7 @@ def _positive_dims(dims: tuple[int, ...]) -> tuple[int, ...]:
     return dims
 
 
-Window = Annotated[tuple[int, ...], BeforeValidator(_window), AfterValidator(_positive_dims)]
+Window = Annotated[tuple[Whole, ...], BeforeValidator(_window), Field(min_length=1), AfterValidator(_positive_dims)]
 WINDOW_FIELDS = ("window", "stride")  # the arguments of type Window, written `3x3`
 
 # What Keras can train under a layer name: TensorFlow makes it a scope name (ASCII letters, digits

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Strict, model_validator
 
 from ldnn_dsl.layers.refusals import UnknownArgumentError, UnknownInitializerError, WrongKindError, refusal
+from ldnn_dsl.layers.values import number_text
 
 # name -> (argument names with defaults, a one-line description)
 INITIALIZERS: dict[str, tuple[dict[str, float | None], str]] = {
@@ -122,7 +123,8 @@ class Init(BaseModel):
         return self.args[index] if index < len(self.args) else float(params[index][1] or 0.0)
 
     def text(self) -> str:
-        return self.name + (f"({', '.join(f'{a:g}' for a in self.args)})" if self.args else "")
+        """As a spec writes it, every digit kept: a run folder's spec.ldnn trains the same weights."""
+        return self.name + (f"({', '.join(map(number_text, self.args))})" if self.args else "")
 
     def keras(self) -> Any:
         """The Keras initializer; imported late so the checker never loads Keras."""

@@ -11,6 +11,15 @@ class Percentage(float):
     """A number written with `%`: always a fraction, never a count, even when whole (100%)."""
 
 
+def number_text(value: float) -> str:
+    """A number as short as it reads (`1`, `0.02`, `1e-05`) with every digit it needs to read
+    back as the very same float (`0.0123456789`): what ldnn writes for a spec to read."""
+    short = f"{value:g}"
+    if float(short) == value:
+        return short
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e16 else repr(float(value))
+
+
 @dataclass(frozen=True)
 class Word:
     """A bare name that is not a `let` or parameter: an activation, a flag, a choice."""

@@ -56,7 +56,7 @@ CODES: dict[str, str] = {
     "W104": "SGD learning rate outside the usual range",
     "W105": "dropout with too few epochs to pay off",
     "W106": "normal(σ) far from 0.02 with no scaling",
-    "W107": "LSTM forget-gate bias left at 0",
+    "W107": "LSTM forget-gate bias below 1",
     "W108": "no validation set: no way to see overfitting",
     "W110": "ensemble without a seed: members are not reproducible",
     "W111": "softmax over a single value: the output is always 1",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ldnn_dsl.check.choices import Choice, ldnn_literal
-from ldnn_dsl.check.recipe import CsvSource, DataSection, InitSection, NpzSource, TrainSection
+from ldnn_dsl.check.recipe import CsvSource, DataSection, InitSection, NpzSource, TrainSection, written_split
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.files import resolve
 from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode
@@ -121,18 +121,13 @@ def data_settings(data: DataSection, spec_path: str, folder: str | Path | None) 
     out = [("source", _source(data.source, spec_path, folder))]
     for key, split in (("validate", data.validate_), ("test", data.test)):
         if split is not None:
-            out.append((key, _source(split, spec_path, folder) if isinstance(split, Choice) else _split(split)))
+            out.append((key, _source(split, spec_path, folder) if isinstance(split, Choice) else written_split(split)))
     out += [("preprocess", p.text()) for p in data.preprocess]
     if data.augment:
         out.append(("augment", " ".join(a.text() for a in data.augment)))
     out.append(("seed", str(data.seed)))
     out.append(("shuffle", data.shuffle))
     return out
-
-
-def _split(value: float | int) -> str:
-    """A fraction as a percent (`10%`), a count as is."""
-    return f"{value * 100:g}%" if isinstance(value, float) else str(value)
 
 
 def _source(source: Choice, spec_path: str, folder: str | Path | None) -> str:
