@@ -156,6 +156,21 @@ def test_plateau_reduces_the_lr_and_stops_below_min_lr() -> None:
     assert len(logs["loss"]) == 4  # the fourth epoch cut the lr to 1e-12 < min_lr (5e-12): stopped there, not at 20
 
 
+@pytest.mark.parametrize(("lr", "min_lr", "stops"), [(1e-4, 1e-4, False), (np.float32(0.1) ** 3, 1e-3, False),
+                                                     (0.9e-3, 1e-3, True)])
+def test_min_lr_is_judged_as_written_not_in_float32(lr: float, min_lr: float, stops: bool) -> None:
+    """The optimizer keeps `lr 1e-4` as 9.9999997e-05, and 0.1 cut twice by 0.1 as 0.00099999993:
+    at min_lr as written, neither is below it, and training goes on."""
+    from ldnn_dsl.train.schedules import stop_below_min_lr
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=float(lr)), loss="mse")
+    callback = stop_below_min_lr(min_lr)
+    callback.set_model(model)
+    callback.on_epoch_end(0)
+    assert model.stop_training is stops and (callback.ending is not None) is stops
+
+
 def test_the_lr_shows_once_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:
     """Keras' plateau callback logs its own `learning_rate`, the lr after its cut; ldnn's `lr` is
     the one the epoch trained with, and the only one in the progress line and the history."""

@@ -103,6 +103,11 @@ def current_lr(model: Any) -> float:
     return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
 
 
+# The optimizer keeps the lr in float32: `lr 1e-4` reads back as 9.9999997e-05, and 0.1 cut twice
+# by 0.1 as 0.00099999993. Neither is below a min_lr of the same value as written.
+FLOAT32_SLACK = 1e-5
+
+
 def stop_below_min_lr(min_lr: float) -> Any:
     """A callback that stops training once the lr has fallen below `min_lr`."""
     import keras
@@ -113,7 +118,7 @@ def stop_below_min_lr(min_lr: float) -> Any:
             self.ending: tuple[str, str] | None = None
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            if current_lr(self.model) < min_lr:
+            if current_lr(self.model) < min_lr * (1 - FLOAT32_SLACK):
                 self.ending = ("min_lr", f"the plateau schedule took the lr below min_lr {min_lr:g}")
                 self.model.stop_training = True
 
