@@ -988,6 +988,31 @@ def test_precision_setting_reaches_the_trained_layers(tmp_path: Path) -> None:
     assert keras.mixed_precision.global_policy().name == "float32"  # restored after the run
 
 
+def test_a_run_leaves_the_callers_precision_policy_as_it_found_it(tmp_path: Path) -> None:
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        run_train(sort_spec(tmp_path, "epochs 1"), tmp_path / "run")
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_mixed_float16_standardizes_raw_inputs_past_float16s_range(tmp_path: Path) -> None:
+    """Raw inputs of 1e5 are inf in float16: the standardizing layer computes in float32, and
+    the net sees values near 0 (it trained to NaN, blamed on `lr`)."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1e5, 2e5, size=(128, 3)).astype("float32")
+    np.savez(tmp_path / "big.npz", x=x, y=(x[:, :1] - 1.5e5) / 5e4)
+    spec = write(tmp_path / "big.ldnn", "model m {\n  input [3]\n  dense 8 relu\n  dense 1\n}\n"
+                 'data {\n  source npz("big.npz")\n  validate 25%\n  preprocess standardize\n}\n'
+                 "train {\n  loss mse\n  lr 0.01\n  epochs 1\n  batch 32\n  seed 1\n  jit false\n"
+                 "  precision mixed_float16\n}\n")
+    result = run_train(spec, tmp_path / "run")
+    assert np.isfinite(result.metrics["train"]["loss"]), result.metrics
+    saved = keras.saving.load_model(result.folder / "model.keras")
+    assert np.isfinite(saved.predict(x[:4], verbose=0)).all()
+
+
 def test_mixed_float16_reloads_with_its_loss_scaling_and_optimizer_state(tmp_path: Path) -> None:
     """Keras wraps the optimizer of a float16 model in a `LossScaleOptimizer` at compile time,
     but only where the model's own policy says float16, which a reloaded model's does not: the

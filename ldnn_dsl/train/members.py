@@ -84,8 +84,8 @@ def network_with_preprocessing(plan: Plan, name: str) -> Any:
     inputs = raw_input(plan, WrapperNames.INPUT)
     x = inputs
     if splits.norm_mean is not None:
-        x = keras.layers.Normalization(axis=-1, mean=splits.norm_mean, variance=splits.norm_var,
-                                       name=WrapperNames.STANDARDIZE)(x)
+        x = keras.layers.Normalization(axis=-1, mean=splits.norm_mean, variance=splits.norm_var,  # in float32:
+                                       name=WrapperNames.STANDARDIZE, dtype="float32")(x)  # raw x may pass 65504
     return keras.Model(inputs, network(x), name=name)
 
 

@@ -146,7 +146,7 @@ def _train(source: SourceFile, stop: StopRequest, *, out: str | Path | None, epo
     folder = Path(out) if out is not None else next(others)
     refuse_unusable_folder(folder, source.path)
     started = time.perf_counter()
-    _fresh_session()  # before the precision policy: clearing the session resets it
+    _fresh_session()
     with (precision_policy(spec.train.precision), op_determinism(spec), _no_retracing_warnings(),
           staging(folder, others) as staged, failures_as_diagnostics(spans), ctrl_c_aborts()):
         plan = _plan(spec, checked, spans, quiet)
@@ -228,9 +228,13 @@ def _plan(spec: Spec, checked: CheckResult, spans: Spans, quiet: bool) -> Plan:
 
 
 def _fresh_session() -> None:
+    """Keras' own state cleared, but the caller's precision policy, which clearing resets too:
+    a run restores the policy it found, and it must find the caller's."""
     import keras
 
+    policy = keras.mixed_precision.global_policy()
     keras.backend.clear_session()
+    keras.mixed_precision.set_global_policy(policy)
 
 
 class _Retracing(logging.Filter):
