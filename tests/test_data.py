@@ -675,6 +675,21 @@ def test_separable_problem_baseline_is_near_perfect() -> None:
     assert baseline(Splits(x[keep], onehot[keep]), "categorical_crossentropy")[1] > 0.97
 
 
+def test_baseline_on_wide_images_solves_the_same_ridge_through_the_rows() -> None:
+    """With more features than rows (64x64x3 images) XᵀX is 12,288² (35 s); the baseline solves
+    the same ridge problem through XXᵀ, on more rows than XᵀX's budget allowed."""
+    import importlib
+
+    ridge = importlib.import_module("ldnn_dsl.data.baseline")  # the package exports a function of its name
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 90)), rng.normal(size=(40, 3))
+    design = ridge._with_bias((x - x.mean(axis=0)) / x.std(axis=0))
+    gram = design.T @ design
+    gram += ridge.RIDGE * np.trace(gram) / len(gram) * np.eye(len(gram))
+    np.testing.assert_allclose(ridge._Ridge.fit(x, y).weights, np.linalg.solve(gram, design.T @ y), atol=1e-9)
+    assert ridge._fit_rows(outputs=10, features=64 * 64 * 3) > 1000
+
+
 def test_regression_baseline_reports_mse() -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(500, 3))

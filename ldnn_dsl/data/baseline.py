@@ -90,8 +90,12 @@ def _targets(kind: LossKind, y: np.ndarray, classes: int) -> np.ndarray:
 
 
 def _fit_rows(outputs: int, features: int) -> int:
-    """As many training rows as keep the target matrix and XᵀX cheap."""
-    return max(200, min(MAX_FIT_ROWS, TARGET_BUDGET // max(outputs, 1), GRAM_BUDGET // max(features**2, 1)))
+    """As many training rows as keep the target matrix and the solve cheap: rows × features²
+    for XᵀX, or, with fewer rows than features (images), rows² × features for XXᵀ."""
+    rows = min(MAX_FIT_ROWS, TARGET_BUDGET // max(outputs, 1))
+    if rows * features**2 > GRAM_BUDGET:
+        rows = min(rows, max(GRAM_BUDGET // features**2, math.isqrt(GRAM_BUDGET // features)))
+    return max(200, rows)
 
 
 def _sample(total: int, rows: int, seed: int) -> np.ndarray:
@@ -103,7 +107,8 @@ def _sample(total: int, rows: int, seed: int) -> np.ndarray:
 class _Ridge:
     """Least squares on standardized, flattened x plus a bias column (XᵀX in float64 for a
     stable solve; the wide XᵀY in float32 where it cannot overflow, which halves the time on
-    one-hot targets)."""
+    one-hot targets). With fewer rows than features it solves the same ridge problem through
+    XXᵀ (w = Xᵀ(XXᵀ + λI)⁻¹Y): XᵀX of 64x64x3 images was 12,288² and took 35 s."""
 
     def __init__(self, mean: np.ndarray, scale: np.ndarray, weights: np.ndarray) -> None:
         self.mean, self.scale, self.weights = mean, scale, weights
@@ -114,8 +119,13 @@ class _Ridge:
         mean, std = flat.mean(axis=0), flat.std(axis=0)
         scale = np.where(std > 1e-12, std, 1.0)
         design = _with_bias((flat - mean) / scale)
+        rows, columns = design.shape
+        if rows < columns:
+            kernel = design @ design.T
+            kernel += RIDGE * np.trace(kernel) / columns * np.eye(rows)  # the λ XᵀX's trace gives
+            return cls(mean, scale, design.T @ np.linalg.solve(kernel, targets.astype(np.float64)))
         gram = design.T @ design
-        gram += RIDGE * np.trace(gram) / len(gram) * np.eye(len(gram))
+        gram += RIDGE * np.trace(gram) / columns * np.eye(columns)
         wide = _wide_dtype(targets)
         moment = (design.T.astype(wide) @ targets.astype(wide)).astype(np.float64)
         return cls(mean, scale, np.linalg.solve(gram, moment))
