@@ -212,6 +212,7 @@ BAD_FILES: list[tuple[str, str, Any, str]] = [
     ("lengths", "len.npz", {"x": np.zeros((4, 2)), "y": np.zeros(3)}, "x has 4 samples but y has 3"),
     ("empty arrays", "empty.npz", {"x": np.zeros((0, 2)), "y": np.zeros(0)}, "holds no samples"),
     ("strings", "str.npz", {"x": np.array([["a"], ["b"]]), "y": np.zeros(2)}, "only numbers can be trained on"),
+    ("corrupt deflate", "bad.npz", "corrupt", "array `x` in `bad.npz` cannot be read (Error -3 while decompressing"),
 ]
 
 
@@ -223,6 +224,11 @@ def test_bad_npz_files_are_e405_at_the_source(tmp_path: Path, name: str, content
         file.mkdir()
     elif content == "npy":
         np.save(file, np.zeros(3))
+    elif content == "corrupt":  # a compressed archive whose deflate stream is damaged: zlib's error
+        np.savez_compressed(file, x=np.random.default_rng(0).normal(size=(200, 4)), y=np.zeros(200))
+        data = bytearray(file.read_bytes())
+        data[60:100] = b"\xff" * 40  # inside x.npy's compressed bytes, past its local header
+        file.write_bytes(bytes(data))
     elif isinstance(content, str):
         write(file, content)
     elif isinstance(content, dict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pickle
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from ldnn_dsl.source.span import Span
 __all__ = ["load_npz", "resolve"]
 
 STDIN_NAMES = ("-", "<stdin>", "")
-_LOAD_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError)
+_LOAD_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, zlib.error)  # zlib: a bad deflate stream
 
 
 def resolve(spec_path: str | None, path: str) -> Path:
