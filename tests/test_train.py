@@ -275,8 +275,21 @@ def test_update_ratio_says_when_it_cannot_find_the_last_step() -> None:
         tf.TensorSpec((None, 1), tf.float32), tf.TensorSpec((None, 1), tf.float32)))
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
-    model.fit(data, epochs=1, shuffle=False, callbacks=[update_ratio_monitor(out)], verbose=0)
+    monitor = update_ratio_monitor(lambda line: print(line, file=out))
+    model.fit(data, epochs=1, shuffle=False, callbacks=[monitor], verbose=0)
     assert "`monitor update_ratio` is off for this run" in out.getvalue()
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_update_ratio_warnings_are_silent_with_quiet(tmp_path: Path, quiet: bool,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`--quiet` prints only the run folder or the errors: the ratios go to history.csv alone."""
+    from ldnn_dsl.train.run import train
+
+    spec = sort_spec(tmp_path, "monitor update_ratio\nlr 1e-7\nepochs 3")
+    result = train(spec, out=tmp_path / "run", quiet=quiet)
+    assert ("update ratio of" in capsys.readouterr().err) is not quiet
+    assert "update_ratio/dense_1" in history_rows(result.folder)[-1]
 
 
 def test_update_ratio_of_a_recurrent_layer_counts_its_recurrent_kernel() -> None:

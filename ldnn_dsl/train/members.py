@@ -130,7 +130,7 @@ def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopR
         say(f"member {index + 1}/{train.ensemble} (seed {seed})")
     member = Member(model, seed)
     steps = StepCounter()
-    callbacks = [*_callbacks(plan), steps, stop.callback()]
+    callbacks = [*_callbacks(plan, say), steps, stop.callback()]
     started = time.perf_counter()
     with stop.on_ctrl_c(model, say):
         history = model.fit(**_fit_inputs(plan, dtype, seed), epochs=plan.epochs, callbacks=callbacks,
@@ -219,12 +219,11 @@ def _fit_inputs(plan: Plan, dtype: str, seed: int) -> dict[str, Any]:
     return {"x": batches, "validation_data": val}
 
 
-def _callbacks(plan: Plan) -> list[Any]:
-
+def _callbacks(plan: Plan, say: Callable[[str], None]) -> list[Any]:
     train = plan.spec.train
     assert train is not None
     # the monitor first: it reads the weights the epoch's last step left, before any callback touches them
-    out = [update_ratio_monitor()] if "update_ratio" in train.monitor else []
+    out = [update_ratio_monitor(say)] if "update_ratio" in train.monitor else []
     out += [StopOnNonFiniteLoss(), *schedule_callbacks(train, plan.epochs, plan.splits.x_val is not None)]
     return [*out, lr_logger(), elapsed_logger()]  # after the schedule: the lr it set at the epoch's start
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +98,7 @@ class Streaks:
                 "moves it, so check their init")
 
 
-def update_ratio_monitor(out: TextIO | None = None) -> Any:
+def update_ratio_monitor(say: Callable[[str], None] | None = None) -> Any:
     """The Keras callback. Snapshots the weights before each epoch's last batch and compares them
     at the epoch's end, when that batch is the last one applied. It has no batch-end hook:
     Keras dispatches steps asynchronously only while no callback has one."""
@@ -109,7 +109,7 @@ def update_ratio_monitor(out: TextIO | None = None) -> Any:
             super().__init__()
             self.streaks = Streaks()
             self.snapshot: dict[str, list[np.ndarray]] = {}
-            self.say: Callable[[str], None] = lambda line: print(line, file=out or sys.stderr)
+            self.say = say or (lambda line: print(line, file=sys.stderr))  # `ldnn train --quiet` says nothing
 
         def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
             if (self.params or {}).get("steps") is None:
