@@ -166,6 +166,25 @@ def test_a_run_whose_default_folder_was_taken_meanwhile_goes_to_the_next_name(tm
     assert leftovers(first.parent) == []
 
 
+@pytest.mark.parametrize("made", ["file", "link"])
+def test_a_run_whose_folder_became_a_file_or_link_meanwhile_goes_to_the_next_name(tmp_path: Path, made: str) -> None:
+    """A file or a link put at `--out` while training ran takes that name as a folder would:
+    the finished run goes to the next name, not to E005 with the run thrown away."""
+    from ldnn_dsl.train.folder import numbered
+
+    out = tmp_path / "placetest"
+    with staging(out, numbered(out)) as staged:
+        (staged.temp / "model.keras").write_text("run")
+        if made == "file":
+            out.write_text("someone else's")
+        else:
+            (tmp_path / "elsewhere").mkdir()
+            out.symlink_to(tmp_path / "elsewhere")
+    assert staged.folder == tmp_path / "placetest-2"
+    assert (staged.folder / "model.keras").read_text() == "run"
+    assert out.is_symlink() if made == "link" else out.read_text() == "someone else's"
+
+
 def test_outputs_whose_names_are_near_the_length_limit_are_written(tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """The temporary sibling is named after the output, cut short where its name would pass 255 bytes."""

@@ -20,7 +20,8 @@ from ldnn_dsl.source.span import Span
 __all__ = ["load_npz", "resolve"]
 
 STDIN_NAMES = ("-", "<stdin>", "")
-_LOAD_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, zlib.error)  # zlib: a bad deflate stream
+# zlib.error: a compressed archive whose deflate stream is damaged
+_LOAD_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, zlib.error)
 
 
 def resolve(spec_path: str | None, path: str) -> Path:

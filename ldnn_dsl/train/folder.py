@@ -187,16 +187,26 @@ def _place(temp: Path, folder: Path, others: Iterator[Path]) -> Path:
     while True:
         where = _absolute(folder)
         try:
-            if os.path.isdir(where):
+            if os.path.isdir(where) and not os.path.islink(where):
                 where.rmdir()  # empty, unless another run has filled it since refuse_unusable_folder looked
             put_in_place(temp, where)
             return folder
         except OSError as exc:
-            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            if not _taken(exc, where):
                 raise
             folder = next(others, None)  # type: ignore[arg-type]
             if folder is None:
                 raise
+
+
+def _taken(exc: OSError, where: Path) -> bool:
+    """Whether `where` failed because something is there by now: a folder another run filled,
+    or a file or link made meanwhile (ENOTDIR, which a parent that is no folder also raises:
+    that one is no reason to try the next name)."""
+    if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+        return True
+    return exc.errno == errno.ENOTDIR and os.path.lexists(where) and (
+        os.path.islink(where) or not os.path.isdir(where))
 
 
 def make_parents(path: Path) -> list[Path]:
