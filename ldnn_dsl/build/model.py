@@ -8,7 +8,7 @@ and the failure is reported at the node's span as internal error E901.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -53,7 +53,10 @@ def _sequential(graph: ModelGraph, defaults: InitDefaults) -> keras.Model:
     """A plain stack; Keras' `Sequential` is what a Keras user expects to get back."""
     inputs = _input(graph, defaults)
     layers = list(_stack_layers(graph.body, defaults, _input_shape(graph)))
-    _in_float32(layers[-1])
+    tail = _output_nodes(graph.body)
+    for node, layer in zip(graph.body, layers, strict=True):
+        if id(node) in tail:
+            _in_float32(layer)
     try:
         model = keras.Sequential([inputs, *layers], name=graph.name)
     except Exception as exc:
@@ -66,7 +69,7 @@ def _sequential(graph: ModelGraph, defaults: InitDefaults) -> keras.Model:
 def _functional(graph: ModelGraph, defaults: InitDefaults) -> keras.Model:
     """Residual and parallel nodes need the functional API: an input tensor threaded through."""
     inputs = _input(graph, defaults)
-    outputs, _ = _thread(graph.body, inputs, _input_shape(graph), defaults, output=True)
+    outputs, _ = _thread(graph.body, inputs, _input_shape(graph), defaults, _output_nodes(graph.body))
     with _blaming(graph.name, graph.span):
         return keras.Model(inputs, outputs, name=graph.name)
 
@@ -88,12 +91,28 @@ def _stack_layers(nodes: Sequence[Node], defaults: InitDefaults, shape: Shape) -
         shape = node.layer.output_shape(shape)
 
 
-def _thread(nodes: Sequence[Node], x: Any, shape: Shape, defaults: InitDefaults, *,
-            output: bool = False) -> tuple[Any, Shape]:
-    """Call each node on `x` in turn; returns the output tensor and its static shape. With
-    `output`, the last node's layer is the model's output layer."""
-    for i, node in enumerate(nodes):
-        last = output and i == len(nodes) - 1
+def _output_nodes(nodes: Sequence[Node]) -> set[int]:
+    """The nodes (by id) that make the model's output values, which compute in float32 under
+    mixed precision: the last that sets the output's range, the reshapes, dropout and pooling
+    after it, and within a concatenation at the end each branch's own such nodes (a softmax
+    per branch, joined)."""
+    out: set[int] = set()
+    for node in reversed(nodes):
+        out.add(id(node))
+        if isinstance(node, ParallelNode) and node.mode == "concat":
+            for branch in node.branches:
+                out |= _output_nodes(branch)
+        if not (isinstance(node, LayerNode) and node.layer.keeps_range):
+            break
+    return out
+
+
+def _thread(nodes: Sequence[Node], x: Any, shape: Shape, defaults: InitDefaults,
+            output: Collection[int] = ()) -> tuple[Any, Shape]:
+    """Call each node on `x` in turn; returns the output tensor and its static shape. The nodes
+    in `output` make the model's output values."""
+    for node in nodes:
+        last = id(node) in output
         if isinstance(node, LayerNode):
             layer = _make(node, defaults, shape)
             x, shape = _call(node, _in_float32(layer) if last else layer, x), node.layer.output_shape(shape)
@@ -101,19 +120,20 @@ def _thread(nodes: Sequence[Node], x: Any, shape: Shape, defaults: InitDefaults,
             body, _ = _thread(node.body, x, shape, defaults)
             x = _call(node, _merge(keras.layers.Add, node.name, last), [x, body])
         else:
-            x, shape = _parallel(node, x, shape, defaults, last)
+            x, shape = _parallel(node, x, shape, defaults, output)
     return x, shape
 
 
 def _parallel(node: ParallelNode, x: Any, shape: Shape, defaults: InitDefaults,
-              output: bool) -> tuple[Any, Shape]:
+              output: Collection[int]) -> tuple[Any, Shape]:
     """Branches see the same `x`; `concat` joins on the last axis, `add` sums."""
-    outs = [_thread(branch, x, shape, defaults) for branch in node.branches]
+    outs = [_thread(branch, x, shape, defaults, output) for branch in node.branches]
     tensors, shapes = [t for t, _ in outs], [s for _, s in outs]
+    last = id(node) in output
     if node.mode == "add":
-        return _call(node, _merge(keras.layers.Add, node.name, output), tensors), shapes[0]
+        return _call(node, _merge(keras.layers.Add, node.name, last), tensors), shapes[0]
     joined = (*shapes[0][:-1], sum(s[-1] for s in shapes))
-    return _call(node, _merge(keras.layers.Concatenate, node.name, output), tensors), joined
+    return _call(node, _merge(keras.layers.Concatenate, node.name, last), tensors), joined
 
 
 def _merge(kind: Any, name: str, output: bool) -> Any:
