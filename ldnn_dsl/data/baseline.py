@@ -122,7 +122,7 @@ class _Ridge:
         rows, columns = design.shape
         if rows < columns:
             kernel = design @ design.T
-            kernel += RIDGE * np.trace(kernel) / columns * np.eye(rows)  # the λ XᵀX's trace gives
+            kernel += RIDGE * np.trace(kernel) / columns * np.eye(rows)  # the primal's λ: tr(XXᵀ) = tr(XᵀX)
             return cls(mean, scale, design.T @ np.linalg.solve(kernel, targets.astype(np.float64)))
         gram = design.T @ design
         gram += RIDGE * np.trace(gram) / columns * np.eye(columns)

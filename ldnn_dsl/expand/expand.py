@@ -178,11 +178,12 @@ class Expander:
         if failed_first and not layer_first:
             return None  # `inptu [4]`, or a block call that failed: it may have been meant to give the input
         if not (isinstance(first, LayerNode) and first.layer.kind == "input"):
-            where = written.head_span if failed_first and isinstance(written, n.Statement) else (
-                first.span if first is not None else model.name_span)
+            if failed_first and isinstance(written, n.Statement):  # at the line in error, a layer's
+                where, notes = written.head_span, ()
+            else:
+                where, notes = (first.span, first.notes) if first is not None else (model.name_span, ())
             self.diags.append(error("E301", "a model starts with `input [SHAPE]`", where,
-                                    help="e.g. `input [784]` or `input [32, 32, 3]`",
-                                    notes=first.notes if first is not None else ()))
+                                    help="e.g. `input [784]` or `input [32, 32, 3]`", notes=notes))
             return None
         body = self.closed(model.name, items[items.index(first) + 1:])
         for node in walk(body):
