@@ -144,19 +144,30 @@ def _whole_number(node: n.Value) -> bool:
     return isinstance(node, n.Number) and isinstance(node.value, int)
 
 
-def _number(value: n.Value, env: Env) -> int | float:
+def _number(value: n.Value, env: Env, minuend: bool = False) -> int | float:
     result = evaluate(value, env)
     if isinstance(result, bool) or not isinstance(result, int | float):
         if isinstance(result, Word):
-            hint = did_you_mean(result.name, env.values)
+            hint = did_you_mean(result.name, env.values) or (_setting_hint(result.name) if minuend else None)
             raise DiagnosticError([error("E102", f"unknown name `{result.name}` in an expression", value.span,
                                          help=hint or "define it first: `let NAME = VALUE`")])
         raise DiagnosticError([error("E209", "arithmetic needs numbers", value.span)])
     return result
 
 
+def _setting_hint(name: str) -> str | None:
+    """`loss bce seed -1`: a setting after another on one line, whose `-` reads as a subtraction
+    (`bce seed - 1`): the unknown name is the setting, left of the `-`."""
+    from ldnn_dsl.check.recipe import home_section  # here: the checker's tables import this package
+
+    if home_section(name) is None:
+        return None
+    return (f"`{name}` is a setting: give it a line of its own (after another setting on the same line, "
+            f"`{name} -1` reads as a subtraction)")
+
+
 def _binop(node: n.BinOp, env: Env) -> int | float:
-    left, right = _number(node.left, env), _number(node.right, env)
+    left, right = _number(node.left, env, minuend=node.op == "-"), _number(node.right, env)
     return _finite(_arithmetic(node, left, right), node.span, "the result is too large")
 
 
