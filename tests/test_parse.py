@@ -324,44 +324,55 @@ def test_an_option_may_take_the_bare_word_for_its_value() -> None:
 
 def test_nesting_up_to_the_limits_checks_and_formats() -> None:
     """Every later stage recurses over the tree: at the limits, none of them may hit Python's own."""
+    from ldnn_dsl.expand.expand import MAX_NESTING as RESIDUALS
     from ldnn_dsl.fmt import format_text
     from ldnn_dsl.syntax.parse import MAX_NESTING
 
-    levels = MAX_NESTING - 1  # the model's own braces are the first level
-    units = " + ".join(["1"] * 90)  # with the residuals, within a few levels of MAX_DEPTH
-    text = "model m {\n  input [90]\n" + "residual {\n" * levels + f"dense {units}\n" + "}\n" * levels + "}\n"
+    def nested(levels: int) -> str:
+        units = " + ".join(["1"] * 90)  # with the residuals, within a few levels of MAX_DEPTH
+        return "model m {\n  input [90]\n" + "residual {\n" * levels + f"dense {units}\n" + "}\n" * levels + "}\n"
+
+    text = nested(RESIDUALS)  # the most the expander takes: within the parser's limit, with the model's braces
     for spec_text in (text, format_text(text)):
         node = checked(spec_text).spec.model.body[0]  # type: ignore[union-attr]
-        for _ in range(levels - 1):
+        for _ in range(RESIDUALS - 1):
             node = node.body[0]  # type: ignore[union-attr]
         assert node.body[0].layer.units == 90  # type: ignore[union-attr]
+    levels = MAX_NESTING - 1  # the model's own braces are the first level
+    parse(SourceFile("t.ldnn", nested(levels)))
     with pytest.raises(DiagnosticError) as deeper:
-        parse(SourceFile("t.ldnn", text.replace("dense", "residual {\ndense", 1).replace("}\n", "}\n}\n", 1)))
+        parse(SourceFile("t.ldnn", nested(levels + 1)))
     (diag,) = deeper.value.diagnostics
     assert (diag.code, diag.span.line) == ("E004", 3 + levels), diag  # type: ignore[union-attr]
     assert diag.message.startswith(f"brackets nest more than {MAX_NESTING} levels deep"), diag
 
 
-def _nesting_blocks(blocks: int, levels: int) -> str:
-    """`blocks` blocks, each nesting `levels` residuals around a call of the next one."""
-    text = ""
+def _nesting_blocks(blocks: int, levels: int, nest: str = "residual {") -> str:
+    """`blocks` blocks, each nesting `levels` of `nest` around a call of the next one."""
+    text, closing = "", "}" * nest.count("{") + "\n"
     for i in range(blocks):
-        inner = f"b{i + 1}()\n" if i < blocks - 1 else "dense 4\n"
-        text += f"block b{i}() {{\n" + "residual {\n" * levels + inner + "}\n" * levels + "}\n"
+        inner = f"b{i + 1}()\n" if i < blocks - 1 else "dense 4 init=normal(0.02)\n"
+        text += f"block b{i}() {{\n" + f"{nest}\n" * levels + inner + closing * levels + "}\n"
     return text + "model m {\n  input [4]\n  b0()\n}\n"
 
 
-def test_blocks_nest_residuals_up_to_a_limit_then_get_e004() -> None:
-    """Blocks nest past what one file's braces allow: the expander bounds the total, so the
-    stages after it (which recurse per level) never meet Python's recursion limit."""
+@pytest.mark.parametrize(("nest", "brackets"), [("residual {", 1), ("parallel add { branch {", 2)])
+def test_blocks_nest_up_to_what_a_flat_spec_can_hold_then_get_e004(nest: str, brackets: int) -> None:
+    """Blocks nest past what one file's brackets allow. The expander bounds the total at what the
+    run folder's spec.ldnn, the model written out flat, can be read back with, so it always
+    parses again, and the stages after it (which recurse per level) never meet Python's limit."""
     from ldnn_dsl.expand.expand import MAX_NESTING
+    from ldnn_dsl.train.resolved import resolved_text
 
-    levels = MAX_NESTING // 4
-    assert not check_source(SourceFile("t.ldnn", _nesting_blocks(4, levels)), "check").errors
-    (diag,) = check_source(SourceFile("t.ldnn", _nesting_blocks(15, 30)), "check").errors
-    assert diag.code == "E004" and diag.message == (
-        f"`residual` and `parallel` nest more than {MAX_NESTING} levels deep here"), diag
-    assert diag.notes[0].startswith("in block `b3`, called at t.ldnn:"), diag.notes
+    levels = MAX_NESTING // brackets // 4
+    result = check_source(SourceFile("t.ldnn", _nesting_blocks(4, levels, nest)), "check")
+    assert not result.errors and result.spec is not None
+    flat = resolved_text(result.spec, batch=32, epochs=1, seed=1, jit=False, steps_per_execution=1, folder=None)
+    assert "block" not in flat and not check_source(SourceFile("spec.ldnn", flat), "check").errors
+    (diag,) = check_source(SourceFile("t.ldnn", _nesting_blocks(5, levels, nest)), "check").errors
+    assert diag.code == "E004" and diag.message.startswith(
+        f"`residual` and `parallel` nest more than {MAX_NESTING} brackets deep here"), diag
+    assert diag.notes[0].startswith("in block `b4`, called at t.ldnn:"), diag.notes
 
 
 def test_a_long_chain_of_uses_gets_e004_at_the_use_too_deep(tmp_path: Path) -> None:

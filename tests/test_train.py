@@ -455,6 +455,10 @@ def test_resolved_spec_keeps_every_digit_of_inits_and_splits() -> None:
     assert resolved.errors == [] and resolved.spec is not None
     for section in (resolved.spec, original.spec):
         assert (section.data.validate_, section.data.test) == (0.10000049, 0.125)  # type: ignore[union-attr]
+    from ldnn_dsl.check.recipe import written_split
+
+    assert [written_split(f) for f in (0.1, 3e-7, 1e-12, 0.5, 0.10000049)] == [
+        "10%", "3e-07", "1e-12", "50%", "0.10000049"]  # `3e-05%` would not parse
     first, second = ([node.layer for node in s.model.body] for s in (resolved.spec, original.spec))
     assert [layer.init for layer in first] == [layer.init for layer in second]  # type: ignore[union-attr]
     assert first[0].bias_init == second[0].bias_init  # type: ignore[union-attr]

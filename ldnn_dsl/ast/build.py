@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -99,7 +98,7 @@ class ToAst(Transformer_NonRecursive):
         return n.String(span=self._tok(tok), value=unquote(str(tok)), text=str(tok))
 
     def WINDOW(self, tok: Token) -> n.Window:  # noqa: N802 - Lark terminal callback
-        dims = tuple(int(d) if len(d) <= MAX_DIGITS else math.inf for d in tok.split("x"))
+        dims = tuple(int(d) if len(d) <= MAX_DIGITS else float(d) for d in tok.split("x"))  # longer: as NUMBER
         return n.Window(span=self._tok(tok), dims=dims, text=str(tok))
 
     @v_args(meta=True)

@@ -48,7 +48,7 @@ class Window(Node):
     """`3x3`: a window size."""
 
     node: Literal["window"] = "window"
-    dims: tuple[int | float, ...]  # a side of more digits than any float holds is inf, refused when evaluated
+    dims: tuple[int | float, ...]  # a side too long for an int is a float (inf past its range), as a number's
     text: str
 
 

@@ -226,8 +226,8 @@ def written_split(setting: float | int) -> str:
     reads back exactly as itself stays a number (`0.10000049`), so a resolved spec splits alike."""
     if not isinstance(setting, float):
         return str(setting)
-    percent = f"{setting * 100:g}"
-    return f"{percent}%" if float(percent) / 100 == setting else repr(setting)
+    percent = f"{setting * 100:g}"  # `1e-05%` does not parse: a tiny fraction stays a number
+    return f"{percent}%" if "e" not in percent and float(percent) / 100 == setting else repr(setting)
 
 
 def split_leaves_none(name: str, setting: float | int, left: int, total: int) -> str | None:

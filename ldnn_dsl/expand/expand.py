@@ -29,10 +29,14 @@ from ldnn_dsl.layers.values import Arg, Percentage, Word
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, did_you_mean, error
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
+from ldnn_dsl.syntax.parse import MAX_NESTING as PARSE_NESTING
 
 MAX_LAYERS = 10_000
 MAX_DEPTH = 100  # blocks calling blocks; expansion recurses once per level
-MAX_NESTING = 100  # `residual` and `parallel` within each other, across blocks: each level a recursion downstream
+# `residual` and `parallel` within each other across blocks, counted as the run folder's spec.ldnn
+# writes them out flat (a `parallel` and its `branch`: two brackets), within the model's brackets
+# and a layer's own: the limit the parser holds that file to, and each level a recursion downstream.
+MAX_NESTING = PARSE_NESTING - 2
 SECTIONS = ("init", "data", "train")
 
 
@@ -177,7 +181,7 @@ class Expander:
         layer_first = isinstance(written, n.Statement) and written.head in LAYER_KINDS and written.call_args is None
         if failed_first and not layer_first:
             return None  # `inptu [4]`, or a block call that failed: it may have been meant to give the input
-        if not (isinstance(first, LayerNode) and first.layer.kind == "input"):
+        if (failed_first and layer_first) or not (isinstance(first, LayerNode) and first.layer.kind == "input"):
             if failed_first and isinstance(written, n.Statement):  # at the line in error, a layer's
                 where, notes = written.head_span, ()
             else:
@@ -321,14 +325,16 @@ class Expander:
         return out
 
     def nested(self, stmt: n.Residual | n.Parallel, env: Env) -> ResidualNode | ParallelNode:
-        if self.nesting >= MAX_NESTING:  # one file's braces stop sooner: this is blocks nesting blocks
-            raise DiagnosticError([error("E004", f"`residual` and `parallel` nest more than {MAX_NESTING} levels "
-                                         "deep here", stmt.span, help="flatten the blocks that nest them")])
-        self.nesting += 1
+        brackets = 2 if isinstance(stmt, n.Parallel) else 1
+        if self.nesting + brackets > MAX_NESTING:  # blocks nesting blocks: one file's brackets stop sooner
+            raise DiagnosticError([error("E004", f"`residual` and `parallel` nest more than {MAX_NESTING} brackets "
+                                         "deep here, written out as one model (a `parallel` and its `branch` "
+                                         "count two)", stmt.span, help="flatten the blocks that nest them")])
+        self.nesting += brackets
         try:
             return self.parallel(stmt, env) if isinstance(stmt, n.Parallel) else self.residual(stmt, env)
         finally:
-            self.nesting -= 1
+            self.nesting -= brackets
 
     def residual(self, stmt: n.Residual, env: Env) -> ResidualNode:
         name = self.fresh("residual")
