@@ -121,18 +121,21 @@ def test_residual_and_parallel_build_functionally(build: ModuleType, keras: Modu
 @pytest.mark.parametrize(("text", "in_float32"), [
     ("model m { input [6]  dense 8 relu  dense 4  reshape [2, 2]  activation softmax }", ["activation_1"]),
     ("model m { input [6]  dense 8 relu  dense 1 sigmoid }", ["dense_2"]),
-    ("model m {\n input [6]\n dense 6 relu\n residual { dense 6 }\n}", ["residual_1"]),
+    ("model m {\n input [6]\n dense 6 relu\n residual { dense 6 }\n}", ["dense_2", "residual_1"]),
     ("model m { input [6]  dense 8 relu  dense 4 softmax  dropout 0.1  reshape [2, 2] }",
      ["dense_2", "dropout_1", "reshape_1"]),
     ("model m {\n input [6]\n parallel concat { branch { dense 2 softmax }  branch { dense 3  flatten } }\n}",
      ["dense_1", "dense_2", "flatten_1", "parallel_1"]),
-    ("model m {\n input [6]\n parallel add { branch { dense 2 }  branch { dense 2 } }\n}", ["parallel_1"])])
+    ("model m {\n input [6]\n parallel add { branch { dense 2 sigmoid }  branch { dense 2 } }\n}",
+     ["dense_1", "dense_2", "parallel_1"]),
+    ("model m {\n input [6]\n dense 6\n residual { dense 6 relu  dropout 0.1 }\n}",
+     ["dense_2", "dropout_1", "residual_1"])])
 def test_mixed_precision_makes_the_output_values_in_float32(build: ModuleType, keras: ModuleType,
                                                              text: str, in_float32: list[str]) -> None:
     """Keras' mixed-precision guide: the output computes in float32, or a softmax or sigmoid in
     float16 rounds small probabilities to 0 before the loss takes their log. That is the last
-    layer that sets the output's range, the reshapes and dropout after it, and within a
-    concatenation each branch's end (a softmax per head)."""
+    layer that sets the output's range, the reshapes and dropout after it, and within a join at
+    the end each branch's end (a softmax per head)."""
     from ldnn_dsl.build.backend import precision_policy
 
     with precision_policy("mixed_float16"):

@@ -94,14 +94,14 @@ def _stack_layers(nodes: Sequence[Node], defaults: InitDefaults, shape: Shape) -
 def _output_nodes(nodes: Sequence[Node]) -> set[int]:
     """The nodes (by id) that make the model's output values, which compute in float32 under
     mixed precision: the last that sets the output's range, the reshapes, dropout and pooling
-    after it, and within a concatenation at the end each branch's own such nodes (a softmax
-    per branch, joined)."""
+    after it, and where that is a join, each branch's (or the residual body's) own such nodes:
+    a softmax per head, concatenated."""
     out: set[int] = set()
     for node in reversed(nodes):
         out.add(id(node))
-        if isinstance(node, ParallelNode) and node.mode == "concat":
-            for branch in node.branches:
-                out |= _output_nodes(branch)
+        for branch in node.branches if isinstance(node, ParallelNode) else (
+                (node.body,) if isinstance(node, ResidualNode) else ()):
+            out |= _output_nodes(branch)
         if not (isinstance(node, LayerNode) and node.layer.keeps_range):
             break
     return out
@@ -117,7 +117,7 @@ def _thread(nodes: Sequence[Node], x: Any, shape: Shape, defaults: InitDefaults,
             layer = _make(node, defaults, shape)
             x, shape = _call(node, _in_float32(layer) if last else layer, x), node.layer.output_shape(shape)
         elif isinstance(node, ResidualNode):
-            body, _ = _thread(node.body, x, shape, defaults)
+            body, _ = _thread(node.body, x, shape, defaults, output)
             x = _call(node, _merge(keras.layers.Add, node.name, last), [x, body])
         else:
             x, shape = _parallel(node, x, shape, defaults, output)
