@@ -320,7 +320,8 @@ class ResourceExhaustedError(Exception):
 
 
 @pytest.mark.parametrize("failure", [MemoryError(), ResourceExhaustedError("OOM when allocating tensor"),
-                                     RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate")])
+                                     RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate"),
+                                     RuntimeError("INTERNAL: Out of memory allocating 38400000000 bytes")])
 def test_weights_that_do_not_fit_in_memory_are_e407_not_an_internal_error(
         build: ModuleType, monkeypatch: pytest.MonkeyPatch, failure: Exception) -> None:
     from ldnn_dsl.layers.core import Dense
@@ -335,6 +336,26 @@ def test_weights_that_do_not_fit_in_memory_are_e407_not_an_internal_error(
     (diag,) = caught.value.diagnostics
     assert diag.code == "E407" and diag.message == "not enough memory for the weights of `dense_1`"
     assert diag.span is not None and diag.span.line == 3 and "--summary" in (diag.help or "")
+
+
+def test_weights_whose_allocation_fails_late_are_e407_at_their_layer(
+        build: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """JAX allocates weights asynchronously: a layer too large for memory fails when its weights
+    are first waited for (at a save, XLA aborted the process), with XLA on CPU's wording. The
+    build waits for each layer's weights, so the failure is E407 at that layer's line."""
+    import ldnn_dsl.build.model as built_module
+
+    def _settled(values: Any) -> None:
+        if any(tuple(v.shape) == (4, 16) for v in values):
+            raise RuntimeError("INTERNAL: Error dispatching computation: Out of memory allocating 256 bytes")
+
+    spec = checked("model m {\n  input [4]\n  dense 16 relu\n  dense 2\n}\n", purpose="compile").spec
+    monkeypatch.setattr(built_module, "settled", _settled)
+    with pytest.raises(DiagnosticError) as caught:
+        build.build_model(spec)
+    (diag,) = caught.value.diagnostics
+    assert diag.code == "E407" and diag.message == "not enough memory for the weights of `dense_1`"
+    assert diag.span is not None and diag.span.line == 3
 
 
 def test_keras_refusal_inside_a_block_names_the_call(build: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:

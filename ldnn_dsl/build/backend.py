@@ -1,11 +1,14 @@
-"""Loading Keras for the commands that need it, without TensorFlow's start-up chatter."""
+"""Loading Keras for the commands that need it (without TensorFlow's start-up chatter), and
+what its backends do differently: how each reports a failed allocation, and when JAX's
+asynchronous work is done."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 def import_keras_quietly() -> None:
@@ -51,6 +54,19 @@ def out_of_memory(exc: BaseException) -> bool:
     """Whether `exc` is an allocation that failed, as each backend reports one: NumPy's
     MemoryError, TensorFlow's ResourceExhaustedError ("OOM when allocating"), XLA's
     RESOURCE_EXHAUSTED under JAX."""
-    text = str(exc)
+    text = str(exc).lower()  # XLA on CPU: "INTERNAL: ... Out of memory allocating 38400000000 bytes"
     return (isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError"
-            or any(sign in text for sign in ("out of memory", "OOM when allocating", "RESOURCE_EXHAUSTED")))
+            or any(sign in text for sign in ("out of memory", "oom when allocating", "resource_exhausted")))
+
+
+def settled(values: Iterable[Any]) -> None:
+    """Wait until `values` (variables, tensors) are computed. JAX allocates and computes them
+    asynchronously: an allocation that failed surfaces at the first read, and where that read
+    is a save, XLA aborts the process. Waiting here raises it as an exception (TensorFlow has
+    raised already)."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        jax.block_until_ready([getattr(v, "value", v) for v in values])

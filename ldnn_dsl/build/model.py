@@ -14,11 +14,11 @@ from typing import Any
 
 import keras
 
-from ldnn_dsl.build.backend import out_of_memory, precision_policy
+from ldnn_dsl.build.backend import out_of_memory, precision_policy, settled
 from ldnn_dsl.build.context import building
 from ldnn_dsl.check.check import checked
 from ldnn_dsl.check.spec import Spec
-from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode
+from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, walk
 from ldnn_dsl.layers.base import InitDefaults, Shape
 from ldnn_dsl.source.diagnostics import DiagnosticError, error
 from ldnn_dsl.source.span import Span
@@ -45,8 +45,21 @@ def build_model(spec: Spec, *, xla: bool = False) -> keras.Model:
     """The Keras model of a checked spec; `xla` picks kernels that XLA can compile."""
     with building(xla=xla):
         if spec.model.is_plain_stack and spec.model.body:  # an empty `Sequential` has no output
-            return _sequential(spec.model, spec.init_defaults)
-        return _functional(spec.model, spec.init_defaults)
+            model = _sequential(spec.model, spec.init_defaults)
+        else:
+            model = _functional(spec.model, spec.init_defaults)
+    _settle(model, spec.model)
+    return model
+
+
+def _settle(model: keras.Model, graph: ModelGraph) -> None:
+    """Each layer's weights made before the model is handed on: under JAX a layer too large for
+    memory fails here, as E407 at its line, not at the first read (a save, where XLA aborts)."""
+    layers = {layer.name: layer for layer in model.layers}
+    for node in walk(graph.body):
+        if isinstance(node, LayerNode):
+            with _blaming(node.name, node.span, node.notes):
+                settled(layers[node.name].weights)
 
 
 def _sequential(graph: ModelGraph, defaults: InitDefaults) -> keras.Model:

@@ -17,6 +17,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from ldnn_dsl.build.backend import settled
+
 
 class Clock(keras.callbacks.Callback):
     """Starts when the first call into the step has finished; stops when training ends."""
@@ -41,6 +43,7 @@ class Clock(keras.callbacks.Callback):
             self.start = time.perf_counter()
 
     def on_train_end(self, logs: Any = None) -> None:
+        settled(self.model.trainable_variables)  # JAX's last step may still run, or have failed (out of memory)
         self.stop = time.perf_counter()
 
 
