@@ -315,6 +315,12 @@ def test_schema_validates_the_specs_and_enforces_limits(spec_schema, repo_root, 
     dense = next(node["layer"] for node in dump["model"]["body"] if node.get("layer", {}).get("kind") == "dense")
     dense["units"] = 0
     assert not validator.is_valid(dump)
+    dense["units"] = 2**31  # past what TensorFlow can index: `ldnn check` says E202, and so does the schema
+    assert not validator.is_valid(dump)
+    trained = next(spec.model_dump(mode="json", by_alias=True) for spec in dumps if spec.train is not None)
+    assert validator.is_valid(trained)
+    trained["train"]["lr"] = 1e39  # past float32
+    assert not validator.is_valid(trained)
 
 
 # imports ---------------------------------------------------------------------------------

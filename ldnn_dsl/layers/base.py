@@ -77,9 +77,18 @@ def _float32(value: float) -> float:
 # Numbers are strict: Pydantic would otherwise read the text "8", or a bare name such as
 # `inf` or `nan`, as a number.
 Whole = Annotated[int, BeforeValidator(_whole), Strict()]
-Size = Annotated[int, BeforeValidator(_size), Strict()]
-PositiveWhole = Annotated[int, BeforeValidator(_size), Strict(), Field(gt=0)]
-Float32 = Annotated[float, Strict(), AfterValidator(_float32)]
+# `le`: for the JSON Schema (`ldnn schema`); `_size` has refused a larger value with its own words.
+Size = Annotated[int, BeforeValidator(_size), Strict(), Field(ge=-MAX_SIZE, le=MAX_SIZE)]
+PositiveWhole = Annotated[int, BeforeValidator(_size), Strict(), Field(gt=0, le=MAX_SIZE)]
+def _float32_schema(schema: dict[str, Any]) -> None:
+    """`_float32`'s bounds in the JSON Schema (`ldnn schema`), where no tighter bound is given."""
+    if "minimum" not in schema and "exclusiveMinimum" not in schema:
+        schema["minimum"] = -FLOAT32_MAX
+    if "maximum" not in schema and "exclusiveMaximum" not in schema:
+        schema["maximum"] = FLOAT32_MAX
+
+
+Float32 = Annotated[float, Strict(), AfterValidator(_float32), Field(json_schema_extra=_float32_schema)]
 Positive = Annotated[Float32, Field(gt=0)]
 Flag = Annotated[bool, Strict()]  # `true`, `false` or the bare word; not `1`, `yes` or "true"
 

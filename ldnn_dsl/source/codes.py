@@ -35,7 +35,7 @@ CODES: dict[str, str] = {
     # shapes
     "E301": "the model does not start with `input`",
     "E302": "a layer that needs another input rank (conv on a vector, ...)",
-    "E303": "a window or stride larger than the input it slides over",
+    "E303": "a window larger than the input it slides over",
     "E304": "reshape to a shape of another size",
     "E305": "a residual body changes the shape",
     "E306": "parallel branches that cannot be joined",
