@@ -319,6 +319,15 @@ class ResourceExhaustedError(Exception):
     """Named as TensorFlow names a failed allocation."""
 
 
+def _fails_as_e407_at_dense_1(build: ModuleType, text: str) -> None:
+    spec = checked(text, purpose="compile").spec
+    with pytest.raises(DiagnosticError) as caught:
+        build.build_model(spec)
+    (diag,) = caught.value.diagnostics
+    assert diag.code == "E407" and diag.message == "not enough memory for the weights of `dense_1`"
+    assert diag.span is not None and diag.span.line == 3 and "--summary" in (diag.help or "")
+
+
 @pytest.mark.parametrize("failure", [MemoryError(), ResourceExhaustedError("OOM when allocating tensor"),
                                      RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate"),
                                      RuntimeError("INTERNAL: Out of memory allocating 38400000000 bytes")])
@@ -329,13 +338,8 @@ def test_weights_that_do_not_fit_in_memory_are_e407_not_an_internal_error(
     def _allocation_fails(self: Any, name: str, defaults: Any, shape: Any) -> Any:
         raise failure
 
-    spec = checked("model m {\n  input [4]\n  dense 4 relu\n}\n", purpose="compile").spec
     monkeypatch.setattr(Dense, "keras_layer", _allocation_fails)
-    with pytest.raises(DiagnosticError) as caught:
-        build.build_model(spec)
-    (diag,) = caught.value.diagnostics
-    assert diag.code == "E407" and diag.message == "not enough memory for the weights of `dense_1`"
-    assert diag.span is not None and diag.span.line == 3 and "--summary" in (diag.help or "")
+    _fails_as_e407_at_dense_1(build, "model m {\n  input [4]\n  dense 4 relu\n}\n")
 
 
 def test_weights_whose_allocation_fails_late_are_e407_at_their_layer(
@@ -349,13 +353,8 @@ def test_weights_whose_allocation_fails_late_are_e407_at_their_layer(
         if any(tuple(v.shape) == (4, 16) for v in values):
             raise RuntimeError("INTERNAL: Error dispatching computation: Out of memory allocating 256 bytes")
 
-    spec = checked("model m {\n  input [4]\n  dense 16 relu\n  dense 2\n}\n", purpose="compile").spec
     monkeypatch.setattr(built_module, "settled", _settled)
-    with pytest.raises(DiagnosticError) as caught:
-        build.build_model(spec)
-    (diag,) = caught.value.diagnostics
-    assert diag.code == "E407" and diag.message == "not enough memory for the weights of `dense_1`"
-    assert diag.span is not None and diag.span.line == 3
+    _fails_as_e407_at_dense_1(build, "model m {\n  input [4]\n  dense 16 relu\n  dense 2\n}\n")
 
 
 def test_keras_refusal_inside_a_block_names_the_call(build: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
