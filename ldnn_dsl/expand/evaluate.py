@@ -7,6 +7,7 @@ import sys
 from collections.abc import Mapping
 
 from ldnn_dsl.ast import nodes as n
+from ldnn_dsl.check.recipe import home_section
 from ldnn_dsl.layers.values import Arg, CallValue, Percentage, WindowValue, Word
 from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean, error
 from ldnn_dsl.source.span import Span
@@ -158,8 +159,6 @@ def _number(value: n.Value, env: Env, minuend: bool = False) -> int | float:
 def _setting_hint(name: str) -> str | None:
     """`loss bce seed -1`: a setting after another on one line, whose `-` reads as a subtraction
     (`bce seed - 1`): the unknown name is the setting, left of the `-`."""
-    from ldnn_dsl.check.recipe import home_section  # here: the checker's tables import this package
-
     if home_section(name) is None:
         return None
     return (f"`{name}` is a setting: give it a line of its own (after another setting on the same line, "

@@ -80,6 +80,8 @@ Whole = Annotated[int, BeforeValidator(_whole), Strict()]
 # `le`: for the JSON Schema (`ldnn schema`); `_size` has refused a larger value with its own words.
 Size = Annotated[int, BeforeValidator(_size), Strict(), Field(ge=-MAX_SIZE, le=MAX_SIZE)]
 PositiveWhole = Annotated[int, BeforeValidator(_size), Strict(), Field(gt=0, le=MAX_SIZE)]
+
+
 def _float32_schema(schema: dict[str, Any]) -> None:
     """`_float32`'s bounds in the JSON Schema (`ldnn schema`), where no tighter bound is given."""
     if "minimum" not in schema and "exclusiveMinimum" not in schema:

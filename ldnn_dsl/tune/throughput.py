@@ -2,7 +2,8 @@
 
 The clock starts once the first call into the step has finished (it pulls the input
 pipeline's first batch; a call runs `steps_per_execution` steps, or the steps left in the
-epoch) and stops at the end of training, after Keras has waited for the last step. The
+epoch) and stops at the end of training, once the last step's weights are computed (under
+JAX a step that failed, out of memory, raises there instead of being timed as fast). The
 callback is `async_safe`, so Keras still dispatches batch-end callbacks asynchronously, as
 in a plain `fit`: they get the step's logs as Python numbers, which under JAX means after
 the asynchronously dispatched step has run. Call `fit` once before timing: the first call
