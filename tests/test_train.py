@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import importlib
 import json
+import os
 import re
+import subprocess
 import sys
 import textwrap
 import time
@@ -18,7 +20,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import CTRL_C_LOST_OR_MASKED, handler_seen_in_a_worker_thread, ldnn_process, then, train_in_a_child, write
+from helpers import (
+    CTRL_C_LOST_OR_MASKED,
+    handler_seen_in_a_worker_thread,
+    ldnn_process,
+    then,
+    train_in_a_child,
+    write,
+)
 
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.check.recipe import TrainSection
@@ -890,6 +899,21 @@ def test_train_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "linear baseline: val_accuracy" in err and f"saved {out}" in err
     assert len(history_rows(out)) == 2
     assert re.search(r"\n  epochs +2\n", (out / "spec.ldnn").read_text())
+
+
+@pytest.mark.slow
+def test_train_on_jax_shows_no_tensorflow_start_up_lines(tmp_path: Path) -> None:
+    """Keras' `set_random_seed` imports TensorFlow where it is installed, whatever the backend:
+    under JAX that is its first import, and absl's start-up lines (oneDNN, CUDA) are hidden too."""
+    pytest.importorskip("jax")
+    spec = sort_spec(tmp_path, "epochs 1")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KERAS_BACKEND": "jax"}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    done = subprocess.run([sys.executable, "-m", "ldnn_dsl", "train", str(spec), "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "oneDNN" not in done.stderr and "absl::InitializeLog" not in done.stderr, done.stderr[:2000]
+    assert f"saved {tmp_path / 'run'}" in done.stderr
 
 
 def test_train_command_seed_overrides_the_specs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

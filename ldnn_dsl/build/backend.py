@@ -21,17 +21,36 @@ def import_keras_quietly() -> None:
     if "keras" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _stderr_silenced():
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")
+
+
+def seed_everything(seed: int) -> None:
+    """Keras' `set_random_seed`, which imports TensorFlow where it is installed, whatever the
+    backend: under JAX that import is its first, and its start-up lines are hidden here too."""
+    import keras
+
+    if "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _stderr_silenced():
+        keras.utils.set_random_seed(seed)
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
     sys.stderr.flush()
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            import keras
-
-            if keras.backend.backend() == "tensorflow":
-                import tensorflow as tf
-
-                tf.config.list_physical_devices("GPU")
+            yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ldnn_dsl.build.backend import seed_everything
 from ldnn_dsl.check.recipe import TrainSection
 from ldnn_dsl.check.spec import Spec, WrapperNames
 from ldnn_dsl.data.dataset import Splits
@@ -117,12 +118,10 @@ def compile_model(model: Any, plan: Plan, trained: Any = None) -> None:
 def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopRequest) -> Member:
     """Seed, build, compile and fit member `index` (0-based); evaluate it on every split.
     `stop` ends training early when it comes due (Ctrl-C, `--max-time`)."""
-    import keras
-
     train, dtype = plan.spec.train, _input_dtype(plan)
     assert train is not None
     seed = plan.seed + index
-    keras.utils.set_random_seed(seed)
+    seed_everything(seed)
     ensemble = train.ensemble > 1
     model = network_with_preprocessing(plan, f"member_{index + 1}" if ensemble else plan.spec.model.name)
     compile_model(model, plan)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ldnn_dsl.build.backend import out_of_memory, precision_policy
+from ldnn_dsl.build.backend import out_of_memory, precision_policy, seed_everything
 from ldnn_dsl.check.check import CheckResult, recipe_errors
 from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.choices import Choice
@@ -209,20 +209,19 @@ def _printer(quiet: bool) -> Callable[[str], None]:
 # the plan --------------------------------------------------------------------------------
 def _plan(spec: Spec, checked: CheckResult, spans: Spans, quiet: bool) -> Plan:
     """Seeds, data, the fit check, batch and XLA: everything decided before the first step."""
-    import keras
 
     train, data = spec.train, spec.data
     assert train is not None and data is not None
     seed = train.seed if train.seed is not None else secrets.randbelow(2**31)
     if train.seed is None:
         _printer(quiet)(f"seed {seed}, drawn: the spec sets none (`--seed {seed}` repeats this run)")
-    keras.utils.set_random_seed(seed)
+    seed_everything(seed)
     splits = _load(spec, checked, spans)
     jit = choose_jit(train.jit, spec.model)
     plan = Plan(spec, splits, train.epochs, 128 if train.batch == "auto" else train.batch, seed, jit, quiet)
     if train.batch == "auto":
         plan = replace(plan, batch=measured_batch(plan, _printer(quiet)))
-        keras.utils.set_random_seed(seed)  # the measurement drew random numbers; training starts afresh
+        seed_everything(seed)  # the measurement drew random numbers; training starts afresh
     return replace(plan, steps_per_execution=choose_steps(train, spec.model, plan.batch,
                                                           samples=len(splits.x_train)))
 

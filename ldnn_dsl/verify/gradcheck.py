@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ldnn_dsl.build.backend import seed_everything
 from ldnn_dsl.check.losses import PROBABILITIES, keras_name, loss_kind, takes_logits
 from ldnn_dsl.check.recipe import MAX_SEED
 from ldnn_dsl.check.spec import Spec
@@ -153,7 +154,7 @@ def gradcheck(spec: Spec, options: GradcheckOptions | None = None) -> GradcheckR
     folded = folded_activation(spec, loss_name)
     spec = _float64_input(spec if folded is None else _without_output_activation(spec))
     with float64():
-        keras.utils.set_random_seed(options.seed)
+        seed_everything(options.seed)
         model = build_model(spec)
         rng = np.random.default_rng(options.seed)
         x = make_inputs(spec.model, options.batch, rng)
