@@ -209,7 +209,6 @@ def _printer(quiet: bool) -> Callable[[str], None]:
 # the plan --------------------------------------------------------------------------------
 def _plan(spec: Spec, checked: CheckResult, spans: Spans, quiet: bool) -> Plan:
     """Seeds, data, the fit check, batch and XLA: everything decided before the first step."""
-
     train, data = spec.train, spec.data
     assert train is not None and data is not None
     seed = train.seed if train.seed is not None else secrets.randbelow(2**31)
