@@ -162,8 +162,13 @@ def _skippable(text: str, line: int) -> bool:
     own = _brackets(lines[line - 1])
     if own is None:  # the line holds a character no token starts with: take its brackets as written
         own = [CHAR_BRACKETS[c] for c in lines[line - 1] if c in CHAR_BRACKETS]
-    alone = not lines[line - 1].strip(" \t\r)]")  # `)` or `]` alone on its line: a `}` mistyped, most likely
+    alone = _closers_only(lines[line - 1])  # a `}` mistyped, most likely
     return _still_open(own if alone else _without_strays(own)) == set()
+
+
+def _closers_only(line: str) -> bool:
+    """Whether `line` holds nothing but `)`, `]` and blanks."""
+    return not line.strip(" \t\r)]")
 
 
 def _without_strays(brackets: list[str]) -> list[str]:
@@ -322,7 +327,7 @@ def _unexpected_token(source: SourceFile, token: Token, expected: set[str]) -> D
     if hint is None and (token.type == "RBRACE" or expected & {"RSQB", "RPAR"}):
         hint = _bracket_hint(_open_brackets(source, token), token)
     if hint is None and token.type in ("RPAR", "RSQB") and "RBRACE" in expected \
-            and not source.line(token.line or 1).strip(" \t\r)]"):  # `)` alone where a scope may close
+            and _closers_only(source.line(token.line or 1)):  # `)` alone where a scope may close
         hint = "a block, model or section closes with `}`"
     if token.type == "_NL" and expected & VALUE_STARTS:
         return error("E001", f"the line ends too early{_expected(expected)}", span)
