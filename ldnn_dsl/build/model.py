@@ -18,7 +18,7 @@ from ldnn_dsl.build.backend import out_of_memory, precision_policy, settled
 from ldnn_dsl.build.context import building
 from ldnn_dsl.check.check import checked
 from ldnn_dsl.check.spec import Spec
-from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, walk
+from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, range_setter, walk
 from ldnn_dsl.layers.base import InitDefaults, Shape
 from ldnn_dsl.source.diagnostics import DiagnosticError, error
 from ldnn_dsl.source.span import Span
@@ -110,13 +110,11 @@ def _output_nodes(nodes: Sequence[Node]) -> set[int]:
     after it, and where that is a join, each branch's (or the residual body's) own such nodes:
     a softmax per head, concatenated."""
     out: set[int] = set()
-    for node in reversed(nodes):
+    for node in nodes[range_setter(nodes) or 0:]:
         out.add(id(node))
         for branch in node.branches if isinstance(node, ParallelNode) else (
                 (node.body,) if isinstance(node, ResidualNode) else ()):
             out |= _output_nodes(branch)
-        if not (isinstance(node, LayerNode) and node.layer.keeps_range):
-            break
     return out
 
 

@@ -8,7 +8,7 @@ from ldnn_dsl.check.losses import PROBABILITIES
 from ldnn_dsl.check.recipe import Plateau
 from ldnn_dsl.check.shapes import Row
 from ldnn_dsl.check.spec import Spans, Spec
-from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode, layer_nodes, walk
+from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode, layer_nodes, range_setter, walk
 from ldnn_dsl.layers.initializers import FIXED_STD
 from ldnn_dsl.layers.recurrent import Recurrent
 from ldnn_dsl.source.diagnostics import Diagnostic, warning
@@ -193,7 +193,8 @@ def _last_computing(spec: Spec) -> Node | None:
 
 
 def _last_of(nodes: Sequence[Node]) -> Node | None:
-    return next((n for n in reversed(nodes) if not (isinstance(n, LayerNode) and n.layer.keeps_range)), None)
+    index = range_setter(nodes)
+    return None if index is None else nodes[index]
 
 
 def _kept_after(spec: Spec, last: Node) -> tuple[str, ...]:

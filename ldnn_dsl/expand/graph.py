@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -108,6 +108,14 @@ def walk(nodes: Iterable[Node]) -> Iterator[Node]:
         elif isinstance(node, ParallelNode):
             for branch in node.branches:
                 yield from walk(branch)
+
+
+def range_setter(nodes: Sequence[Node]) -> int | None:
+    """The index of the last node that sets the range of the values the stack ends with:
+    reshapes, dropout and pooling after it keep that range (`keeps_range`). None where every
+    node keeps it."""
+    return next((i for i in reversed(range(len(nodes)))
+                 if not (isinstance(nodes[i], LayerNode) and nodes[i].layer.keeps_range)), None)
 
 
 def layer_nodes(nodes: Iterable[Node]) -> list[LayerNode]:
