@@ -17,7 +17,7 @@ import pytest
 from helpers import write
 
 from ldnn_dsl import check
-from ldnn_dsl.check.recipe import DataSection
+from ldnn_dsl.check.data_section import DataSection
 from ldnn_dsl.data import Splits, baseline, fit_report, load_data
 from ldnn_dsl.data.baseline import beats_baseline, net_score
 from ldnn_dsl.data.csvfile import load_csv

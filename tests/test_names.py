@@ -10,7 +10,7 @@ import pytest
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.ast.build import to_ast
 from ldnn_dsl.check.check import CheckResult, check_source
-from ldnn_dsl.check.recipe import LOSSES, METRICS
+from ldnn_dsl.check.train_section import LOSSES, METRICS
 from ldnn_dsl.expand.modules import language_words
 from ldnn_dsl.layers.base import ACTIVATIONS
 from ldnn_dsl.layers.initializers import INITIALIZERS

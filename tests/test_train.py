@@ -30,7 +30,7 @@ from helpers import (
 )
 
 from ldnn_dsl.check.check import check_source
-from ldnn_dsl.check.recipe import TrainSection
+from ldnn_dsl.check.train_section import TrainSection
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import decode, read
 from ldnn_dsl.train.feed import evaluation_batches, training_batches
@@ -464,7 +464,7 @@ def test_resolved_spec_keeps_every_digit_of_inits_and_splits() -> None:
     assert resolved.errors == [] and resolved.spec is not None
     for section in (resolved.spec, original.spec):
         assert (section.data.validate_, section.data.test) == (0.10000049, 0.125)  # type: ignore[union-attr]
-    from ldnn_dsl.check.recipe import written_split
+    from ldnn_dsl.check.data_section import written_split
 
     assert [written_split(f) for f in (0.1, 3e-7, 1e-12, 0.5, 0.10000049)] == [
         "10%", "3e-07", "1e-12", "50%", "0.10000049"]  # `3e-05%` would not parse
@@ -490,7 +490,7 @@ def test_resolved_spec_writes_strings_back_as_they_were_meant(tmp_path: Path, pa
 
 
 def test_augmented_batches_are_seeded() -> None:
-    from ldnn_dsl.check.recipe import DataSection
+    from ldnn_dsl.check.data_section import DataSection
     from ldnn_dsl.train.augment import augment_layers, augmented_batches
 
     data = DataSection.model_validate({"source": "parity", "augment": ["flip", {"name": "translate", "args": [1]},

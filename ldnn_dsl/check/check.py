@@ -6,22 +6,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ldnn_dsl.check.data_fit import data_misfits
+from ldnn_dsl.check.data_section import IMAGE_ONLY, Augment, DataSection, Translate
 from ldnn_dsl.check.lints import lint
 from ldnn_dsl.check.losses import loss_kind
-from ldnn_dsl.check.recipe import (
-    IMAGE_ONLY,
-    MAX_SEED,
-    Augment,
-    Cosine,
-    DataSection,
-    InitSection,
-    Plateau,
-    TrainSection,
-    Translate,
-)
+from ldnn_dsl.check.recipe import InitSection
 from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
 from ldnn_dsl.check.spec import Spans, Spec, WrapperNames, item_span
+from ldnn_dsl.check.train_section import MAX_SEED, Cosine, Plateau, TrainSection
 from ldnn_dsl.expand.expand import Expanded, expand
 from ldnn_dsl.expand.graph import layer_nodes
 from ldnn_dsl.expand.unresolved import follows_from

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ldnn_dsl.check.recipe import (
+from ldnn_dsl.check.data_section import (
     DataSection,
     Generator,
     Log1p,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from ldnn_dsl.check.losses import PROBABILITIES
-from ldnn_dsl.check.recipe import Plateau
 from ldnn_dsl.check.shapes import Row
 from ldnn_dsl.check.spec import Spans, Spec
+from ldnn_dsl.check.train_section import Plateau
 from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode, layer_nodes, range_setter, walk
 from ldnn_dsl.layers.initializers import FIXED_STD
 from ldnn_dsl.layers.recurrent import Recurrent

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from ldnn_dsl.check.choices import Choice
-from ldnn_dsl.check.recipe import SECTION_MODELS, Section, home_section
+from ldnn_dsl.check.recipe import SECTION_MODELS, home_section
+from ldnn_dsl.check.section import Section
 from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import call_names, models_in, validate
 from ldnn_dsl.layers.values import Arg, CallValue, Several, Word, plain

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ldnn_dsl.check.recipe import DataSection, InitSection, TrainSection
+from ldnn_dsl.check.data_section import DataSection
+from ldnn_dsl.check.recipe import InitSection
+from ldnn_dsl.check.train_section import TrainSection
 from ldnn_dsl.expand.graph import ModelGraph
 from ldnn_dsl.layers.base import InitDefaults
 from ldnn_dsl.source.span import Span

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ldnn_dsl.check.recipe import DataSection, log1p_columns, split_leaves_none, split_size
+from ldnn_dsl.check.data_section import DataSection, log1p_columns, split_leaves_none, split_size
 from ldnn_dsl.data.baseline import baseline
 from ldnn_dsl.data.fit import fit_report
 from ldnn_dsl.data.preprocess import apply_log1p, feature_columns, standardize_stats, wants_standardize

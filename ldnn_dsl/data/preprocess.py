@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ldnn_dsl.check.recipe import Standardize, log1p_column_outside
+from ldnn_dsl.check.data_section import Standardize, log1p_column_outside
 from ldnn_dsl.data.problems import data_error
 from ldnn_dsl.data.values import FLOAT32_MAX, FLOAT32_RANGE
 from ldnn_dsl.source.span import Span

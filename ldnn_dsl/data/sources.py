@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ldnn_dsl.check.recipe import CsvSource, NpzSource, ParitySource, SortSource
+from ldnn_dsl.check.data_section import CsvSource, NpzSource, ParitySource, SortSource
 from ldnn_dsl.data.csvfile import load_csv
 from ldnn_dsl.data.files import load_npz, resolve
 from ldnn_dsl.data.generators import parity_task, sort_task

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ldnn_dsl.check.recipe import Augment, Flip, Noise, Rotate, Shuffle, Translate
+from ldnn_dsl.check.data_section import Augment, Flip, Noise, Rotate, Shuffle, Translate
 
 
 def augment_layers(augment: tuple[Augment, ...], input_shape: tuple[int, ...], seed: int) -> list[Any]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ldnn_dsl.check.recipe import Shuffle
+from ldnn_dsl.check.data_section import Shuffle
 
 PREFETCH = 2  # batches ready ahead of the step: enough to hide the gather, without a thread per core
 WORKER_THREADS = 1

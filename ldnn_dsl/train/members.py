@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from ldnn_dsl.build.backend import seed_everything
-from ldnn_dsl.check.recipe import TrainSection
 from ldnn_dsl.check.spec import Spec, WrapperNames
+from ldnn_dsl.check.train_section import TrainSection
 from ldnn_dsl.data.dataset import Splits
 from ldnn_dsl.train.augment import augment_layers, augmented_batches
 from ldnn_dsl.train.clock import elapsed_logger

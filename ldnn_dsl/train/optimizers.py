@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ldnn_dsl.check.recipe import Adagrad, Adam, AdamW, RmsProp, Sgd, TrainSection
+from ldnn_dsl.check.train_section import Adagrad, Adam, AdamW, RmsProp, Sgd, TrainSection
 
 
 def optimizer_options(train: TrainSection) -> dict[str, Any]:

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from ldnn_dsl.check.choices import Choice, ldnn_literal
-from ldnn_dsl.check.recipe import CsvSource, DataSection, InitSection, NpzSource, TrainSection, written_split
+from ldnn_dsl.check.data_section import CsvSource, DataSection, NpzSource, written_split
+from ldnn_dsl.check.recipe import InitSection
 from ldnn_dsl.check.spec import Spec
+from ldnn_dsl.check.train_section import TrainSection
 from ldnn_dsl.data.files import resolve
 from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode
 from ldnn_dsl.layers.base import WINDOW_FIELDS, InitDefaults, LayerKind

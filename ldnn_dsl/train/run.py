@@ -29,8 +29,8 @@ from ldnn_dsl.build.backend import out_of_memory, precision_policy, seed_everyth
 from ldnn_dsl.check.check import CheckResult, recipe_errors
 from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.choices import Choice
-from ldnn_dsl.check.recipe import MAX_SEED
 from ldnn_dsl.check.spec import Spans, Spec, WrapperNames
+from ldnn_dsl.check.train_section import MAX_SEED
 from ldnn_dsl.data.baseline import beats_baseline, net_score
 from ldnn_dsl.data.dataset import Splits, baseline, load_data
 from ldnn_dsl.data.fit import Vocab, split_problems

@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ldnn_dsl.check.recipe import Constant, Cosine, Plateau, Step, TrainSection
+from ldnn_dsl.check.train_section import Constant, Cosine, Plateau, Step, TrainSection
 
 
 def step_lr(lr: float, every: int, factor: float) -> Callable[[int], float]:

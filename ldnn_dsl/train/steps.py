@@ -25,8 +25,8 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from ldnn_dsl.check.recipe import TrainSection
 from ldnn_dsl.check.shapes import infer
+from ldnn_dsl.check.train_section import TrainSection
 from ldnn_dsl.expand.graph import ModelGraph
 
 MOST_STEPS = 32  # past 32 nothing measured gained more than a few percent

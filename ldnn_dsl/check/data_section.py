@@ -1,0 +1,287 @@
+"""The `data` section: where the samples come from, how they are split, preprocessed and augmented."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, get_args
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
+
+from ldnn_dsl.ast.build import quote
+from ldnn_dsl.check.choices import Choice
+from ldnn_dsl.check.section import Fraction, Section, choices, listed
+from ldnn_dsl.layers.base import MAX_SIZE, Float32, Positive, PositiveWhole, Whole
+from ldnn_dsl.layers.refusals import WrongKindError, contradiction, refusal
+from ldnn_dsl.layers.values import Percentage
+from ldnn_dsl.source.diagnostics import did_you_mean
+
+
+class SortSource(Choice):
+    """`sort(count, bits, samples)`: the bits of `count` numbers in; each sorted position's value out."""
+
+    name: Literal["sort"]
+    count: PositiveWhole = 10
+    bits: Annotated[Whole, Field(ge=1, le=16)] = 6
+    samples: PositiveWhole = 100_000
+
+    @model_validator(mode="after")
+    def _indexable_samples(self) -> SortSource:
+        if self.count * self.bits > MAX_SIZE:
+            raise ValueError(f"a sample holds `count` x `bits` values, at most {MAX_SIZE:,} (2**31 - 1, the most "
+                             f"TensorFlow can index); got {self.count:,} x {self.bits} = {self.count * self.bits:,}")
+        return self
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """One sample's x: every number's bits in a row."""
+        return (self.count * self.bits,)
+
+    @property
+    def target_shape(self) -> tuple[int, ...]:
+        """One sample's y: a value per sorted position."""
+        return (self.count,)
+
+    @property
+    def target_range(self) -> tuple[int, int]:
+        """The smallest and the largest value of y: 0 and the top value of `bits` bits."""
+        return 0, 2**self.bits - 1
+
+    target_dtype: ClassVar = "int32"
+
+
+class ParitySource(Choice):
+    """`parity(bits, samples)`: random bits in, their parity (0 or 1) out."""
+
+    name: Literal["parity"]
+    bits: Annotated[Whole, Field(ge=1, le=64)] = 16
+    samples: PositiveWhole = 100_000
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return (self.bits,)
+
+    target_shape: ClassVar = (1,)
+    target_range: ClassVar = (0.0, 1.0)  # even and odd
+
+    target_dtype: ClassVar = "float32"
+
+
+Generator = SortSource | ParitySource  # built in: their sizes are known before any sample is made
+
+
+def _a_path(value: str) -> str:
+    """`npz("")` (an unset variable in a generated spec) would name the spec's own folder."""
+    if not value.strip():
+        raise ValueError(f"must be a file's path, relative to the spec; got \"{value}\"")
+    return value
+
+
+FilePath = Annotated[str, AfterValidator(_a_path)]
+
+
+class NpzSource(Choice):
+    """`npz("train.npz", x=x_train, y=y_train)`: arrays from a NumPy archive (path relative to the spec)."""
+
+    name: Literal["npz"]
+    path: FilePath
+    x: str = "x"
+    y: str = "y"
+
+    positional: ClassVar = ("path",)
+
+
+class CsvSource(Choice):
+    """`csv("houses.csv", target=price)`: a header row, numeric columns; `target` is y, the rest x.
+
+    `header=false` reads a file without a header row (columns by index only); `header=true`
+    takes a first row of numbers as names. Left out, a first row of numbers is refused when
+    the file is read, since dropping it or training on it would each be wrong for some file."""
+
+    name: Literal["csv"]
+    path: FilePath
+    target: Annotated[str | int, BeforeValidator(_column)] = -1
+    header: bool | None = None
+
+    positional: ClassVar = ("path",)
+
+    @model_validator(mode="after")
+    def _named_target_needs_names(self) -> CsvSource:
+        if self.header is False and isinstance(self.target, str):
+            raise contradiction(f"`target={self.target}` names a column, but with `header=false` the columns have "
+                                "no names", "give the target column's index (0 for the first, -1 for the last)")
+        return self
+
+
+SOURCE_KINDS = SortSource | ParitySource | NpzSource | CsvSource
+SOURCES = tuple(get_args(kind.model_fields["name"].annotation)[0] for kind in get_args(SOURCE_KINDS))
+
+
+def _known_source(value: Any) -> Any:
+    """`source mnist`: no dataset is downloaded, so a dataset's name gets the file forms, which
+    a list of the choices alone does not say; `source "x.npz"`: a file's path, the call that reads it."""
+    name = value if isinstance(value, str) else value.get("name") if isinstance(value, dict) else None
+    if not isinstance(name, str) or name in SOURCES:
+        return value
+    if name.isidentifier():
+        raise refusal("E210", f"unknown source `{name}`; ldnn makes `sort` and `parity` data and reads `npz` and "
+                      "`csv` files", did_you_mean(name, SOURCES) or
+                      f'save the data as a file and read it: `npz("{name}.npz", x=KEY, y=KEY)` or '
+                      f'`csv("{name}.csv", target=COLUMN)`, the path relative to the spec')
+    kind = name.rsplit(".", 1)[-1].lower() if "." in name else None
+    calls = {"npz": f"npz({quote(name)}, x=KEY, y=KEY)", "csv": f"csv({quote(name)}, target=COLUMN)"}
+    if kind in calls:
+        raise refusal("E201", f"a file is read by a call that says its kind; got {quote(name)}",
+                      f"write `{calls[kind]}`")
+    stem = quote(name.rsplit(".", 1)[0] + ".npz")
+    raise refusal("E201", f"ldnn reads `npz` and `csv` files, each by its call; got {quote(name)}",
+                  f"save the data as one of those and read it: `npz({stem}, x=KEY, y=KEY)`")
+
+
+SourceChoice = choices(SOURCE_KINDS)
+Source = Annotated[SourceChoice, BeforeValidator(_known_source)]
+
+
+def _column(value: Any) -> Any:
+    """A csv column by name or by index (negative from the end); `true` or 1.5 is neither,
+    though Python would read the first as 1."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, float) and value.is_integer() and not isinstance(value, Percentage):
+        return int(value)
+    shown = str(value).lower() if isinstance(value, bool) else f"{value * 100:g}%" if isinstance(
+        value, Percentage) else value
+    raise WrongKindError(f"must be a column's name or its index (a whole number); got {shown}")
+
+
+def _split(value: Any) -> Any:
+    """`10%` or 0.1 is a fraction, a whole number a count, a call a second source. A
+    percentage stays a fraction, so `100%` is refused rather than read as 1 sample; so is 1.0,
+    which reads as 1 sample to some authors and as all of them to others."""
+    if isinstance(value, Percentage):
+        if value >= 1:
+            raise ValueError(f"a percentage must be below 100%, or nothing is left to train on; got {value * 100:g}%")
+        return float(value)
+    if isinstance(value, float) and value == 1:
+        raise WrongKindError("1.0 could be 1 sample or all of them (leaving none to train on); write 1 for one "
+                             "sample, or a fraction below 1 such as 10%")
+    if isinstance(value, float) and value >= 1 and value.is_integer():
+        return int(value)
+    if isinstance(value, float) and value > 1:  # `validate 10.5`: neither a fraction nor a count
+        raise WrongKindError(f"must be a fraction below 1 (`{value:g}%` for a percentage) or a whole number of "
+                             f"samples; got {value:g}")
+    return _known_source(value) if isinstance(value, str) else value  # `validate "val.npz"`, `test mnist`
+
+
+Split = Annotated[Fraction | PositiveWhole | SourceChoice, BeforeValidator(_split)]  # type: ignore[valid-type]
+
+
+def split_size(setting: float | int, total: int) -> int:
+    """The samples a `validate` or `test` fraction or count takes of `total`: a fraction rounds
+    to at least one sample; a count is taken as is."""
+    if isinstance(setting, float):
+        return max(1, round(setting * total))
+    return setting
+
+
+def written_split(setting: float | int) -> str:
+    """A fraction or count as the spec writes it: `10%`, `500`; a fraction no short percentage
+    reads back exactly as itself stays a number (`0.10000049`), so a resolved spec splits alike."""
+    if not isinstance(setting, float):
+        return str(setting)
+    percent = f"{setting * 100:g}"  # `1e-05%` does not parse: a tiny fraction stays a number
+    return f"{percent}%" if "e" not in percent and float(percent) / 100 == setting else repr(setting)
+
+
+def split_leaves_none(name: str, setting: float | int, left: int, total: int) -> str | None:
+    """Why `name`'s split leaves nothing to train on, or None when it leaves some: one rule for
+    `ldnn check` (a generator's count is known) and for loading (a file's is known only then)."""
+    size = split_size(setting, total)
+    if size < left:
+        return None
+    return (f"`{name} {written_split(setting)}` takes {size} of the {left} samples left ({total} in all), "
+            "leaving none to train on")
+
+
+class Standardize(Choice):
+    """Zero mean, unit variance per feature, statistics from the training split only."""
+
+    name: Literal["standardize"]
+
+
+class Log1p(Choice):
+    """log(1 + x) on the given feature columns (all when none are given)."""
+
+    name: Literal["log1p"]
+    columns: tuple[Whole, ...] | None = None
+
+
+Preprocess = choices(Standardize | Log1p)
+
+
+def log1p_columns(steps: tuple[object, ...]) -> tuple[int, ...] | None:
+    """The columns every `log1p` names, merged: None when unused, () for all columns."""
+    chosen = [step for step in steps if isinstance(step, Log1p)]
+    if not chosen:
+        return None
+    if any(step.columns is None for step in chosen):
+        return ()
+    return tuple(sorted({column for step in chosen for column in step.columns or ()}))
+
+
+def log1p_column_outside(columns: tuple[int, ...], features: int, what: str) -> str | None:
+    """Why a `log1p` column is not one of `what`'s `features` (negative ones count from the end,
+    as NumPy's do), or None when every one is."""
+    bad = [c for c in columns if not -features <= c < features]
+    if not bad:
+        return None
+    return f"log1p column {bad[0]} is out of range: {what} has {features} feature columns (0..{features - 1})"
+
+
+class Translate(Choice):
+    name: Literal["translate"]
+    pixels: PositiveWhole = 4
+    positional: ClassVar = ("pixels",)
+
+
+class Rotate(Choice):
+    name: Literal["rotate"]
+    degrees: Annotated[Float32, Field(gt=0, le=180)] = 10
+    positional: ClassVar = ("degrees",)
+
+
+class Flip(Choice):
+    name: Literal["flip"]
+    mode: Literal["horizontal", "vertical", "horizontal_and_vertical"] = "horizontal"
+    positional: ClassVar = ("mode",)
+
+
+class Noise(Choice):
+    name: Literal["noise"]
+    std: Positive = 0.1
+    positional: ClassVar = ("std",)
+
+
+IMAGE_ONLY = ("translate", "rotate", "flip")  # augmentations that need an [height, width, channels] input
+Augment = choices(Translate | Rotate | Flip | Noise)
+
+
+Shuffle = Literal["once", "epoch", "off"]  # the order minibatches are drawn in (see DataSection.shuffle)
+
+
+class DataSection(Section):
+    """`data { source ...  validate 10%  preprocess standardize ... }`."""
+
+    source: Source
+    validate_: Split | None = Field(None, alias="validate")
+    test: Split | None = None
+    preprocess: Annotated[tuple[Preprocess, ...], BeforeValidator(listed)] = ()
+    augment: Annotated[tuple[Augment, ...], BeforeValidator(listed)] = ()
+    seed: Annotated[Whole, Field(ge=0)] = 0
+    # `once`: one seeded order, kept every epoch (Keras on TensorFlow with a seed, Caffe's LMDB);
+    # `epoch`: a new order before every epoch; `off`: the order of the data
+    shuffle: Shuffle = "once"
+
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid", populate_by_name=True)
+    lists: ClassVar = ("preprocess", "augment")
+    examples: ClassVar = {"source": 'source npz("train.npz", x=x, y=y)', "validate": "validate 10%",
+                          "test": "test 10%", "preprocess": "preprocess standardize",
+                          "augment": "augment flip(horizontal)", "seed": "seed 1", "shuffle": "shuffle once"}
