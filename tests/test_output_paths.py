@@ -217,14 +217,14 @@ def test_a_run_whose_out_was_filled_while_it_trained_is_saved_beside_it(
     from ldnn_dsl.train import run  # `ldnn_dsl.train` itself is the API's function
 
     out = tmp_path / "run"
-    saving = run._save
+    saving = run.save_run
 
     def save_after_another_writer(*args: object, **kwargs: object) -> object:
         out.mkdir(exist_ok=True)
         (out / "mine.txt").write_text("theirs")
         return saving(*args, **kwargs)
 
-    monkeypatch.setattr(run, "_save", save_after_another_writer)
+    monkeypatch.setattr(run, "save_run", save_after_another_writer)
     assert main(["train", str(spec(tmp_path)), "--out", str(out), "--quiet"]) == 0
     captured = capsys.readouterr()
     assert captured.out == f"{out}-2\n"
@@ -252,12 +252,12 @@ def test_a_full_disk_while_saving_says_so_and_leaves_nothing(tmp_path: Path, mon
     import errno
     import os
 
-    from ldnn_dsl.train import run  # `ldnn_dsl.train` itself is the API's function
+    from ldnn_dsl.train import run, saving  # `ldnn_dsl.train` itself is the API's function
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(run, "write_curves", full)
+    monkeypatch.setattr(saving, "write_curves", full)
     out = tmp_path / "run"
     with pytest.raises(DiagnosticError) as caught:
         run.train(spec(tmp_path), out=out, quiet=True)

@@ -1294,7 +1294,7 @@ def _masked(signal_error: BaseException) -> None:
 def test_a_ctrl_c_masked_by_a_library_error_still_reads_as_interrupted() -> None:
     """Seen in CI: the second Ctrl-C landed inside TF's device scope, whose exit raised a
     RuntimeError; the run then said "training failed: RuntimeError" instead of "interrupted"."""
-    from ldnn_dsl.train.run import failures_as_diagnostics
+    from ldnn_dsl.train.failures import failures_as_diagnostics
 
     with pytest.raises(DiagnosticError) as info, failures_as_diagnostics({}):
         _masked(KeyboardInterrupt())
@@ -1302,7 +1302,7 @@ def test_a_ctrl_c_masked_by_a_library_error_still_reads_as_interrupted() -> None
 
 
 def test_a_sigterm_masked_by_a_library_error_still_terminates() -> None:
-    from ldnn_dsl.train.run import failures_as_diagnostics
+    from ldnn_dsl.train.failures import failures_as_diagnostics
     from ldnn_dsl.train.stopping import Terminated
 
     with pytest.raises(Terminated), failures_as_diagnostics({}):

@@ -3,6 +3,7 @@ rules of the language: positional values in order, bare words by vocabulary, opt
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -25,73 +26,101 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
     """The validated model plus the span of each field, or the diagnostics. `names`: the `let`s
     and parameters in scope; `blocks`: the blocks defined, by their parameters, which a value
     may name by mistake."""
-    blocks = blocks or {}
-    data: dict[str, Any] = {}
-    spans: dict[str, Span] = {}
-    keys: dict[str, Span] = {}
-    diags: list[Diagnostic] = []
-    options = [f for f in cls.model_fields if f not in ("kind", "node")]
-    slots = list(positional)
+    binding = _Binding(cls, what, positional, words, tuple(names), blocks or {})
     args = list(args)
     spaced = _spaced_windows(args)
     for i, arg in enumerate(args):
-        if i in spaced:  # `3 x 3`: one error, at the `x`, for the three
-            if spaced[i] is not None:
-                diags.append(spaced[i])  # type: ignore[arg-type]
-            continue
-        if arg.key is not None:
-            field, value = arg.key, plain(arg.value)
-            if isinstance(value, str) and words.get(value, (None,))[0] == field:  # `dtype=int` as `int` says
-                value = words[value][1]
-            if field not in options:
-                diags.append(error("E204", f"unknown option `{field}` for {what}", arg.key_span or arg.span,
-                                   help=_option_help(field, options, spans)))
-                continue
-        elif isinstance(arg.value, Word) and arg.value.name in words:
-            field, value = words[arg.value.name]
-        elif isinstance(arg.value, Word | CallValue) and arg.value.name in blocks and arg.value.name not in words:
-            diags.append(_block_after_a_layer(arg, what, blocks[arg.value.name]))  # `dense 4 blk(3)`
-            _in_place_of_the_first(slots, positional)
-            continue
-        elif isinstance(arg.value, Word) and arg.value.name not in ("true", "false"):
-            wanted = slots[0] if slots == list(positional) and slots else None  # nothing in its place yet
-            diags.append(_unknown_word(arg.value.name, arg.span, what, words, names, wanted))
-            _in_place_of_the_first(slots, positional)
-            continue
-        elif isinstance(arg.value, CallValue) and arg.value.name in words:  # `dense 4 leaky_relu(0.2)`
-            diags.append(error("E205", f"`{arg.value.name}` takes no arguments in {what}", arg.span,
-                               help=f"write `{arg.value.name}` alone (with Keras' defaults)"))
-            continue
-        elif slots:
-            field, value = slots.pop(0), plain(arg.value)
+        if i not in spaced:
+            binding.take(arg)
+        elif spaced[i] is not None:  # `3 x 3`: one error, at the `x`, for the three
+            binding.diags.append(spaced[i])  # type: ignore[arg-type]
+    model, problems = validate(cls, binding.data, binding.spans, span, what, keys=binding.keys, names=binding.names)
+    if binding.diags:  # the values given are checked all the same; what a value in error may have set is not missing
+        diags = binding.diags
+        return None, binding.spans, sorted([*diags, *_beside(problems, binding.spans.values(), diags)], key=_position)
+    return model, binding.spans, problems
+
+
+@dataclasses.dataclass
+class _Binding:
+    """The fields bound so far, the positional ones still open, and the errors found on the way."""
+
+    cls: type[BaseModel]
+    what: str
+    positional: tuple[str, ...]
+    words: Mapping[str, tuple[str, Any]]
+    names: tuple[str, ...]
+    blocks: Mapping[str, Sequence[str]]
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    spans: dict[str, Span] = dataclasses.field(default_factory=dict)
+    keys: dict[str, Span] = dataclasses.field(default_factory=dict)
+    diags: list[Diagnostic] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.options = [f for f in self.cls.model_fields if f not in ("kind", "node")]
+        self.slots = list(self.positional)
+
+    def take(self, arg: Arg) -> None:
+        placed = self._place(arg)
+        if isinstance(placed, Diagnostic):
+            self.diags.append(placed)
         else:
-            expected = ", ".join(positional) if positional else "none"
-            diags.append(error("E205", f"too many positional values for {what} (it takes: {expected})", arg.span,
-                               help=_quoted_word_help(arg.value, words)
-                               or ("give the rest as options, e.g. `key=value`" if positional else None)))
-            continue
-        if field in spans:
-            diags.append(error("E207", f"`{field}` of {what} is given twice", arg.key_span or arg.span))
-            continue
-        if field in WINDOW_FIELDS and arg.product is not None and getattr(cls, "rank", None) != 1:
-            diags.append(_product_as_window(field, what, arg, getattr(cls, "rank", None)))
-            continue
-        if field in slots:
-            slots.remove(field)
-        data[field], spans[field] = value, arg.span
-        spans.update({f"{field}.{i}": item for i, item in enumerate(arg.item_spans)})  # `input [-3, 4]`: at -3
-        keys.update(_call_keys(field, arg))
-    model, problems = validate(cls, data, spans, span, what, keys=keys, names=names)
-    if diags:  # the values given are checked all the same; what a value in error may have set is not missing
-        return None, spans, sorted([*diags, *_beside(problems, spans.values(), diags)], key=_position)
-    return model, spans, problems
+            self._assign(*placed, arg)
 
+    def _place(self, arg: Arg) -> tuple[str, Any] | Diagnostic:
+        """The field `arg` sets and its value, by key, vocabulary or position; or why it sets none."""
+        value, what = arg.value, self.what
+        if arg.key is not None:
+            return self._option(arg)
+        if isinstance(value, Word) and value.name in self.words:
+            return self.words[value.name]
+        if isinstance(value, Word | CallValue) and value.name in self.blocks and value.name not in self.words:
+            self._in_place_of_the_first()
+            return _block_after_a_layer(arg, what, self.blocks[value.name])
+        if isinstance(value, Word) and value.name not in ("true", "false"):
+            wanted = self.slots[0] if self.slots == list(self.positional) and self.slots else None  # nothing there yet
+            self._in_place_of_the_first()
+            return _unknown_word(value.name, arg.span, what, self.words, self.names, wanted)
+        if isinstance(value, CallValue) and value.name in self.words:  # `dense 4 leaky_relu(0.2)`
+            return error("E205", f"`{value.name}` takes no arguments in {what}", arg.span,
+                         help=f"write `{value.name}` alone (with Keras' defaults)")
+        if self.slots:
+            return self.slots.pop(0), plain(value)
+        expected = ", ".join(self.positional) if self.positional else "none"
+        return error("E205", f"too many positional values for {what} (it takes: {expected})", arg.span,
+                     help=_quoted_word_help(value, self.words)
+                     or ("give the rest as options, e.g. `key=value`" if self.positional else None))
 
-def _in_place_of_the_first(slots: list[str], positional: tuple[str, ...]) -> None:
-    """A value in error where nothing has taken the first positional field yet (`conv wdth 3x3`)
-    stands in for it: the values after it go on to the fields after it, as they were meant to."""
-    if slots and slots == list(positional):
-        slots.pop(0)
+    def _option(self, arg: Arg) -> tuple[str, Any] | Diagnostic:
+        """`key=value`; a word the key's vocabulary has reads as that word does (`dtype=int`)."""
+        assert arg.key is not None
+        key, value = arg.key, plain(arg.value)
+        if key not in self.options:
+            return error("E204", f"unknown option `{key}` for {self.what}", arg.key_span or arg.span,
+                         help=_option_help(key, self.options, self.spans))
+        if isinstance(value, str) and self.words.get(value, (None,))[0] == key:
+            value = self.words[value][1]
+        return key, value
+
+    def _assign(self, name: str, value: Any, arg: Arg) -> None:
+        if name in self.spans:
+            self.diags.append(error("E207", f"`{name}` of {self.what} is given twice", arg.key_span or arg.span))
+            return
+        rank = getattr(self.cls, "rank", None)
+        if name in WINDOW_FIELDS and arg.product is not None and rank != 1:
+            self.diags.append(_product_as_window(name, self.what, arg, rank))
+            return
+        if name in self.slots:
+            self.slots.remove(name)
+        self.data[name], self.spans[name] = value, arg.span
+        self.spans.update({f"{name}.{i}": item for i, item in enumerate(arg.item_spans)})  # `input [-3, 4]`: at -3
+        self.keys.update(_call_keys(name, arg))
+
+    def _in_place_of_the_first(self) -> None:
+        """A value in error where nothing has taken the first positional field yet (`conv wdth 3x3`)
+        stands in for it: the values after it go on to the fields after it, as they were meant to."""
+        if self.slots and self.slots == list(self.positional):
+            self.slots.pop(0)
 
 
 def _beside(problems: list[Diagnostic], given: Iterable[Span], diags: list[Diagnostic]) -> list[Diagnostic]:

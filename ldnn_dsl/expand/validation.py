@@ -199,32 +199,13 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
     if len(loc) >= 2:  # setting, choice, argument: `factor` of `plateau`; setting, option: of `early_stop`
         what = f"`{loc[-2]}`"
     if kind == "union_tag_invalid":
-        tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-        span = keys.get(".".join([*path, str(ctx.get("tag"))]), span)  # at the call's name, where it has one
-        if "or_number" in ctx:  # `validate foo(3)`: a number or one of the calls goes there
-            return error("E210", f"`{field}` of {what} must be {_expected(ctx['or_number'])} or one of "
-                         f"{', '.join(tags)}; got {shown}", span, help=did_you_mean(str(ctx.get("tag")), tags))
-        return error("E210", f"unknown {field} `{ctx.get('tag')}` in {what}; choose one of {', '.join(tags)}", span,
-                     help=did_you_mean(str(ctx.get("tag")), tags))
+        return _unknown_choice(ctx, field, what, shown, keys.get(".".join([*path, str(ctx.get("tag"))]), span))
     if kind in RANGE:
         return error("E202", f"`{field}` of {what} must be {RANGE[kind].format(**ctx)}; got {shown}", span)
     if kind == "missing":  # `activation` alone: "needs a value", not "`activation` needs `activation`"
         return error("E206", f"{what} needs {'a value' if what == f'`{field}`' else f'`{field}`'}", span)
     if kind == "literal_error":
-        choices = [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]
-        written = value.get("name") if isinstance(value, dict) else value  # `mse(1)`: its name
-        hint = did_you_mean(written, choices) if isinstance(written, str) else None
-        if len(choices) > MAX_LISTED:  # `loss`: name it, list the choices only as help
-            noun = field[:-1] if field.endswith("s") and any(p.isdigit() for p in path) else field  # one of `metrics`
-            message = (f"unknown {noun} {shown} in {what}" if isinstance(value, str) else
-                       f"`{field}` of {what} must be a name such as `{choices[0]}`; got {shown}")
-            return error("E210", message, span, help=hint or f"choose one of {', '.join(choices)}")
-        if "or_number" in ctx:  # `batch fast`: a word where a number or `auto` goes
-            return error("E201", f"`{field}` of {what} must be {_expected(ctx['or_number'])} or "
-                         f"{' or '.join(f'`{c}`' for c in choices)}; got {shown}", span,
-                         help=hint or _written_as_text(ctx["or_number"], value))
-        return error("E210", f"`{field}` of {what} must be one of {', '.join(choices)}; got {shown}", span,
-                     help=hint)
+        return _not_a_word_listed(ctx, value, field, what, shown, span, path)
     if kind in ("too_short", "too_long"):
         limit = ctx.get("min_length" if kind == "too_short" else "max_length")
         bound = f"{'at least' if kind == 'too_short' else 'at most'} {limit} value{'' if limit == 1 else 's'}"
@@ -246,6 +227,36 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
         return error("E201", f"the arguments of `{field}` of {what} must each be {expected}; got {shown}", span,
                      help=help)
     return error("E201", f"`{field}` of {what} must be {expected}; got {shown}", span, help=help)
+
+
+def _unknown_choice(ctx: Mapping[str, Any], field: str, what: str, shown: str, span: Span) -> Diagnostic:
+    """A call whose name no choice has (`optimizer sdg(...)`), at its name."""
+    tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+    hint = did_you_mean(str(ctx.get("tag")), tags)
+    if "or_number" in ctx:  # `validate foo(3)`: a number or one of the calls goes there
+        return error("E210", f"`{field}` of {what} must be {_expected(ctx['or_number'])} or one of "
+                     f"{', '.join(tags)}; got {shown}", span, help=hint)
+    return error("E210", f"unknown {field} `{ctx.get('tag')}` in {what}; choose one of {', '.join(tags)}", span,
+                 help=hint)
+
+
+def _not_a_word_listed(ctx: Mapping[str, Any], value: Any, field: str, what: str, shown: str, span: Span,
+                       path: list[str]) -> Diagnostic:
+    """A value where one of a few words goes (`padding`, `loss`, `batch auto`); a long list is
+    left to the help, and a close word is offered."""
+    choices = [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]
+    written = value.get("name") if isinstance(value, dict) else value  # `mse(1)`: its name
+    hint = did_you_mean(written, choices) if isinstance(written, str) else None
+    if len(choices) > MAX_LISTED:  # `loss`: name it, list the choices only as help
+        noun = field[:-1] if field.endswith("s") and any(p.isdigit() for p in path) else field  # one of `metrics`
+        message = (f"unknown {noun} {shown} in {what}" if isinstance(value, str) else
+                   f"`{field}` of {what} must be a name such as `{choices[0]}`; got {shown}")
+        return error("E210", message, span, help=hint or f"choose one of {', '.join(choices)}")
+    if "or_number" in ctx:  # `batch fast`: a word where a number or `auto` goes
+        return error("E201", f"`{field}` of {what} must be {_expected(ctx['or_number'])} or "
+                     f"{' or '.join(f'`{c}`' for c in choices)}; got {shown}", span,
+                     help=hint or _written_as_text(ctx["or_number"], value))
+    return error("E210", f"`{field}` of {what} must be one of {', '.join(choices)}; got {shown}", span, help=hint)
 
 
 def _value_error(refused: ValueError, field: str, what: str, span: Span, keys: Mapping[str, Span],

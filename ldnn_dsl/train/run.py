@@ -12,78 +12,39 @@ the data do not fit the model, E406 when training fails; a failed run leaves no 
 
 from __future__ import annotations
 
-import logging
 import math
 import numbers
 import os
 import secrets
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-from ldnn_dsl.build.backend import out_of_memory, precision_policy, seed_everything
+from ldnn_dsl.build.backend import precision_policy, seed_everything
 from ldnn_dsl.check.check import CheckResult, recipe_errors
 from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.choices import Choice
-from ldnn_dsl.check.spec import Spans, Spec, WrapperNames
+from ldnn_dsl.check.spec import Spans, Spec
 from ldnn_dsl.check.train_section import MAX_SEED
-from ldnn_dsl.data.baseline import beats_baseline, net_score
 from ldnn_dsl.data.dataset import Splits, baseline, load_data
 from ldnn_dsl.data.fit import Vocab, split_problems
 from ldnn_dsl.data.problems import DATA_CODE
 from ldnn_dsl.expand.graph import layer_nodes
 from ldnn_dsl.layers.base import MAX_SIZE
-from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error, render_text
+from ldnn_dsl.source.diagnostics import DiagnosticError, error, render_text
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile, read_spec
 from ldnn_dsl.train.batch import measured_batch
-from ldnn_dsl.train.feed import prediction_batches
-from ldnn_dsl.train.folder import (
-    TRAIN_CODE,
-    WRITE_CODE,
-    default_folders,
-    numbered,
-    refuse_unusable_folder,
-    staging,
-    write_curves,
-    write_history,
-    write_metrics,
-)
-from ldnn_dsl.train.members import (
-    Member,
-    NonFiniteLossError,
-    Plan,
-    average,
-    compile_model,
-    evaluate,
-    raw_input,
-    train_member,
-)
-from ldnn_dsl.train.resolved import resolved_text
+from ldnn_dsl.train.failures import failures_as_diagnostics
+from ldnn_dsl.train.folder import WRITE_CODE, default_folders, numbered, refuse_unusable_folder, staging
+from ldnn_dsl.train.members import Member, Plan, train_member
+from ldnn_dsl.train.saving import RunResult, output_classes, save_run
+from ldnn_dsl.train.session import fresh_session, no_retracing_warnings, op_determinism
 from ldnn_dsl.train.steps import choose_steps
-from ldnn_dsl.train.stopping import (
-    StopRequest,
-    ctrl_c_aborts,
-    forget_signals,
-    interrupted,
-    raise_swallowed_signal,
-    signal_under,
-)
+from ldnn_dsl.train.stopping import StopRequest, ctrl_c_aborts, forget_signals, raise_swallowed_signal
 from ldnn_dsl.train.xla import choose_jit
-
-
-@dataclass
-class RunResult:
-    """What a finished run left behind: its folder, the numbers in `metrics.json`, the history."""
-
-    folder: Path
-    metrics: dict[str, Any]
-    history: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 def train(spec_path: str | Path, *, out: str | Path | None = None, epochs: int | None = None,
@@ -146,16 +107,16 @@ def _train(source: SourceFile, stop: StopRequest, *, out: str | Path | None, epo
     folder = Path(out) if out is not None else next(others)
     refuse_unusable_folder(folder, source.path)
     started = time.perf_counter()
-    _fresh_session()
-    with (precision_policy(spec.train.precision), op_determinism(spec), _no_retracing_warnings(),
+    fresh_session()
+    with (precision_policy(spec.train.precision), op_determinism(spec), no_retracing_warnings(),
           staging(folder, others) as staged, failures_as_diagnostics(spans), ctrl_c_aborts()):
         plan = _plan(spec, checked, spans, quiet)
-        metric, value = baseline(plan.splits, spec.train.loss, _classes(checked))
+        metric, value = baseline(plan.splits, spec.train.loss, output_classes(checked))
         say(f"linear baseline: {metric} {value:.4g}")
         raise_swallowed_signal()  # a Ctrl-C lost while the data loaded aborts now, not after training
         members, stopped = _train_members(plan, stop, say)
         try:
-            result = _save(plan, members, stopped, staged.temp, folder, checked, started, (metric, value), say)
+            result = save_run(plan, members, stopped, staged.temp, folder, checked, started, (metric, value), say)
         except OSError as exc:  # a full disk, a quota: the training went fine, the writing did not
             raise DiagnosticError([error(WRITE_CODE, f"could not save the run: {exc.strerror or exc}",
                                          path=str(folder), help="free some space, or choose another `--out`")]
@@ -225,60 +186,6 @@ def _plan(spec: Spec, checked: CheckResult, spans: Spans, quiet: bool) -> Plan:
                                                           samples=len(splits.x_train)))
 
 
-def _fresh_session() -> None:
-    """Keras' own state cleared, but the caller's precision policy, which clearing resets too:
-    a run restores the policy it found, and it must find the caller's."""
-    import keras
-
-    policy = keras.mixed_precision.global_policy()
-    keras.backend.clear_session()
-    keras.mixed_precision.set_global_policy(policy)
-
-
-class _Retracing(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-@contextmanager
-def _no_retracing_warnings() -> Iterator[None]:
-    """TensorFlow warns when its compiled functions are traced again and again: each ensemble
-    member, and each evaluation of a new model, has its own by design. The warning asks to
-    restructure code the author of a spec does not have; it only alarms, even with --quiet."""
-    logger, quiet = logging.getLogger("tensorflow"), _Retracing()
-    logger.addFilter(quiet)
-    try:
-        yield
-    finally:
-        logger.removeFilter(quiet)
-
-
-@contextmanager
-def op_determinism(spec: Spec) -> Iterator[None]:
-    """TensorFlow's deterministic kernels without XLA; with XLA, XLA's own kernels; the
-    process-wide switch is restored on exit, so a caller's later models are unaffected.
-
-    Keras silently turns `jit_compile` off whenever TF op determinism is enabled (not every
-    XLA op has a deterministic mode on GPUs), so it is enabled only for runs without XLA.
-    XLA's CPU kernels are deterministic already: a seeded XLA run on a CPU repeats bit for
-    bit (tests/test_train.py checks both paths)."""
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        yield
-        return
-    from tensorflow.python.framework import config  # the switch's only off: no public API turns it off
-
-    assert spec.train is not None
-    before = config.is_op_determinism_enabled()
-    jit = choose_jit(spec.train.jit, spec.model)
-    (config.disable_op_determinism if jit else config.enable_op_determinism)()
-    try:
-        yield
-    finally:
-        (config.enable_op_determinism if before else config.disable_op_determinism)()
-
-
 SHAPE_HELP = "the data must match the model's input and output shapes"
 
 
@@ -327,167 +234,6 @@ def _vocab(spec: Spec) -> Vocab | None:
         return None
     smallest = min(embeddings, key=lambda n: n.layer.vocab)  # type: ignore[union-attr]
     return Vocab(smallest.layer.vocab, f"`embedding` on {smallest.span.line_seen_from(spec.path)}")  # type: ignore
-
-
-# saving ----------------------------------------------------------------------------------
-def _save(plan: Plan, members: list[Member], stopped: str, temp: Path, folder: Path, checked: CheckResult,
-          started: float, base: tuple[str, float], say: Callable[[str], None]) -> RunResult:
-    assert plan.spec.train is not None
-    ensemble = plan.spec.train.ensemble > 1
-    model = average(members, plan) if ensemble else members[0].model
-    scores = evaluate(model, plan) if ensemble else members[0].metrics
-    metric = _headline(plan)
-    if ensemble:
-        for i, m in enumerate(members, 1):
-            say(f"member {i}: {_score_line(m.metrics, metric)}")
-        say(f"ensemble of {len(members)}: {_score_line(scores, metric)}")
-        model.optimizer.build(model.trainable_variables)  # saved with its slots, so it reloads without warnings
-    with_raw_inputs(model, plan).save(temp / "model.keras")
-    (temp / "spec.ldnn").write_text(resolved_text(plan.spec, batch=plan.batch, epochs=plan.epochs, seed=plan.seed,
-                                                  jit=plan.jit, steps_per_execution=plan.steps_per_execution,
-                                                  folder=folder))
-    history = [row for m in members for row in m.history]
-    write_history(temp / "history.csv", history)
-    metrics = _metrics(plan, members, stopped, scores, checked, started,
-                       _against_baseline(plan, model, base, _classes(checked), say))
-    write_metrics(temp / "metrics.json", metrics)
-    write_curves(temp / "curves.png", history, metric)
-    return RunResult(folder, metrics, history)
-
-
-def _classes(checked: CheckResult) -> int | None:
-    """The model's class count for the baseline: its output's last axis."""
-    output = checked.inference.output if checked.inference else None
-    return output[-1] if output else None
-
-
-def _against_baseline(plan: Plan, model: Any, base: tuple[str, float], classes: int | None,
-                      say: Callable[[str], None]) -> dict[str, Any]:
-    """The trained net scored the way the linear baseline was, on the same rows; a warning
-    when it is no better: a run that ended at chance should not pass for a trained net."""
-    assert plan.spec.train is not None
-    metric, value = base
-    net = net_score(plan.splits, plan.spec.train.loss,
-                    lambda x: model.predict(**prediction_batches(x, plan.batch), verbose=0), classes)
-    beaten = beats_baseline(plan.splits, metric, value, net)
-    if not beaten:
-        why = "no lower" if metric.endswith("mse") else "not higher by more than three standard errors on these rows"
-        say(f"ldnn: warning: the trained net is not clearly better than the linear baseline ({metric} {net:.4g} "
-            f"against {value:.4g}: {why}): it has not learned yet, or a linear model suffices for this task. Nets "
-            "can sit at chance for many epochs on hard tasks (parity) before they learn, and early stopping or the "
-            "lr schedule may end the run first: try another `seed`, or a longer `early_stop patience`")
-    return {"metric": metric, "value": value, "net": net, "beaten": beaten}
-
-
-def with_raw_inputs(model: Any, plan: Plan) -> Any:
-    """The model to save: `log1p` is applied to the data before training, so the saved model
-    applies it itself (a registered `Log1p` layer) and takes raw inputs at inference. It is
-    compiled as the model it wraps, so it reloads ready to train on."""
-    columns = plan.splits.log1p_columns
-    if columns is None:
-        return model
-    import keras
-
-    from ldnn_dsl.build.custom import Log1p
-
-    inputs = raw_input(plan, WrapperNames.LOG1P_INPUT)
-    logged = Log1p(columns, name=WrapperNames.LOG1P, dtype="float32")(inputs)  # as the data were for training
-    wrapped = keras.Model(inputs, model(logged), name=model.name)
-    compile_model(wrapped, plan, model.optimizer)
-    return wrapped
-
-
-def _headline(plan: Plan) -> str | None:
-    assert plan.spec.train is not None
-    return plan.spec.train.metrics[0] if plan.spec.train.metrics else None
-
-
-def _score_line(scores: dict[str, dict[str, float]], metric: str | None) -> str:
-    split = "validation" if "validation" in scores else "test" if "test" in scores else "train"
-    key = metric if metric and metric in scores[split] else "loss"
-    prefix = {"validation": "val_", "test": "test_", "train": ""}[split]
-    return f"{prefix}{key} {scores[split][key]:.4g}"
-
-
-def _metrics(plan: Plan, members: list[Member], stopped: str, scores: dict[str, dict[str, float]],
-             checked: CheckResult, started: float, against_baseline: dict[str, Any]) -> dict[str, Any]:
-    fit_seconds = sum(m.fit_seconds for m in members)
-    assert plan.spec.train is not None
-    return {
-        "model": plan.spec.model.name,
-        "spec": plan.spec.path,
-        "train": scores.get("train"),
-        "validation": scores.get("validation"),
-        "test": scores.get("test"),
-        "members": [{"seed": m.seed, "epochs": len(m.history), "stopped": m.stopped, **m.metrics} for m in members],
-        "epochs": max(len(m.history) for m in members),
-        "stopped": stopped,
-        "batch": plan.batch,
-        "seed": plan.seed,
-        "wall_time_s": time.perf_counter() - started,
-        "fit_time_s": fit_seconds,
-        "samples_per_s": sum(m.samples for m in members) / fit_seconds if fit_seconds > 0 else None,
-        "params": checked.inference.total_params if checked.inference else None,
-        "saved_params": int(members[0].model.count_params()) * len(members),
-        "xla": bool(getattr(members[0].model, "jit_compile", plan.jit)),
-        "jit": plan.spec.train.jit,
-        "steps_per_execution": plan.steps_per_execution,
-        "precision": plan.spec.train.precision,
-        "baseline": against_baseline,
-    }
-
-
-# failures --------------------------------------------------------------------------------
-@contextmanager
-def failures_as_diagnostics(spans: Spans) -> Iterator[None]:
-    """NaN losses, out-of-memory, Ctrl-C and Keras errors become one E406 diagnostic; SIGTERM
-    passes on as Terminated."""
-    at = spans.get(("train", ""))
-    try:
-        yield
-    except DiagnosticError:
-        raise
-    except NonFiniteLossError as exc:
-        raise DiagnosticError([error(TRAIN_CODE, f"training stopped: {exc}", spans.get(("train", "lr"), at),
-                                     help="lower `lr`, add `clip_norm 5`, or check the data for extreme values")]
-                              ) from exc
-    except BaseException as exc:
-        signalled = signal_under(exc)
-        if isinstance(signalled, KeyboardInterrupt):
-            raise DiagnosticError([interrupted(at)]) from exc
-        if signalled is not None:
-            raise signalled from None
-        if not isinstance(exc, Exception):
-            raise
-        raise DiagnosticError([_failure(exc, spans)]) from exc
-
-
-
-def _failure(exc: BaseException, spans: Spans) -> Diagnostic:
-    text = " ".join(str(exc).split())
-    text = text if len(text) <= 400 else text[:400] + " ..."
-    if out_of_memory(exc):
-        return error(TRAIN_CODE, f"out of memory while training ({type(exc).__name__})",
-                     spans.get(("train", "batch"), spans.get(("train", ""))),
-                     help="lower `batch`, use a smaller model, or `precision mixed_bfloat16`")
-    if (at := _ldnn_frame(exc)) is not None:
-        return error("E901", f"internal error in ldnn: {type(exc).__name__}: {text} (raised at {at})",
-                     spans.get(("train", "")), help="this is a bug in ldnn, not a problem of the spec or the data: "
-                                                     "please report it with the spec; nothing was saved")
-    return error(TRAIN_CODE, f"training failed: {type(exc).__name__}: {text}", spans.get(("train", "")))
-
-
-def _ldnn_frame(exc: BaseException) -> str | None:
-    """`ldnn_dsl/train/members.py:120` when ldnn's own code raised `exc` (its innermost frame
-    is ours): a bug of ldnn's, which must not read as Keras refusing the spec or the data."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return None
-    file = Path(tb.tb_frame.f_code.co_filename).resolve()
-    package = Path(__file__).resolve().parents[1]
-    return f"{file.relative_to(package.parent)}:{tb.tb_lineno}" if file.is_relative_to(package) else None
 
 
 __all__ = ["RunResult", "train"]
