@@ -41,12 +41,20 @@ def test_language_words_come_from_the_tables() -> None:
         assert word in words, word
 
 
-@pytest.mark.parametrize("name", ["width", "depth", "units", "rate", "bits", "count", "x", "epochs", "lr", "seed",
-                                  "model", "repeat", "block"])
+@pytest.mark.parametrize("name", ["width", "depth", "units", "rate", "bits", "count", "x", "model", "repeat", "block"])
 def test_ordinary_names_stay_free(name: str) -> None:
-    """Names of options and settings are no bare words of a value: `let epochs = 20` is fine."""
+    """Names of options are no bare words of a value: `let units = 20` is fine."""
     assert name not in language_words()
     checked(f"let {name} = 3\nmodel m {{\n  input [{name}]\n  dense 2\n}}\n")
+
+
+@pytest.mark.parametrize("name", ["epochs", "lr", "seed", "validate", "weights"])
+def test_a_let_takes_no_setting_name(name: str) -> None:
+    """A setting's name is no word of a value, but in a section it starts the next setting: the
+    `let` is refused, at its name, and a use in the model adds nothing."""
+    assert name not in language_words()
+    result = _check(f"let {name} = 3\nmodel m {{\n  input [{name}]\n  dense 2\n}}\n")
+    assert _codes(result) == ["E103"] and f"`{name}` is the name of a setting in `" in result.errors[0].message
 
 
 @pytest.mark.parametrize(("definition", "use"), [

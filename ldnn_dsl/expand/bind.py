@@ -76,7 +76,7 @@ class _Binding:
             return self.words[value.name]
         if isinstance(value, Word | CallValue) and value.name in self.blocks and value.name not in self.words:
             self._in_place_of_the_first()
-            return _block_after_a_layer(arg, what, self.blocks[value.name])
+            return block_after(arg, what, self.blocks[value.name])
         if isinstance(value, Word) and value.name not in ("true", "false"):
             wanted = self.slots[0] if self.slots == list(self.positional) and self.slots else None  # nothing there yet
             self._in_place_of_the_first()
@@ -159,7 +159,8 @@ def _position(diag: Diagnostic) -> tuple[int, int]:
     return (diag.span.line, diag.span.col) if diag.span is not None else (0, 0)
 
 
-def _block_after_a_layer(arg: Arg, what: str, params: Sequence[str]) -> Diagnostic:
+def block_after(arg: Arg, what: str, params: Sequence[str]) -> Diagnostic:
+    """A block's call after a statement on its line (`dense 4 blk(3)`): a call is a line of its own."""
     name = arg.value.name  # type: ignore[attr-defined]
     call = f"{name}({', '.join(params)})" if params else name
     return error("E205", f"`{name}` is a block: its call cannot follow {what} on the same line", arg.span,

@@ -4,11 +4,12 @@ table, every layer named. Settings of the sections are evaluated (they may use `
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.check.recipe import home_section
-from ldnn_dsl.expand.bind import bind
+from ldnn_dsl.expand.bind import bind, block_after
 from ldnn_dsl.expand.evaluate import Env, evaluate, evaluate_arg
 from ldnn_dsl.expand.graph import (
     CallSite,
@@ -21,11 +22,11 @@ from ldnn_dsl.expand.graph import (
     call_notes,
     walk,
 )
-from ldnn_dsl.expand.modules import Loader, Module, language_words
+from ldnn_dsl.expand.modules import Block, Loader, Module, language_words
 from ldnn_dsl.expand.unresolved import uncalled_block, unresolved
 from ldnn_dsl.layers.base import ACTIVATIONS
 from ldnn_dsl.layers.registry import LAYER_KINDS
-from ldnn_dsl.layers.values import Arg, Percentage, Word
+from ldnn_dsl.layers.values import Arg, CallValue, Percentage, Word
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, did_you_mean, error
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
@@ -364,12 +365,22 @@ class Expander:
         if len(self.active) >= MAX_DEPTH:
             raise DiagnosticError([error("E004", f"blocks call blocks more than {MAX_DEPTH} levels deep",
                                          stmt.head_span, help="flatten the chain of blocks")])
-        bound = _bind_params(stmt, params, _args(stmt, env))
+        args = _args(stmt, env)
+        _no_call_after(stmt, args[len(stmt.call_args or ()):], self.module.blocks)
+        bound = _bind_params(stmt, params, args)
         self.active.append(CallSite(block=stmt.head, span=stmt.head_span))
         try:
             return self.body(block.definition.body, block.env.child(bound))
         finally:
             self.active.pop()
+
+
+def _no_call_after(stmt: n.Statement, after: tuple[Arg, ...], blocks: Mapping[str, Block]) -> None:
+    """`unit(4) unit(5)`: a second call on the line would read as one more argument of the first."""
+    what = f"`{stmt.head}(...)`" if stmt.call_args is not None else f"`{stmt.head}`"
+    for arg in after:
+        if isinstance(arg.value, Word | CallValue) and arg.value.name in blocks:
+            raise DiagnosticError([block_after(arg, what, blocks[arg.value.name].definition.params)])
 
 
 def _bind_params(stmt: n.Statement, params: tuple[str, ...], args: tuple[Arg, ...]) -> dict[str, object]:

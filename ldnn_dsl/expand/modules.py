@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.ast.build import to_ast
-from ldnn_dsl.check.recipe import SECTION_MODELS
+from ldnn_dsl.check.recipe import SECTION_MODELS, home_section
 from ldnn_dsl.expand.evaluate import FAILED, Env, evaluate
 from ldnn_dsl.layers.base import ACTIVATIONS
 from ldnn_dsl.layers.initializers import INITIALIZERS
@@ -151,7 +151,7 @@ class Loader:
 
     def _let(self, module: Module, let: n.Let) -> None:
         module.env.later.pop(let.name, None)  # defined from here on (`let b = b + 1` has no earlier `b`)
-        if self._refused(let.name, let.name_span, "a `let`"):
+        if self._refused(let.name, let.name_span, "a `let`") or self._names_a_setting(let):
             # Failed, not left to the word: the author means a number by it, so each use would be a
             # follow-on error (`let sequences = 3` then `lstm sequences sequences`: "given twice").
             module.env.values[let.name] = FAILED
@@ -207,6 +207,16 @@ class Loader:
                                           "redefine it", span,
                                           help=f"choose another name, e.g. `{example or f'my_{name}'}`"))
         return meaning is not None
+
+    def _names_a_setting(self, let: n.Let) -> bool:
+        """Settings may share a line, and a setting's name starts the next one: `let lr = 0.05`
+        would make `train { loss mse lr 0.1 }` read `lr` as a value of `loss`."""
+        section = home_section(let.name)
+        if section is not None:
+            self.diagnostics.append(error(
+                "E103", f"`{let.name}` is the name of a setting in `{section}`; a `let` cannot take it", let.name_span,
+                help=f"choose another name, e.g. `my_{let.name}`: in a section, `{let.name}` starts its setting"))
+        return section is not None
 
     def _add(self, module: Module, name: str, span: Span, origin: str, home: str | None = None) -> bool:
         if name in module.origin:
@@ -289,15 +299,14 @@ def _literal_words(annotation: Any, owner: str) -> dict[str, str]:
 
 
 def _model_words(model: type[BaseModel], owner: str) -> dict[str, str]:
-    """A choice's name and the words of its arguments (`horizontal` is a value of `flip`), or, for
-    a record (a model without a `name`), also its flags (`early_stop restore_best`)."""
+    """A choice's name and the words of its arguments (`horizontal` is a value of `flip`), and the
+    flags it takes bare (`sgd(nesterov)`, `early_stop restore_best`)."""
     fields = model.model_fields
     kind = fields["name"].annotation if "name" in fields else None
     names = [word for word in get_args(kind) if isinstance(word, str)] if get_origin(kind) is Literal else []
     out = dict.fromkeys(names, owner)
-    if "name" not in fields:
-        out.update({flag: owner for flag, info in fields.items() if info.annotation is bool})
     inner = names[0] if len(names) == 1 else owner
+    out.update({flag: inner for flag, info in fields.items() if info.annotation is bool})  # `nesterov`, bare
     for key, info in fields.items():
         if key != "name":
             out = {**_literal_words(info.annotation, inner), **out}

@@ -15,7 +15,7 @@ CODES: dict[str, str] = {
     # names
     "E101": "unknown layer kind or block",
     "E102": "unknown name in an expression (not a `let` or block parameter)",
-    "E103": "a name defined twice (let, block, section, model), or one that is a word of the language",
+    "E103": "a name defined twice (let, block, section, model), a word of the language, or a let named like a setting",
     "E104": "no `model` in the spec",
     "E105": "unknown section",
     "E106": "unknown setting in a section",
