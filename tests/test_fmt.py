@@ -198,10 +198,10 @@ def test_a_name_that_a_let_defines_is_a_value_not_a_setting() -> None:
     assert format_text(text, PATH) == text
 
 
-def test_a_file_that_uses_another_keeps_its_settings_lines() -> None:
-    """A `use`d file may define a `let` named like a setting; its names are not known here."""
+def test_a_file_that_uses_another_has_its_settings_split_too() -> None:
+    """No `let` may take a setting's name, in a `use`d file either: the split cannot change meaning."""
     text = 'use "lib.ldnn"\n\ntrain {\n  loss mse lr 0.1\n}\n'
-    assert format_text(text, PATH) == text
+    assert format_text(text, PATH) == 'use "lib.ldnn"\n\ntrain {\n  loss mse\n  lr   0.1\n}\n'
     assert_formats_well(GOLDEN_IN)
 
 

@@ -42,7 +42,8 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
             unset.update(nearest(setting.head, fields))  # `los mse` was meant to set `loss`
             home = home_section(setting.head, name)
             help = (f"`{setting.head}` is a setting of `{home}`: move it into `{home} {{ }}`" if home else
-                    did_you_mean(setting.head, fields) or f"`{name}` takes: {', '.join(fields)}")
+                    _argument_help(name, setting) or did_you_mean(setting.head, fields)
+                    or f"`{name}` takes: {', '.join(fields)}")
             diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span, help=help))
             continue
         value, problem = _value(setting, cls.examples.get(setting.head))
@@ -130,8 +131,8 @@ def _unnamed_fields(info: FieldInfo, call: CallValue) -> list[tuple[Arg, str]]:
 
 def split_settings(name: str, settings: list[Setting]) -> list[Setting]:
     """The settings of section `name`, with several on one line split apart."""
-    fields = setting_words(name)
-    return [part for setting in settings for part in split_on_setting_names(setting, fields)]
+    fields, arguments = setting_words(name), choice_arguments(*SECTION_MODELS)
+    return [part for setting in settings for part in split_on_setting_names(setting, fields, arguments)]
 
 
 def setting_words(section: str) -> dict[str, set[str]]:
@@ -151,7 +152,8 @@ def words_of(annotation: Any) -> set[str]:
     return {w for arg in get_args(annotation) for w in words_of(arg)}
 
 
-def split_on_setting_names(setting: Setting, names: Mapping[str, set[str]]) -> list[Setting]:
+def split_on_setting_names(setting: Setting, names: Mapping[str, set[str]],
+                           arguments: Mapping[str, Mapping[str, list[str]]]) -> list[Setting]:
     """`init { weights zeros  biases ones }` on one line is two settings: a setting's name
     starts a new one, as a layer kind's name starts a new layer, unless it is a word the
     current setting accepts. So does a misspelt name (`lr 0.1  optimiser adam`), so that it is
@@ -159,7 +161,7 @@ def split_on_setting_names(setting: Setting, names: Mapping[str, set[str]]) -> l
     out: list[Setting] = []
     head, head_span, args = setting.head, setting.head_span, []
     for arg in setting.args:
-        if _starts_a_setting(arg, head, names):
+        if _starts_a_setting(arg, head, names, arguments):
             out.append(_setting(head, head_span, args))
             head, head_span, args = arg.value.name, arg.span, []  # type: ignore[attr-defined]
         else:
@@ -168,8 +170,11 @@ def split_on_setting_names(setting: Setting, names: Mapping[str, set[str]]) -> l
     return out
 
 
-def _starts_a_setting(arg: Arg, head: str, names: Mapping[str, set[str]]) -> bool:
-    """A bare word that names a setting, or is a close misspelling of another setting's name, and
+def _starts_a_setting(arg: Arg, head: str, names: Mapping[str, set[str]],
+                      arguments: Mapping[str, Mapping[str, list[str]]]) -> bool:
+    """A bare word that names a setting (of any section: `validate 10%  epochs 3` holds a misplaced
+    `epochs`, not a value of `validate`) or an argument of another setting's choice (`lr 0.1
+    momentum 0.9`: sgd's), or is a close misspelling of another setting's name, and
     is neither a word the setting `head` accepts nor a misspelling of one (`metrics precison` is a
     typo of the metric, not of the setting `precision`; `epochs epoch` is no new setting)."""
     accepted = names.get(head, set())
@@ -178,8 +183,44 @@ def _starts_a_setting(arg: Arg, head: str, names: Mapping[str, set[str]]) -> boo
     word = arg.value.name
     if word in names:
         return True
+    if did_you_mean(word, accepted) is not None:  # `shuffle epochs`: `epoch` misspelt, not the setting
+        return False
     others = [name for name in names if name != head]
-    return did_you_mean(word, others, prefixes=False) is not None and did_you_mean(word, accepted) is None
+    elsewhere = home_section(word) is not None or head not in arguments.get(word, {head: []})
+    return elsewhere or did_you_mean(word, others, prefixes=False) is not None
+
+
+def choice_arguments(*sections: str) -> dict[str, dict[str, list[str]]]:
+    """Each argument of a choice or record in `sections`, by the settings and choices that take it:
+    `momentum` -> {"optimizer": ["sgd", "rmsprop"]}; a record's own, {"early_stop": []}."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for key, info in (item for section in sections for item in SECTION_MODELS[section].model_fields.items()):
+        for model in models_in(info.annotation):
+            called = [str(c) for c in call_names(model)]
+            for argument in model.model_fields:
+                if argument != "name":
+                    out.setdefault(argument, {}).setdefault(info.alias or key, []).extend(called)
+    return out
+
+
+def _argument_help(section: str, setting: Setting) -> str | None:
+    """`momentum 0.9` as a setting: it is an argument of a choice (`optimizer sgd(momentum=0.9)`)."""
+    home = section if setting.head in choice_arguments(section) else next(
+        (other for other in SECTION_MODELS if setting.head in choice_arguments(other)), None)
+    if home is None:
+        return None
+    owner, choices = next(iter(choice_arguments(home)[setting.head].items()))
+    value = _written(setting.args[0].value) if setting.args else "..."
+    where = "" if home == section else f" in `{home}`"
+    if not choices:
+        return f"`{setting.head}` is an option of `{owner}`{where}: `{owner} {setting.head}={value}`"
+    named = " or ".join(f"`{c}`" for c in choices)
+    return f"`{setting.head}` is an argument of {named}{where}: `{owner} {choices[0]}({setting.head}={value})`"
+
+
+def _written(value: Any) -> str:
+    shown = plain(value)
+    return str(shown).lower() if isinstance(shown, bool) else str(shown)
 
 
 def _setting(head: str, head_span: Span, args: list[Arg]) -> Setting:

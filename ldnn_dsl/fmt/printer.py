@@ -76,8 +76,7 @@ class Printer:
         self.last_line = 0  # source line where the last emitted element ended
         self.at_open = True  # nothing emitted yet in the current body (or file)
         self.force_blank = False  # a blank line is due before the next element
-        self.lets: set[str] = set()  # names the file's `let`s define, and whether it `use`s others
-        self.uses = False
+        self.lets: set[str] = set()  # names the file's `let`s define
 
     # comments and blank lines ----------------------------------------------------------
     def _begin(self, line: int) -> None:
@@ -178,7 +177,6 @@ class Printer:
     # top level ---------------------------------------------------------------------------
     def spec(self, spec: n.SpecFile) -> None:
         self.lets = {item.name for item in spec.items if isinstance(item, n.Let)}
-        self.uses = any(isinstance(item, n.Use) for item in spec.items)
         previous: str | None = None
         for item in spec.items:
             if previous is not None and not (item.node == previous and item.node in GROUPED_KINDS):
@@ -208,9 +206,9 @@ class Printer:
     def split(self, section: n.Section) -> list[n.Statement]:
         """The section's settings, `loss mse  lr 0.1` on one line as the two the checker reads in
         it: a setting's name starts the next one unless the current setting takes it as a word.
-        A name that a `let` may define is a value, not a setting: in a file that `use`s another,
-        whose names are not known here, no line is split."""
-        if section.name not in SECTIONS or self.uses:
+        No `let` may take a setting's name (E103), here or in a file this one `use`s; a file that
+        defines one anyway keeps the line as written, as the checker reads it, with the `let`'s value."""
+        if section.name not in SECTIONS:
             return list(section.settings)
         words = setting_words(section.name)
 
