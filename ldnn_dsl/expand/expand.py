@@ -24,8 +24,7 @@ from ldnn_dsl.expand.graph import (
 )
 from ldnn_dsl.expand.modules import Block, Loader, Module, language_words
 from ldnn_dsl.expand.unresolved import uncalled_block, unresolved
-from ldnn_dsl.layers.base import ACTIVATIONS
-from ldnn_dsl.layers.registry import LAYER_KINDS
+from ldnn_dsl.layers.registry import LAYER_KINDS, layer_help
 from ldnn_dsl.layers.values import Arg, CallValue, Percentage, Word
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, did_you_mean, error
 from ldnn_dsl.source.span import Span
@@ -249,10 +248,7 @@ class Expander:
             return f"`{stmt.head}` goes at the top level of the file, outside `model {{ }}` and `block`s"
         if home := home_section(stmt.head):  # `loss bce` inside the model
             return f"`{stmt.head}` is a setting of `{home}`, not a layer: move it into `{home} {{ }}`"
-        if stmt.head in ACTIVATIONS:  # `sigmoid` on a line of its own, as Keras' Sequential reads
-            return (f"an activation is a layer as `activation {stmt.head}`, or a word after a layer's size: "
-                    f"`dense 10 {stmt.head}`")
-        return (did_you_mean(stmt.head, [*LAYER_KINDS, *self.module.blocks])
+        return (layer_help(stmt.head) or did_you_mean(stmt.head, [*LAYER_KINDS, *self.module.blocks])
                 or f"layer kinds are {', '.join(LAYER_KINDS)}")
 
     def layer(self, stmt: n.Statement, env: Env) -> list[Item]:

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.expand.modules import STRUCTURE
-from ldnn_dsl.layers.registry import LAYER_KINDS
+from ldnn_dsl.layers.registry import LAYER_KINDS, layer_help
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
 
@@ -39,7 +39,8 @@ def uncalled_block(block: n.BlockDef, known: set[str], blocks: set[str]) -> list
            for name in _names(block, frozenset()) if name.name not in known]
     heads = [*LAYER_KINDS, *blocks]
     out += [error("E101", f"unknown layer kind or block `{stmt.head}`", stmt.head_span, notes=note,
-                  help=did_you_mean(stmt.head, heads) or f"layer kinds are {', '.join(LAYER_KINDS)}")
+                  help=layer_help(stmt.head) or did_you_mean(stmt.head, heads)
+                  or f"layer kinds are {', '.join(LAYER_KINDS)}")
             for stmt in _layer_statements(block.body) if stmt.head not in {*heads, *STRUCTURE}]
     return sorted(out, key=lambda d: (d.span.line, d.span.col) if d.span else (0, 0))
 

@@ -171,6 +171,7 @@ Keras layer, and, for a layer with weights, its initializers (`filled`, `init_mi
     positional: ClassVar[tuple[str, ...]] = ()
     words: ClassVar[dict[str, tuple[str, Any]]] = {}
     doc: ClassVar[str] = ""
+    elsewhere: ClassVar[tuple[str, ...]] = ()  # other frameworks' names; the kind in any case is matched too
     has_weights: ClassVar[bool] = False
     keeps_ids: ClassVar[bool] = False  # integer ids pass through unchanged (only moved), so an embedding may follow
     keeps_range: ClassVar[bool] = False  # moves, drops or pools its input's values: the output range is set before it

@@ -91,6 +91,7 @@ class Conv(WeightLayer):
     positional: ClassVar = ("filters", "window")
     words: ClassVar = {**activation_words(), "same": ("padding", "same"), "valid": ("padding", "valid")}
     doc: ClassVar = "2-D convolution: filters, window, activation, stride=, padding=valid or same"
+    elsewhere: ClassVar = ("Conv2D", "Conv2d", "Convolution2D")
 
     def _geometry(self, shape: Shape) -> tuple[tuple[int, ...], tuple[int, ...]]:
         spatial(self.kind, shape, self.rank)
@@ -130,6 +131,7 @@ class Conv1D(Conv):
     rank: ClassVar[int] = 1
     kernel_axes: ClassVar = 3  # window, channels, filters
     doc: ClassVar = "1-D convolution over [steps, channels]: filters, window, activation, stride=, padding="
+    elsewhere: ClassVar = ("Conv1D", "Conv1d", "Convolution1D")
 
 
 class Pool(LayerKind):
@@ -193,6 +195,8 @@ class MaxPool(Pool):
     kind: Literal["maxpool"] = "maxpool"
     doc: ClassVar = ("maximum over each window; stride defaults to the window; 1-D or 2-D by input rank "
                      "(on images, `maxpool 3` is `3x3`)")
+    elsewhere: ClassVar = ("MaxPooling2D", "MaxPool2d", "MaxPooling1D", "MaxPool1d", "MaxPool", "MaxPooling",
+                           "Pooling")
 
 
 class AvgPool(Pool):
@@ -201,6 +205,8 @@ class AvgPool(Pool):
     kind: Literal["avgpool"] = "avgpool"
     doc: ClassVar = ("mean over each window; stride defaults to the window; 1-D or 2-D by input rank "
                      "(on images, `avgpool 3` is `3x3`)")
+    elsewhere: ClassVar = ("AveragePooling2D", "AvgPool2d", "AveragePooling1D", "AvgPool1d", "AvgPool",
+                           "AveragePooling")
 
 
 class GlobalPool(LayerKind):
@@ -212,6 +218,8 @@ class GlobalPool(LayerKind):
     words: ClassVar = {"max": ("mode", "max"), "avg": ("mode", "avg"), "average": ("mode", "avg")}
     keeps_range: ClassVar = True
     doc: ClassVar = "one value per channel: average (default) or `max`"
+    elsewhere: ClassVar = ("GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
+                           "GlobalMaxPooling1D", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "GlobalPooling")
 
     def output_shape(self, shape: Shape) -> Shape:
         spatial(self.kind, shape, 1, 2, hint=False)  # on a vector it has nothing left to pool: no reshape helps

@@ -32,6 +32,7 @@ class InputLayer(LayerKind):
     positional: ClassVar = ("shape",)
     words: ClassVar = {"int": ("dtype", "int32"), "float": ("dtype", "float32")}
     doc: ClassVar = "the shape of one sample (no batch axis); `int` for integer ids"
+    elsewhere: ClassVar = ("InputLayer",)
 
     def keras_layer(self, name: str, defaults: InitDefaults, shape: Shape) -> Any:
         return self.tensor(name)
@@ -54,6 +55,7 @@ class Dense(WeightLayer):
     positional: ClassVar = ("units",)
     words: ClassVar = activation_words()
     doc: ClassVar = "fully connected on the last axis: units, activation"
+    elsewhere: ClassVar = ("Linear", "FullyConnected", "InnerProduct")
 
     def output_shape(self, shape: Shape) -> Shape:
         return (*shape[:-1], self.units)

@@ -17,6 +17,7 @@ class BatchNorm(LayerKind):
     epsilon: Positive = 1e-3
 
     doc: ClassVar = "normalize each channel over the batch; momentum=, epsilon="
+    elsewhere: ClassVar = ("BatchNormalization", "BatchNorm2d", "BatchNorm1d")
 
     def param_count(self, shape: Shape) -> int:
         return 4 * shape[-1]  # gamma, beta, moving mean, moving variance
@@ -34,6 +35,7 @@ class LayerNorm(LayerKind):
     epsilon: Positive = 1e-3
 
     doc: ClassVar = "normalize each sample over the last axis; epsilon="
+    elsewhere: ClassVar = ("LayerNormalization",)
 
     def param_count(self, shape: Shape) -> int:
         return 2 * shape[-1]

@@ -157,6 +157,7 @@ class SimpleRNN(Recurrent):
     kind: Literal["simplernn"] = "simplernn"
 
     doc: ClassVar = "a plain recurrent layer: units, `sequences`"
+    elsewhere: ClassVar = ("RNN",)
 
 
 def _xla_wanted() -> bool:

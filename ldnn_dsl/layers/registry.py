@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Union
 
 from pydantic import Field
 
-from ldnn_dsl.layers.base import LayerKind
+from ldnn_dsl.layers.base import ACTIVATIONS, LayerKind
 from ldnn_dsl.layers.conv import AvgPool, Conv, Conv1D, GlobalPool, MaxPool
 from ldnn_dsl.layers.core import ActivationLayer, Dense, Dropout, Flatten, InputLayer, Reshape
 from ldnn_dsl.layers.norm import BatchNorm, LayerNorm
@@ -22,3 +23,36 @@ LAYER_KINDS: dict[str, type[LayerKind]] = {cls.model_fields["kind"].default: cls
 # Pydantic needs the kinds as a union to discriminate them by `kind`; made from KINDS, so that
 # a kind listed there is also parsed and validated.
 AnyLayer = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
+
+
+def layer_help(head: str) -> str | None:
+    """The help for a layer written as Keras or PyTorch names it (`Conv2D`, `BatchNorm2d`), or for
+    an activation on a line of its own (`sigmoid`, `ReLU`), as Keras' Sequential reads it."""
+    kind = kind_called(head)
+    if kind is not None:
+        shown = example(kind)
+        said = "layer kinds are written in lower case" if _folded(head) == kind else f"ldnn calls this layer `{kind}`"
+        return said + (f": `{shown}`" if shown != kind or said.startswith("layer") else "")
+    activation = next((a for a in ACTIVATIONS if _folded(a) == _folded(head)), None)
+    if activation is not None:
+        return (f"an activation is a layer as `activation {activation}`, or a word after a layer's size: "
+                f"`dense 10 {activation}`")
+    return None
+
+
+def kind_called(name: str) -> str | None:
+    """The layer kind another framework calls `name`: `Conv2D`, `MaxPool2d`, `batch_normalization`,
+    `LSTM` (letter case and underscores aside), for a did-you-mean no spelling distance finds."""
+    folded = _folded(name)
+    return next((kind for kind, cls in LAYER_KINDS.items()
+                 if folded == _folded(kind) or folded in map(_folded, cls.elsewhere)), None)
+
+
+def _folded(name: str) -> str:
+    return name.lower().replace("_", "")
+
+
+def example(kind: str) -> str:
+    """The line a kind's docstring opens with (`conv 64 3x3 relu stride=1 padding=same`), for a help."""
+    found = re.search(r"`([^`]+)`", LAYER_KINDS[kind].__doc__ or "")
+    return found.group(1) if found else kind
