@@ -49,6 +49,7 @@ class Flow:
     shape: Shape
     ids: bool = False
     embedded_by: Node | None = None  # the embedding that turned the input's ids into vectors
+    raw: bool = False  # the model's input itself, no layer between
 
 
 def infer(model: ModelGraph, gaps: Gaps | None = None) -> Inference:
@@ -58,7 +59,7 @@ def infer(model: ModelGraph, gaps: Gaps | None = None) -> Inference:
     layer = model.input.layer
     result.rows.append(Row(model.input.name, "input", layer.shape, 0, 0, 0))  # type: ignore[union-attr]
     ids = layer.dtype == "int32"  # type: ignore[union-attr]
-    out = _stack(model.name, model.body, Flow(layer.shape, ids), 0, result, gaps)  # type: ignore[union-attr]
+    out = _stack(model.name, model.body, Flow(layer.shape, ids, raw=True), 0, result, gaps)  # type: ignore[union-attr]
     result.output = out.shape if out is not None else None
     if out is not None and out.ids:  # moved, never read
         result.diagnostics.append(error("E308", "the input holds integer ids but no `embedding` turns them into "
@@ -117,8 +118,10 @@ IDS_HELP = (f"put an `embedding` before it (only {KEEP_IDS} may come between); i
 def _embedding_on_floats(node: LayerNode, flow: Flow) -> Diagnostic:
     """Float input, or ids that an earlier embedding already turned into vectors."""
     if flow.embedded_by is None:
-        return error("E308", "`embedding` looks up integer ids; its input is float", node.span,
-                     help="declare the input as ids: `input [100] int`", notes=node.notes)
+        help = (f"declare the input as ids: `input {fmt_shape(flow.shape)} int`" if flow.raw else
+                "an embedding reads the ids of an `input [...] int` directly: put it first, or drop it")
+        return error("E308", "`embedding` looks up integer ids; its input is float", node.span, help=help,
+                     notes=node.notes)
     if flow.embedded_by.span == node.span:  # `repeat 2 { embedding ... }`: its second copy
         return error("E308", "`embedding` is repeated: its second copy would look up the first one's vectors",
                      node.span, help="take the embedding out of the `repeat` (or the block called more than once)",
