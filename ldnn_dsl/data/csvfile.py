@@ -47,6 +47,19 @@ class _Table:
         return f"column `{shown(name)}`" if name else f"{ordinal(index)} column (no name)"
 
 
+@dataclass(frozen=True, eq=False)
+class CsvColumns:
+    """A csv file read: x and y, and the names its header gives them. `features` names x's
+    columns in order (None for a file without a header, whose columns have only positions), so
+    that a second file can be matched to the training file by name, and a message about a
+    feature column can say which one the author wrote."""
+
+    x: np.ndarray
+    y: np.ndarray
+    features: tuple[str, ...] | None
+    target: str | None
+
+
 def load_csv(path: Path | str, target: str | int = -1, *, header: bool | None = None, span: Span | None = None,
              written: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A header row, then numbers; `target` (a column name or index) is y, the rest x.
@@ -58,12 +71,22 @@ def load_csv(path: Path | str, target: str | int = -1, *, header: bool | None = 
     ```
     source csv("data/houses.csv", target=price)
     ```"""
+    read = read_csv(path, target, header=header, span=span, written=written)
+    return read.x, read.y
+
+
+def read_csv(path: Path | str, target: str | int = -1, *, header: bool | None = None, span: Span | None = None,
+             written: str | None = None) -> CsvColumns:
+    """`load_csv`, with the header's names of the feature columns and of the target."""
     where = _Where(Path(path), written or str(path), span)
     check_readable(where.file, where.written, span)
     table = _read_table(where, header)
     column = _target_column(table.header, target, where)
     values = _to_float32(table, _to_numbers(table, where), where)
-    return np.delete(values, column, axis=1), values[:, column].copy()
+    names = None if header is False else tuple(table.header)
+    return CsvColumns(np.delete(values, column, axis=1), values[:, column].copy(),
+                      None if names is None else names[:column] + names[column + 1:],
+                      None if names is None else names[column])
 
 
 def _read_table(where: _Where, header: bool | None) -> _Table:

@@ -18,10 +18,11 @@ import numpy as np
 
 from ldnn_dsl.check.data_section import DataSection, log1p_columns, split_leaves_none, split_size
 from ldnn_dsl.data.baseline import baseline
+from ldnn_dsl.data.columns import in_training_order
 from ldnn_dsl.data.fit import fit_report
 from ldnn_dsl.data.preprocess import apply_log1p, feature_columns, standardize_stats, wants_standardize
 from ldnn_dsl.data.problems import data_error
-from ldnn_dsl.data.sources import AnySource, load_source
+from ldnn_dsl.data.sources import AnySource, Loaded, load_source
 from ldnn_dsl.source.span import Span
 
 __all__ = ["Splits", "baseline", "fit_report", "load_data"]
@@ -56,6 +57,9 @@ class Splits:
 
 
 Pair = tuple[np.ndarray, np.ndarray]
+Features = tuple[str, ...] | None  # x's column names from a csv header; None: positions only
+Part = tuple[np.ndarray, np.ndarray, Features]  # a validation or test split, with its columns' names
+SPLIT_NAMES = {"validate": "validation", "test": "test"}
 Setting = float | int | AnySource | None
 
 
@@ -74,15 +78,16 @@ def load_data(data: DataSection, spec_path: str | None, span: Span | None = None
 
 def _loaded(data: DataSection, spec_path: str | None, span: Span | None, where: Mapping[str, Span]) -> Splits:
     source_span = where.get("source", span)
-    x, y = load_source(data.source, spec_path, data.seed, source_span)
-    x, y = _shuffled(x, y, data.seed)
+    train = load_source(data.source, spec_path, data.seed, source_span)
+    x, y = _shuffled(train.x, train.y, data.seed)
     total = len(x)
-    test, x, y = _carve(data.test, "test", (x, y), total, spec_path, data.seed + TEST_SEED_OFFSET,
+    test, x, y = _carve(data.test, "test", (x, y), total, train, spec_path, data.seed + TEST_SEED_OFFSET,
                         where.get("test", span))
-    val, x, y = _carve(data.validate_, "validate", (x, y), total, spec_path, data.seed + VALIDATION_SEED_OFFSET,
-                       where.get("validate", span))
-    splits = Splits(x, y, *(val or (None, None)), *(test or (None, None)))
-    return _preprocessed(splits, data, where, span)
+    val, x, y = _carve(data.validate_, "validate", (x, y), total, train, spec_path,
+                       data.seed + VALIDATION_SEED_OFFSET, where.get("validate", span))
+    splits = Splits(x, y, *(val or (None, None, None))[:2], *(test or (None, None, None))[:2])
+    features = {"x_train": train.features, "x_val": val and val[2], "x_test": test and test[2]}
+    return _preprocessed(splits, data, where, span, features)
 
 
 def _shuffled(x: np.ndarray, y: np.ndarray, seed: int) -> Pair:
@@ -90,20 +95,21 @@ def _shuffled(x: np.ndarray, y: np.ndarray, seed: int) -> Pair:
     return x[order], y[order]
 
 
-def _carve(setting: Setting, name: str, rest: Pair, total: int, spec_path: str | None, seed: int,
-           span: Span | None) -> tuple[Pair | None, np.ndarray, np.ndarray]:
-    """(the split, what is left for training): a fraction or count of the *total* comes off
-    the end; a source is loaded on its own (with its own seed) and leaves the rest whole."""
+def _carve(setting: Setting, name: str, rest: Pair, total: int, train: Loaded, spec_path: str | None, seed: int,
+           span: Span | None) -> tuple[Part | None, np.ndarray, np.ndarray]:
+    """(the split with its features' names, what is left for training): a fraction or count
+    of the *total* comes off the end; a source is loaded on its own (with its own seed), its
+    columns matched to the training source's, and leaves the rest whole."""
     x, y = rest
     if setting is None:
         return None, x, y
     if not isinstance(setting, int | float):
-        x_split, y_split = load_source(setting, spec_path, seed, span)
-        return (x_split, _shaped_like(y_split, y)), x, y
+        split = in_training_order(train, load_source(setting, spec_path, seed, span), SPLIT_NAMES[name], span)
+        return (split.x, _shaped_like(split.y, y), split.features), x, y
     size, left = split_size(setting, total), len(x)
     if (problem := split_leaves_none(name, setting, left, total)) is not None:
         raise data_error(problem, span, help=f"make `{name}` smaller or give more samples")
-    return (x[left - size:], y[left - size:]), x[:left - size], y[:left - size]
+    return (x[left - size:], y[left - size:], train.features), x[:left - size], y[:left - size]
 
 
 def _shaped_like(y_split: np.ndarray, y_train: np.ndarray) -> np.ndarray:
@@ -115,16 +121,18 @@ def _shaped_like(y_split: np.ndarray, y_train: np.ndarray) -> np.ndarray:
     return y_split
 
 
-def _preprocessed(splits: Splits, data: DataSection, where: Mapping[str, Span], span: Span | None) -> Splits:
+def _preprocessed(splits: Splits, data: DataSection, where: Mapping[str, Span], span: Span | None,
+                  features: Mapping[str, Features]) -> Splits:
     """log1p applied to every split; standardize measured on the training split only. Errors
-    point at the step's own item (`preprocess.1`) where it is known, else at the setting."""
+    point at the step's own item (`preprocess.1`) where it is known, else at the setting, and
+    name a column as the csv header does (`features`: the names of each split's x columns)."""
     columns = log1p_columns(data.preprocess)
     xs = {"x_train": splits.x_train, "x_val": splits.x_val, "x_test": splits.x_test}
     if columns is not None:
         names = {"x_train": "training", "x_val": "validation", "x_test": "test"}
         at = _step_span(data, "log1p", where, span)
-        xs = {key: None if x is None else _log1p(x, columns, names[key], at) for key, x in xs.items()}
-    mean, var = (standardize_stats(xs["x_train"], _step_span(data, "standardize", where, span))
+        xs = {key: None if x is None else _log1p(x, columns, names[key], at, features[key]) for key, x in xs.items()}
+    mean, var = (standardize_stats(xs["x_train"], _step_span(data, "standardize", where, span), features["x_train"])
                  if wants_standardize(data.preprocess) else (None, None))
     return Splits(xs["x_train"], splits.y_train, xs["x_val"], splits.y_val, xs["x_test"], splits.y_test,
                   norm_mean=mean, norm_var=var, log1p_columns=columns)
@@ -135,5 +143,5 @@ def _step_span(data: DataSection, name: str, where: Mapping[str, Span], span: Sp
     return where.get(f"preprocess.{index}") or where.get("preprocess", span)
 
 
-def _log1p(x: np.ndarray, columns: tuple[int, ...], split: str, span: Span | None) -> np.ndarray:
-    return apply_log1p(x, feature_columns(columns, x.shape[-1], span), split, span)
+def _log1p(x: np.ndarray, columns: tuple[int, ...], split: str, span: Span | None, features: Features) -> np.ndarray:
+    return apply_log1p(x, feature_columns(columns, x.shape[-1], span), split, span, features)

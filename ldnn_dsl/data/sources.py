@@ -1,11 +1,13 @@
-"""One `source` value → (x, y), whichever kind it is."""
+"""One `source` value → (x, y), whichever kind it is, with the csv header's names when it has them."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from ldnn_dsl.check.data_section import CsvSource, NpzSource, ParitySource, SortSource
-from ldnn_dsl.data.csvfile import load_csv
+from ldnn_dsl.data.csvfile import read_csv
 from ldnn_dsl.data.files import load_npz, resolve
 from ldnn_dsl.data.generators import parity_task, sort_task
 from ldnn_dsl.source.span import Span
@@ -13,14 +15,28 @@ from ldnn_dsl.source.span import Span
 AnySource = SortSource | ParitySource | NpzSource | CsvSource
 
 
-def load_source(source: AnySource, spec_path: str | None, seed: int,
-                span: Span | None = None) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True, eq=False)
+class Loaded:
+    """A source's arrays, and what a csv header says of them: `features` names x's columns
+    (None where only positions are known: generators, npz, a csv without a header), `target`
+    the column y came from, `written` the file as the spec names it. The names let a second
+    csv file be matched to the training file by name, and messages name the column meant."""
+
+    x: np.ndarray
+    y: np.ndarray
+    features: tuple[str, ...] | None = None
+    target: str | None = None
+    written: str | None = None
+
+
+def load_source(source: AnySource, spec_path: str | None, seed: int, span: Span | None = None) -> Loaded:
     """Generate a built-in task with `seed`, or read a file relative to the spec."""
     if isinstance(source, SortSource):
-        return sort_task(source.count, source.bits, source.samples, seed)
+        return Loaded(*sort_task(source.count, source.bits, source.samples, seed))
     if isinstance(source, ParitySource):
-        return parity_task(source.bits, source.samples, seed)
+        return Loaded(*parity_task(source.bits, source.samples, seed))
     file = resolve(spec_path, source.path)
     if isinstance(source, NpzSource):
-        return load_npz(file, source.x, source.y, span=span, written=source.path)
-    return load_csv(file, source.target, header=source.header, span=span, written=source.path)
+        return Loaded(*load_npz(file, source.x, source.y, span=span, written=source.path), written=source.path)
+    read = read_csv(file, source.target, header=source.header, span=span, written=source.path)
+    return Loaded(read.x, read.y, read.features, read.target, source.path)

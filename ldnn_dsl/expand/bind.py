@@ -12,8 +12,9 @@ from pydantic import BaseModel
 
 from ldnn_dsl.expand.modules import language_words
 from ldnn_dsl.expand.validation import validate
-from ldnn_dsl.layers.base import ACTIVATIONS, WINDOW_FIELDS
-from ldnn_dsl.layers.values import Arg, CallValue, Word, plain
+from ldnn_dsl.layers.base import ACTIVATIONS, WINDOW_FIELDS, LayerKind
+from ldnn_dsl.layers.registry import LAYER_KINDS, kind_called
+from ldnn_dsl.layers.values import Arg, CallValue, Percentage, WindowValue, Word, number_text, plain
 from ldnn_dsl.source.diagnostics import Diagnostic, a_number, did_you_mean, error, nearest
 from ldnn_dsl.source.span import Span
 
@@ -29,11 +30,13 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
     binding = _Binding(cls, what, positional, words, tuple(names), blocks or {})
     args = list(args)
     spaced = _spaced_windows(args)
-    for i, arg in enumerate(args):
+    i = 0
+    while i < len(args):
         if i not in spaced:
-            binding.take(arg)
+            i += binding.take(args[i], args[i + 1:])
         elif spaced[i] is not None:  # `3 x 3`: one error, at the `x`, for the three
             binding.diags.append(spaced[i])  # type: ignore[arg-type]
+        i += 1
     model, problems = validate(cls, binding.data, binding.spans, span, what, keys=binding.keys, names=binding.names)
     if binding.diags:  # the values given are checked all the same; what a value in error may have set is not missing
         diags = binding.diags
@@ -60,12 +63,36 @@ class _Binding:
         self.options = [f for f in self.cls.model_fields if f not in ("kind", "node")]
         self.slots = list(self.positional)
 
-    def take(self, arg: Arg) -> None:
+    def take(self, arg: Arg, following: Sequence[Arg]) -> int:
+        """Binds `arg`; how many of the `following` arguments it took with it (a misread word may)."""
+        misread = self._misread(arg, following)
+        if misread is not None:
+            self.diags.append(misread[0])
+            return misread[1]
         placed = self._place(arg)
         if isinstance(placed, Diagnostic):
             self.diags.append(placed)
         else:
             self._assign(*placed, arg)
+        return 0
+
+    def _misread(self, arg: Arg, following: Sequence[Arg]) -> tuple[Diagnostic, int] | None:
+        """A bare word that is no value but the name of an option (`dense 64 init normal(0.02)`),
+        or a misspelt layer kind that starts the next layer on the line (`dense 8 relu  dens 8`):
+        one error, taking with it the values that follow it."""
+        word = arg.value.name if isinstance(arg.value, Word) and arg.key is None else None
+        if word is None or word in self.words or word in self.names:
+            return None
+        if word in self.options and following and following[0].key is None:
+            value = following[0]
+            return error("E205", f"`{word}` is an option of {self.what}: its value follows an `=`",
+                         arg.span.to(value.span), help=f"write `{word}={_written(value.value)}`"), 1
+        kind = kind_called(word) or next(iter(nearest(word, LAYER_KINDS, prefixes=False)), None)
+        if issubclass(self.cls, LayerKind) and kind and not nearest(word, [*self.words, *self.names]):
+            return error("E101", f"unknown layer kind `{word}`", arg.span,
+                         help=f"did you mean `{kind}`? A layer on the same line as another starts with its kind"
+                         ), len(following)
+        return None
 
     def _place(self, arg: Arg) -> tuple[str, Any] | Diagnostic:
         """The field `arg` sets and its value, by key, vocabulary or position; or why it sets none."""
@@ -121,6 +148,22 @@ class _Binding:
         stands in for it: the values after it go on to the fields after it, as they were meant to."""
         if self.slots and self.slots == list(self.positional):
             self.slots.pop(0)
+
+
+def _written(value: object) -> str:
+    """A value as the spec writes it, for a help that shows the line put right."""
+    if isinstance(value, CallValue):
+        inner = ", ".join(f"{a.key}={_written(a.value)}" if a.key else _written(a.value) for a in value.args)
+        return f"{value.name}({inner})"
+    if isinstance(value, WindowValue):
+        return "x".join(map(str, value.dims))
+    if isinstance(value, Percentage):
+        return f"{number_text(value * 100)}%"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number_text(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(_written, value)) + "]"
+    return f'"{value}"' if isinstance(value, str) else str(value)
 
 
 def _beside(problems: list[Diagnostic], given: Iterable[Span], diags: list[Diagnostic]) -> list[Diagnostic]:
