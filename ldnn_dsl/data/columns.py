@@ -50,7 +50,8 @@ def _mismatch(train: Loaded, other: Loaded, split: str, span: Span | None) -> Di
     ours, theirs = _keyed(train.features), _keyed(other.features)
     missing = [key[0] for key in ours if key not in theirs]
     extra = [key[0] for key in theirs if key not in ours]
-    file, training = f"the {split} file `{shown(other.written or '')}`", f"the training file `{shown(train.written or '')}`"
+    file = f"the {split} file `{shown(other.written or '')}`"
+    training = f"the training file `{shown(train.written or '')}`"
     if missing and extra:
         message = f"{file} has {_columns(extra)} where {training} has {names_listed(missing)}"
     elif extra:

@@ -12,7 +12,7 @@ data {
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -58,7 +58,6 @@ class Splits:
 
 Pair = tuple[np.ndarray, np.ndarray]
 Features = tuple[str, ...] | None  # x's column names from a csv header; None: positions only
-Part = tuple[np.ndarray, np.ndarray, Features]  # a validation or test split, with its columns' names
 SPLIT_NAMES = {"validate": "validation", "test": "test"}
 Setting = float | int | AnySource | None
 
@@ -85,9 +84,17 @@ def _loaded(data: DataSection, spec_path: str | None, span: Span | None, where: 
                         where.get("test", span))
     val, x, y = _carve(data.validate_, "validate", (x, y), total, train, spec_path,
                        data.seed + VALIDATION_SEED_OFFSET, where.get("validate", span))
-    splits = Splits(x, y, *(val or (None, None, None))[:2], *(test or (None, None, None))[:2])
-    features = {"x_train": train.features, "x_val": val and val[2], "x_test": test and test[2]}
+    splits = Splits(x, y, *_arrays(val), *_arrays(test))
+    features = {"x_train": train.features, "x_val": _features(val), "x_test": _features(test)}
     return _preprocessed(splits, data, where, span, features)
+
+
+def _arrays(split: Loaded | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    return (None, None) if split is None else (split.x, split.y)
+
+
+def _features(split: Loaded | None) -> Features:
+    return None if split is None else split.features
 
 
 def _shuffled(x: np.ndarray, y: np.ndarray, seed: int) -> Pair:
@@ -96,7 +103,7 @@ def _shuffled(x: np.ndarray, y: np.ndarray, seed: int) -> Pair:
 
 
 def _carve(setting: Setting, name: str, rest: Pair, total: int, train: Loaded, spec_path: str | None, seed: int,
-           span: Span | None) -> tuple[Part | None, np.ndarray, np.ndarray]:
+           span: Span | None) -> tuple[Loaded | None, np.ndarray, np.ndarray]:
     """(the split with its features' names, what is left for training): a fraction or count
     of the *total* comes off the end; a source is loaded on its own (with its own seed), its
     columns matched to the training source's, and leaves the rest whole."""
@@ -105,11 +112,11 @@ def _carve(setting: Setting, name: str, rest: Pair, total: int, train: Loaded, s
         return None, x, y
     if not isinstance(setting, int | float):
         split = in_training_order(train, load_source(setting, spec_path, seed, span), SPLIT_NAMES[name], span)
-        return (split.x, _shaped_like(split.y, y), split.features), x, y
+        return replace(split, y=_shaped_like(split.y, y)), x, y
     size, left = split_size(setting, total), len(x)
     if (problem := split_leaves_none(name, setting, left, total)) is not None:
         raise data_error(problem, span, help=f"make `{name}` smaller or give more samples")
-    return (x[left - size:], y[left - size:], train.features), x[:left - size], y[:left - size]
+    return replace(train, x=x[left - size:], y=y[left - size:]), x[:left - size], y[:left - size]
 
 
 def _shaped_like(y_split: np.ndarray, y_train: np.ndarray) -> np.ndarray:

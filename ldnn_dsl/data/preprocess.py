@@ -69,5 +69,5 @@ def _check_variance(var: np.ndarray, span: Span | None, features: tuple[str, ...
     if too_big.size:
         column = int(too_big[0])
         raise data_error(f"standardize cannot scale column {column}{feature_label(features, column)}: its variance "
-                         f"({float(var[column]):.3g}) is past {FLOAT32_RANGE}", span,
-                         help="scale the column down in the file (divide it by a constant), or take `log1p` of it first")
+                         f"({float(var[column]):.3g}) is past {FLOAT32_RANGE}", span, help="scale the column down "
+                         "in the file (divide it by a constant), or take `log1p` of it first")

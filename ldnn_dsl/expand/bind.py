@@ -4,9 +4,10 @@ rules of the language: positional values in order, bare words by vocabulary, opt
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, get_origin
 
 from pydantic import BaseModel
 
@@ -80,6 +81,8 @@ class _Binding:
         """A bare word that is no value but the name of an option (`dense 64 init normal(0.02)`),
         or a misspelt layer kind that starts the next layer on the line (`dense 8 relu  dens 8`):
         one error, taking with it the values that follow it."""
+        if (unbracketed := self._unbracketed(arg, following)) is not None:
+            return unbracketed
         word = arg.value.name if isinstance(arg.value, Word) and arg.key is None else None
         if word is None or word in self.words or word in self.names:
             return None
@@ -128,6 +131,19 @@ class _Binding:
         if isinstance(value, str) and self.words.get(value, (None,))[0] == key:
             value = self.words[value][1]
         return key, value
+
+    def _unbracketed(self, arg: Arg, following: Sequence[Arg]) -> tuple[Diagnostic, int] | None:
+        """`input 28 28 1`: a shape's numbers without their brackets, where the next positional
+        field is a list; one error for the run of numbers, not one for each number after the first."""
+        field = self.slots[0] if self.slots else None
+        if field is None or field in WINDOW_FIELDS or get_origin(self.cls.model_fields[field].annotation) is not tuple:
+            return None
+        run = list(itertools.takewhile(lambda a: a.key is None and _is_whole(a.value), [arg, *following]))
+        if len(run) < 2:
+            return None
+        numbers = ", ".join(_written(a.value) for a in run)
+        return error("E201", f"`{field}` of {self.what} is a list in square brackets; got {len(run)} numbers",
+                     arg.span.to(run[-1].span), help=f"write `{self.what.strip('`')} [{numbers}]`"), len(run) - 1
 
     def _assign(self, name: str, value: Any, arg: Arg) -> None:
         if name in self.spans:
