@@ -28,6 +28,10 @@ def foreign_hint(source: SourceFile, token: Token, expected: set[str]) -> str | 
     before = tokens_before(source.text, token.start_pos or 0)
     last = before[-1] if before else None
     open_now = [before[i] for i in open_indices(before)]
+    after = source.text[(token.end_pos or 0):][:1]
+    if token.type == "COMMA" and last is not None and last.type == "NUMBER" and last.end_pos == token.start_pos \
+            and after.isdigit():  # `lr 0,001`: a decimal comma
+        return f"the decimal point is `.`: `{last}.{_digits_after(source.text, token.end_pos or 0)}`"
     if token.type == "COMMA" and "COMMA" not in expected:
         if open_now and open_now[-1].type == "LPAR":  # `input (8, 8, 1)`, `strides=(2, 2)`
             return "a shape is a list in square brackets, `[8, 8, 1]`; a window or stride is written `3x3` or `2`"
@@ -41,6 +45,13 @@ def foreign_hint(source: SourceFile, token: Token, expected: set[str]) -> str | 
     if last is not None and last.type == "USE" and token.type != "STRING":
         return 'the file to use is a string in double quotes: `use "lib/blocks.ldnn"`'
     return None
+
+
+def _digits_after(text: str, at: int) -> str:
+    end = at
+    while end < len(text) and text[end].isdigit():
+        end += 1
+    return text[at:end]
 
 
 def brace_hint(source: SourceFile, token: Token, expected: set[str]) -> str | None:
