@@ -498,6 +498,73 @@ def test_a_second_sources_labels_take_the_training_labels_shape(tmp_path: Path) 
     assert splits.y_train.shape == (50,) and splits.y_val is not None and splits.y_val.shape == (20,)
 
 
+HOUSES = "area,dist,rooms,price\n" + "".join(f"{100 + i},{i % 7},{1 + i % 4},{3 * i}\n" for i in range(20))
+
+
+def csv_split(tmp_path: Path, text: str, setting: str = "validate", **source: Any) -> DataSection:
+    """houses.csv for training and `text` as the validation (or test) file, both by name `price`."""
+    write(tmp_path / "houses.csv", HOUSES)
+    write(tmp_path / "second.csv", text)
+    second = {"name": "csv", "path": "second.csv", "target": "price", **source}
+    return section({"name": "csv", "path": "houses.csv", "target": "price"}, **{setting: second})
+
+
+@pytest.mark.parametrize("setting", ["validate", "test"])
+def test_a_second_csv_is_matched_to_the_training_file_by_column_name(tmp_path: Path, setting: str) -> None:
+    """`dist,area,rooms,price` after a training file of `area,dist,rooms,price`: the columns were
+    taken by position, so area and dist were swapped in silence."""
+    data = csv_split(tmp_path, "dist,area,price,rooms\n2,500,9,4\n3,600,8,5\n", setting)
+    splits = load_data(data.model_copy(update={"preprocess": ({"name": "log1p", "columns": [1]},)}), str(tmp_path / "s"))
+    x, y = (splits.x_val, splits.y_val) if setting == "validate" else (splits.x_test, splits.y_test)
+    assert x is not None and y is not None and y.tolist() == [9, 8]
+    assert np.allclose(x, [[500, np.log1p(2), 4], [600, np.log1p(3), 5]])  # log1p's column 1 is training's `dist`
+
+
+def test_a_second_csv_without_a_header_keeps_its_columns_by_position(tmp_path: Path) -> None:
+    data = csv_split(tmp_path, "2,500,4,9\n3,600,5,8\n", header=False, target=-1)
+    splits = load_data(data, str(tmp_path / "s"))
+    assert splits.x_val is not None and splits.x_val.tolist() == [[2, 500, 4], [3, 600, 5]]
+
+
+@pytest.mark.parametrize(("header", "target", "message", "help"), [
+    ("foo,bar,baz,price", "price",
+     "the validation file `second.csv` has columns `foo`, `bar`, `baz` where the training file `houses.csv` has "
+     "`area`, `dist`, `rooms`",
+     "the validation file's columns are matched to the training file's by the names in their header rows, in any "
+     "order: give its columns the training file's names"),
+    ("area,dist,rooms,id,price", "price", "the validation file `second.csv` has column `id` that the training file "
+     "`houses.csv` has not", None),
+    ("area,rooms,price", "price", "the validation file `second.csv` lacks column `dist` of the training file "
+     "`houses.csv`", None),
+    ("price,area,dist,rooms", -1, "has column `price` where the training file `houses.csv` has `rooms`",
+     "`target=` picks column `rooms` of the validation file but `price` of the training file: name the same target "
+     "column in both"),
+])
+def test_a_second_csv_of_other_columns_is_e405_at_its_line(tmp_path: Path, header: str, target: str | int,
+                                                           message: str, help: str | None) -> None:
+    """`foo,bar,baz,price` against `area,dist,rooms,price` was read by position, without a word."""
+    row = ",".join(["1"] * len(header.split(",")))
+    here = SPAN.model_copy(update={"line": 7})
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(csv_split(tmp_path, f"{header}\n{row}\n", target=target), str(tmp_path / "s"), SPAN,
+                  spans={"validate": here})
+    assert message in e405(raised) and raised.value.diagnostics[0].span == here
+    assert help is None or raised.value.diagnostics[0].help == help
+
+
+def test_log1p_names_a_csv_column_as_its_header_does(tmp_path: Path) -> None:
+    """With `target=area`, feature column 1 is `rooms`, not the file's column 1 (`dist`): the
+    message named only the index, which the author read as the file's."""
+    write(tmp_path / "houses.csv", "area,dist,rooms,price\n100,1,-3.5,10\n120,2,3,20\n")
+    data = section({"name": "csv", "path": "houses.csv", "target": "area"},
+                   preprocess={"name": "log1p", "columns": [1]})
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(data, str(tmp_path / "s"))
+    assert "log1p needs values above -1, but training column 1 (`rooms`) holds -3.5" in e405(raised)
+    assert raised.value.diagnostics[0].help == ("choose the columns with `log1p(columns=[...])`; they count the "
+                                                "features from 0, the target left out (0 `dist`, 1 `rooms`, 2 `price`)")
+
+
 # preprocessing ---------------------------------------------------------------------------
 def test_standardize_uses_training_statistics_only_and_leaves_arrays_alone(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
@@ -607,6 +674,9 @@ FITS: list[tuple[str, np.ndarray, np.ndarray, tuple[Any, ...], str, tuple[int, .
      "sparse_categorical_crossentropy", None),
     ("sparse shape", X4, np.zeros((8, 2), np.int32), (4,), "float32", (3, 10), "sparse_categorical_crossentropy",
      "per-sample shape [2] but sparse_categorical_crossentropy with output [3, 10] needs [3]"),
+    ("sparse one-hot", X4, np.eye(4)[[0, 1, 2, 3, 0, 1, 2, 3]], (4,), "float32", (4,),
+     "sparse_categorical_crossentropy", "needs [] (one class id per position); its rows look one-hot, so use "
+     "`loss categorical_crossentropy`, or class ids as y (`y.argmax(axis=-1)`)"),
     ("sparse ids", X4, np.full((8, 3), 1.5), (4,), "float32", (3, 10), "sparse_categorical_crossentropy",
      "needs integer class ids"),
     ("sparse range", X4, np.full((8, 3), 10), (4,), "float32", (3, 10), "sparse_categorical_crossentropy",

@@ -123,12 +123,25 @@ def _sparse(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> list[st
     positions, classes = output_shape[:-1], output_shape[-1]
     if not (same_shape(y.shape[1:], positions) or same_shape(y.shape[1:], (*positions, 1))):
         return [f"{what} has per-sample shape {show(y.shape[1:])} but {loss} with output {show(output_shape)} "
-                f"needs {show(positions)} (one class id per position)"]
+                f"needs {show(positions)} (one class id per position){_one_hot_hint(y, output_shape)}"]
     problems = _id_problems(what, y, f"{loss} needs integer class ids")
     if not problems and classes is not None and y.size and y.max() >= classes:
         problems.append(f"{what} holds class id {int(y.max())} but the output has only {classes} classes "
                         f"(ids 0..{classes - 1})")
     return problems
+
+
+def _one_hot_hint(y: np.ndarray, output_shape: Shape) -> str:
+    """One-hot rows shaped like the output are the commonest cause of a sparse loss's shape
+    mismatch (the reverse of `_categorical`'s hint): say which loss takes them as they are."""
+    if not same_shape(y.shape[1:], output_shape) or not _rows_sum_to_one(y):
+        return ""
+    return "; its rows look one-hot, so use `loss categorical_crossentropy`, or class ids as y (`y.argmax(axis=-1)`)"
+
+
+def _rows_sum_to_one(y: np.ndarray) -> bool:
+    """One-hot (or probability) rows on the last axis: values in [0, 1] that sum to 1."""
+    return bool(y.size and y.min() >= 0 and y.max() <= 1 and np.allclose(y.sum(axis=-1), 1, atol=1e-3))
 
 
 def _binary(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> list[str]:
@@ -145,7 +158,7 @@ def _categorical(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> li
                 if y.shape[1:] in ((), (1,)) else "")
         return [f"{what} has per-sample shape {show(y.shape[1:])} but {loss} needs one-hot rows shaped like "
                 f"the output {show(output_shape)}{hint}"]
-    if y.size and (y.min() < 0 or y.max() > 1 or not np.allclose(y.sum(axis=-1), 1, atol=1e-3)):
+    if y.size and not _rows_sum_to_one(y):
         return [f"{loss} needs one-hot (or probability) rows in y, but rows of {what} do not sum to 1 "
                 "with values in [0, 1]"]
     return []

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.check.recipe import home_section
 from ldnn_dsl.expand.bind import bind, block_after
-from ldnn_dsl.expand.evaluate import Env, evaluate, evaluate_arg
+from ldnn_dsl.expand.evaluate import FAILED, Env, evaluate, evaluate_arg
 from ldnn_dsl.expand.graph import (
     CallSite,
     Gaps,
@@ -236,6 +236,8 @@ class Expander:
             return self.layer(stmt, env)
         if stmt.head in self.module.blocks:
             return self.call(stmt, env)
+        if stmt.head == "let":  # `let w = 4` in a model: refused, and its uses add nothing, as a refused let's
+            env.values.update({item.key: FAILED for item in stmt.items[:1] if isinstance(item, n.Option)})
         raise DiagnosticError([error("E101", f"unknown layer kind or block `{stmt.head}`", stmt.head_span,
                                      help=self._unknown_help(stmt))])
 
