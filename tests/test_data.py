@@ -501,20 +501,22 @@ def test_a_second_sources_labels_take_the_training_labels_shape(tmp_path: Path) 
 HOUSES = "area,dist,rooms,price\n" + "".join(f"{100 + i},{i % 7},{1 + i % 4},{3 * i}\n" for i in range(20))
 
 
-def csv_split(tmp_path: Path, text: str, setting: str = "validate", **source: Any) -> DataSection:
+def csv_split(tmp_path: Path, text: str, setting: str = "validate", settings: dict[str, Any] | None = None,
+              **source: Any) -> DataSection:
     """houses.csv for training and `text` as the validation (or test) file, both by name `price`."""
     write(tmp_path / "houses.csv", HOUSES)
     write(tmp_path / "second.csv", text)
     second = {"name": "csv", "path": "second.csv", "target": "price", **source}
-    return section({"name": "csv", "path": "houses.csv", "target": "price"}, **{setting: second})
+    return section({"name": "csv", "path": "houses.csv", "target": "price"}, **{setting: second, **(settings or {})})
 
 
 @pytest.mark.parametrize("setting", ["validate", "test"])
 def test_a_second_csv_is_matched_to_the_training_file_by_column_name(tmp_path: Path, setting: str) -> None:
     """`dist,area,rooms,price` after a training file of `area,dist,rooms,price`: the columns were
     taken by position, so area and dist were swapped in silence."""
-    data = csv_split(tmp_path, "dist,area,price,rooms\n2,500,9,4\n3,600,8,5\n", setting)
-    splits = load_data(data.model_copy(update={"preprocess": ({"name": "log1p", "columns": [1]},)}), str(tmp_path / "s"))
+    data = csv_split(tmp_path, "dist,area,price,rooms\n2,500,9,4\n3,600,8,5\n", setting,
+                     {"preprocess": {"name": "log1p", "columns": [1]}})
+    splits = load_data(data, str(tmp_path / "s"))
     x, y = (splits.x_val, splits.y_val) if setting == "validate" else (splits.x_test, splits.y_test)
     assert x is not None and y is not None and y.tolist() == [9, 8]
     assert np.allclose(x, [[500, np.log1p(2), 4], [600, np.log1p(3), 5]])  # log1p's column 1 is training's `dist`

@@ -86,6 +86,10 @@ def unclosed_scope_hint(source: SourceFile, token: Token, expected: set[str]) ->
         return None
     head = before[start]
     braces = [i for i in opened if before[i].type == "LBRACE"]
+    inside = head.column - 1 > indent(source.lines[before[braces[-1]].line - 1])  # as the author indents it
+    definition = str(head) in ("model", "block") or (head.type == "NAME" and start == len(before) - 1)
+    if inside and definition and not misplaced_close(source, before):
+        return _top_level_only(source.text, before, braces[-1], head)
     if head.column != 1 and str(head) not in ("model", "block"):
         if str(head) not in SCOPES:
             return None
@@ -105,6 +109,17 @@ def unclosed_scope_hint(source: SourceFile, token: Token, expected: set[str]) ->
               for scope, i in zip(scopes, braces, strict=True)]
     return (f"the `{{` {', '.join(listed[:-1])} and {listed[-1]} are not closed: "
             f"add {len(braces)} `}}` before {where}")
+
+
+def _top_level_only(text: str, tokens: list[Token], brace: int, head: Token) -> str:
+    """`block b(n) {` or `train {` indented inside a model: meant there, where it cannot be."""
+    scope = statement_text(text, tokens, brace) or "{"
+    if str(head) == "block":
+        return f"a `block` is defined at the top level of the file, not inside `{scope}`: move it above the model"
+    if str(head) == "model":
+        return f"a `model` is not written inside `{scope}`: a file holds one model, at its top level"
+    return (f"`{head} {{` opens a section, which goes at the top level of the file, not inside `{scope}`: "
+            "move it after the model's closing `}`")
 
 
 def misplaced_close(source: SourceFile, tokens: list[Token]) -> str | None:
