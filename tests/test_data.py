@@ -541,7 +541,7 @@ def test_a_second_csv_without_a_header_keeps_its_columns_by_position(tmp_path: P
     ("price,area,dist,rooms", -1, "has column `price` where the training file `houses.csv` has `rooms`",
      "`target=` picks column `rooms` of the validation file but `price` of the training file: name the same target "
      "column in both"),
-])
+], ids=["other names", "an extra column", "a missing column", "another target by index"])
 def test_a_second_csv_of_other_columns_is_e405_at_its_line(tmp_path: Path, header: str, target: str | int,
                                                            message: str, help: str | None) -> None:
     """`foo,bar,baz,price` against `area,dist,rooms,price` was read by position, without a word."""

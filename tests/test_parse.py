@@ -287,9 +287,10 @@ def test_a_bare_flag_inside_a_call_turns_it_on() -> None:
 
 @pytest.mark.parametrize(("written", "patience", "restore_best"), [
     ("early_stop 5", 5, False), ("early_stop restore_best", 10, True), ("early_stop 5 restore_best", 5, True),
-    ("early_stop restore_best 5", 5, True), ("early_stop patience=5 restore_best", 5, True)])
+    ("early_stop restore_best 5", 5, True), ("early_stop patience=5 restore_best", 5, True),
+    ("early_stop 5 restore_best=true", 5, True), ("early_stop 5 restore_best=false", 5, False)])
 def test_early_stop_reads_its_short_forms(written: str, patience: int, restore_best: bool) -> None:
-    """The patience alone may go bare, with or without `restore_best` beside it."""
+    """The patience alone may go bare, first, with or without `restore_best` beside it, bare or `=`."""
     text = (f"model m {{\n  input [4]\n  dense 1\n}}\ndata {{\n  source parity(bits=4, samples=64)\n"
             f"  validate 10%\n}}\ntrain {{\n  loss mse\n  {written}\n}}\n")
     result = checked(text)

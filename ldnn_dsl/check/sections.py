@@ -46,7 +46,8 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
                     or f"`{name}` takes: {', '.join(fields)}")
             diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span, help=help))
             continue
-        value, problem = _value(setting, cls.examples.get(setting.head))
+        value, problem = _value(setting, cls.examples.get(setting.head),
+                                _leading(cls.model_fields[fields[setting.head]].annotation))
         if problem is not None:
             unset.add(setting.head)
             diags.append(problem)
@@ -228,7 +229,14 @@ def _setting(head: str, head_span: Span, args: list[Arg]) -> Setting:
     return Setting(head, head_span, head_span.to(end), tuple(args))
 
 
-def _value(setting: Setting, example: str | None) -> tuple[Any, Diagnostic | None]:
+def _leading(annotation: Any) -> str | None:
+    """The field a record takes as its first, unnamed value (`early_stop 5` is its patience)."""
+    return next((m.leading for m in models_in(annotation) if getattr(m, "leading", None)), None)
+
+
+def _value(setting: Setting, example: str | None, leading: str | None = None) -> tuple[Any, Diagnostic | None]:
+    """A setting's value: one value, several (`Several`), or a record of options and flags, whose
+    first value may go unnamed where the record says which field it sets (`early_stop 5 restore_best=true`)."""
     args = setting.args
     if not args:
         return None, error("E206", f"`{setting.head}` needs a value", setting.span,
@@ -237,11 +245,13 @@ def _value(setting: Setting, example: str | None) -> tuple[Any, Diagnostic | Non
         values = [plain(a.value) for a in args]
         return (values[0] if len(values) == 1 else Several(values)), None
     record: dict[str, Any] = {}
-    for arg in args:
+    for i, arg in enumerate(args):
         if arg.key is not None:
             key, value = arg.key, plain(arg.value)
         elif isinstance(arg.value, Word):
             key, value = arg.value.name, True
+        elif i == 0 and leading is not None:
+            key, value = leading, plain(arg.value)
         else:
             return None, error("E205", f"`{setting.head}` mixes a positional value with options; "
                                "give every value as `key=value`", arg.span)

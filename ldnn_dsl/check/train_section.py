@@ -92,6 +92,8 @@ class EarlyStop(BaseModel):
     patience: Annotated[Whole, Field(ge=0)] = 10
     restore_best: Flag = False
 
+    leading: ClassVar = "patience"  # `early_stop 5 restore_best=true`: the first value, unnamed
+
     @model_validator(mode="before")
     @classmethod
     def _word(cls, data: Any) -> Any:
