@@ -630,6 +630,11 @@ def test_standardize_refuses_a_variance_past_float32(tmp_path: Path, no_warnings
     with pytest.raises(DiagnosticError) as raised:
         load_data(section({"name": "npz", "path": "d.npz"}, preprocess="standardize"), str(tmp_path / "s"), SPAN)
     assert "standardize cannot scale column 0: its variance (1e+40) is past float32's range" in e405(raised)
+    write(tmp_path / "d.csv", "y,big\n0,1e20\n1,-1e20\n")
+    data = section({"name": "csv", "path": "d.csv", "target": "y"}, preprocess="standardize")
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(data, str(tmp_path / "s"))
+    assert "standardize cannot scale column 0 (`big`): its variance" in e405(raised)  # named as the csv header does
 
 
 @pytest.mark.parametrize(("columns", "value", "fragment"), [

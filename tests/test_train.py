@@ -985,6 +985,29 @@ def test_epochs_from_the_command_line_are_checked_like_written_ones(tmp_path: Pa
     assert "= note: `--epochs 5` replaced the spec's setting" in err and not (tmp_path / "run").exists()
 
 
+def test_the_command_line_settings_are_checked_and_linted_in_place_of_the_spec_s(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--epochs` and `--seed` replace the spec's settings before the checks across sections and
+    the lints: `--epochs 3` makes a warm-up of 2 epochs valid, `--seed` answers W110, and a lint
+    the replacement brings says so."""
+    from ldnn_dsl.check.check import check_source
+    from ldnn_dsl.source.text import read_spec
+
+    spec = sort_spec(tmp_path, "epochs 2\nschedule cosine(warmup=2)\nensemble 2")
+    spec.write_text(spec.read_text().replace("  seed 1\n  jit", "  jit"))  # the train section's seed only
+    as_written = check_source(read_spec(str(spec)), "train")
+    assert [d.code for d in as_written.errors] == ["E404"] and "W110" in [d.code for d in as_written.warnings]
+    replaced = check_source(read_spec(str(spec)), "train", replaced={"epochs": 3, "seed": 4})
+    assert replaced.errors == [] and "W110" not in [d.code for d in replaced.warnings]
+    assert replaced.spec is not None and replaced.spec.train is not None
+    assert (replaced.spec.train.epochs, replaced.spec.train.seed) == (3, 4)
+    dropout = tmp_path / "dropout.ldnn"
+    dropout.write_text(spec.read_text().replace("dense 32 relu", "dense 32 relu\n  dropout 0.5", 1))
+    (w105,) = [d for d in check_source(read_spec(str(dropout)), "train", replaced={"epochs": 3}).warnings
+               if d.code == "W105"]
+    assert "with only 3 epochs" in w105.message and w105.notes[-1] == "`--epochs 3` replaced the spec's setting"
+
+
 def test_a_drawn_seed_is_said_so_the_run_can_be_repeated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from ldnn_dsl.train.run import train
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -43,9 +44,13 @@ class CheckResult:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
 
-def check_source(source: SourceFile, purpose: Purpose = "check") -> CheckResult:
+def check_source(source: SourceFile, purpose: Purpose = "check", *,
+                 replaced: Mapping[str, int] | None = None) -> CheckResult:
+    """Every finding in `source`. `replaced`: `train` settings that replace the spec's (`ldnn train
+    --epochs 5`), before the checks across sections and the lints, which then judge the run as it
+    will be; a finding that only the replacement brings says so in a note."""
     expanded = expand(source)
-    result = _check(source, expanded, purpose)
+    result = _check(source, expanded, purpose, replaced or {})
     findings = [d for d in result.diagnostics if not follows_from(d, expanded.unresolved)]
     result.diagnostics = in_reading_order(findings)
     return result
@@ -69,7 +74,7 @@ def in_reading_order(diags: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(diags, key=key)
 
 
-def _check(source: SourceFile, expanded: Expanded, purpose: Purpose) -> CheckResult:
+def _check(source: SourceFile, expanded: Expanded, purpose: Purpose, replaced: Mapping[str, int]) -> CheckResult:
     result = CheckResult(source.path, diagnostics=list(expanded.diagnostics), sources=expanded.sources)
     if expanded.is_library and not expanded.diagnostics and purpose == "check":
         return result
@@ -81,23 +86,36 @@ def _check(source: SourceFile, expanded: Expanded, purpose: Purpose) -> CheckRes
         result.diagnostics.extend(result.inference.diagnostics)
     if result.errors or expanded.model is None:
         return result
-    result.spec = Spec(path=source.path, model=expanded.model, **sections)  # type: ignore[arg-type]
-    result.diagnostics.extend(_reserved_model_name(result.spec))
-    result.diagnostics.extend(recipe_errors(result.spec, spans))
-    result.diagnostics.extend(data_misfits(result.spec, spans, result.inference and result.inference.output))
-    if result.spec.train is not None and result.inference and result.inference.output:
-        result.diagnostics.extend(_top_k_against_output(result.spec.train, result.inference.output, spans))
-    if result.spec.train is not None and result.inference and result.inference.total_params == 0:
-        result.diagnostics.append(_nothing_to_learn(result.spec, spans))
-    result.diagnostics.extend(init_misfits(result.spec, spans))
-    inferred = {row.name: row for row in result.inference.rows} if result.inference else {}
-    result.diagnostics.extend(lint(result.spec, spans, inferred))
+    spec = Spec(path=source.path, model=expanded.model, **sections)  # type: ignore[arg-type]
+    found = _across_sections(spec, spans, result.inference)
+    if replaced and spec.train is not None:
+        as_written = set(found)
+        spec = spec.model_copy(update={"train": spec.train.model_copy(update=replaced)})
+        flags = " and ".join(f"`--{name} {value}`" for name, value in replaced.items())
+        found = [d if d in as_written else d.model_copy(update={"notes": (*d.notes, f"{flags} replaced the spec's "
+                                                                          "setting")})
+                 for d in _across_sections(spec, spans, result.inference)]
+    result.spec = spec
+    result.diagnostics.extend(found)
     return result
 
 
-def checked(source: SourceFile, purpose: Purpose) -> CheckResult:
+def _across_sections(spec: Spec, spans: Spans, inference: Inference | None) -> list[Diagnostic]:
+    """The checks of a whole spec, model and sections together, and the lints."""
+    found = [*_reserved_model_name(spec), *recipe_errors(spec, spans),
+             *data_misfits(spec, spans, inference and inference.output)]
+    if spec.train is not None and inference and inference.output:
+        found.extend(_top_k_against_output(spec.train, inference.output, spans))
+    if spec.train is not None and inference and inference.total_params == 0:
+        found.append(_nothing_to_learn(spec, spans))
+    found.extend(init_misfits(spec, spans))
+    inferred = {row.name: row for row in inference.rows} if inference else {}
+    return found + lint(spec, spans, inferred)
+
+
+def checked(source: SourceFile, purpose: Purpose, *, replaced: Mapping[str, int] | None = None) -> CheckResult:
     """`check_source` for the commands that go on with the spec: any error is raised, all at once."""
-    result = check_source(source, purpose)
+    result = check_source(source, purpose, replaced=replaced)
     if result.errors or result.spec is None:  # a library of blocks checks clean, but holds no spec to go on with
         raise DiagnosticError(result.errors or [error(
             "E104", "no `model { ... }` in the spec, so there is no spec to go on with", path=source.path, line=1,

@@ -118,8 +118,10 @@ def no_validation(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
 
 def ensemble_without_seed(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     if spec.train and spec.train.ensemble > 1 and spec.train.seed is None:
-        yield warning("W110", f"an ensemble of {spec.train.ensemble} without a `seed`: its members cannot be "
-                      "trained again", spans.get(("train", "ensemble")), help="add `seed 1` to `train`")
+        yield warning("W110", f"an ensemble of {spec.train.ensemble} without a `seed`: each run draws its own, so "
+                      "the spec alone does not repeat its members", spans.get(("train", "ensemble")),
+                      help="add `seed 1` to `train` (a run without one prints the seed it drew, which `--seed` "
+                      "repeats)")
 
 
 def softmax_over_one(spec: Spec, inferred: Inferred) -> Iterator[Diagnostic]:

@@ -94,7 +94,7 @@ def feature_label(features: tuple[str, ...] | None, column: int) -> str:
 
 
 def features_counted(features: tuple[str, ...] | None) -> str:
-    """How feature indices count, for a help: `: they count ... (0 `dist`, 1 `rooms`)` where
+    """How feature indices count, for a help: `; they count ... (0 `dist`, 1 `rooms`)` where
     the header names the columns, since the file's own column numbers include the target."""
     if features is None:
         return ""

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ldnn_dsl.build.backend import precision_policy, seed_everything
-from ldnn_dsl.check.check import CheckResult, recipe_errors
+from ldnn_dsl.check.check import CheckResult
 from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.spec import Spans, Spec
@@ -96,13 +96,13 @@ def _check_options(*, out: object, epochs: object, seed: object, max_time: objec
 
 def _train(source: SourceFile, stop: StopRequest, *, out: str | Path | None, epochs: int | None, seed: int | None,
            quiet: bool) -> RunResult:
-    checked = check_spec(source, "train")
+    replaced = {name: value for name, value in (("epochs", epochs), ("seed", seed)) if value is not None}
+    checked = check_spec(source, "train", replaced=replaced)
     spec, spans = checked.spec, checked.spans
     assert spec is not None and spec.train is not None and spec.data is not None
     say = _printer(quiet)
     for warning in checked.warnings:
         say(render_text(warning, checked.sources))
-    spec = replace_train(spec, spans, seed=seed, epochs=epochs)
     others = default_folders(spec.model.name) if out is None else numbered(Path(out))
     folder = Path(out) if out is not None else next(others)
     refuse_unusable_folder(folder, source.path)
@@ -145,22 +145,6 @@ def _train_members(plan: Plan, stop: StopRequest, say: Callable[[str], None]) ->
             "those")
         return members, stop.reason
     return members, members[-1].stopped
-
-
-def replace_train(spec: Spec, spans: Spans, **settings: int | None) -> Spec:
-    """The spec with `train` settings replaced from the command line (`--seed`, `--epochs`),
-    checked like ones written there: `--epochs 5` under `cosine(warmup=5)` is refused too."""
-    assert spec.train is not None
-    changes = {name: value for name, value in settings.items() if value is not None}
-    if not changes:
-        return spec
-    replaced = spec.model_copy(update={"train": spec.train.model_copy(update=changes)})
-    flags = " and ".join(f"`--{name} {value}`" for name, value in changes.items())
-    errors = [d.model_copy(update={"notes": (*d.notes, f"{flags} replaced the spec's setting")})
-              for d in recipe_errors(replaced, spans)]
-    if errors:
-        raise DiagnosticError(errors)
-    return replaced
 
 
 def _printer(quiet: bool) -> Callable[[str], None]:
