@@ -116,7 +116,8 @@ class Loader:
                 source = read(path, written=use.path.value)
             except DiagnosticError as exc:  # unreadable: point at the `use`, not at a file that is not there
                 self.diagnostics.extend(error(d.code, f"cannot use {use.path.text}: {d.message}", use.path.span,
-                                              help=d.help) for d in exc.diagnostics)
+                                              help=d.help or _looked_for(module.spec.path, path))
+                                        for d in exc.diagnostics)
                 return None
             loaded = self.load_source(source)
             self.done[key] = loaded if loaded is not None else self._salvage(source)
@@ -311,6 +312,14 @@ def _model_words(model: type[BaseModel], owner: str) -> dict[str, str]:
         if key != "name":
             out = {**_literal_words(info.annotation, inner), **out}
     return out
+
+
+def _looked_for(spec_path: str, path: str) -> str:
+    """Where a `use` looked: its path is the using file's folder joined with it, which an author
+    who reckons from the current folder does not expect."""
+    base = "the current folder (the spec came from standard input)" if spec_path in ("-", "<stdin>") else \
+        "the folder of the file that uses it"
+    return f"looked for `{path}`: a `use` path is relative to {base}"
 
 
 def _resolve(spec_path: str, target: str) -> str:
