@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from ldnn_dsl.check.losses import PROBABILITIES
 from ldnn_dsl.check.shapes import Row
 from ldnn_dsl.check.spec import Spans, Spec
-from ldnn_dsl.check.train_section import Plateau
+from ldnn_dsl.check.train_section import Plateau, Step
 from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode, layer_nodes, range_setter, walk
 from ldnn_dsl.layers.initializers import FIXED_STD
 from ldnn_dsl.layers.recurrent import Recurrent
@@ -114,6 +114,18 @@ def no_validation(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
         return
     yield warning("W108", "no validation set: nothing shows when the net starts to overfit",
                   spans.get(("data", "")), help="add `validate 10%` to `data`")
+
+
+def step_never_steps(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    """`schedule step` keeps its Keras-like default of every 30 epochs, which a short run never reaches."""
+    train = spec.train
+    if train is None or not isinstance(train.schedule, Step) or train.schedule.every < train.epochs:
+        return
+    every = max(1, train.epochs // 3)
+    yield warning("W109", f"`step` lowers the lr every {train.schedule.every} epochs, but training runs "
+                  f"{train.epochs}: the lr stays {train.lr:g} throughout", spans.get(("train", "schedule")),
+                  help=f"`schedule step(every={every}, factor={train.schedule.factor:g})` lowers it during the run; "
+                  "`schedule constant` says the lr does not change")
 
 
 def ensemble_without_seed(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
@@ -242,8 +254,8 @@ def _unbounded_end(last: Node, bounded: tuple[str, ...] = ("softmax", "sigmoid")
 
 LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
     deep_fixed_init, recurrent_without_clipping, huge_batch, sgd_lr_range, dropout_few_epochs,
-    normal_far_from_lazy, weak_forget_bias, no_validation, ensemble_without_seed, crossentropy_on_scores,
-    poisson_on_negatives,
+    normal_far_from_lazy, weak_forget_bias, no_validation, step_never_steps, ensemble_without_seed,
+    crossentropy_on_scores, poisson_on_negatives,
 )
 SHAPE_LINTS: tuple[Callable[[Spec, Inferred], Iterator[Diagnostic]], ...] = (softmax_over_one, huge_model)
 

@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     "W106": "normal(σ) far from 0.02 with no scaling",
     "W107": "LSTM forget-gate bias below 1",
     "W108": "no validation set: no way to see overfitting",
+    "W109": "a step schedule that never steps within the epochs of training",
     "W110": "ensemble without a seed: the spec alone does not repeat its members",
     "W111": "softmax over a single value: the output is always 1",
     "W112": "a crossentropy or KL-divergence loss on a model that does not end in softmax or sigmoid",
