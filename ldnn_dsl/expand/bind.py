@@ -83,6 +83,8 @@ class _Binding:
         one error, taking with it the values that follow it."""
         if (unbracketed := self._unbracketed(arg, following)) is not None:
             return unbracketed
+        if (reordered := self._reordered(arg, following)) is not None:
+            return reordered
         word = arg.value.name if isinstance(arg.value, Word) and arg.key is None else None
         if word is None or word in self.words or word in self.names:
             return None
@@ -144,6 +146,19 @@ class _Binding:
         numbers = ", ".join(_written(a.value) for a in run)
         return error("E201", f"`{field}` of {self.what} is a list in square brackets; got {len(run)} numbers",
                      arg.span.to(run[-1].span), help=f"write `{self.what.strip('`')} [{numbers}]`"), len(run) - 1
+
+    def _reordered(self, arg: Arg, following: Sequence[Arg]) -> tuple[Diagnostic, int] | None:
+        """`embedding 100 16`, `conv 3x3 32`: the first values in another framework's order, which
+        the layer kind recognizes (`LayerKind.reordered`); one error, with the line put right."""
+        if self.slots != list(self.positional) or not issubclass(self.cls, LayerKind):
+            return None
+        run = list(itertools.takewhile(lambda a: a.key is None, [arg, *following]))
+        found = self.cls.reordered([a.value for a in run])
+        if found is None:
+            return None
+        line, why = found
+        return error("E205", f"the values of {self.what} are out of order", arg.span.to(run[1].span),
+                     help=f"write `{line}`: {why}"), 1
 
     def _assign(self, name: str, value: Any, arg: Arg) -> None:
         if name in self.spans:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -180,6 +181,12 @@ Keras layer, and, for a layer with weights, its initializers (`filled`, `init_mi
     gated: ClassVar[bool] = False  # the output mixes the activation with gates (lstm: o * act(c)), not act(...) alone
 
     name: LayerName | None = None
+
+    @classmethod
+    def reordered(cls, values: Sequence[object]) -> tuple[str, str] | None:
+        """(the line put right, why) where the leading unnamed values are in another order than
+        this kind's, as another framework writes them (`embedding 100 16`: Keras' input_dim first)."""
+        return None
 
     def output_shape(self, shape: Shape) -> Shape:
         return shape

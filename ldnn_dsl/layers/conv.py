@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 from ldnn_dsl.layers.base import (
@@ -17,6 +18,7 @@ from ldnn_dsl.layers.base import (
     activation_words,
     fmt_shape,
 )
+from ldnn_dsl.layers.values import WindowValue
 from ldnn_dsl.source.diagnostics import a_number
 
 Padding = Literal["valid", "same"]
@@ -92,6 +94,14 @@ class Conv(WeightLayer):
     words: ClassVar = {**activation_words(), "same": ("padding", "same"), "valid": ("padding", "valid")}
     doc: ClassVar = "2-D convolution: filters, window, activation, stride=, padding=valid or same"
     elsewhere: ClassVar = ("Conv2D", "Conv2d", "Convolution2D")
+
+    @classmethod
+    def reordered(cls, values: Sequence[object]) -> tuple[str, str] | None:
+        window, filters = (values[0], values[1]) if len(values) >= 2 else (None, None)
+        if not isinstance(window, WindowValue) or not isinstance(filters, int) or isinstance(filters, bool):
+            return None
+        kind = cls.model_fields["kind"].default
+        return f"{kind} {filters} {'x'.join(map(str, window.dims))}", "the filters first, then the window"
 
     def _geometry(self, shape: Shape) -> tuple[tuple[int, ...], tuple[int, ...]]:
         spatial(self.kind, shape, self.rank)

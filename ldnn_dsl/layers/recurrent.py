@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationInfo, field_validator
@@ -34,6 +35,13 @@ class Embedding(LayerKind):
     positional: ClassVar = ("units",)
     has_weights: ClassVar = True
     doc: ClassVar = "a learned vector of `units` per integer id below `vocab`"
+
+    @classmethod
+    def reordered(cls, values: Sequence[object]) -> tuple[str, str] | None:
+        if len(values) < 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values[:2]):
+            return None
+        return (f"embedding {values[1]} vocab={values[0]}", "the units first, and the vocabulary by name "
+                "(Keras' Embedding takes the vocabulary first)")
 
     def output_shape(self, shape: Shape) -> Shape:
         return (*shape, self.units)
