@@ -102,10 +102,12 @@ def _check(source: SourceFile, expanded: Expanded, purpose: Purpose, replaced: M
 
 def _across_sections(spec: Spec, spans: Spans, inference: Inference | None) -> list[Diagnostic]:
     """The checks of a whole spec, model and sections together, and the lints."""
-    found = [*_reserved_model_name(spec), *recipe_errors(spec, spans),
-             *data_misfits(spec, spans, inference and inference.output)]
-    if spec.train is not None and inference and inference.output:
-        found.extend(_top_k_against_output(spec.train, inference.output, spans))
+    output = inference.output if inference else None
+    one_class = _one_class(spec.train, output, spans) if spec.train is not None and output else []
+    found = [*_reserved_model_name(spec), *recipe_errors(spec, spans), *one_class,
+             *([] if one_class else data_misfits(spec, spans, output))]  # one class: every target misfits
+    if spec.train is not None and output:
+        found.extend(_top_k_against_output(spec.train, output, spans))
     if spec.train is not None and inference and inference.total_params == 0:
         found.append(_nothing_to_learn(spec, spans))
     found.extend(init_misfits(spec, spans))
@@ -263,6 +265,18 @@ def _top_k_against_output(train: TrainSection, output: tuple[int, ...],
                   f"but the output has {classes} {'class' if classes == 1 else 'classes'}: every sample would be "
                   "a hit", item_span(spans, "train", "metrics", train.metrics.index(top_k[0])),
                   help="use `accuracy` (or `binary_accuracy` for one yes/no output)")]
+
+
+def _one_class(train: TrainSection, output: tuple[int, ...], spans: Spans) -> list[Diagnostic]:
+    """A sparse or categorical crossentropy over one output unit: one class, so every target but
+    class 0 is out of range, and class 0 is predicted with certainty. Two classes are either
+    two units and a softmax, or one unit, a sigmoid and the binary crossentropy."""
+    if loss_kind(train.loss) not in ("sparse", "categorical") or output[-1] != 1:
+        return []
+    return [error("E404", f"`{train.loss}` needs one output per class, but the model's output has one unit: a "
+                  "single class", spans.get(("train", "loss")),
+                  help="for two classes, end in `dense 2 softmax`, or in `dense 1 sigmoid` with "
+                  "`loss binary_crossentropy`")]
 
 
 SPARSE_METRICS = ("accuracy", "sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy",

@@ -126,8 +126,8 @@ def _sparse(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> list[st
                 f"needs {show(positions)} (one class id per position){_one_hot_hint(y, output_shape)}"]
     problems = _id_problems(what, y, f"{loss} needs integer class ids")
     if not problems and classes is not None and y.size and y.max() >= classes:
-        problems.append(f"{what} holds class id {int(y.max())} but the output has only {classes} classes "
-                        f"(ids 0..{classes - 1})")
+        counted = "1 class (id 0)" if classes == 1 else f"{classes} classes (ids 0..{classes - 1})"
+        problems.append(f"{what} holds class id {int(y.max())} but the output has only {counted}")
     return problems
 
 
