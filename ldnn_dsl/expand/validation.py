@@ -249,6 +249,9 @@ def _not_a_word_listed(ctx: Mapping[str, Any], value: Any, field: str, what: str
     hint = did_you_mean(written, choices) if isinstance(written, str) else None
     if len(choices) > MAX_LISTED:  # `loss`: name it, list the choices only as help
         noun = field[:-1] if field.endswith("s") and any(p.isdigit() for p in path) else field  # one of `metrics`
+        if field == "activation" and isinstance(value, str):  # `activation=sigmod`, as `dense 1 sigmod` is
+            return error("E203", f"unknown activation {shown} for {what}", span,
+                         help=hint or f"choose one of {', '.join(choices)}")
         message = (f"unknown {noun} {shown} in {what}" if isinstance(value, str) else
                    f"`{field}` of {what} must be a name such as `{choices[0]}`; got {shown}")
         return error("E210", message, span, help=hint or f"choose one of {', '.join(choices)}")
