@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
@@ -207,7 +208,8 @@ def render_text(diag: Diagnostic, sources: Mapping[str, str]) -> str:
     end = _shown_col(raw, span.end_col) if span.end_line == span.line else len(raw.expandtabs(TAB)) + 1
     shown, start, width = _window(raw.expandtabs(TAB), start, max(end - start, 1))
     gutter = " " * len(str(span.line))
-    out = [head, f"{gutter} |", f"{span.line} | {shown}", f"{gutter} | {' ' * (start - 1)}{'^' * width}"]
+    pad, carets = _columns(shown[: start - 1]), max(_columns(shown[start - 1: start - 1 + width]), 1)
+    out = [head, f"{gutter} |", f"{span.line} | {shown}", f"{gutter} | {' ' * pad}{'^' * carets}"]
     return "\n".join([*out, *_footer(diag, gutter)])
 
 
@@ -230,6 +232,12 @@ def _footer(diag: Diagnostic, gutter: str) -> list[str]:
     """The `= help:` line, then one `= note:` line per note."""
     lines = [f"{gutter} = help: {diag.help}"] if diag.help else []
     return lines + [f"{gutter} = note: {note}" for note in diag.notes]
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns `text` takes: two for a wide character (CJK, fullwidth forms),
+    none for a combining mark, so the caret lands under `z` after `数据集.npz`."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _shown_col(line: str, col: int) -> int:
