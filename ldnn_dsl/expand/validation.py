@@ -288,6 +288,8 @@ def _written_as_text(kind: str, value: Any) -> str | None:
     (`"8"`, `inf`, `"true"`)."""
     if kind.startswith("bool") and isinstance(value, str) and value.strip() in ("true", "false"):
         return f"write {value.strip()} without quotes"
+    if kind.startswith("bool") and isinstance(value, str) and value.lower() in ("true", "false"):  # Python's `True`
+        return f"write `{value.lower()}`: `true` and `false` are lower case"
     if not (kind.startswith(("int", "float")) and isinstance(value, str)):
         return None
     try:

@@ -94,7 +94,7 @@ def acceptable(exc: UnexpectedInput) -> set[str]:
 def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diagnostic:
     char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
     span = point(source, exc.line, exc.column, 1)
-    hint = CHARACTER_HINTS.get(char) or _invisible_hint(char)
+    hint = CHARACTER_HINTS.get(char) or _lookalike_hint(char) or _invisible_hint(char)
     line_before = source.text[source.text.rfind("\n", 0, exc.pos_in_stream) + 1:exc.pos_in_stream]
     if char == "%" and re.search(r"[0-9.][ \t]+$", line_before):  # `10 %`
         hint = "`%` goes directly after its number, with no space: `validate 10%`"
@@ -113,6 +113,20 @@ def _describe_character(char: str) -> str:
     if not char.isprintable():
         return f"{code} ({name})" if name else code
     return f"`{char}` ({code}, {name})" if name else f"`{char}` ({code})"
+
+
+# Cyrillic and Greek letters drawn like Latin ones: a word pasted from a document, or typed on
+# another keyboard layout, fails on a letter that looks right.
+LOOKALIKES = {**dict(zip("аеорсхуіјѕԁһԛԝАВЕКМНОРСТХ", "aeopcxyijsdhqwABEKMHOPCTX", strict=True)),
+              **dict(zip("οαικνρτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "oaikvptuxABEZHIKMNOPTYX", strict=True))}
+
+
+def _lookalike_hint(char: str) -> str | None:
+    latin = LOOKALIKES.get(char)
+    if latin is None:
+        return None
+    script = unicodedata.name(char, "").split(" ")[0].capitalize()
+    return f"this `{char}` is {script}, drawn like the Latin `{latin}`: retype it as `{latin}`"
 
 
 def _invisible_hint(char: str) -> str | None:
