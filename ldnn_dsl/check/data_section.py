@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from ldnn_dsl.ast.build import quote
 from ldnn_dsl.check.choices import Choice
@@ -212,6 +212,17 @@ class Log1p(Choice):
 
     name: Literal["log1p"]
     columns: tuple[Whole, ...] | None = None
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _numbered(cls, value: Any) -> Any:
+        """`log1p(columns=[dist])`: a csv header's name where the column's number goes."""
+        named = [v for v in value if isinstance(v, str)] if isinstance(value, list | tuple) else []
+        if named:
+            raise refusal("E201", "feature columns go by number, from 0 with the target left out, not by name",
+                          f"give the column of `{named[0]}` by its number among the features; `ldnn train` names "
+                          "each feature's column in its messages", got=True)
+        return value
 
 
 Preprocess = choices(Standardize | Log1p)
