@@ -11,7 +11,10 @@ from ldnn_dsl.source.diagnostics import Diagnostic, error
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
 
-GLUED_TO_NUMBER = re.compile(r"_|[eE]_")  # how a name that cannot start a word follows a number
+# How a name glued to a number starts: `_` (`1__0`, `64_relu`), `e_` (`1e_5`), or a letter (`64relu`,
+# `42L`), but `x` or `X`, which `3X3` and `0x10` hold: their own messages say more.
+GLUED_TO_NUMBER = re.compile(r"_|[eE]_|(?![xX])[A-Za-z]")
+SUFFIXES = ("L", "l", "f", "F", "d", "D", "u", "U", "UL", "LL")  # C's and Java's type suffixes: `42L`, `0.5f`
 NUMBER_AT_END = re.compile(r"(?<![A-Za-z0-9_.])([0-9][0-9_]*(\.[0-9_]*)?|\.[0-9][0-9_]*)([eE][+-]?[0-9_]+)?$")
 MISSPELT_DIGITS = re.compile(r"_[0-9_]*|[eE]_[0-9_]*")  # `__0` after `1`: the rest of a number, not a word
 
@@ -31,6 +34,9 @@ def glued_number(source: SourceFile, number: str, name: Token) -> Diagnostic:
     line_start = source.text.rfind("\n", 0, name.start_pos) + 1
     col = name.start_pos - line_start + 1 - len(number)
     span = Span(path=source.path, line=name.line, col=col, end_line=name.end_line, end_col=name.end_column)
+    if name in SUFFIXES:
+        return error("E001", f"`{number}{name}` is not a number: numbers take no type suffix", span,
+                     help=f"write `{number}`")
     if not MISSPELT_DIGITS.fullmatch(name):  # `64_relu`: a number and a word, run together
         return error("E001", f"`{number}{name}` runs a number and a name together", span,
                      help=f"put a space between them: `{number} {name.lstrip('_')}`")
