@@ -27,10 +27,16 @@ class InitSection(Section):
 SECTION_MODELS: dict[str, type[Section]] = {"init": InitSection, "data": DataSection, "train": TrainSection}
 
 
-def home_section(setting: str, besides: str | None = None) -> str | None:
-    """The section other than `besides` that has `setting` (`batch` -> `train`): a setting
-    written in the wrong section, or in the model, is most often one that belongs elsewhere."""
-    for name, cls in SECTION_MODELS.items():
-        if name != besides and any(setting in (key, info.alias) for key, info in cls.model_fields.items()):
-            return name
-    return None
+def home_section(setting: str, besides: str | None = None) -> tuple[str, ...]:
+    """The sections other than `besides` that have `setting` (`batch`: train; `seed`: data and
+    train): a setting written in the wrong section, or in the model, most often belongs there."""
+    return tuple(name for name, cls in SECTION_MODELS.items()
+                 if name != besides and any(setting in (key, info.alias) for key, info in cls.model_fields.items()))
+
+
+def moved(setting: str, homes: tuple[str, ...], what: str = "") -> str:
+    """The help for a setting written where it does not belong: `seed` is a setting of `data` and
+    of `train`: move it into `data { }` or `train { }` (`what`: `, not a layer`, said after)."""
+    named = " and of ".join(f"`{home}`" for home in homes)
+    into = " or ".join(f"`{home} {{ }}`" for home in homes)
+    return f"`{setting}` is a setting of {named}{what}: move it into {into}"

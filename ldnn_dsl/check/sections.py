@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from ldnn_dsl.check.choices import Choice
-from ldnn_dsl.check.recipe import SECTION_MODELS, home_section
+from ldnn_dsl.check.recipe import SECTION_MODELS, home_section, moved
 from ldnn_dsl.check.section import Section
 from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import call_names, models_in, validate
@@ -40,10 +40,9 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
     for setting in settings:
         if setting.head not in fields:
             unset.update(nearest(setting.head, fields))  # `los mse` was meant to set `loss`
-            home = home_section(setting.head, name)
-            help = (f"`{setting.head}` is a setting of `{home}`: move it into `{home} {{ }}`" if home else
-                    _argument_help(name, setting) or did_you_mean(setting.head, fields)
-                    or f"`{name}` takes: {', '.join(fields)}")
+            homes = home_section(setting.head, name)
+            help = (moved(setting.head, homes) if homes else _argument_help(name, setting)
+                    or did_you_mean(setting.head, fields) or f"`{name}` takes: {', '.join(fields)}")
             diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span, help=help))
             continue
         value, problem = _value(setting, cls.examples.get(setting.head),
@@ -187,7 +186,7 @@ def _starts_a_setting(arg: Arg, head: str, names: Mapping[str, set[str]],
     if did_you_mean(word, accepted) is not None:  # `shuffle epochs`: `epoch` misspelt, not the setting
         return False
     others = [name for name in names if name != head]
-    elsewhere = home_section(word) is not None or head not in arguments.get(word, {head: []})
+    elsewhere = bool(home_section(word)) or head not in arguments.get(word, {head: []})
     return elsewhere or did_you_mean(word, others, prefixes=False) is not None
 
 

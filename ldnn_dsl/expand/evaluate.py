@@ -159,7 +159,7 @@ def _number(value: n.Value, env: Env, minuend: bool = False) -> int | float:
 def _setting_hint(name: str) -> str | None:
     """`loss bce seed -1`: a setting after another on one line, whose `-` reads as a subtraction
     (`bce seed - 1`): the unknown name is the setting, left of the `-`."""
-    if home_section(name) is None:
+    if not home_section(name):
         return None
     return (f"`{name}` is a setting: give it a line of its own (after another setting on the same line, "
             f"`{name} -1` reads as a subtraction)")

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ldnn_dsl.ast import nodes as n
-from ldnn_dsl.check.recipe import home_section
+from ldnn_dsl.check.recipe import home_section, moved
 from ldnn_dsl.expand.bind import bind, block_after
 from ldnn_dsl.expand.evaluate import FAILED, Env, evaluate, evaluate_arg
 from ldnn_dsl.expand.graph import (
@@ -248,8 +248,8 @@ class Expander:
                     or f"define it first: `block {stmt.head}(...) {{ ... }}`, or `use` the file that defines it")
         if stmt.head in ("let", "use"):
             return f"`{stmt.head}` goes at the top level of the file, outside `model {{ }}` and `block`s"
-        if home := home_section(stmt.head):  # `loss bce` inside the model
-            return f"`{stmt.head}` is a setting of `{home}`, not a layer: move it into `{home} {{ }}`"
+        if homes := home_section(stmt.head):  # `loss bce` inside the model
+            return moved(stmt.head, homes, ", not a layer")
         return (layer_help(stmt.head) or did_you_mean(stmt.head, [*LAYER_KINDS, *self.module.blocks])
                 or f"layer kinds are {', '.join(LAYER_KINDS)}")
 

@@ -212,12 +212,13 @@ class Loader:
     def _names_a_setting(self, let: n.Let) -> bool:
         """Settings may share a line, and a setting's name starts the next one: `let lr = 0.05`
         would make `train { loss mse lr 0.1 }` read `lr` as a value of `loss`."""
-        section = home_section(let.name)
-        if section is not None:
+        homes = home_section(let.name)
+        if homes:
+            sections = " and ".join(f"`{home}`" for home in homes)
             self.diagnostics.append(error(
-                "E103", f"`{let.name}` is the name of a setting in `{section}`; a `let` cannot take it", let.name_span,
+                "E103", f"`{let.name}` is the name of a setting in {sections}; a `let` cannot take it", let.name_span,
                 help=f"choose another name, e.g. `my_{let.name}`: in a section, `{let.name}` starts its setting"))
-        return section is not None
+        return bool(homes)
 
     def _add(self, module: Module, name: str, span: Span, origin: str, home: str | None = None) -> bool:
         if name in module.origin:
