@@ -434,3 +434,11 @@ def test_values_without_names_get_the_call_they_mean_where_it_is_sure(written: s
     text = f"model m {{\n  input [4]\n  dense 1\n}}\ntrain {{\n  loss mse\n  {written}\n}}\n"
     (diag,) = check_source(SourceFile("t.ldnn", text)).errors
     assert (diag.code, diag.help) == ("E205", help), diag
+
+
+def test_the_syntax_hints_know_the_sections_the_checker_has() -> None:
+    """The parser's hints name the sections without importing the checker, a later stage."""
+    from ldnn_dsl.check.recipe import SECTION_MODELS
+    from ldnn_dsl.syntax.tokens import SECTIONS
+
+    assert SECTIONS == tuple(SECTION_MODELS)

@@ -121,11 +121,12 @@ def step_never_steps(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     train = spec.train
     if train is None or not isinstance(train.schedule, Step) or train.schedule.every < train.epochs:
         return
-    every = max(1, train.epochs // 3)
-    yield warning("W109", f"`step` lowers the lr every {train.schedule.every} epochs, but training runs "
-                  f"{train.epochs}: the lr stays {train.lr:g} throughout", spans.get(("train", "schedule")),
-                  help=f"`schedule step(every={every}, factor={train.schedule.factor:g})` lowers it during the run; "
-                  "`schedule constant` says the lr does not change")
+    every, epochs = train.schedule.every, train.epochs
+    stepped = (f"`schedule step(every={max(1, epochs // 3)}, factor={train.schedule.factor:g})` lowers it during the "
+               "run; " if epochs > 1 else "")  # one epoch: no step can come before the run ends
+    yield warning("W109", f"`step` lowers the lr every {every} epoch{'s' * (every != 1)}, but training runs "
+                  f"{epochs}: the lr stays {train.lr:g} throughout", spans.get(("train", "schedule")),
+                  help=f"{stepped}`schedule constant` says the lr does not change")
 
 
 def ensemble_without_seed(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:

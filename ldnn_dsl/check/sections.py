@@ -186,7 +186,9 @@ def _starts_a_setting(arg: Arg, head: str, names: Mapping[str, set[str]],
     if did_you_mean(word, accepted) is not None:  # `shuffle epochs`: `epoch` misspelt, not the setting
         return False
     others = [name for name in names if name != head]
-    elsewhere = bool(home_section(word)) or head not in arguments.get(word, {head: []})
+    # An argument of another setting's choice (`lr 0.1 momentum 0.9`); after a head in error
+    # (`erly_stop patience=5 restore_best`), the word may be that head's own: the line stays whole.
+    elsewhere = bool(home_section(word)) or (head in names and head not in arguments.get(word, {head: []}))
     return elsewhere or did_you_mean(word, others, prefixes=False) is not None
 
 

@@ -49,7 +49,7 @@ class Flow:
     shape: Shape
     ids: bool = False
     embedded_by: Node | None = None  # the embedding that turned the input's ids into vectors
-    raw: bool = False  # the model's input itself, no layer between
+    raw: Shape | None = None  # the model's input shape, while only layers that keep ids came after it
 
 
 def infer(model: ModelGraph, gaps: Gaps | None = None) -> Inference:
@@ -59,7 +59,7 @@ def infer(model: ModelGraph, gaps: Gaps | None = None) -> Inference:
     layer = model.input.layer
     result.rows.append(Row(model.input.name, "input", layer.shape, 0, 0, 0))  # type: ignore[union-attr]
     ids = layer.dtype == "int32"  # type: ignore[union-attr]
-    out = _stack(model.name, model.body, Flow(layer.shape, ids, raw=True), 0, result, gaps)  # type: ignore[union-attr]
+    out = _stack(model.name, model.body, Flow(layer.shape, ids, raw=layer.shape), 0, result, gaps)  # type: ignore[union-attr]
     result.output = out.shape if out is not None else None
     if out is not None and out.ids:  # moved, never read
         result.diagnostics.append(error("E308", "the input holds integer ids but no `embedding` turns them into "
@@ -107,7 +107,7 @@ def _layer(node: LayerNode, flow: Flow, depth: int, result: Inference) -> Flow |
     result.rows.append(Row(node.name, layer.kind, out, params, macs, depth))
     if layer.kind == "embedding":
         return Flow(out, False, node)
-    return Flow(out, flow.ids, flow.embedded_by)
+    return Flow(out, flow.ids, flow.embedded_by, flow.raw if layer.keeps_ids else None)
 
 
 KEEP_IDS = " and ".join(sorted(kind for kind, cls in LAYER_KINDS.items() if cls.keeps_ids))
@@ -118,7 +118,7 @@ IDS_HELP = (f"put an `embedding` before it (only {KEEP_IDS} may come between); i
 def _embedding_on_floats(node: LayerNode, flow: Flow) -> Diagnostic:
     """Float input, or ids that an earlier embedding already turned into vectors."""
     if flow.embedded_by is None:
-        help = (f"declare the input as ids: `input {fmt_shape(flow.shape)} int`" if flow.raw else
+        help = (f"declare the input as ids: `input {fmt_shape(flow.raw)} int`" if flow.raw is not None else
                 "an embedding reads the ids of an `input [...] int` directly: put it first, or drop it")
         return error("E308", "`embedding` looks up integer ids; its input is float", node.span, help=help,
                      notes=node.notes)

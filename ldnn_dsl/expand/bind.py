@@ -86,7 +86,7 @@ class _Binding:
         if (reordered := self._reordered(arg, following)) is not None:
             return reordered
         word = arg.value.name if isinstance(arg.value, Word) and arg.key is None else None
-        if word is None or word in self.words or word in self.names:
+        if word is None or word in self.words or word in self.names or word in self.blocks:
             return None
         if word in self.options and following and following[0].key is None:
             value = following[0]
@@ -144,8 +144,9 @@ class _Binding:
         if len(run) < 2:
             return None
         numbers = ", ".join(_written(a.value) for a in run)
+        line = f"{self.what.strip('`')} [{numbers}]{_rest(following[len(run) - 1:])}"
         return error("E201", f"`{field}` of {self.what} is a list in square brackets; got {len(run)} numbers",
-                     arg.span.to(run[-1].span), help=f"write `{self.what.strip('`')} [{numbers}]`"), len(run) - 1
+                     arg.span.to(run[-1].span), help=f"write `{line}`"), len(run) - 1
 
     def _reordered(self, arg: Arg, following: Sequence[Arg]) -> tuple[Diagnostic, int] | None:
         """`embedding 100 16`, `conv 3x3 32`: the first values in another framework's order, which
@@ -153,12 +154,13 @@ class _Binding:
         if self.slots != list(self.positional) or not issubclass(self.cls, LayerKind):
             return None
         run = list(itertools.takewhile(lambda a: a.key is None, [arg, *following]))
-        found = self.cls.reordered([a.value for a in run])
+        keyed = {a.key for a in following if a.key is not None}
+        found = self.cls.reordered([a.value for a in run], keyed)
         if found is None:
             return None
         line, why = found
         return error("E205", f"the values of {self.what} are out of order", arg.span.to(run[1].span),
-                     help=f"write `{line}`: {why}"), 1
+                     help=f"write `{line}{_rest(following[1:])}`: {why}"), 1
 
     def _assign(self, name: str, value: Any, arg: Arg) -> None:
         if name in self.spans:
@@ -179,6 +181,11 @@ class _Binding:
         stands in for it: the values after it go on to the fields after it, as they were meant to."""
         if self.slots and self.slots == list(self.positional):
             self.slots.pop(0)
+
+
+def _rest(args: Sequence[Arg]) -> str:
+    """The rest of a line as written, after a part a help puts right (` relu stride=2`)."""
+    return "".join(f" {a.key}={_written(a.value)}" if a.key else f" {_written(a.value)}" for a in args)
 
 
 def _written(value: object) -> str:

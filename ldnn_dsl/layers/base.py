@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -183,9 +183,10 @@ Keras layer, and, for a layer with weights, its initializers (`filled`, `init_mi
     name: LayerName | None = None
 
     @classmethod
-    def reordered(cls, values: Sequence[object]) -> tuple[str, str] | None:
-        """(the line put right, why) where the leading unnamed values are in another order than
-        this kind's, as another framework writes them (`embedding 100 16`: Keras' input_dim first)."""
+    def reordered(cls, values: Sequence[object], keyed: Collection[str]) -> tuple[str, str] | None:
+        """(the start of the line put right, why) where the leading unnamed values are in another
+        order than this kind's, as another framework writes them (`embedding 100 16`: Keras'
+        input_dim first); `keyed`: the options the line gives by name, which no value may take."""
         return None
 
     def output_shape(self, shape: Shape) -> Shape:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, ClassVar, Literal
 
 from ldnn_dsl.layers.base import (
@@ -96,7 +96,10 @@ class Conv(WeightLayer):
     elsewhere: ClassVar = ("Conv2D", "Conv2d", "Convolution2D")
 
     @classmethod
-    def reordered(cls, values: Sequence[object]) -> tuple[str, str] | None:
+    def reordered(cls, values: Sequence[object], keyed: Collection[str]) -> tuple[str, str] | None:
+        """`conv 3x3 32`: the window before the filters."""
+        if "filters" in keyed or "window" in keyed:
+            return None
         window, filters = (values[0], values[1]) if len(values) >= 2 else (None, None)
         if not isinstance(window, WindowValue) or not isinstance(filters, int) or isinstance(filters, bool):
             return None

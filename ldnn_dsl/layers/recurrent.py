@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationInfo, field_validator
@@ -37,10 +37,13 @@ class Embedding(LayerKind):
     doc: ClassVar = "a learned vector of `units` per integer id below `vocab`"
 
     @classmethod
-    def reordered(cls, values: Sequence[object]) -> tuple[str, str] | None:
-        if len(values) < 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values[:2]):
+    def reordered(cls, values: Sequence[object], keyed: Collection[str]) -> tuple[str, str] | None:
+        """`embedding 100 16`: Keras' Embedding(input_dim, output_dim), a vocabulary above the units."""
+        vocab, units = (values[0], values[1]) if len(values) >= 2 else (None, None)
+        if "vocab" in keyed or not isinstance(vocab, int) or not isinstance(units, int) or isinstance(vocab, bool) \
+                or isinstance(units, bool) or vocab <= units:
             return None
-        return (f"embedding {values[1]} vocab={values[0]}", "the units first, and the vocabulary by name "
+        return (f"embedding {units} vocab={vocab}", "the units first, and the vocabulary by name "
                 "(Keras' Embedding takes the vocabulary first)")
 
     def output_shape(self, shape: Shape) -> Shape:

@@ -31,8 +31,10 @@ def layer_help(head: str) -> str | None:
     kind = kind_called(head)
     if kind is not None:
         shown = example(kind)
-        said = "layer kinds are written in lower case" if _folded(head) == kind else f"ldnn calls this layer `{kind}`"
-        return said + (f": `{shown}`" if shown != kind or said.startswith("layer") else "")
+        if head.lower() == kind:
+            return f"layer kinds are written in lower case: `{shown}`"
+        said = f"ldnn writes this kind `{kind}`" if _folded(head) == kind else f"ldnn calls this layer `{kind}`"
+        return said + (f": `{shown}`" if shown != kind else "")
     activation = next((a for a in ACTIVATIONS if _folded(a) == _folded(head)), None)
     if activation is not None:
         return (f"an activation is a layer as `activation {activation}`, or a word after a layer's size: "

@@ -8,6 +8,7 @@ from ldnn_dsl.source.text import SourceFile
 from ldnn_dsl.syntax.tokens import (
     KEYWORDS,
     SCOPES,
+    SECTIONS,
     code,
     indent,
     next_token,
@@ -28,9 +29,7 @@ def foreign_hint(source: SourceFile, token: Token, expected: set[str]) -> str | 
     before = tokens_before(source.text, token.start_pos or 0)
     last = before[-1] if before else None
     open_now = [before[i] for i in open_indices(before)]
-    after = source.text[(token.end_pos or 0):][:1]
-    if token.type == "COMMA" and last is not None and last.type == "NUMBER" and last.end_pos == token.start_pos \
-            and after.isdigit():  # `lr 0,001`: a decimal comma
+    if _decimal_comma(source.text, token, last):  # `lr 0,001`, not `input 28,28,1` or `conv 32 3,3`
         return f"the decimal point is `.`: `{last}.{_digits_after(source.text, token.end_pos or 0)}`"
     if token.type == "COMMA" and "COMMA" not in expected:
         if open_now and open_now[-1].type == "LPAR":  # `input (8, 8, 1)`, `strides=(2, 2)`
@@ -45,6 +44,15 @@ def foreign_hint(source: SourceFile, token: Token, expected: set[str]) -> str | 
     if last is not None and last.type == "USE" and token.type != "STRING":
         return 'the file to use is a string in double quotes: `use "lib/blocks.ldnn"`'
     return None
+
+
+def _decimal_comma(text: str, token: Token, last: Token | None) -> bool:
+    """`0,001`: a comma between a 0 glued before it and digits after, and no further comma; a
+    comma after another number is more likely a list's (`input 28,28,1`) or a window's (`3,3`)."""
+    if token.type != "COMMA" or last is None or last.type != "NUMBER" or last.end_pos != token.start_pos:
+        return False
+    digits = _digits_after(text, token.end_pos or 0)
+    return str(last) == "0" and bool(digits) and text[(token.end_pos or 0) + len(digits):][:1] != ","
 
 
 def _digits_after(text: str, at: int) -> str:
@@ -87,9 +95,9 @@ def unclosed_scope_hint(source: SourceFile, token: Token, expected: set[str]) ->
     head = before[start]
     braces = [i for i in opened if before[i].type == "LBRACE"]
     inside = head.column - 1 > indent(source.lines[before[braces[-1]].line - 1])  # as the author indents it
-    definition = str(head) in ("model", "block") or (head.type == "NAME" and start == len(before) - 1)
+    definition = str(head) in ("model", "block") or (str(head) in SECTIONS and start == len(before) - 1)
     if inside and definition and not misplaced_close(source, before):
-        return _top_level_only(source.text, before, braces[-1], head)
+        return _top_level_only(source.text, before, braces, head)
     if head.column != 1 and str(head) not in ("model", "block"):
         if str(head) not in SCOPES:
             return None
@@ -111,15 +119,16 @@ def unclosed_scope_hint(source: SourceFile, token: Token, expected: set[str]) ->
             f"add {len(braces)} `}}` before {where}")
 
 
-def _top_level_only(text: str, tokens: list[Token], brace: int, head: Token) -> str:
+def _top_level_only(text: str, tokens: list[Token], braces: list[int], head: Token) -> str:
     """`block b(n) {` or `train {` indented inside a model: meant there, where it cannot be."""
-    scope = statement_text(text, tokens, brace) or "{"
+    scope = statement_text(text, tokens, braces[-1]) or "{"
+    outer = statement_text(text, tokens, braces[0]) or "{"
     if str(head) == "block":
-        return f"a `block` is defined at the top level of the file, not inside `{scope}`: move it above the model"
+        return f"a `block` is defined at the top level of the file, not inside `{scope}`: move it above `{outer}`"
     if str(head) == "model":
         return f"a `model` is not written inside `{scope}`: a file holds one model, at its top level"
     return (f"`{head} {{` opens a section, which goes at the top level of the file, not inside `{scope}`: "
-            "move it after the model's closing `}`")
+            f"move it after the closing `}}` of `{outer}`")
 
 
 def misplaced_close(source: SourceFile, tokens: list[Token]) -> str | None:

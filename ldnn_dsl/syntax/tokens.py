@@ -19,6 +19,9 @@ KEYWORDS = {"LET": "let", "USE": "use", "BLOCK": "block", "MODEL": "model", "REP
             "RESIDUAL": "residual", "PARALLEL": "parallel", "BRANCH": "branch"}
 STRUCTURE = ("model", "block", "let", "use", "repeat", "residual", "parallel", "branch")
 SCOPES = ("residual", "parallel", "branch", "repeat")  # what opens a scope inside a model
+# The sections' names, for a hint about a section misplaced; the grammar knows none, and the
+# checker's table (check/recipe.py SECTION_MODELS) is a later stage: a test keeps the two alike.
+SECTIONS = ("init", "data", "train")
 
 
 def brackets(text: str) -> list[str] | None:
