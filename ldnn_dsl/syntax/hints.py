@@ -35,8 +35,10 @@ def foreign_hint(source: SourceFile, token: Token, expected: set[str]) -> str | 
         if open_now and open_now[-1].type == "LPAR":  # `input (8, 8, 1)`, `strides=(2, 2)`
             return "a shape is a list in square brackets, `[8, 8, 1]`; a window or stride is written `3x3` or `2`"
         if not open_now or open_now[-1].type == "LBRACE":  # `conv 8, 3x3, relu`
-            spaced = " ".join(source.line(token.line or 1).split("#")[0].replace(",", " ").split())
-            return f"a layer's or setting's values are separated by spaces, not commas: `{spaced}`"
+            words = source.line(token.line or 1).split("#")[0].replace(",", " ").split()
+            if len(words) > 3 and all(v.isdigit() for v in words[1:]):  # `input 28,28,1`: a shape
+                return f"a shape is a list in square brackets: `{words[0]} [{', '.join(words[1:])}]`"
+            return f"a layer's or setting's values are separated by spaces, not commas: `{' '.join(words)}`"
     if token.type == "SLASH" and source.text[(token.end_pos or 0):][:1] in ("/", "*"):
         return "comments start with `#` and run to the end of the line"
     if last is not None and last.type == "PARALLEL" and token.type == "LBRACE":
