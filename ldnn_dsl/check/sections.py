@@ -40,10 +40,7 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
     for setting in settings:
         if setting.head not in fields:
             unset.update(nearest(setting.head, fields))  # `los mse` was meant to set `loss`
-            homes = home_section(setting.head, name)
-            help = (moved(setting.head, homes) if homes else _argument_help(name, setting)
-                    or did_you_mean(setting.head, fields) or f"`{name}` takes: {', '.join(fields)}")
-            diags.append(error("E106", f"unknown setting `{setting.head}` in `{name}`", setting.head_span, help=help))
+            diags.append(_unknown_setting(name, setting, fields))
             continue
         value, problem = _value(setting, cls.examples.get(setting.head),
                                 _leading(cls.model_fields[fields[setting.head]].annotation))
@@ -70,6 +67,14 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
                                names=names)
     items = {at: place for at, place in inner.items() if at.count(".") == 1 and at.split(".")[0] in cls.lists}
     return (None, diags + problems, items) if diags else (model, problems, items)  # type: ignore[return-value]
+
+
+def _unknown_setting(section: str, setting: Setting, fields: Collection[str]) -> Diagnostic:
+    """E106, with where the setting belongs: another section, a choice's arguments, or a close name."""
+    homes = home_section(setting.head, section)
+    help = (moved(setting.head, homes) if homes else _argument_help(section, setting)
+            or did_you_mean(setting.head, fields) or f"`{section}` takes: {', '.join(fields)}")
+    return error("E106", f"unknown setting `{setting.head}` in `{section}`", setting.head_span, help=help)
 
 
 def _listed_twice(cls: type[Section], data: Mapping[str, Any], spans: Mapping[str, Span]) -> list[Diagnostic]:

@@ -4,12 +4,12 @@ table, every layer named. Settings of the sections are evaluated (they may use `
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.check.recipe import home_section, moved
-from ldnn_dsl.expand.bind import bind, block_after
+from ldnn_dsl.expand.bind import bind
+from ldnn_dsl.expand.block_args import bind_params, no_call_after
 from ldnn_dsl.expand.evaluate import FAILED, Env, evaluate, evaluate_arg
 from ldnn_dsl.expand.graph import (
     CallSite,
@@ -22,10 +22,10 @@ from ldnn_dsl.expand.graph import (
     call_notes,
     walk,
 )
-from ldnn_dsl.expand.modules import Block, Loader, Module, language_words
+from ldnn_dsl.expand.modules import Loader, Module, language_words
 from ldnn_dsl.expand.unresolved import uncalled_block, unresolved
 from ldnn_dsl.layers.registry import LAYER_KINDS, layer_help
-from ldnn_dsl.layers.values import Arg, CallValue, Percentage, Word
+from ldnn_dsl.layers.values import Arg, Percentage, Word
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, did_you_mean, error
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
@@ -364,54 +364,10 @@ class Expander:
             raise DiagnosticError([error("E004", f"blocks call blocks more than {MAX_DEPTH} levels deep",
                                          stmt.head_span, help="flatten the chain of blocks")])
         args = _args(stmt, env)
-        _no_call_after(stmt, args[len(stmt.call_args or ()):], self.module.blocks)
-        bound = _bind_params(stmt, params, args)
+        no_call_after(stmt, args[len(stmt.call_args or ()):], self.module.blocks)
+        bound = bind_params(stmt, params, args)
         self.active.append(CallSite(block=stmt.head, span=stmt.head_span))
         try:
             return self.body(block.definition.body, block.env.child(bound))
         finally:
             self.active.pop()
-
-
-def _no_call_after(stmt: n.Statement, after: tuple[Arg, ...], blocks: Mapping[str, Block]) -> None:
-    """`unit(4) unit(5)`: a second call on the line would read as one more argument of the first."""
-    what = f"`{stmt.head}(...)`" if stmt.call_args is not None else f"`{stmt.head}`"
-    for arg in after:
-        if isinstance(arg.value, Word | CallValue) and arg.value.name in blocks:
-            raise DiagnosticError([block_after(arg, what, blocks[arg.value.name].definition.params)])
-
-
-def _bind_params(stmt: n.Statement, params: tuple[str, ...], args: tuple[Arg, ...]) -> dict[str, object]:
-    _positional_first(stmt, params, args)
-    positional = [a for a in args if a.key is None]
-    named = [a for a in args if a.key is not None]  # a list: `b(x=3, x=4)` must not keep the last in silence
-    signature = f"`{stmt.head}({', '.join(params)})`"
-    if len(positional) > len(params):
-        raise DiagnosticError([error("E107", f"{signature} takes {len(params)} argument(s), got {len(positional)}",
-                                     positional[len(params)].span)])
-    bound = {p: a.value for p, a in zip(params, positional, strict=False)}
-    for arg in named:
-        key = arg.key
-        assert key is not None
-        if key not in params:
-            raise DiagnosticError([error("E107", f"{signature} has no parameter `{key}`", arg.key_span or arg.span,
-                                         help=did_you_mean(key, params))])
-        if key in bound:
-            raise DiagnosticError([error("E107", f"parameter `{key}` of {signature} is given twice",
-                                         arg.key_span or arg.span)])
-        bound[key] = arg.value
-    missing = [p for p in params if p not in bound]
-    if missing:
-        raise DiagnosticError([error("E107", f"{signature} is missing `{missing[0]}`", stmt.span)])
-    return bound
-
-
-def _positional_first(stmt: n.Statement, params: tuple[str, ...], args: tuple[Arg, ...]) -> None:
-    """Positional arguments come before `key=value` ones, as in Python: in `b(m=2, 4)` the 4 would
-    otherwise fill the first parameter, a surprise to whoever reads the call in order."""
-    first = next((i for i, arg in enumerate(args) if arg.key is not None), len(args))
-    late = next((arg for arg in args[first:] if arg.key is None), None)
-    if late is not None:
-        raise DiagnosticError([error("E107", f"a positional argument after `{args[first].key}=` in a call of "
-                                     f"`{stmt.head}({', '.join(params)})`", late.span,
-                                     help="give the positional arguments first, then the `key=value` ones")])
