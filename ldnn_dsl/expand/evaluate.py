@@ -166,8 +166,12 @@ def _setting_hint(name: str) -> str | None:
 
 
 def _binop(node: n.BinOp, env: Env) -> int | float:
+    """The result; a percentage still when a percentage goes in (`20% * 2` is 40%, and `800% * 1`
+    no count of 8), but for the ratio of two (`50% / 10%` is 5)."""
     left, right = _number(node.left, env, minuend=node.op == "-"), _number(node.right, env)
-    return _finite(_arithmetic(node, left, right), node.span, "the result is too large")
+    result = _finite(_arithmetic(node, left, right), node.span, "the result is too large")
+    percentages = isinstance(left, Percentage) + isinstance(right, Percentage)
+    return Percentage(result) if percentages and not (percentages == 2 and node.op == "/") else result
 
 
 def _arithmetic(node: n.BinOp, left: int | float, right: int | float) -> int | float:
