@@ -42,8 +42,9 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
             unset.update(nearest(setting.head, fields))  # `los mse` was meant to set `loss`
             diags.append(_unknown_setting(name, setting, fields))
             continue
-        value, problem = _value(setting, cls.examples.get(setting.head),
-                                _leading(cls.model_fields[fields[setting.head]].annotation))
+        annotation = cls.model_fields[fields[setting.head]].annotation
+        value, problem = _quoted_word(setting, annotation) or _value(setting, cls.examples.get(setting.head),
+                                                                      _leading(annotation))
         if problem is not None:
             unset.add(setting.head)
             diags.append(problem)
@@ -67,6 +68,19 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
                                names=names)
     items = {at: place for at, place in inner.items() if at.count(".") == 1 and at.split(".")[0] in cls.lists}
     return (None, diags + problems, items) if diags else (model, problems, items)  # type: ignore[return-value]
+
+
+def _quoted_word(setting: Setting, annotation: Any) -> tuple[None, Diagnostic] | None:
+    """`loss "mse"`, `metrics ["mae"]`: a word of the setting's written as a string, refused as
+    a layer's is (`dense 10 "relu"`), so that a spec spells each word one way."""
+    words = words_of(annotation)
+    for arg in setting.args:
+        items = arg.value if isinstance(arg.value, list) else [arg.value]
+        quoted = next((item for item in items if isinstance(item, str) and item in words), None)
+        if arg.key is None and quoted is not None:
+            return None, error("E201", f"`{quoted}` is a word of `{setting.head}`, written as a string", arg.span,
+                               help=f"write {quoted} without quotes: words such as losses and optimizers are bare")
+    return None
 
 
 def _unknown_setting(section: str, setting: Setting, fields: Collection[str]) -> Diagnostic:
