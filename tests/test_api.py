@@ -200,3 +200,14 @@ def test_the_exception_message_says_what_to_do() -> None:
         ldnn_dsl.load("model m {\n  input [4]\n  dense 4 rleu\n}\n")
     assert str(caught.value) == ("<text>:3:11: error[E203]: unknown activation `rleu` for `dense`\n"
                                  "  = help: did you mean `relu`?")
+
+
+def test_a_load_error_carries_the_text_to_show_it_with() -> None:
+    """`render_text` quotes the line and puts the caret under the fault: the error holds the spec's text."""
+    from ldnn_dsl.source.diagnostics import render_text
+
+    text = "model bad {\n  input [8]\n  dense 16 rleu\n}\n"
+    with pytest.raises(ldnn_dsl.DiagnosticError) as caught:
+        ldnn_dsl.load(text)
+    shown = render_text(caught.value.diagnostics[0], caught.value.sources)
+    assert "3 |   dense 16 rleu" in shown and "^^^^" in shown

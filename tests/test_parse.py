@@ -441,4 +441,4 @@ def test_the_syntax_hints_know_the_sections_the_checker_has() -> None:
     from ldnn_dsl.check.recipe import SECTION_MODELS
     from ldnn_dsl.syntax.tokens import SECTIONS
 
-    assert SECTIONS == tuple(SECTION_MODELS)
+    assert tuple(SECTION_MODELS) == SECTIONS

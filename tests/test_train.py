@@ -1019,6 +1019,25 @@ def test_a_drawn_seed_is_said_so_the_run_can_be_repeated(tmp_path: Path, capsys:
     assert check_source(read(result.folder / "spec.ldnn"), "train").spec.train.seed == seed
 
 
+def test_a_run_leaves_the_callers_random_draws_and_returns_its_own_warnings(tmp_path: Path) -> None:
+    """A random search over runs draws on after each run as if none had come between (the run
+    seeds the global generators for itself); the run's own warnings come back even when quiet."""
+    import random
+
+    from ldnn_dsl.train.run import train
+
+    np.random.seed(3)
+    random.seed(3)
+    expected = (np.random.random(), random.random())
+    np.random.seed(3)
+    random.seed(3)
+    spec = sort_spec(tmp_path, "lr 1e-6\nepochs 1")  # a net left at chance: not better than the linear baseline
+    result = train(spec, out=tmp_path / "out", quiet=True)
+    assert (np.random.random(), random.random()) == expected
+    assert any(w.startswith("the trained net is not clearly better than the linear baseline") for w in
+               result.run_warnings), result.run_warnings
+
+
 @pytest.mark.parametrize("precision", ["float32", "mixed_float16"])
 def test_saved_model_applies_log1p_to_raw_inputs(tmp_path: Path, precision: str) -> None:
     """log1p, applied to the data in float32 for training, is applied in float32 by the saved

@@ -119,7 +119,7 @@ def checked(source: SourceFile, purpose: Purpose, *, replaced: Mapping[str, int]
     """`check_source` for the commands that go on with the spec: any error is raised, all at once."""
     result = check_source(source, purpose, replaced=replaced)
     if result.errors or result.spec is None:  # a library of blocks checks clean, but holds no spec to go on with
-        raise DiagnosticError(result.errors or [error(
+        raise DiagnosticError(sources=result.sources, diagnostics=result.errors or [error(
             "E104", "no `model { ... }` in the spec, so there is no spec to go on with", path=source.path, line=1,
             col=1, help="a library of blocks is checked on its own, and loaded through the specs that `use` it")])
     return result

@@ -41,7 +41,7 @@ from ldnn_dsl.train.failures import failures_as_diagnostics
 from ldnn_dsl.train.folder import WRITE_CODE, default_folders, numbered, refuse_unusable_folder, staging
 from ldnn_dsl.train.members import Member, Plan, train_member
 from ldnn_dsl.train.saving import RunResult, output_classes, save_run
-from ldnn_dsl.train.session import fresh_session, no_retracing_warnings, op_determinism
+from ldnn_dsl.train.session import fresh_session, kept_random_state, no_retracing_warnings, op_determinism
 from ldnn_dsl.train.steps import choose_steps
 from ldnn_dsl.train.stopping import StopRequest, ctrl_c_aborts, forget_signals, raise_swallowed_signal
 from ldnn_dsl.train.xla import choose_jit
@@ -100,15 +100,21 @@ def _train(source: SourceFile, stop: StopRequest, *, out: str | Path | None, epo
     checked = check_spec(source, "train", replaced=replaced)
     spec, spans = checked.spec, checked.spans
     assert spec is not None and spec.train is not None and spec.data is not None
-    say = _printer(quiet)
+    printed, warned = _printer(quiet), []
+
+    def say(line: str) -> None:  # the run's own warnings are kept for the caller, even when quiet
+        if line.startswith("ldnn: warning:"):
+            warned.append(line.removeprefix("ldnn: warning: "))
+        printed(line)
+
     for warning in checked.warnings:
-        say(render_text(warning, checked.sources))
+        printed(render_text(warning, checked.sources))
     others = default_folders(spec.model.name) if out is None else numbered(Path(out))
     folder = Path(out) if out is not None else next(others)
     refuse_unusable_folder(folder, source.path)
     started = time.perf_counter()
     fresh_session()
-    with (precision_policy(spec.train.precision), op_determinism(spec), no_retracing_warnings(),
+    with (precision_policy(spec.train.precision), op_determinism(spec), no_retracing_warnings(), kept_random_state(),
           staging(folder, others) as staged, failures_as_diagnostics(spans), ctrl_c_aborts()):
         plan = _plan(spec, checked, spans, quiet)
         metric, value = baseline(plan.splits, spec.train.loss, output_classes(checked))
@@ -123,7 +129,7 @@ def _train(source: SourceFile, stop: StopRequest, *, out: str | Path | None, epo
                                   ) from exc
         raise_swallowed_signal()  # before the staged folder is put in place
     result.folder = staged.folder
-    result.warnings = checked.warnings
+    result.warnings, result.run_warnings = checked.warnings, warned
     if staged.folder != folder:  # said even when quiet: the run is not where it was asked to be
         print(f"ldnn train: `{folder}` was filled by something else while the net trained; the run is saved in "
               f"`{staged.folder}` instead", file=sys.stderr)

@@ -25,7 +25,8 @@ class RunResult:
     folder: Path
     metrics: dict[str, Any]
     history: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)  # the checker's, on the spec
+    run_warnings: list[str] = field(default_factory=list)  # the run's own: update ratios, the linear baseline
 
 
 def save_run(plan: Plan, members: list[Member], stopped: str, temp: Path, folder: Path, checked: CheckResult,

@@ -1,4 +1,5 @@
-"""The process-wide state a run sets and restores: Keras' session, TensorFlow's op determinism, its logging."""
+"""The process-wide state a run sets and restores: Keras' session, TensorFlow's op determinism, its
+logging, the global random generators."""
 
 from __future__ import annotations
 
@@ -18,6 +19,23 @@ def fresh_session() -> None:
     policy = keras.mixed_precision.global_policy()
     keras.backend.clear_session()
     keras.mixed_precision.set_global_policy(policy)
+
+
+@contextmanager
+def kept_random_state() -> Iterator[None]:
+    """A run seeds Python's and NumPy's global generators (Keras' `set_random_seed` does, for a
+    repeatable run); the caller's draws go on afterwards as if no run had come between, so a
+    random search over runs does not draw the same values after each one."""
+    import random
+
+    import numpy as np
+
+    python, numpy = random.getstate(), np.random.get_state()
+    try:
+        yield
+    finally:
+        random.setstate(python)
+        np.random.set_state(numpy)
 
 
 class _Retracing(logging.Filter):
