@@ -78,9 +78,10 @@ class _Binding:
         return 0
 
     def _misread(self, arg: Arg, following: Sequence[Arg]) -> tuple[Diagnostic, int] | None:
-        """A bare word that is no value but the name of an option (`dense 64 init normal(0.02)`),
-        or a misspelt layer kind that starts the next layer on the line (`dense 8 relu  dens 8`):
-        one error, taking with it the values that follow it."""
+        """Values the author meant otherwise than they read: a shape without brackets, values in
+        another framework's order, an option's name without its `=` (`dense 64 init normal(0.02)`),
+        or a misspelt layer kind that starts the next layer on the line (`dense 8 relu  dens 8`).
+        One error each, taking with it the values that follow as part of the same mistake."""
         if (unbracketed := self._unbracketed(arg, following)) is not None:
             return unbracketed
         if (reordered := self._reordered(arg, following)) is not None:
