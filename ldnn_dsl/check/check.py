@@ -256,15 +256,20 @@ TOP_K = 5  # Keras' top-k metrics, by name, count a hit among the 5 highest scor
 def _top_k_against_output(train: TrainSection, output: tuple[int, ...],
                           spans: Spans) -> list[Diagnostic]:
     """A top-5 metric over 5 classes or fewer counts every sample a hit (and over one unit,
-    TensorFlow refuses it in the first step): it measures nothing."""
+    TensorFlow refuses it in the first step): it measures nothing. So does an argmax over one
+    unit (`categorical_accuracy` on a sigmoid output): the one class is always the highest."""
     classes = output[-1] if output else 1
-    top_k = [m for m in train.metrics if "top_k" in m]
-    if not top_k or classes > TOP_K:
-        return []
-    return [error("E404", f"`{top_k[0]}` counts a hit when the true class is among the {TOP_K} highest scores, "
-                  f"but the output has {classes} {'class' if classes == 1 else 'classes'}: every sample would be "
-                  "a hit", item_span(spans, "train", "metrics", train.metrics.index(top_k[0])),
-                  help="use `accuracy` (or `binary_accuracy` for one yes/no output)")]
+    sparse = loss_kind(train.loss) == "sparse"  # a top-k metric of the other kind is reported as not fitting the loss
+    out = [error("E404", f"`{m}` counts a hit when the true class is among the {TOP_K} highest scores, but the "
+                 f"output has {classes} {'class' if classes == 1 else 'classes'}: every sample would be a hit",
+                 item_span(spans, "train", "metrics", train.metrics.index(m)),
+                 help="use `accuracy` (or `binary_accuracy` for one yes/no output)")
+           for m in train.metrics if "top_k" in m and classes <= TOP_K and m.startswith("sparse_") == sparse]
+    return out + [error("E404", f"`{m}` counts a hit where the highest of the output's units is the true class, "
+                        "but the output has one unit: every sample would be a hit",
+                        item_span(spans, "train", "metrics", train.metrics.index(m)),
+                        help="use `binary_accuracy` (or `accuracy`) for one yes/no output")
+                  for m in train.metrics if m == "categorical_accuracy" and classes == 1]
 
 
 def _one_class(train: TrainSection, output: tuple[int, ...], spans: Spans) -> list[Diagnostic]:
@@ -288,14 +293,12 @@ def _metrics_against_loss(train: TrainSection, spans: Spans) -> list[Diagnostic]
     the output under every other. The wrong kind fails the first step, deep in TensorFlow."""
     sparse = loss_kind(train.loss) == "sparse"
     wrong = [m for m in train.metrics if ((m not in SPARSE_METRICS) if sparse else m.startswith("sparse_"))]
-    if not wrong:
-        return []
-    why = (f"`{train.loss}` takes class ids, and `{wrong[0]}` needs y shaped like the output" if sparse else
-           f"`{wrong[0]}` takes class ids, and `{train.loss}` needs y shaped like the output")
     fits = ", ".join(SPARSE_METRICS) if sparse else "accuracy, or the metric without `sparse_`"
-    return [error("E404", f"metric `{wrong[0]}` does not fit the loss: {why}",
-                  item_span(spans, "train", "metrics", train.metrics.index(wrong[0])),
-                  help=f"use {fits}")]
+    return [error("E404", f"metric `{metric}` does not fit the loss: " + (
+                  f"`{train.loss}` takes class ids, and `{metric}` needs y shaped like the output" if sparse else
+                  f"`{metric}` takes class ids, and `{train.loss}` needs y shaped like the output"),
+                  item_span(spans, "train", "metrics", train.metrics.index(metric)), help=f"use {fits}")
+            for metric in wrong]
 
 
 def _arithmetic_on_ids(data: DataSection, spans: Spans) -> list[Diagnostic]:

@@ -63,12 +63,14 @@ def _extremes(source: Generator) -> Any:
 def _generator_shapes(data: DataSection, shape: Shape, spans: Spans) -> list[Diagnostic]:
     """A built-in generator whose samples are not the shape of the model's input."""
     out = []
+    training_fits = not isinstance(data.source, Generator) or data.source.sample_shape == shape
     for setting, source in (("source", data.source), ("validate", data.validate_), ("test", data.test)):
         if isinstance(source, Generator) and source.sample_shape != shape:
             made = fmt_shape(source.sample_shape)
+            help = (f"make this source's samples match the training source's and the input's, {fmt_shape(shape)}"
+                    if setting != "source" and training_fits else f"make the model's input `input {made}`")
             out.append(error("E405", f"the `{source.name}` source makes samples of shape {made}, but the model's "
-                             f"input is {fmt_shape(shape)}", spans.get(("data", setting)),
-                             help=f"make the model's input `input {made}`"))
+                             f"input is {fmt_shape(shape)}", spans.get(("data", setting)), help=help))
     return out
 
 
