@@ -159,9 +159,10 @@ class _Binding:
         found = self.cls.reordered([a.value for a in run], keyed)
         if found is None:
             return None
-        line, why = found
-        return error("E205", f"the values of {self.what} are out of order", arg.span.to(run[1].span),
-                     help=f"write `{line}{_rest(following[1:])}`: {why}"), 1
+        line, why, used = found
+        return error("E205", f"the values of {self.what} are out of order" if used > 1 else
+                     f"{self.what} lacks its first value, `{self.positional[0]}`", arg.span.to(run[used - 1].span),
+                     help=f"write `{line}{_rest(following[used - 1:])}`: {why}"), used - 1
 
     def _assign(self, name: str, value: Any, arg: Arg) -> None:
         if name in self.spans:

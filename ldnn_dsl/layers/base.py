@@ -183,10 +183,11 @@ Keras layer, and, for a layer with weights, its initializers (`filled`, `init_mi
     name: LayerName | None = None
 
     @classmethod
-    def reordered(cls, values: Sequence[object], keyed: Collection[str]) -> tuple[str, str] | None:
-        """(the start of the line put right, why) where the leading unnamed values are in another
-        order than this kind's, as another framework writes them (`embedding 100 16`: Keras'
-        input_dim first); `keyed`: the options the line gives by name, which no value may take."""
+    def reordered(cls, values: Sequence[object], keyed: Collection[str]) -> tuple[str, str, int] | None:
+        """(the start of the line put right, why, how many leading values it replaces) where the
+        leading unnamed values are in another order than this kind's, as another framework writes
+        them (`embedding 100 16`: Keras' input_dim first), or lack the first (`conv 3x3 relu`);
+        `keyed`: the options the line gives by name, which no value may take."""
         return None
 
     def output_shape(self, shape: Shape) -> Shape:

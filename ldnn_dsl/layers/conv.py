@@ -96,15 +96,16 @@ class Conv(WeightLayer):
     elsewhere: ClassVar = ("Conv2D", "Conv2d", "Convolution2D")
 
     @classmethod
-    def reordered(cls, values: Sequence[object], keyed: Collection[str]) -> tuple[str, str] | None:
-        """`conv 3x3 32`: the window before the filters."""
-        if "filters" in keyed or "window" in keyed:
+    def reordered(cls, values: Sequence[object], keyed: Collection[str]) -> tuple[str, str, int] | None:
+        """`conv 3x3 32`: the window before the filters; `conv 3x3 relu`: the filters left out."""
+        window = values[0] if values else None
+        if "filters" in keyed or "window" in keyed or not isinstance(window, WindowValue):
             return None
-        window, filters = (values[0], values[1]) if len(values) >= 2 else (None, None)
-        if not isinstance(window, WindowValue) or not isinstance(filters, int) or isinstance(filters, bool):
-            return None
-        kind = cls.model_fields["kind"].default
-        return f"{kind} {filters} {'x'.join(map(str, window.dims))}", "the filters first, then the window"
+        kind, shown = cls.model_fields["kind"].default, "x".join(map(str, window.dims))
+        filters = values[1] if len(values) >= 2 else None
+        if isinstance(filters, int) and not isinstance(filters, bool):
+            return f"{kind} {filters} {shown}", "the filters first, then the window", 2
+        return f"{kind} FILTERS {shown}", "the number of filters comes first, then the window", 1
 
     def _geometry(self, shape: Shape) -> tuple[tuple[int, ...], tuple[int, ...]]:
         spatial(self.kind, shape, self.rank)

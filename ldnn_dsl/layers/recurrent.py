@@ -37,14 +37,14 @@ class Embedding(LayerKind):
     doc: ClassVar = "a learned vector of `units` per integer id below `vocab`"
 
     @classmethod
-    def reordered(cls, values: Sequence[object], keyed: Collection[str]) -> tuple[str, str] | None:
+    def reordered(cls, values: Sequence[object], keyed: Collection[str]) -> tuple[str, str, int] | None:
         """`embedding 100 16`: Keras' Embedding(input_dim, output_dim), a vocabulary above the units."""
         vocab, units = (values[0], values[1]) if len(values) >= 2 else (None, None)
         if "vocab" in keyed or not isinstance(vocab, int) or not isinstance(units, int) or isinstance(vocab, bool) \
                 or isinstance(units, bool) or vocab <= units:
             return None
         return (f"embedding {units} vocab={vocab}", "the units first, and the vocabulary by name "
-                "(Keras' Embedding takes the vocabulary first)")
+                "(Keras' Embedding takes the vocabulary first)", 2)
 
     def output_shape(self, shape: Shape) -> Shape:
         return (*shape, self.units)
