@@ -154,11 +154,21 @@ def _unknown_option(loc: list[str], span: Span, what: str, options: list[str] | 
     listed = None
     if options is not None:
         listed = f"{owner} takes: {', '.join(options)}" if options else f"{owner} takes no options"
-    if loc[:1] == ["optimizer"] and field in ("lr", "learning_rate"):  # `sgd(lr=0.1)`, as Keras writes it
-        written = _show(value).strip("`") if isinstance(value, int | float | str) else "0.1"
-        listed = f"the learning rate is a setting of its own in `train`: `lr {written}` on its own line"
+    setting = KERAS_OPTIMIZER_OPTIONS.get(field) if loc[:1] == ["optimizer"] else None
+    if setting is not None:  # `sgd(lr=0.1)`, `adamw(weight_decay=0.01)`, as Keras writes them
+        written = _show(value).strip("`") if isinstance(value, int | float | str) else "..."
+        listed = f"{setting[1]} is a setting of its own in `train`: `{setting[0]} {written}` on its own line"
+        return error("E204", f"unknown option `{field}` for {owner}", span, help=listed)
     return error("E204", f"unknown option `{field}` for {owner}", span,
                  help=did_you_mean(field, options or ()) or listed)
+
+
+# Keras' optimizer arguments that are `train` settings in ldnn: the setting, and what it is.
+KERAS_OPTIMIZER_OPTIONS = {
+    "lr": ("lr", "the learning rate"), "learning_rate": ("lr", "the learning rate"),
+    "weight_decay": ("weight_decay", "weight decay"),  # not Keras 2's `decay`, which decayed the lr
+    "clipnorm": ("clip_norm", "gradient clipping"), "global_clipnorm": ("clip_norm", "gradient clipping"),
+}
 
 
 def _options_at(cls: type[BaseModel], loc: list[str]) -> list[str] | None:
