@@ -63,6 +63,8 @@ class Choice(BaseModel):
         name = str(data.get("name"))
         fields = [f for f in cls.model_fields if f != "name"]
         unnamed = f"{len(args)} value{'s' if len(args) > 1 else ''} without a name"
+        if not fields:  # `schedule constant(0.1)`
+            return refusal("E205", f"`{name}` takes no values; got {unnamed}", f"write `{name}` alone")
         if cls.positional:
             message = f"only {', '.join(f'`{p}`' for p in cls.positional)} may go without a name; got {unnamed}"
         else:
