@@ -103,8 +103,10 @@ class Loader:
         key = _key(path)
         if key in self.loading:
             chain = " -> ".join(Path(p).name for p in [*self.loading[self.loading.index(key):], key])
+            itself = key == _key(module.spec.path)
             self.diagnostics.append(error("E006", f"import cycle: {chain}", use.path.span,
-                                          help="move the shared definitions into a third file that both use"))
+                                          help="a file cannot use itself: remove this line" if itself else
+                                          "move the shared definitions into a third file that both use"))
             return None
         if key not in self.done and len(self.loading) >= MAX_USE_DEPTH:
             self.diagnostics.append(error("E004", f"files `use` files more than {MAX_USE_DEPTH} levels deep here",
