@@ -244,7 +244,8 @@ def log1p_column_outside(columns: tuple[int, ...], features: int, what: str) -> 
     bad = [c for c in columns if not -features <= c < features]
     if not bad:
         return None
-    return f"log1p column {bad[0]} is out of range: {what} has {features} feature columns (0..{features - 1})"
+    has = "1 feature column (0)" if features == 1 else f"{features} feature columns (0..{features - 1})"
+    return f"log1p column {bad[0]} is out of range: {what} has {has}"
 
 
 class Translate(Choice):

@@ -119,10 +119,15 @@ class _Binding:
                          help=f"write `{value.name}` alone (with Keras' defaults)")
         if self.slots:
             return self.slots.pop(0), plain(value)
-        expected = ", ".join(self.positional) if self.positional else "none"
+        if not self.positional:  # `flatten 2`, `globalpool 2`
+            words = ", ".join(f"`{w}`" for w in sorted(self.words))
+            return error("E205", f"{what} takes {'only the words ' + words if words else 'no values'}; got "
+                         f"{_written(value)}", arg.span, help=_quoted_word_help(value, self.words) or
+                         (f"drop {_written(value)}" if words else f"write {what} alone"))
+        expected = ", ".join(self.positional)
         return error("E205", f"too many positional values for {what} (it takes: {expected})", arg.span,
                      help=_quoted_word_help(value, self.words)
-                     or ("give the rest as options, e.g. `key=value`" if self.positional else None))
+                     or "give the rest as options, e.g. `key=value`")
 
     def _option(self, arg: Arg) -> tuple[str, Any] | Diagnostic:
         """`key=value`; a word the key's vocabulary has reads as that word does (`dtype=int`)."""
