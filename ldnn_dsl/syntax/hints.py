@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lark import Token
 
+from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.source.text import SourceFile
 from ldnn_dsl.syntax.tokens import (
     KEYWORDS,
@@ -19,6 +20,7 @@ from ldnn_dsl.syntax.tokens import (
 )
 
 LAYER_STARTS = {"NAME", "CALLNAME", *KEYWORDS}  # tokens that can begin a line of their own
+SHAPED = tuple(kind for kind, cls in LAYER_KINDS.items() if cls.positional[:1] == ("shape",))  # input, reshape
 # Words other languages start a file's include with; ldnn's is `use`.
 INCLUDES = ("import", "include", "from", "require")
 
@@ -36,7 +38,8 @@ def foreign_hint(source: SourceFile, token: Token, expected: set[str]) -> str | 
             return "a shape is a list in square brackets, `[8, 8, 1]`; a window or stride is written `3x3` or `2`"
         if not open_now or open_now[-1].type == "LBRACE":  # `conv 8, 3x3, relu`
             words = source.line(token.line or 1).split("#")[0].replace(",", " ").split()
-            if len(words) > 3 and all(v.isdigit() for v in words[1:]):  # `input 28,28,1`: a shape
+            shaped = len(words) > 3 or (len(words) == 3 and words[0] in SHAPED)  # `reshape 4,4`, `input 28,28,1`
+            if shaped and all(v.isdigit() for v in words[1:]):
                 return f"a shape is a list in square brackets: `{words[0]} [{', '.join(words[1:])}]`"
             return f"a layer's or setting's values are separated by spaces, not commas: `{' '.join(words)}`"
     if token.type == "SLASH" and source.text[(token.end_pos or 0):][:1] in ("/", "*"):
