@@ -50,6 +50,7 @@ class Flow:
     ids: bool = False
     embedded_by: Node | None = None  # the embedding that turned the input's ids into vectors
     raw: Shape | None = None  # the model's input shape, while only layers that keep ids came after it
+    last: LayerNode | None = None  # the layer that made it, when a layer did (not a join)
 
 
 def infer(model: ModelGraph, gaps: Gaps | None = None) -> Inference:
@@ -102,12 +103,22 @@ def _layer(node: LayerNode, flow: Flow, depth: int, result: Inference) -> Flow |
     except ShapeError as exc:
         span = node.spans.get(exc.field, node.span) if exc.field else node.span
         where = "" if fmt_shape(shape) in exc.message else f" (its input is {fmt_shape(shape)})"
-        result.diagnostics.append(error(exc.code, exc.message + where, span, help=exc.help, notes=node.notes))
+        help = exc.help or _sequences_help(node, flow)
+        result.diagnostics.append(error(exc.code, exc.message + where, span, help=help, notes=node.notes))
         return None
     result.rows.append(Row(node.name, layer.kind, out, params, macs, depth))
     if layer.kind == "embedding":
-        return Flow(out, False, node)
-    return Flow(out, flow.ids, flow.embedded_by, flow.raw if layer.keeps_ids else None)
+        return Flow(out, False, node, last=node)
+    return Flow(out, flow.ids, flow.embedded_by, flow.raw if layer.keeps_ids else None, last=node)
+
+
+def _sequences_help(node: LayerNode, flow: Flow) -> str | None:
+    """`lstm 16` then `lstm 16`: the first passes on its last step only, the second needs them all."""
+    before = flow.last
+    if before is None or not hasattr(node.layer, "sequences") or getattr(before.layer, "sequences", True):
+        return None
+    return (f"add `sequences` to the `{before.layer.kind}` on {before.span.line_seen_from(node.span.path)}, "
+            "so that it passes on every step, not only the last")
 
 
 KEEP_IDS = " and ".join(sorted(kind for kind, cls in LAYER_KINDS.items() if cls.keeps_ids))
