@@ -149,7 +149,7 @@ def _unexpected_token(source: SourceFile, token: Token, expected: set[str]) -> D
     misspelt = _misspelt_keyword(source, token)
     if hint is None and misspelt is not None:
         return misspelt
-    if (inline := _scope_after_a_statement(source, token)) is not None:
+    if (inline := _scope_after_a_statement(source, token) or _branch_outside_parallel(source, token)) is not None:
         return inline
     if token.type == "EQUAL" and "LBRACE" not in expected:
         hint = _equal_hint(source.line(token.line or 1)[: (token.column or 1) - 1].split())
@@ -188,6 +188,19 @@ def _unexpected_end(source: SourceFile, expected: set[str]) -> Diagnostic:
                      span, help=misplaced_close(source, tokens_before(source.text, len(source.text)))
                      or "add the missing `}`")
     return error("E003", f"the file ends in the middle of a statement{_expected(expected)}", span)
+
+
+def _branch_outside_parallel(source: SourceFile, token: Token) -> Diagnostic | None:
+    """`branch {` in a model but not in a `parallel`: the parse fails only at its `{`."""
+    if token.type != "LBRACE":
+        return None
+    before = tokens_before(source.text, token.start_pos or 0)
+    start = statement_start(before, len(before))
+    if start != len(before) - 1 or str(before[start]) != "branch":
+        return None
+    head = before[start]
+    return error("E001", "`branch` outside a `parallel`", point(source, head.line or 1, head.column or 1, len(head)),
+                 help="a `branch { }` goes inside `parallel concat { }` or `parallel add { }`")
 
 
 def _scope_after_a_statement(source: SourceFile, token: Token) -> Diagnostic | None:
