@@ -26,8 +26,10 @@ from ldnn_dsl.syntax.tokens import (
     STRUCTURE,
     closers_only,
     open_brackets,
+    open_indices,
     point,
     statement_start,
+    statement_text,
     tokens_before,
     unclosed_brace,
 )
@@ -198,6 +200,8 @@ def _branch_outside_parallel(source: SourceFile, token: Token) -> Diagnostic | N
     start = statement_start(before, len(before))
     if start != len(before) - 1 or str(before[start]) != "branch":
         return None
+    if any(statement_text(source.text, before, i).startswith("parallel") for i in open_indices(before)):
+        return None  # inside a `parallel`: a `branch` before it lacks its `}`, which the hints say
     head = before[start]
     return error("E001", "`branch` outside a `parallel`", point(source, head.line or 1, head.column or 1, len(head)),
                  help="a `branch { }` goes inside `parallel concat { }` or `parallel add { }`")
