@@ -102,6 +102,29 @@ def weak_forget_bias(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
                               notes=node.notes)
 
 
+def forget_bias_without_lstm(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    """`init { forget_bias 2.0 }` is for LSTMs (with a bias); a model with none takes nothing from it."""
+    if spec.init is None or spec.init.forget_bias is None:
+        return
+    if not any(node.layer.kind == "lstm" and node.layer.bias for node in layers(spec)):  # type: ignore[union-attr]
+        yield warning("W116", "`forget_bias` sets the forget-gate bias of each LSTM, but the model has no LSTM with "
+                      "a bias: it sets nothing", spans.get(("init", "forget_bias")),
+                      help="drop `forget_bias` from `init`")
+
+
+def early_stop_past_the_end(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    """Early stopping waits `patience` epochs without improvement; a run no longer than that ends
+    first, and without `restore_best` (which Keras applies however the run ends) it does nothing."""
+    train = spec.train
+    stop = train.early_stop if train is not None else None
+    if train is None or stop is None or stop.patience < train.epochs or stop.restore_best:
+        return
+    yield warning("W117", f"`early_stop` waits {stop.patience} epochs without improvement, but training runs "
+                  f"{train.epochs}: it can never stop the run, so it does nothing", spans.get(("train", "early_stop")),
+                  help=f"a patience well below the epochs, such as `early_stop patience={max(1, train.epochs // 5)}`; "
+                  "add `restore_best` to keep the best epoch's weights")
+
+
 def no_validation(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     """W114 rather than W108 for a plateau schedule: the one warning says both what is missing
     and what the schedule does without it."""
@@ -256,7 +279,7 @@ def _unbounded_end(last: Node, bounded: tuple[str, ...] = ("softmax", "sigmoid")
 LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
     deep_fixed_init, recurrent_without_clipping, huge_batch, sgd_lr_range, dropout_few_epochs,
     normal_far_from_lazy, weak_forget_bias, no_validation, step_never_steps, ensemble_without_seed,
-    crossentropy_on_scores, poisson_on_negatives,
+    crossentropy_on_scores, poisson_on_negatives, forget_bias_without_lstm, early_stop_past_the_end,
 )
 SHAPE_LINTS: tuple[Callable[[Spec, Inferred], Iterator[Diagnostic]], ...] = (softmax_over_one, huge_model)
 

@@ -65,4 +65,6 @@ CODES: dict[str, str] = {
     "W113": "a model of over a billion parameters: a size off by a few zeros?",
     "W114": "a plateau schedule without a validation set watches the training loss",
     "W115": "a poisson loss on a model whose output can be negative",
+    "W116": "an `init` forget_bias in a model without an LSTM: it sets nothing",
+    "W117": "early stopping whose patience is at least the epochs, without restore_best: it does nothing",
 }
