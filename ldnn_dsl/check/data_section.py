@@ -224,6 +224,15 @@ class Log1p(Choice):
                           "each feature's column in its messages", got=True)
         return value
 
+    @field_validator("columns")
+    @classmethod
+    def _once_each(cls, columns: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        """`log1p(columns=[0, 0])`: log1p is taken once per column however often it is listed."""
+        twice = next((c for i, c in enumerate(columns or ()) if c in (columns or ())[:i]), None)
+        if twice is not None:
+            raise refusal("E207", f"column {twice} is listed twice", "list each column once")
+        return columns
+
 
 Preprocess = choices(Standardize | Log1p)
 
