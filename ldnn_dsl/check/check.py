@@ -237,7 +237,9 @@ def _data_against_input(spec: Spec, spans: Spans) -> list[Diagnostic]:
     if image_only and len(shape) != 3:
         out.append(error("E404", f"`augment {data.augment[image_only[0]].name}` transforms images, but the input "
                          f"{fmt_shape(shape)} is not [height, width, channels]",
-                         item_span(spans, "data", "augment", image_only[0]), help="use `noise(STD)` for other inputs"))
+                         item_span(spans, "data", "augment", image_only[0]),
+                         help=(f"for one-channel images, declare `input {fmt_shape((*shape, 1))}` (and give x that "
+                               "shape); " if len(shape) == 2 else "") + "use `noise(STD)` for other inputs"))
     elif image_only:
         out.extend(_translations_past_the_image(data.augment, shape, spans))
     return out

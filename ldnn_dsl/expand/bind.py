@@ -171,7 +171,9 @@ class _Binding:
 
     def _assign(self, name: str, value: Any, arg: Arg) -> None:
         if name in self.spans:
-            self.diags.append(error("E207", f"`{name}` of {self.what} is given twice", arg.key_span or arg.span))
+            said = (f"{self.what} takes one {name}; `{_written(arg.value)}` is a second" if f"`{name}`" == self.what
+                    else f"`{name}` of {self.what} is given twice")  # `activation relu tanh`
+            self.diags.append(error("E207", said, arg.key_span or arg.span))
             return
         rank = getattr(self.cls, "rank", None)
         if name in WINDOW_FIELDS and arg.product is not None and rank != 1:
