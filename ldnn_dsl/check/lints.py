@@ -102,6 +102,19 @@ def weak_forget_bias(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
                               notes=node.notes)
 
 
+def joins_nothing(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    """`residual { }` adds its input to itself; a `parallel` of one branch joins nothing to it."""
+    for node in walk(spec.model.body):
+        if isinstance(node, ResidualNode) and not node.body:
+            yield warning("W118", "this `residual` has an empty body, so it adds its input to itself: the output "
+                          "is twice the input", node.span, help="put the layers of the residual path inside it, or "
+                          "drop it", notes=node.notes)
+        elif isinstance(node, ParallelNode) and len(node.branches) == 1:
+            yield warning("W118", f"this `parallel {node.mode}` has one branch, so it joins nothing to it", node.span,
+                          help="add the other branches, or write the branch's layers without `parallel`",
+                          notes=node.notes)
+
+
 def forget_bias_without_lstm(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     """`init { forget_bias 2.0 }` is for LSTMs (with a bias); a model with none takes nothing from it."""
     if spec.init is None or spec.init.forget_bias is None:
@@ -279,7 +292,7 @@ def _unbounded_end(last: Node, bounded: tuple[str, ...] = ("softmax", "sigmoid")
 LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
     deep_fixed_init, recurrent_without_clipping, huge_batch, sgd_lr_range, dropout_few_epochs,
     normal_far_from_lazy, weak_forget_bias, no_validation, step_never_steps, ensemble_without_seed,
-    crossentropy_on_scores, poisson_on_negatives, forget_bias_without_lstm, early_stop_past_the_end,
+    crossentropy_on_scores, poisson_on_negatives, forget_bias_without_lstm, early_stop_past_the_end, joins_nothing,
 )
 SHAPE_LINTS: tuple[Callable[[Spec, Inferred], Iterator[Diagnostic]], ...] = (softmax_over_one, huge_model)
 
