@@ -88,7 +88,7 @@ class Init(BaseModel):
         for param, value in zip(params, self.args, strict=False):
             self._fits_float32(param, value)
         if self.name in ("normal", "uniform", "scaled", "orthogonal") and self.args and self.args[0] <= 0:
-            raise ValueError(f"`{self.name}` needs a positive argument, got {self.args[0]}")
+            raise ValueError(f"`{self.name}` needs a positive argument, got {number_text(self.args[0])}")
         return self
 
     def _fits_float32(self, param: str, value: float) -> None:
