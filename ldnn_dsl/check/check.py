@@ -76,7 +76,7 @@ def in_reading_order(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 def _check(source: SourceFile, expanded: Expanded, purpose: Purpose, replaced: Mapping[str, int]) -> CheckResult:
     result = CheckResult(source.path, diagnostics=list(expanded.diagnostics), sources=expanded.sources)
-    if expanded.is_library and not expanded.diagnostics and purpose == "check":
+    if expanded.is_library and not expanded.failed and purpose == "check":
         return result
     sections, spans = _sections(expanded, result.diagnostics)
     result.spans = spans
@@ -147,7 +147,7 @@ WRITTEN = {"model": "model NAME { input [...] ... }", "data": "data { source ...
 
 
 def _require(expanded: Expanded, purpose: Purpose, diags: list[Diagnostic]) -> None:
-    if expanded.diagnostics:
+    if expanded.failed:
         return
     present = {"model": expanded.model is not None,
                **{k: k in expanded.sections for k in ("data", "train")}}

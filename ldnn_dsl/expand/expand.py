@@ -26,7 +26,7 @@ from ldnn_dsl.expand.modules import Loader, Module, language_words
 from ldnn_dsl.expand.unresolved import uncalled_block, unresolved
 from ldnn_dsl.layers.registry import LAYER_KINDS, layer_help
 from ldnn_dsl.layers.values import Arg, Percentage, Word
-from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, did_you_mean, error
+from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, did_you_mean, error, warning
 from ldnn_dsl.source.span import Span
 from ldnn_dsl.source.text import SourceFile
 from ldnn_dsl.syntax.parse import MAX_NESTING as PARSE_NESTING
@@ -64,6 +64,11 @@ class Expanded:
     is_library: bool = False  # only `let`s, `block`s and `use`s: a file meant to be used
     unresolved: list[Span] = field(default_factory=list)  # words a failed `use` may have defined
     names: tuple[str, ...] = ()  # the `let`s in scope of the sections: what a mistyped word may have meant
+
+    @property
+    def failed(self) -> bool:
+        """Whether expansion found an error (a warning, such as an empty `repeat`, is no failure)."""
+        return any(d.severity == "error" for d in self.diagnostics)
 
 
 def expand(source: SourceFile) -> Expanded:
@@ -315,6 +320,10 @@ class Expander:
         if not 1 <= count <= MAX_LAYERS:
             raise DiagnosticError([error("E202", f"`repeat` needs a whole count from 1 to {MAX_LAYERS:,}; got "
                                          f"{count}", stmt.count.span)])
+        if not stmt.body:
+            self.diags.append(warning("W118", f"this `repeat {count}` has an empty body: it adds nothing", stmt.span,
+                                      help="put the layers to repeat inside it, or drop it",
+                                      notes=call_notes(self.called_at())))
         out: list[Item] = []
         for _ in range(count):
             before = len(self.diags)

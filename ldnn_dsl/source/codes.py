@@ -67,5 +67,5 @@ CODES: dict[str, str] = {
     "W115": "a poisson loss on a model whose output can be negative",
     "W116": "an `init` forget_bias in a model without an LSTM: it sets nothing",
     "W117": "early stopping whose patience is at least the epochs, without restore_best: it does nothing",
-    "W118": "a residual with an empty body, or a parallel of one branch",
+    "W118": "an empty residual or repeat, or a parallel of one branch",
 }
