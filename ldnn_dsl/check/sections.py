@@ -7,6 +7,7 @@ One line is one setting. Its value: a single value as written; several values a 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from functools import cache
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
@@ -211,9 +212,11 @@ def _starts_a_setting(arg: Arg, head: str, names: Mapping[str, set[str]],
     return elsewhere or did_you_mean(word, others, prefixes=False) is not None
 
 
+@cache
 def choice_arguments(*sections: str) -> dict[str, dict[str, list[str]]]:
     """Each argument of a choice or record in `sections`, by the settings and choices that take it:
-    `momentum` -> {"optimizer": ["sgd", "rmsprop"]}; a record's own, {"early_stop": []}."""
+    `momentum` -> {"optimizer": ["sgd", "rmsprop"]}; a record's own, {"early_stop": []}. Read from
+    the section tables once (the result is shared: read it, never change it), not per line checked."""
     out: dict[str, dict[str, list[str]]] = {}
     for key, info in (item for section in sections for item in SECTION_MODELS[section].model_fields.items()):
         for model in models_in(info.annotation):
