@@ -221,7 +221,7 @@ def crossentropy_on_scores(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     ends, at = found
     yield warning("W112", f"`{spec.train.loss}` takes probabilities, but the model ends in {ends}: the loss would "
                   "read unbounded scores as probabilities", _output_span(at), help=f"end the model with `{want}`",
-                  notes=(*at.notes, *_kept_after(spec, last)))
+                  notes=(*at.notes, *_kept_after(spec)))
 
 
 def poisson_on_negatives(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
@@ -235,7 +235,7 @@ def poisson_on_negatives(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     ends, at = found
     yield warning("W115", f"`poisson` takes the log of a positive rate, but the model ends in {ends}, which can be "
                   "negative: the loss becomes NaN", _output_span(at), help="end the model with `softplus`",
-                  notes=(*at.notes, *_kept_after(spec, last)))
+                  notes=(*at.notes, *_kept_after(spec)))
 
 
 def _last_computing(spec: Spec) -> Node | None:
@@ -248,10 +248,11 @@ def _last_of(nodes: Sequence[Node]) -> Node | None:
     return None if index is None else nodes[index]
 
 
-def _kept_after(spec: Spec, last: Node) -> tuple[str, ...]:
-    """A note naming the layers after `last`, all of which keep its range, where there are any."""
-    after = [f"`{n.layer.kind}`" for n in spec.model.body[[id(n) for n in spec.model.body].index(id(last)) + 1:]
-             if isinstance(n, LayerNode)]
+def _kept_after(spec: Spec) -> tuple[str, ...]:
+    """A note naming the layers after the model's last range-setting node (`_last_computing`),
+    all of which keep its range, where there are any."""
+    body = spec.model.body
+    after = [f"`{n.layer.kind}`" for n in body[(range_setter(body) or 0) + 1:] if isinstance(n, LayerNode)]
     if not after:
         return ()
     kinds = after[0] if len(after) == 1 else f"{', '.join(after[:-1])} and {after[-1]}"
