@@ -366,7 +366,7 @@ def test_int_inputs_stay_below_the_vocabulary() -> None:
 
 
 def test_samples_favour_large_gradients_and_are_distinct() -> None:
-    from ldnn_dsl.verify.gradcheck import sample_indices
+    from ldnn_dsl.verify.differences import sample_indices
 
     grad = np.zeros((100, 100))
     grad[3, :10] = 1.0
@@ -377,7 +377,7 @@ def test_samples_favour_large_gradients_and_are_distinct() -> None:
 
 
 def test_relative_error_floor() -> None:
-    from ldnn_dsl.verify.gradcheck import relative_error
+    from ldnn_dsl.verify.differences import relative_error
 
     assert relative_error(0.0, 0.0, 1e-4) == 0.0
     assert relative_error(1.0, 1.1, 1e-4) == pytest.approx(0.1 / 1.1)

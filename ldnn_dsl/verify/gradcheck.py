@@ -20,7 +20,7 @@ w the framework's gradient is one of the two slopes; a wrong gradient fails ever
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,19 +41,11 @@ from ldnn_dsl.verify.backends import (
     float64,
     loss_evaluator,
 )
+from ldnn_dsl.verify.differences import UNDEFINED, Judge, sample_indices
 
 DEFAULT_LOSS = "mean_squared_error"
 AWAY_FROM_ZERO = ("mape", "mean_absolute_percentage_error")  # they divide by |y|: the quotient needs it not tiny
 KINKED = ("relu", "leaky_relu")
-# A failing entry is retried with steps eps/10, eps/100: a ReLU kink or a max-pooling switch
-# within the step spoils a difference quotient, and a smaller step rarely straddles it, while
-# a wrong analytic gradient stays wrong at every step. Then one-sided, for a kink right at w.
-STEP_DIVISORS = (1, 10, 100)
-UNDEFINED = "undefined"  # an entry's `how` where the loss has no derivative to compare with
-# The noise of 2 D(h) - D(2h) relative to a central quotient's with the same step.
-ONE_SIDED_GAIN = 2.5
-# Rounding of the float64 loss, relative to its size, that a difference quotient divides by 2 eps.
-LOSS_ROUNDING = 1e-15
 # Steps the check can learn from: below, LOSS_ROUNDING / eps swamps every difference quotient (and
 # the noise floor grows until any gradient passes); above, the quotient reflects the curvature.
 EPS_RANGE = (1e-10, 1e-1)
@@ -267,32 +259,6 @@ def make_targets(loss: str, output: Shape, batch: int, rng: np.random.Generator)
     return np.abs(y) + 0.1 if low is not None or loss in AWAY_FROM_ZERO else y
 
 
-def relative_error(analytic: float, numerical: float, floor: float) -> float:
-    """|g - n| / max(|g|, |n|, floor): relative where the derivative is resolvable, absolute below."""
-    return abs(analytic - numerical) / max(abs(analytic), abs(numerical), floor)
-
-
-def sample_indices(grad: np.ndarray, count: int, rng: np.random.Generator) -> list[int]:
-    """`count` flat indices: half drawn with probability proportional to |g| (a wrong gradient
-    shows most where the gradient is large enough to resolve), the rest uniformly (a gradient
-    wrongly zero shows there); every index if there are few."""
-    if grad.size <= count:
-        return list(range(grad.size))
-    magnitude = np.abs(grad).ravel()
-    nonzero = np.flatnonzero(magnitude)
-    weighted = min(len(nonzero), (count + 1) // 2)
-    chosen: list[int] = []
-    if weighted:  # Gumbel top-k: a draw without replacement, proportional to |g|
-        keys = np.log(magnitude[nonzero]) + rng.gumbel(size=len(nonzero))
-        chosen = [int(i) for i in nonzero[np.argpartition(-keys, weighted - 1)[:weighted]]]
-    for i in rng.choice(grad.size, min(grad.size, 2 * count), replace=False):
-        if len(chosen) == count:
-            break
-        if int(i) not in chosen:
-            chosen.append(int(i))
-    return sorted(chosen)
-
-
 def _check_variable(variable: Any, index: int, grads: list[np.ndarray], evaluate: Evaluator,
                     loss_value: float, options: GradcheckOptions, rng: np.random.Generator,
                     ties: bool) -> Iterator[Entry]:
@@ -306,84 +272,13 @@ def _check_variable(variable: Any, index: int, grads: list[np.ndarray], evaluate
             value[where] = base[where] + offset
             return evaluate(index, value)
 
-        judged = Judge(float(grad[where]), loss_value, options, ties).judge(at)
+        judged = Judge(float(grad[where]), loss_value, options.tolerance, options.eps, ties).judge(at)
         yield Entry(variable.path, tuple(int(i) for i in where), *judged)
-
-
-@dataclass(frozen=True)
-class Judge:
-    """Compares one analytic derivative with difference quotients, the accurate one first.
-
-    A retry may only rescue an entry when it shows why the first quotient was spoiled: a
-    smaller step that agrees with g must disagree with the larger one (a kink lay between
-    them), and a one-sided quotient that agrees with g must disagree with the other side (a
-    kink right at w, e.g. a ReLU with zero inputs and a zero bias, where the framework picks
-    one slope). Where the two one-sided quotients differ and neither agrees, the kink at w is
-    several samples' (a unit that all-zero or all-equal weights hold at 0, or tied, for the
-    whole batch): the loss has no derivative there, and the framework picks a slope per
-    sample, one side's or none. g passes only within what such picks can sum to: between 0,
-    either one-sided quotient and their sum. Where max-pooling may tie (`ties`), a window's
-    slope may lie anywhere between its two sides', which these sums do not bound: an entry
-    out of that range is `UNDEFINED`, not judged. For a smooth loss all quotients agree, so a
-    wrong gradient fails every one."""
-
-    analytic: float
-    loss_value: float
-    options: GradcheckOptions
-    ties: bool = False  # the model max-pools: a kink shared by a batch may be a tie
-
-    def floor(self, step: float, gain: float = 1.0) -> float:
-        """The rounding noise of a quotient with this step, over the tolerance (see the module doc)."""
-        return gain * LOSS_ROUNDING * max(abs(self.loss_value), 1.0) / step / self.options.tolerance
-
-    def error(self, numerical: float, step: float, gain: float = 1.0) -> float:
-        return relative_error(self.analytic, numerical, self.floor(step, gain))
-
-    def differ(self, a: float, b: float, step: float, gain: float = 1.0) -> bool:
-        return relative_error(a, b, self.floor(step, gain)) > self.options.tolerance
-
-    def judge(self, at: Callable[[float], float]) -> tuple[float, float, float, float, str]:
-        """(analytic, numerical, error, step, how) of the estimate that decides."""
-        tol, eps = self.options.tolerance, self.options.eps
-        previous = _central(at, eps)
-        first = (self.analytic, previous, self.error(previous, eps), eps, "central")
-        if first[2] <= tol:
-            return first
-        for divisor in STEP_DIVISORS[1:]:
-            step = eps / divisor
-            numerical = _central(at, step)
-            if self.error(numerical, step) <= tol and self.differ(previous, numerical, step):
-                return self.analytic, numerical, self.error(numerical, step), step, "central"
-            previous = numerical
-        sides = {how: _one_sided(at, sign * eps, self.loss_value) for how, sign in (("forward", 1), ("backward", -1))}
-        if self.differ(sides["forward"], sides["backward"], eps, ONE_SIDED_GAIN):
-            for how, numerical in sides.items():
-                if self.error(numerical, eps, ONE_SIDED_GAIN) <= tol:
-                    return self.analytic, numerical, self.error(numerical, eps, ONE_SIDED_GAIN), eps, how
-            forward, backward = sides["forward"], sides["backward"]
-            reachable = (0.0, forward, backward, forward + backward)  # no sample's slope, the right, the left, all
-            low, high = min(reachable), max(reachable)
-            margin = self.floor(eps, ONE_SIDED_GAIN) * tol + tol * max(abs(low), abs(high))
-            if low - margin <= self.analytic <= high + margin:
-                return self.analytic, min(max(self.analytic, low), high), 0.0, eps, "kink"
-            if self.ties:  # a tied maximum picks a slope between each window's two: no bound from these sums
-                return self.analytic, forward, 0.0, eps, UNDEFINED
-        return first
 
 
 def max_pooled(layers: Sequence[LayerNode]) -> list[str]:
     """The layers that take a maximum, where equal values tie."""
     return [n.name for n in layers if n.layer.kind == "maxpool" or getattr(n.layer, "mode", None) == "max"]
-
-
-def _central(at: Callable[[float], float], step: float) -> float:
-    return (at(step) - at(-step)) / (2 * step)
-
-
-def _one_sided(at: Callable[[float], float], step: float, loss_value: float) -> float:
-    """Richardson-extrapolated one-sided quotient, O(step^2): 2 D(h) - D(2h)."""
-    once, twice = at(step) - loss_value, at(2 * step) - loss_value
-    return (4 * once - twice) / (2 * step)
 
 
 def _layer_variables(model: Any, name: str) -> list[Any]:
