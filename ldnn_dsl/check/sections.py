@@ -7,7 +7,8 @@ One line is one setting. Its value: a single value as written; several values a 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
@@ -30,45 +31,63 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
     it (`preprocess.1`: an error found in one step at run time points at that step). `unset`:
     what lines already reported and left out may have set; none of it is reported missing.
     `names`: the `let`s in scope, for a `did you mean` on a word written where a number goes."""
-    cls = SECTION_MODELS[name]
-    fields = {(info.alias or key): key for key, info in cls.model_fields.items()}
-    data: dict[str, Any] = {}
-    spans: dict[str, Span] = {}
-    inner: dict[str, Span] = {}
-    keys: dict[str, Span] = {}
-    diags: list[Diagnostic] = []
-    unset = set(unset)
+    binder = _Binder(name, SECTION_MODELS[name], set(unset))
     for setting in settings:
-        if setting.head not in fields:
-            unset.update(nearest(setting.head, fields))  # `los mse` was meant to set `loss`
-            diags.append(_unknown_setting(name, setting, fields))
-            continue
-        annotation = cls.model_fields[fields[setting.head]].annotation
-        value, problem = _quoted_word(setting, annotation) or _value(setting, cls.examples.get(setting.head),
-                                                                      _leading(annotation))
-        if problem is not None:
-            unset.add(setting.head)
-            diags.append(problem)
-            continue
-        first = 0
-        if setting.head in data:
-            if setting.head not in cls.lists:
-                diags.append(error("E207", f"`{setting.head}` is set twice in `{name}`", setting.head_span,
-                                   help=f"first set at line {spans[setting.head].line}"))
-                continue
-            first = len(_as_list(data[setting.head]))
-            value = _as_list(data[setting.head]) + _as_list(value)
-        data[setting.head] = value
-        first_arg = setting.args[0]
-        spans[setting.head] = (first_arg.key_span or first_arg.span).to(setting.args[-1].span)  # at the value
-        _inner_spans(setting, first if setting.head in cls.lists else None, cls.model_fields[fields[setting.head]],
-                     inner, keys)
-    diags += _listed_twice(cls, data, {**inner, **spans})
+        binder.take(setting)
+    cls, data, diags = binder.cls, binder.data, binder.diags
+    diags += _listed_twice(cls, data, {**binder.inner, **binder.spans})
     # The lines that are fine are still checked; a line in error may have been meant to set what is missing.
-    model, problems = validate(cls, data, {**inner, **spans}, span, f"`{name}`", keys=keys, unset=unset,
-                               names=names)
-    items = {at: place for at, place in inner.items() if at.count(".") == 1 and at.split(".")[0] in cls.lists}
+    model, problems = validate(cls, data, {**binder.inner, **binder.spans}, span, f"`{name}`", keys=binder.keys,
+                               unset=binder.unset, names=names)
+    items = {at: place for at, place in binder.inner.items()
+             if at.count(".") == 1 and at.split(".")[0] in cls.lists}
     return (None, diags + problems, items) if diags else (model, problems, items)  # type: ignore[return-value]
+
+
+@dataclass
+class _Binder:
+    """A section's settings read one line at a time: the values by field, where each is
+    written, and the errors of the lines that could not be read."""
+
+    section: str
+    cls: type[Section]
+    unset: set[str]  # fields a line in error may have been meant to set: not reported missing
+    data: dict[str, Any] = field(default_factory=dict)
+    spans: dict[str, Span] = field(default_factory=dict)  # each setting's value
+    inner: dict[str, Span] = field(default_factory=dict)  # the items and options inside a value
+    keys: dict[str, Span] = field(default_factory=dict)  # the `key` of each `key=value`
+    diags: list[Diagnostic] = field(default_factory=list)
+
+    @cached_property
+    def fields(self) -> dict[str, str]:
+        """Each setting's word (a field's alias, or its name) and the field it sets."""
+        return {(info.alias or key): key for key, info in self.cls.model_fields.items()}
+
+    def take(self, setting: Setting) -> None:
+        fields = self.fields
+        if setting.head not in fields:
+            self.unset.update(nearest(setting.head, fields))  # `los mse` was meant to set `loss`
+            self.diags.append(_unknown_setting(self.section, setting, fields))
+            return
+        info = self.cls.model_fields[fields[setting.head]]
+        value, problem = _quoted_word(setting, info.annotation) or _value(
+            setting, self.cls.examples.get(setting.head), _leading(info.annotation))
+        if problem is not None:
+            self.unset.add(setting.head)
+            self.diags.append(problem)
+            return
+        first = 0
+        if setting.head in self.data:
+            if setting.head not in self.cls.lists:
+                self.diags.append(error("E207", f"`{setting.head}` is set twice in `{self.section}`",
+                                        setting.head_span, help=f"first set at line {self.spans[setting.head].line}"))
+                return
+            first = len(_as_list(self.data[setting.head]))
+            value = _as_list(self.data[setting.head]) + _as_list(value)
+        self.data[setting.head] = value
+        first_arg = setting.args[0]
+        self.spans[setting.head] = (first_arg.key_span or first_arg.span).to(setting.args[-1].span)  # at the value
+        _inner_spans(setting, first if setting.head in self.cls.lists else None, info, self.inner, self.keys)
 
 
 def _quoted_word(setting: Setting, annotation: Any) -> tuple[None, Diagnostic] | None:
@@ -96,17 +115,17 @@ def _listed_twice(cls: type[Section], data: Mapping[str, Any], spans: Mapping[st
     """E207 for a word listed twice in a list setting (`metrics [accuracy, accuracy]`), which
     Keras would track twice, the second time as `accuracy_1`."""
     out: list[Diagnostic] = []
-    for field in cls.lists:
+    for setting in cls.lists:
         first: dict[str, int] = {}
-        for i, item in enumerate(_as_list(data.get(field, []))):
+        for i, item in enumerate(_as_list(data.get(setting, []))):
             if not isinstance(item, str):
                 continue
             if item not in first:
                 first[item] = i
                 continue
             # A list from a `let` has no place for each item: the error goes on the setting's value.
-            at, before = (spans.get(f"{field}.{j}", spans[field]) for j in (i, first[item]))
-            out.append(error("E207", f"`{item}` is listed twice in `{field}`", at,
+            at, before = (spans.get(f"{setting}.{j}", spans[setting]) for j in (i, first[item]))
+            out.append(error("E207", f"`{item}` is listed twice in `{setting}`", at,
                              help=f"first listed at line {before.line}, column {before.col}" if before != at else None))
     return out
 
