@@ -161,22 +161,14 @@ def gradcheck(spec: Spec, options: GradcheckOptions | None = None) -> GradcheckR
                 f"the loss `{loss_name}` is {report.loss_value} at the starting weights on the check's random batch, "
                 "so no gradient can be judged: the output is outside the loss's domain (e.g. `poisson` or `kld` "
                 "of a negative output); give the output layer an activation that keeps it in range")
-        owners = {id(v): i for i, v in enumerate(model.trainable_variables)}
-        ties = bool(max_pooled(layer_nodes(spec.model.body)))
+        probe = _Probe(grads, {id(v): i for i, v in enumerate(model.trainable_variables)}, evaluate,
+                       report.loss_value, options, rng, ties=bool(max_pooled(layer_nodes(spec.model.body))))
         for name, kind, _ in graph_layers(spec.model):
             variables = _layer_variables(model, name)
-            if not variables:
+            if variables:
+                report.layers.append(probe.layer(name, kind, variables))
+            else:
                 report.skipped.append(SkippedLayer(name, kind, _skip_reason(kind)))
-                continue
-            entries = [e for v in variables
-                       for e in _check_variable(v, owners[id(v)], grads, evaluate, report.loss_value, options, rng,
-                                                ties)]
-            worst = max(entries, key=lambda e: e.error)
-            kinks = sum((e.step < options.eps or e.how not in ("central", UNDEFINED)) and e.error <= options.tolerance
-                        for e in entries)
-            undefined = sum(e.how == UNDEFINED for e in entries)
-            report.layers.append(LayerResult(name, kind, len(entries), worst, worst.error <= options.tolerance, kinks,
-                                             undefined))
     return report
 
 
@@ -259,21 +251,43 @@ def make_targets(loss: str, output: Shape, batch: int, rng: np.random.Generator)
     return np.abs(y) + 0.1 if low is not None or loss in AWAY_FROM_ZERO else y
 
 
-def _check_variable(variable: Any, index: int, grads: list[np.ndarray], evaluate: Evaluator,
-                    loss_value: float, options: GradcheckOptions, rng: np.random.Generator,
-                    ties: bool) -> Iterator[Entry]:
-    base = np.array(variable.numpy() if hasattr(variable, "numpy") else variable.value, dtype="float64")
-    grad = grads[index]
-    for flat in sample_indices(grad, options.samples, rng):
-        where = np.unravel_index(flat, base.shape)
+@dataclass(frozen=True)
+class _Probe:
+    """What checking any entry takes: the analytic gradients (by variable index), the loss at
+    changed weights, the loss at the starting ones, and the random draw of entries."""
 
-        def at(offset: float, where: tuple[Any, ...] = where) -> float:
-            value = base.copy()
-            value[where] = base[where] + offset
-            return evaluate(index, value)
+    grads: list[np.ndarray]
+    owners: dict[int, int]  # id of a trainable variable -> its index in `grads`
+    evaluate: Evaluator
+    loss_value: float
+    options: GradcheckOptions
+    rng: np.random.Generator
+    ties: bool  # the model max-pools: a kink that a batch shares may be a tie
 
-        judged = Judge(float(grad[where]), loss_value, options.tolerance, options.eps, ties).judge(at)
-        yield Entry(variable.path, tuple(int(i) for i in where), *judged)
+    def layer(self, name: str, kind: str, variables: list[Any]) -> LayerResult:
+        """The layer's sampled entries judged: the worst, and how many only a kink explained."""
+        entries = [entry for variable in variables for entry in self.entries(variable)]
+        worst = max(entries, key=lambda e: e.error)
+        tolerance = self.options.tolerance
+        kinks = sum((e.step < self.options.eps or e.how not in ("central", UNDEFINED)) and e.error <= tolerance
+                    for e in entries)
+        undefined = sum(e.how == UNDEFINED for e in entries)
+        return LayerResult(name, kind, len(entries), worst, worst.error <= tolerance, kinks, undefined)
+
+    def entries(self, variable: Any) -> Iterator[Entry]:
+        index = self.owners[id(variable)]
+        base = np.array(variable.numpy() if hasattr(variable, "numpy") else variable.value, dtype="float64")
+        grad = self.grads[index]
+        for flat in sample_indices(grad, self.options.samples, self.rng):
+            where = np.unravel_index(flat, base.shape)
+
+            def at(offset: float, where: tuple[Any, ...] = where) -> float:
+                value = base.copy()
+                value[where] = base[where] + offset
+                return self.evaluate(index, value)
+
+            judge = Judge(float(grad[where]), self.loss_value, self.options.tolerance, self.options.eps, self.ties)
+            yield Entry(variable.path, tuple(int(i) for i in where), *judge.judge(at))
 
 
 def max_pooled(layers: Sequence[LayerNode]) -> list[str]:
