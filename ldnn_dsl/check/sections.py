@@ -17,6 +17,7 @@ from pydantic.fields import FieldInfo
 from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.recipe import SECTION_MODELS, home_section, moved
 from ldnn_dsl.check.section import Section
+from ldnn_dsl.expand.bind import call_argument_spans
 from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import call_names, models_in, validate
 from ldnn_dsl.layers.values import Arg, CallValue, Several, Word, plain
@@ -146,6 +147,7 @@ def _inner_spans(setting: Setting, first: int | None, info: FieldInfo, spans: di
             at = f"{at}.{arg.value.name}"
             spans[at] = arg.span
             keys[at] = arg.value.name_span or arg.span  # an unknown name is marked alone
+            keys.update(call_argument_spans(at, arg.value))
             spans.update({f"{at}.{field}": value.span for value, field in _unnamed_fields(info, arg.value)})
             options = arg.value.args
         else:

@@ -297,13 +297,27 @@ def _is_whole(value: object) -> bool:
 
 def _call_keys(field: str, arg: Arg) -> dict[str, Span]:
     """Where each key of a call's options is written (`init=normal(sdt=1)`: `init.normal.sdt`),
-    so that an unknown one is marked at its key, not under the whole call; and where its name is
-    (`init.nromal`), for an unknown name."""
+    so that an unknown one is marked at its key, not under the whole call; where its name is
+    (`init.nromal`), for an unknown name; and where each argument is, for one out of range."""
     if not isinstance(arg.value, CallValue):
         return {}
     name = {f"{field}.{arg.value.name}": arg.value.name_span} if arg.value.name_span is not None else {}
-    return name | {f"{field}.{arg.value.name}.{option.key}": option.key_span or option.span
-                   for option in arg.value.args if option.key is not None}
+    return name | call_argument_spans(f"{field}.{arg.value.name}", arg.value)
+
+
+def call_argument_spans(at: str, call: CallValue) -> dict[str, Span]:
+    """`at.KEY` (the key) and `at.KEY=` (the whole option) of each option of a call, and `at.I`
+    of its I-th positional argument: the places a refusal of one argument points at."""
+    keys: dict[str, Span] = {}
+    positional = 0
+    for option in call.args:
+        if option.key is None:
+            keys[f"{at}.{positional}"] = option.span
+            positional += 1
+        else:
+            keys[f"{at}.{option.key}"] = option.key_span or option.span
+            keys[f"{at}.{option.key}="] = option.span
+    return keys
 
 
 MAX_NAMES_LISTED = 8

@@ -8,7 +8,13 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from ldnn_dsl.layers.initializers import INITIALIZERS
-from ldnn_dsl.layers.refusals import REFUSED, UnknownArgumentError, UnknownInitializerError, WrongKindError
+from ldnn_dsl.layers.refusals import (
+    REFUSED,
+    ArgumentRangeError,
+    UnknownArgumentError,
+    UnknownInitializerError,
+    WrongKindError,
+)
 from ldnn_dsl.layers.values import Percentage, Several
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.span import Span
@@ -287,6 +293,10 @@ def _value_error(refused: ValueError, field: str, what: str, span: Span, keys: M
         return error("E204", f"unknown option `{refused.arg}` for `{refused.name}` in `{field}` of {what}",
                      keys.get(".".join([*path, refused.name, refused.arg]), span),
                      help=did_you_mean(refused.arg, params) or listed)
+    if isinstance(refused, ArgumentRangeError):  # at the argument: `normal(-1)`'s -1, `uniform(limit=0)`'s `limit=0`
+        call = ".".join([*path, refused.name])
+        param = list(INITIALIZERS[refused.name][0])[refused.index]
+        span = keys.get(f"{call}.{refused.index}") or keys.get(f"{call}.{param}=") or span
     code = "E201" if isinstance(refused, WrongKindError) else "E202"
     if message.startswith("must be "):  # the shared number types' own: `units` of `dense` must be ...
         return error(code, f"`{field}` of {what} {message}", span)

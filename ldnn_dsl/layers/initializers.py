@@ -12,7 +12,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Strict, model_validator
 
-from ldnn_dsl.layers.refusals import UnknownArgumentError, UnknownInitializerError, WrongKindError, refusal
+from ldnn_dsl.layers.refusals import (
+    ArgumentRangeError,
+    UnknownArgumentError,
+    UnknownInitializerError,
+    WrongKindError,
+    refusal,
+)
 from ldnn_dsl.layers.values import number_text
 
 # name -> (argument names with defaults, a one-line description)
@@ -85,26 +91,27 @@ class Init(BaseModel):
         if missing:
             raise refusal("E206", f"`{self.name}` needs its `{missing[0]}`",
                           help=f"write it in the call, such as `{self.name}(0.02)`")
-        for param, value in zip(params, self.args, strict=False):
-            self._fits_float32(param, value)
+        for index, (param, value) in enumerate(zip(params, self.args, strict=False)):
+            self._fits_float32(index, param, value)
         if self.name in ("normal", "uniform", "scaled", "orthogonal") and self.args and self.args[0] <= 0:
-            raise ValueError(f"`{self.name}` needs a positive argument, got {number_text(self.args[0])}")
+            raise ArgumentRangeError(f"`{self.name}` needs a positive argument, got {number_text(self.args[0])}",
+                                     self.name, 0)
         return self
 
-    def _fits_float32(self, param: str, value: float) -> None:
+    def _fits_float32(self, index: int, param: str, value: float) -> None:
         """Keras draws the weights in float32: an argument of inf or nan, or one large enough
         that some weight passes float32's range, gives a model with infinite weights (or none:
         Keras refuses a constant it cannot convert)."""
         largest = LARGEST_ARGUMENT.get(self.name, FLOAT32_MAX)
         if not math.isfinite(value):
-            raise ValueError(f"`{self.name}` needs a finite {param}, got {value}")
+            raise ArgumentRangeError(f"`{self.name}` needs a finite {param}, got {value}", self.name, index)
         if abs(value) <= largest:
             return
         if largest == FLOAT32_MAX:
-            raise ValueError(f"`{self.name}`'s {param} must fit a float32 weight (at most {largest:.3g} in size), "
-                             f"got {value:g}")
-        raise ValueError(f"`{self.name}`'s {param} must be at most {largest:.3g}, or some weights pass float32's "
-                         f"largest value, {FLOAT32_MAX:.3g}; got {value:g}")
+            raise ArgumentRangeError(f"`{self.name}`'s {param} must fit a float32 weight (at most {largest:.3g} in "
+                                     f"size), got {value:g}", self.name, index)
+        raise ArgumentRangeError(f"`{self.name}`'s {param} must be at most {largest:.3g}, or some weights pass "
+                                 f"float32's largest value, {FLOAT32_MAX:.3g}; got {value:g}", self.name, index)
 
     def misfit(self, axes: int, what: str) -> str | None:
         """Why this initializer cannot fill a weight of `axes` axes (`what` names it), or None.

@@ -32,6 +32,15 @@ class UnknownArgumentError(ValueError):
         self.name, self.arg = name, arg
 
 
+class ArgumentRangeError(ValueError):
+    """`init=normal(-1)` (E202): argument `index` of initializer `name` (in its table's order)
+    is outside what it takes; the checker marks that argument, not the whole call."""
+
+    def __init__(self, message: str, name: str, index: int) -> None:
+        super().__init__(message)
+        self.name, self.index = name, index
+
+
 def refusal(code: str, message: str, help: str | None = None, *, got: bool = False) -> PydanticCustomError:
     """A validator's error with its own code and help, which a ValueError cannot carry; `got`:
     the message goes on with the value as written ("; got `5 restor_best`")."""
