@@ -325,9 +325,15 @@ class Expander:
                                       help="put the layers to repeat inside it, or drop it",
                                       notes=call_notes(self.called_at())))
         out: list[Item] = []
-        for _ in range(count):
+        for i in range(count):
             before = len(self.diags)
-            out.extend(self.body(stmt.body, env))
+            if i:  # a finding in the first repetition is in every one; a later one's is said to be there
+                self.active.append(CallSite(span=stmt.span, repetition=(i + 1, count)))
+            try:
+                out.extend(self.body(stmt.body, env))
+            finally:
+                if i:
+                    self.active.pop()
             if len(self.diags) > before:  # the same error N times helps nobody
                 break
         return out
@@ -369,7 +375,7 @@ class Expander:
         if any(c.block == stmt.head for c in self.active):
             raise DiagnosticError([error("E108", f"block `{stmt.head}` calls itself", stmt.head_span,
                                          help="blocks are macros; use `repeat N { ... }` for repetition")])
-        if len(self.active) >= MAX_DEPTH:
+        if sum(c.repetition is None for c in self.active) >= MAX_DEPTH:
             raise DiagnosticError([error("E004", f"blocks call blocks more than {MAX_DEPTH} levels deep",
                                          stmt.head_span, help="flatten the chain of blocks")])
         args = _args(stmt, env)

@@ -9,17 +9,26 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ldnn_dsl.layers.registry import AnyLayer
-from ldnn_dsl.source.diagnostics import call_note
+from ldnn_dsl.source.diagnostics import call_note, repetition_note
 from ldnn_dsl.source.span import Span
 
 
 class CallSite(BaseModel):
-    """A block call that put a node into the model: the block and where it was called."""
+    """A block call that put a node into the model: the block and where it was called; or a
+    later repetition of a `repeat` (its number and the count), whose layers' inputs differ
+    from the first's (a window that fits the first repetition's input need not fit the third)."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
-    block: str
+    block: str = ""
     span: Span
+    repetition: tuple[int, int] | None = None  # (i, count) of `repeat count`, counted from 1
+
+    @property
+    def note(self) -> str:
+        if self.repetition is None:
+            return call_note(self.block, self.span)
+        return repetition_note(*self.repetition, self.span)
 
 
 class GraphNode(BaseModel):
@@ -40,10 +49,12 @@ MAX_NOTES = 3  # a chain of 100 blocks needs its innermost calls, not 100 lines
 
 def call_notes(called_at: tuple[CallSite, ...]) -> tuple[str, ...]:
     """One note per block call, innermost first, the outer ones beyond `MAX_NOTES` counted."""
-    notes = [call_note(c.block, c.span) for c in called_at[:MAX_NOTES]]
+    notes = [c.note for c in called_at[:MAX_NOTES]]
     if len(called_at) > MAX_NOTES:
         more = len(called_at) - MAX_NOTES
-        notes.append(f"... and {more} enclosing block call{'' if more == 1 else 's'}")
+        plural = "" if more == 1 else "s"
+        repeats = any(c.repetition is not None for c in called_at[MAX_NOTES:])
+        notes.append(f"... and {more} enclosing block call{plural}" + (f" or repetition{plural}" if repeats else ""))
     return tuple(notes)
 
 

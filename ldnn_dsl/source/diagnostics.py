@@ -84,23 +84,41 @@ def call_note(block: str, at: Span) -> str:
     return f"in block `{block}`{CALLED_AT}{at.path}:{at.line}:{at.col}"
 
 
+REPETITION = "in repetition "
+
+
+def repetition_note(i: int, count: int, at: Span) -> str:
+    """The note under a finding in a later repetition of a `repeat`, whose input differs from the first's."""
+    return f"{REPETITION}{i} of `repeat {count}` at {at.path}:{at.line}:{at.col}"
+
+
 def calls_merged(diags: list[Diagnostic]) -> list[Diagnostic]:
     """A finding inside a block, made once per call of the block, shown once: the first call's
-    notes, then one note naming the other calls (where their chains first part)."""
+    notes, then one note naming the other calls (where their chains first part). The same
+    finding in each repetition of a `repeat` is one finding, with no note of the repetitions."""
     groups: dict[Diagnostic, list[Diagnostic]] = {}
     for d in diags:
         groups.setdefault(d.model_copy(update={"notes": ()}) if d.notes else d, []).append(d)
     out = []
     for same in groups.values():
-        first, *others = same
-        if others:
-            calls = [_parting_call(first.notes, d.notes) for d in others]
+        first, *repeated = same
+        chains = [_calls(first.notes)]
+        for d in repeated:  # another call's; another repetition within a call already seen adds nothing
+            if _calls(d.notes) not in chains:
+                chains.append(_calls(d.notes))
+        if len(chains) > 1:
+            calls = [_parting_call(chains[0], chain) for chain in chains[1:]]
             listed = ", ".join(calls[:MAX_CALLS_LISTED]) + (
                 f" and {len(calls) - MAX_CALLS_LISTED} more" if len(calls) > MAX_CALLS_LISTED else "")
             plural = "s" if len(calls) > 1 else ""
             first = first.model_copy(update={"notes": (*first.notes, f"the same in the call{plural} at {listed}")})
         out.append(first)
     return out
+
+
+def _calls(notes: tuple[str, ...]) -> tuple[str, ...]:
+    """The block calls of a finding's notes, without its repetitions."""
+    return tuple(note for note in notes if not note.startswith(REPETITION))
 
 
 def _parting_call(first: tuple[str, ...], other: tuple[str, ...]) -> str:
