@@ -19,11 +19,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
-# `ldnn_dsl.train` is both this module's function and a subpackage. Python sets a package's
-# attribute to a subpackage when the subpackage is first imported: were that the first call of
-# `train`, `ldnn_dsl.train` would turn from the function into the package. So the (light,
-# Keras-free) package is imported here, before `ldnn_dsl/__init__` binds the function.
-import ldnn_dsl.train  # noqa: F401
 from ldnn_dsl.check.check import CheckResult, Purpose, check_source, checked
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.source.diagnostics import DiagnosticError

@@ -8,29 +8,50 @@ Only the compile, train and gradcheck subcommands import TensorFlow."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ldnn_dsl import __version__
-from ldnn_dsl.commands import check_cmd, compile_cmd, fmt_cmd, gradcheck_cmd, schema_cmd, train_cmd
-from ldnn_dsl.train.stopping import INTERRUPTED_STATUS
-
-SUBCOMMANDS = (check_cmd, fmt_cmd, schema_cmd, compile_cmd, train_cmd, gradcheck_cmd)
-INTERNAL_ERROR_STATUS = 70  # EX_SOFTWARE
+from ldnn_dsl.exit_status import INTERNAL_ERROR_STATUS, INTERRUPTED_STATUS
 
 
 def parser() -> argparse.ArgumentParser:
+    """The subcommands' modules load the checker (about half a second): imported here, inside
+    `main`'s handler, a Ctrl-C while they load is an interruption like any other."""
+    from ldnn_dsl.commands import check_cmd, compile_cmd, fmt_cmd, gradcheck_cmd, schema_cmd, train_cmd
+
     p = argparse.ArgumentParser(prog="ldnn", description="Declarative deep-net specs: check, format, compile, train.")
     p.add_argument("--version", action="version", version=f"ldnn {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in SUBCOMMANDS:
+    for module in (check_cmd, fmt_cmd, schema_cmd, compile_cmd, train_cmd, gradcheck_cmd):
         module.add_parser(sub)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Ctrl-C held back while the checker's modules load, and delivered once they have: one
+    that lands inside a compiled extension's own import (pydantic-core's) is not turned into
+    a panic with a traceback there, but into the plain interruption `main` reports."""
+    hold = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    if hold:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
+        yield
+    finally:
+        if hold:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        with _ctrl_c_held():
+            commands = parser()
+        args = commands.parse_args(argv)
         return int(args.run(args))
     except KeyboardInterrupt:
         print("ldnn: interrupted", file=sys.stderr)

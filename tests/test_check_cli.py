@@ -334,6 +334,46 @@ def test_check_never_imports_tensorflow(shared_examples) -> None:
     assert run.stdout.strip() == "clean"
 
 
+def test_the_command_line_starts_before_the_checker_loads() -> None:
+    """`import ldnn_dsl` and the `ldnn` entry point load neither lark nor pydantic: the checker
+    loads inside `main`, where a Ctrl-C is an interruption, not a traceback."""
+    code = ("import sys, ldnn_dsl.cli; heavy = {'lark', 'pydantic', 'ldnn_dsl.api'} & set(sys.modules); "
+            "assert not heavy, heavy; ldnn_dsl.load; assert 'ldnn_dsl.api' in sys.modules; print('light')")
+    assert fresh_python(code).stdout.strip() == "light"
+
+
+def test_the_api_names_are_the_functions_whatever_was_imported_first() -> None:
+    """`check` and `train` are subpackages too: importing their modules first must not turn the
+    API's names into the packages."""
+    code = ("import ldnn_dsl.check.lints, ldnn_dsl.train.stopping, ldnn_dsl; "
+            "from ldnn_dsl import check, train; import ldnn_dsl.train.run; "
+            "assert callable(ldnn_dsl.check) and callable(ldnn_dsl.train) and callable(check) and callable(train); "
+            "assert ldnn_dsl.check('model m {\\n  input [2]\\n  dense 1\\n}\\n').spec is not None; print('functions')")
+    assert fresh_python(code).stdout.strip() == "functions"
+
+
+def test_ctrl_c_while_the_checker_loads_is_an_interruption(monkeypatch, capsys) -> None:
+    """A Ctrl-C that arrives while the subcommands load is held until they have, then reported
+    as any other interruption (130), not raised inside an extension module's import."""
+    import signal
+
+    from ldnn_dsl import cli
+
+    loaded = cli.parser
+    finished: list[bool] = []
+
+    def pressed_while_loading():
+        os.kill(os.getpid(), signal.SIGINT)
+        commands = loaded()  # still runs whole: the press is held
+        finished.append(True)
+        return commands
+
+    monkeypatch.setattr(cli, "parser", pressed_while_loading)
+    assert cli.main(["check", "-"]) == 130
+    assert finished == [True]
+    assert capsys.readouterr().err == "ldnn: interrupted\n"
+
+
 # bad input never gives a traceback -------------------------------------------------------
 def assert_diagnosed(run, code: str | None = None, limit: float | None = None, elapsed: float = 0.0) -> None:
     assert run.rc == 1, run.err

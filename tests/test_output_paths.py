@@ -21,9 +21,10 @@ from helpers import (
 )
 
 from ldnn_dsl.cli import main
+from ldnn_dsl.exit_status import INTERRUPTED_STATUS, TERMINATED_STATUS
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.train.folder import FILES, staging
-from ldnn_dsl.train.stopping import INTERRUPTED_STATUS, TERMINATED_STATUS, Terminated, sigterm_raises
+from ldnn_dsl.train.stopping import Terminated, sigterm_raises
 
 NO_PROC = pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
 

@@ -15,11 +15,12 @@ from pathlib import Path
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.commands.guard import guarded, load_keras
 from ldnn_dsl.commands.report import named_path, report
+from ldnn_dsl.exit_status import INTERRUPTED_STATUS, TERMINATED_STATUS
 from ldnn_dsl.source.beside import beside
 from ldnn_dsl.source.diagnostics import DiagnosticError, error
 from ldnn_dsl.source.text import read_spec
 from ldnn_dsl.train.folder import forget_placed, make_parents, placed, put_in_place, remove_made, why_unwritable
-from ldnn_dsl.train.stopping import INTERRUPTED_STATUS, TERMINATED_STATUS, raise_swallowed_signal
+from ldnn_dsl.train.stopping import raise_swallowed_signal
 
 JIT_CHOICES = ("auto", "true", "false")
 OUTPUT_CODE = "E005"  # a file that cannot be written (a directory, permissions)

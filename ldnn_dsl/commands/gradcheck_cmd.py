@@ -15,14 +15,10 @@ from typing import TYPE_CHECKING
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.commands.guard import guarded, load_keras
 from ldnn_dsl.commands.report import positive, report, seed
+from ldnn_dsl.exit_status import INTERRUPTED_STATUS, TERMINATED_STATUS
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import read_spec
-from ldnn_dsl.train.stopping import (
-    INTERRUPTED_STATUS,
-    TERMINATED_STATUS,
-    interrupted_by_ctrl_c,
-    raise_swallowed_signal,
-)
+from ldnn_dsl.train.stopping import interrupted_by_ctrl_c, raise_swallowed_signal
 
 if TYPE_CHECKING:
     from ldnn_dsl.verify.gradcheck import GradcheckReport, LayerResult

@@ -11,10 +11,11 @@ import warnings
 
 from ldnn_dsl.commands.guard import guarded, load_keras
 from ldnn_dsl.commands.report import duration, named_path, positive, report, seed
+from ldnn_dsl.exit_status import TERMINATED_STATUS
 from ldnn_dsl.layers.base import MAX_SIZE
 from ldnn_dsl.source.diagnostics import Diagnostic, error
 from ldnn_dsl.train.folder import TRAIN_CODE, forget_placed, placed
-from ldnn_dsl.train.stopping import TERMINATED_STATUS, interrupted, raise_swallowed_signal
+from ldnn_dsl.train.stopping import interrupted, raise_swallowed_signal
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -27,8 +27,6 @@ from ldnn_dsl.train.folder import TRAIN_CODE
 
 INTERRUPTED = "interrupted"
 MAX_TIME = "max_time"
-TERMINATED_STATUS = 128 + int(signal.SIGTERM)  # the shell's exit status for a process that SIGTERM ended
-INTERRUPTED_STATUS = 128 + int(signal.SIGINT)  # and for one that Ctrl-C ended
 
 
 class Terminated(BaseException):
