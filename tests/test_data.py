@@ -538,10 +538,17 @@ def test_a_second_csv_without_a_header_keeps_its_columns_by_position(tmp_path: P
      "`houses.csv` has not", None),
     ("area,rooms,price", "price", "the validation file `second.csv` lacks column `dist` of the training file "
      "`houses.csv`", None),
+    ("area,dist,rooms,cost", -1, "the validation file `second.csv` takes its target from column `cost`, but the "
+     "training file `houses.csv` from `price`",
+     "name the validation file's target column `price`, as the training file does, or pick it with `target=price` "
+     "if the file has it"),
+    ("rooms,area,dist,cost", -1, "takes its target from column `cost`, but the training file `houses.csv` from "
+     "`price`", None),
     ("price,area,dist,rooms", -1, "has column `price` where the training file `houses.csv` has `rooms`",
      "`target=` picks column `rooms` of the validation file but `price` of the training file: name the same target "
      "column in both"),
-], ids=["other names", "an extra column", "a missing column", "another target by index"])
+], ids=["other names", "an extra column", "a missing column", "a target of another name",
+        "a target of another name, the features in another order", "another target by index"])
 def test_a_second_csv_of_other_columns_is_e405_at_its_line(tmp_path: Path, header: str, target: str | int,
                                                            message: str, help: str | None) -> None:
     """`foo,bar,baz,price` against `area,dist,rooms,price` was read by position, without a word."""

@@ -24,12 +24,17 @@ LISTED = 6  # names listed in a message before "and N more"
 def in_training_order(train: Loaded, other: Loaded, split: str, span: Span | None) -> Loaded:
     """`other` (the validation or test source) with its feature columns in the training
     file's order, when both files name them and the names are the same; E405 at the split's
-    line when both name them and the names differ. Positional when either has no names."""
-    if train.features is None or other.features is None or train.features == other.features:
+    line when both name them and the names differ, the target's included. Positional when
+    either has no names."""
+    if train.features is None or other.features is None:
         return other
     ours, theirs = _keyed(train.features), _keyed(other.features)
     if sorted(ours) != sorted(theirs):
         raise _mismatch(train, other, split, span)
+    if train.target and other.target and train.target != other.target:
+        raise _other_target(train, other, split, span)
+    if ours == theirs:
+        return other
     order = [theirs.index(key) for key in ours]
     return replace(other, x=other.x[..., order], features=train.features)
 
@@ -59,6 +64,17 @@ def _mismatch(train: Loaded, other: Loaded, split: str, span: Span | None) -> Di
     else:
         message = f"{file} lacks {_columns(missing)} of {training}"
     return data_error(message, span, help=_mismatch_help(train, other, split))
+
+
+def _other_target(train: Loaded, other: Loaded, split: str, span: Span | None) -> DiagnosticError:
+    """`cost` for the validation file's target where the training file's is `price`: matched by
+    name, as the features are, another name is another quantity, or the wrong column."""
+    assert other.target is not None and train.target is not None
+    return data_error(f"the {split} file `{shown(other.written or '')}` takes its target from column "
+                      f"`{shown(other.target)}`, but the training file `{shown(train.written or '')}` from "
+                      f"`{shown(train.target)}`", span,
+                      help=f"name the {split} file's target column `{shown(train.target)}`, as the training file "
+                      f"does, or pick it with `target={shown(train.target)}` if the file has it")
 
 
 def _mismatch_help(train: Loaded, other: Loaded, split: str) -> str:
