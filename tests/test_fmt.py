@@ -169,14 +169,14 @@ SETTINGS_ON_ONE_LINE = """\
 model m { input [4]  dense 1 }
 
 train { loss mse  optimizer sgd(momentum=0.9)  lr 0.1  epochs 12  # note
-  metrics [mae] jit false  clip_norm 5 seed 1
+  metrics [mae] precision float32 jit false  clip_norm 5 seed 1
 }
 """
 
 
 def test_settings_on_one_line_go_one_per_line_as_the_checker_reads_them() -> None:
     """A setting's name starts the next setting unless the current one takes it as a word, as
-    the checker splits them."""
+    the checker splits them; after a bracketed list, even a word it takes (`precision` is a metric)."""
     formatted = format_text(SETTINGS_ON_ONE_LINE, PATH)
     assert formatted.split("train {\n")[1] == (
         "  loss      mse\n"
@@ -184,6 +184,7 @@ def test_settings_on_one_line_go_one_per_line_as_the_checker_reads_them() -> Non
         "  lr        0.1\n"
         "  epochs    12                  # note\n"
         "  metrics   [mae]\n"
+        "  precision float32\n"
         "  jit       false\n"
         "  clip_norm 5\n"
         "  seed      1\n"

@@ -40,17 +40,18 @@ def split_on_layer_kinds(stmt: n.Statement) -> list[n.Statement]:
 
     Layer kinds are never valid words of another layer, so the split is unambiguous.
     """
-    return split_statement(stmt, lambda head, word: word in LAYER_KINDS)
+    return split_statement(stmt, lambda head, word, listed: word in LAYER_KINDS)
 
 
-def split_statement(stmt: n.Statement, starts: Callable[[str, str], bool]) -> list[n.Statement]:
-    """`stmt` as the statements it holds: a bare word for which `starts(current head, word)`
-    is true begins the next one."""
+def split_statement(stmt: n.Statement, starts: Callable[[str, str, bool], bool]) -> list[n.Statement]:
+    """`stmt` as the statements it holds: a bare word for which `starts(current head, word,
+    listed)` is true begins the next one; `listed`: the current one has a bracketed list."""
     out: list[n.Statement] = []
     current = stmt
     items: list[Any] = []
     for item in stmt.items:
-        if isinstance(item, n.Name) and starts(current.head, item.name):
+        listed = any(isinstance(i, n.ListValue) for i in items)
+        if isinstance(item, n.Name) and starts(current.head, item.name, listed):
             out.append(_finish(current, items))
             current = n.Statement(span=item.span, head=item.name, head_span=item.span)
             items = []

@@ -202,7 +202,8 @@ def split_on_setting_names(setting: Setting, names: Mapping[str, set[str]],
     out: list[Setting] = []
     head, head_span, args = setting.head, setting.head_span, []
     for arg in setting.args:
-        if _starts_a_setting(arg, head, names, arguments):
+        listed = any(isinstance(a.value, list | tuple) for a in args)  # `metrics [accuracy]  precision float32`
+        if _starts_a_setting(arg, head, names, arguments, listed):
             out.append(_setting(head, head_span, args))
             head, head_span, args = arg.value.name, arg.span, []  # type: ignore[attr-defined]
         else:
@@ -212,16 +213,22 @@ def split_on_setting_names(setting: Setting, names: Mapping[str, set[str]],
 
 
 def _starts_a_setting(arg: Arg, head: str, names: Mapping[str, set[str]],
-                      arguments: Mapping[str, Mapping[str, list[str]]]) -> bool:
+                      arguments: Mapping[str, Mapping[str, list[str]]], listed: bool = False) -> bool:
     """A bare word that names a setting (of any section: `validate 10%  epochs 3` holds a misplaced
     `epochs`, not a value of `validate`) or an argument of another setting's choice (`lr 0.1
     momentum 0.9`: sgd's), or is a close misspelling of another setting's name, and
     is neither a word the setting `head` accepts nor a misspelling of one (`metrics precison` is a
-    typo of the metric, not of the setting `precision`; `epochs epoch` is no new setting)."""
-    accepted = names.get(head, set())
-    if arg.key is not None or not isinstance(arg.value, Word) or arg.value.name in accepted:
+    typo of the metric, not of the setting `precision`; `epochs epoch` is no new setting). After a
+    bracketed list (`listed`), a setting's name starts a new one even where the list takes it as
+    an item: `metrics [accuracy]  precision float32` lists its metrics in the brackets."""
+    if arg.key is not None or not isinstance(arg.value, Word):
         return False
     word = arg.value.name
+    if listed and word in names:
+        return True
+    if word in names.get(head, set()):
+        return False
+    accepted = names.get(head, set())
     if word in names:
         return True
     if did_you_mean(word, accepted) is not None:  # `shuffle epochs`: `epoch` misspelt, not the setting

@@ -212,8 +212,8 @@ class Printer:
             return list(section.settings)
         words = setting_words(section.name)
 
-        def starts(head: str, word: str) -> bool:
-            return word in words and word not in words.get(head, set()) and word not in self.lets
+        def starts(head: str, word: str, listed: bool) -> bool:
+            return word in words and (listed or word not in words.get(head, set())) and word not in self.lets
 
         return [part for stmt in section.settings for part in split_statement(stmt, starts)]
 
