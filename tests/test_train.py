@@ -31,6 +31,7 @@ from helpers import (
 
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.check.train_section import TrainSection
+from ldnn_dsl.fmt.printer import format_text
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import decode, read
 from ldnn_dsl.train.feed import evaluation_batches, training_batches
@@ -440,6 +441,7 @@ def test_resolved_spec_checks_clean_with_the_same_parameters(path: Path) -> None
     assert resolved.errors == []
     assert resolved.inference.total_params == original.inference.total_params
     assert "repeat" not in text and "block" not in text and "auto" not in text
+    assert format_text(text, "spec.ldnn") == text  # `ldnn fmt --check` passes on a run folder
 
 
 def test_resolved_spec_gives_layers_without_a_bias_no_bias_options() -> None:

@@ -27,6 +27,7 @@ from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.check.train_section import TrainSection
 from ldnn_dsl.data.files import resolve
 from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode
+from ldnn_dsl.fmt.printer import format_text
 from ldnn_dsl.layers.base import WINDOW_FIELDS, InitDefaults, LayerKind
 from ldnn_dsl.layers.initializers import Init
 
@@ -35,8 +36,9 @@ INDENT = "  "
 
 def resolved_text(spec: Spec, *, batch: int, epochs: int, seed: int, jit: bool, steps_per_execution: int,
                   folder: str | Path | None = None) -> str:
-    """The whole resolved spec. `folder` is where the text will live: data paths are
-    rewritten relative to it so the saved spec still finds its files."""
+    """The whole resolved spec, as `ldnn fmt` lays it out (`fmt --check` passes on a run folder).
+    `folder` is where the text will live: data paths are rewritten relative to it so the saved
+    spec still finds its files."""
     parts = [f"# Resolved from {spec.path}: every default written out.",
              "\n".join(model_lines(spec)),
              "\n".join(section_lines("init", init_settings(spec.init)))]
@@ -45,7 +47,7 @@ def resolved_text(spec: Spec, *, batch: int, epochs: int, seed: int, jit: bool, 
     if spec.train is not None:
         parts.append("\n".join(section_lines("train", train_settings(
             spec.train, batch=batch, epochs=epochs, seed=seed, jit=jit, steps_per_execution=steps_per_execution))))
-    return "\n\n".join(parts) + "\n"
+    return format_text("\n\n".join(parts) + "\n", "spec.ldnn")  # in `ldnn fmt`'s layout, as written by hand
 
 
 # model -----------------------------------------------------------------------------------
