@@ -843,3 +843,17 @@ def test_integers_past_int32_keep_their_size(tmp_path: Path) -> None:
     save_npz(tmp_path / "big.npz", x=x, y=np.array([0, 1]))
     big, y = load_npz(tmp_path / "big.npz", "x", "y")
     assert big.dtype == np.float32 and big[0, 0] == np.float32(1.7e12) and y.dtype == np.int32
+
+
+def test_augment_and_log1p_without_arguments_take_the_documented_defaults() -> None:
+    """The README gives them: 4 pixels, 10 degrees, horizontal (not Keras' both ways), 0.1, every column."""
+    text = ("model m {\n  input [8, 8, 1]\n  flatten\n  dense 2\n}\n"
+            "data {\n  source npz(\"d.npz\")\n  augment translate rotate flip noise\n}\n")
+    result = check(text)
+    assert result.spec is not None and result.spec.data is not None, result.diagnostics
+    assert [step.text() for step in result.spec.data.augment] == [
+        "translate(pixels=4)", "rotate(degrees=10)", "flip(mode=horizontal)", "noise(std=0.1)"]
+    flat = check("model m {\n  input [3]\n  dense 1\n}\ndata {\n  source csv(\"d.csv\", target=y)\n"
+                 "  preprocess log1p\n}\n")
+    assert flat.spec is not None and flat.spec.data is not None, flat.diagnostics
+    assert flat.spec.data.preprocess[0].columns is None  # every feature column (see preprocess.apply_log1p)
