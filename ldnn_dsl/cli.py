@@ -36,7 +36,8 @@ def parser() -> argparse.ArgumentParser:
 def _ctrl_c_held() -> Iterator[None]:
     """Ctrl-C held back while the checker's modules load, and delivered once they have: one
     that lands inside a compiled extension's own import (pydantic-core's) is not turned into
-    a panic with a traceback there, but into the plain interruption `main` reports."""
+    a panic with a traceback there, but into the plain interruption `main` reports. The mask is
+    the calling thread's: as `ldnn` starts, that is its only thread."""
     hold = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
     if hold:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
