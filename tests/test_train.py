@@ -1444,3 +1444,20 @@ def test_a_ctrl_c_before_training_aborts_the_command_even_when_lost_or_masked(
     assert "error[E406]: training interrupted; nothing was saved" in err
     assert "Traceback" not in err and "Exception ignored" not in err, err
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["tiny.ldnn"]
+
+
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "mse"])
+def test_metrics_that_compare_values_take_a_target_of_one_value_per_sample(tmp_path: Path, loss: str) -> None:
+    """y of shape (n,) against one output unit: Keras' losses expand it, but its metrics did not,
+    and `metrics [binary_crossentropy]` failed at the first step (E406 with Keras' rank error)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    np.savez(tmp_path / "d.npz", x=x, y=(x[:, 0] + x[:, 1] > 0).astype("int64"))
+    spec = write(tmp_path / "s.ldnn", "model m {\n  input [4]\n  dense 1 sigmoid\n}\n"
+                 'data {\n  source npz("d.npz")\n  validate 25%\n}\n'
+                 f"train {{\n  loss {loss}\n  epochs 1\n  batch 16\n  seed 1\n"
+                 "  metrics [binary_crossentropy, mse, binary_accuracy]\n}\n")
+    result = run_train(spec, tmp_path / "run")
+    scores = result.metrics["validation"]
+    assert {"binary_crossentropy", "mse", "binary_accuracy"} <= scores.keys()
+    assert 0 <= scores["mse"] <= 1 and 0 <= scores["binary_accuracy"] <= 1

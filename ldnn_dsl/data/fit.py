@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,6 +53,18 @@ def show(shape: Shape) -> str:
 
 def same_shape(actual: Shape, expected: Shape) -> bool:
     return len(actual) == len(expected) and all(e is None or a == e for a, e in zip(actual, expected, strict=True))
+
+
+def with_output_axis(splits: Splits, output_shape: Shape, loss: str) -> Splits:
+    """`splits` with a y of one value per sample, shape (n,), given the output's axis of one
+    unit, (n, 1), where the loss compares y with the output value by value (every loss but a
+    sparse one, whose y is class ids). Keras' losses expand such a y themselves, but its
+    metrics do not: `metrics [binary_crossentropy]` failed at the first step."""
+    if loss_kind(loss) == "sparse" or tuple(output_shape) != (1,):
+        return splits
+    lifted = {f"y_{name}": y[:, None] for name, y in (("train", splits.y_train), ("val", splits.y_val),
+                                                     ("test", splits.y_test)) if y is not None and y.ndim == 1}
+    return replace(splits, **lifted) if lifted else splits
 
 
 def same_or_squeezed(actual: Shape, expected: Shape) -> bool:

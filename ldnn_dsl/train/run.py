@@ -29,7 +29,7 @@ from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.spec import Spans, Spec
 from ldnn_dsl.check.train_section import MAX_SEED
 from ldnn_dsl.data.dataset import Splits, baseline, load_data
-from ldnn_dsl.data.fit import Vocab, split_problems
+from ldnn_dsl.data.fit import Vocab, split_problems, with_output_axis
 from ldnn_dsl.data.problems import DATA_CODE
 from ldnn_dsl.expand.graph import layer_nodes
 from ldnn_dsl.layers.base import MAX_SIZE
@@ -196,7 +196,7 @@ def _load(spec: Spec, checked: CheckResult, spans: Spans) -> Splits:
     if problems:
         raise DiagnosticError([error(DATA_CODE, p, span, help=SHAPE_HELP if "shape" in p else None)  # others say
                                for span, p in _merged([(own.get(name) or source, name, p) for name, p in problems])])
-    return splits
+    return with_output_axis(splits, tuple(output), spec.train.loss)
 
 
 def _merged(problems: list[tuple[Span | None, str, str]]) -> list[tuple[Span | None, str]]:
