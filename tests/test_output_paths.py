@@ -414,8 +414,8 @@ def test_a_run_stopped_by_sigterm_leaves_no_folder(tmp_path: Path) -> None:
     assert not out.exists() and leftovers(tmp_path) == []
 
 
-def sigterm_once_placed(monkeypatch: pytest.MonkeyPatch, target: Path) -> None:
-    """SIGTERM right after `target` is renamed into place, before the command can say so."""
+def sigterm_once_placed(monkeypatch: pytest.MonkeyPatch, target: Path, signum: int = signal.SIGTERM) -> None:
+    """SIGTERM (or `signum`) right after `target` is renamed into place, before the command can say so."""
     import os
 
     rename = os.replace
@@ -423,7 +423,7 @@ def sigterm_once_placed(monkeypatch: pytest.MonkeyPatch, target: Path) -> None:
     def replace_then_sigterm(src: object, dst: object) -> None:
         rename(src, dst)  # type: ignore[arg-type]
         if Path(str(dst)) == target:
-            signal.raise_signal(signal.SIGTERM)
+            signal.raise_signal(signum)
 
     monkeypatch.setattr(os, "replace", replace_then_sigterm)
 
@@ -440,6 +440,40 @@ def test_sigterm_just_after_the_run_folder_is_in_place_says_it_was_saved(
     assert f"terminated (SIGTERM) after the run was saved: {out} is complete" in err, err
     assert "nothing was saved" not in err and "Traceback" not in err
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES) and leftovers(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_just_after_the_run_folder_is_in_place_says_it_was_saved(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training is over, so the Ctrl-C aborts (130), but the run it finds saved is reported so."""
+    out = tmp_path / "run"
+    sigterm_once_placed(monkeypatch, out, signal.SIGINT)
+    assert main(["train", str(spec(tmp_path)), "--out", str(out), "--quiet"]) == INTERRUPTED_STATUS
+    err = capsys.readouterr().err
+    assert f"interrupted (Ctrl-C) after the run was saved: {out} is complete" in err, err
+    assert "nothing was saved" not in err and "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES) and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_as_the_handlers_are_put_back_is_still_handled(monkeypatch: pytest.MonkeyPatch,
+                                                                 signum: int) -> None:
+    """The command is done and the handlers are being restored: a SIGTERM that landed then
+    raised past `guarded`, and the process ended in a traceback."""
+    from contextlib import contextmanager
+
+    from ldnn_dsl.commands import guard
+
+    aborts = guard.ctrl_c_aborts
+
+    @contextmanager
+    def aborts_then_a_signal():
+        with aborts():
+            yield
+        signal.raise_signal(signum)  # the Ctrl-C handler is back to Python's, SIGTERM's still ours
+
+    monkeypatch.setattr(guard, "ctrl_c_aborts", aborts_then_a_signal)
+    assert guard.guarded(lambda: 0, interrupted=lambda: 130, terminated=lambda: 143) == 128 + signum
 
 
 def test_sigterm_just_after_the_model_is_in_place_says_it_was_written(

@@ -29,18 +29,24 @@ def guarded(body: Callable[[], int], *, interrupted: Callable[[], int], terminat
     whenever it came and even when a library turned it into an error of its own, `interrupted()`;
     after SIGTERM, `terminated()`. The last two say what was kept and return the status."""
     forget_signals()
-    with sigterm_raises(), ctrl_c_aborts():
-        try:
-            return body()
-        except DiagnosticError as exc:
-            report(exc.diagnostics, {**sources_of(exc.diagnostics), **exc.sources})
-            return 1
-        except Terminated:
-            return terminated()
-        except (KeyboardInterrupt, Exception) as exc:
-            if not interrupted_by_ctrl_c(exc):
-                raise
-            return interrupted()
+    try:  # around the handlers too: a signal may land as they are put back, once `body` is done
+        with sigterm_raises(), ctrl_c_aborts():
+            return _reported(body)
+    except Terminated:
+        return terminated()
+    except (KeyboardInterrupt, Exception) as exc:
+        if not interrupted_by_ctrl_c(exc):
+            raise
+        return interrupted()
+
+
+def _reported(body: Callable[[], int]) -> int:
+    """`body()`'s exit status, or 1 once its diagnostics are out."""
+    try:
+        return body()
+    except DiagnosticError as exc:
+        report(exc.diagnostics, {**sources_of(exc.diagnostics), **exc.sources})
+        return 1
 
 
 def load_keras() -> None:

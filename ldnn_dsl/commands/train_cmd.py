@@ -11,7 +11,7 @@ import warnings
 
 from ldnn_dsl.commands.guard import guarded, load_keras
 from ldnn_dsl.commands.report import duration, named_path, positive, report, seed
-from ldnn_dsl.exit_status import TERMINATED_STATUS
+from ldnn_dsl.exit_status import INTERRUPTED_STATUS, TERMINATED_STATUS
 from ldnn_dsl.layers.base import MAX_SIZE
 from ldnn_dsl.source.diagnostics import Diagnostic, error
 from ldnn_dsl.train.folder import TRAIN_CODE, forget_placed, placed
@@ -73,12 +73,15 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _interrupted(spec: str) -> int:
+    if (folder := placed()) is not None:  # in the moment after the run was saved
+        print(f"ldnn train: interrupted (Ctrl-C) after the run was saved: {folder} is complete", file=sys.stderr)
+        return INTERRUPTED_STATUS
     report([interrupted(path=spec)], {})
     return 1
 
 
 def _terminated(spec: str) -> int:
-    if (folder := placed()) is not None:  # in the moment after the run was saved
+    if (folder := placed()) is not None:
         print(f"ldnn train: terminated (SIGTERM) after the run was saved: {folder} is complete", file=sys.stderr)
     else:
         report([terminated(spec)], {})
