@@ -115,9 +115,11 @@ Window = Annotated[tuple[Whole, ...], BeforeValidator(_window), Field(min_length
 WINDOW_FIELDS = ("window", "stride")  # the arguments of type Window, written `3x3`
 
 # What Keras can train under a layer name: TensorFlow makes it a scope name (ASCII letters, digits
-# and `_ . \ / > -`), its op names refuse `\`, and Keras refuses `/` (it separates layers from weights).
-LAYER_NAME = re.compile(r"[A-Za-z0-9_.>-]+")
-NAME_CHARACTERS = "ASCII letters, digits, `_`, `.`, `-` and `>`"
+# and `_ . \ / > -`), its op names refuse `\`, Keras refuses `/` (it separates layers from weights),
+# and a `>` must start a new part of an op name (a letter, digit or `.` after it), which the `_1`
+# Keras appends to a scope breaks (`a>` trained as `a>_1` and failed at the first step): no `>`.
+LAYER_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+NAME_CHARACTERS = "ASCII letters, digits, `_`, `.` and `-`"
 
 
 def _nearest_ascii(character: str) -> str:
