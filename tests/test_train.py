@@ -1126,6 +1126,25 @@ def test_mixed_float16_reloads_with_its_loss_scaling_and_optimizer_state(tmp_pat
     assert int(saved.optimizer.iterations) > 0
 
 
+@pytest.mark.parametrize("seed", [2, 3])
+def test_mixed_float16_skips_a_step_whose_embedding_gradient_overflows(tmp_path: Path, seed: int) -> None:
+    """An embedding's gradient is sparse on TensorFlow, and Keras' loss scaling took its infinite
+    rows for finite: the step was applied, and this net trained to NaN at its second step (E406).
+    Now the step is skipped and the loss scale lowered, as for a dense gradient."""
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.integers(0, 5, (24, 3, 2)), y=rng.normal(size=(24, 1)).astype("float32"))
+    spec = write(tmp_path / "s.ldnn", "model m {\n  input [3, 2] int\n  embedding 2 vocab=5\n  layernorm\n"
+                 "  flatten\n  dense 1\n}\n"
+                 'data {\n  source npz("d.npz")\n  validate 25%\n  seed 1\n}\n'
+                 f"train {{\n  loss mse\n  lr 0.01\n  batch 4\n  epochs 1\n  seed {seed}\n"
+                 "  precision mixed_float16\n}\n")
+    result = run_train(spec, tmp_path / "run")
+    assert np.isfinite(result.metrics["train"]["loss"]), result.metrics
+    saved = keras.saving.load_model(result.folder / "model.keras")
+    assert type(saved.optimizer).__name__ == "SparseAwareLossScaleOptimizer"
+    assert float(saved.optimizer.dynamic_scale) < 2.0 ** 15  # lowered from Keras' initial scale: a step was skipped
+
+
 # stopping early: --max-time and Ctrl-C -----------------------------------------------------
 def test_durations_for_max_time() -> None:
     from ldnn_dsl.train.stopping import parse_duration

@@ -70,3 +70,17 @@ class Log1p(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "columns": list(self.columns)}
+
+
+@keras.saving.register_keras_serializable(package="ldnn")
+class SparseAwareLossScaleOptimizer(keras.optimizers.LossScaleOptimizer):
+    """Keras' loss scaling for `precision mixed_float16`, whose overflow check also sees an
+    embedding's gradient. On TensorFlow that gradient is sparse (IndexedSlices: the rows that
+    the batch looked up), and `ops.isfinite` of one can come out true over infinite rows: the
+    step was applied, and an `embedding` followed by `layernorm` trained to NaN at the second
+    step. The check reads the rows themselves (TensorFlow's class is named, not imported: the
+    JAX backend has none); a dense gradient is checked as Keras does."""
+
+    def check_finite(self, grads: list[Any]) -> Any:
+        rows = [g.values if type(g).__name__ == "IndexedSlices" else g for g in grads if g is not None]
+        return keras.ops.all(keras.ops.convert_to_tensor([keras.ops.all(keras.ops.isfinite(g)) for g in rows]))

@@ -47,5 +47,7 @@ def make_optimizer(train: TrainSection) -> Any:
     cls = getattr(keras.optimizers, KERAS_NAMES[train.optimizer.name])
     optimizer = cls(**optimizer_options(train))
     if train.precision == "mixed_float16":
-        return keras.optimizers.LossScaleOptimizer(optimizer)
+        from ldnn_dsl.build.custom import SparseAwareLossScaleOptimizer
+
+        return SparseAwareLossScaleOptimizer(optimizer)
     return optimizer
