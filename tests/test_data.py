@@ -146,6 +146,24 @@ def test_csv_target_by_name_or_index(tmp_path: Path) -> None:
     assert load_csv(file)[1].tolist() == [10, 20, 30]  # default: the last column
 
 
+def test_a_numeric_target_that_is_also_a_column_name_says_which_it_means(tmp_path: Path) -> None:
+    """`header=true` over columns named `1,0`: `target=1` took column 1 by position, `0`, in silence."""
+    file = write(tmp_path / "n.csv", "1,0\n5,7\n6,8\n")
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(file, 1, header=True)
+    (diag,) = raised.value.diagnostics
+    assert diag.message == (f"`target=1` is column 1 by position, `0`, but `{file}` also has a column named `1` "
+                            "(column 0)")
+    assert diag.help == ('write `target="1"` for the column named `1`, or `target=-1` for column 1 '
+                         "(counted from the end)")
+    assert load_csv(file, "1", header=True)[1].tolist() == [5, 6]
+    assert load_csv(file, -1, header=True)[1].tolist() == [7, 8]
+    assert load_csv(file, 1, header=False)[1].tolist() == [0, 7, 8]  # no names: positions only
+    with pytest.raises(DiagnosticError) as raised:
+        load_csv(write(tmp_path / "five.csv", "1,2,3,4,5\n1,2,3,4,5\n"), 5, header=True)
+    assert raised.value.diagnostics[0].help == 'for the column named `5`, write `target="5"`'
+
+
 def test_csv_source_loads_through_the_data_section(tmp_path: Path) -> None:
     rows = "\n".join(f"{i},{2 * i}" for i in range(40))
     write(tmp_path / "d.csv", f"a,b\n{rows}\n")

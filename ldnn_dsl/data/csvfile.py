@@ -81,7 +81,7 @@ def read_csv(path: Path | str, target: str | int = -1, *, header: bool | None = 
     where = _Where(Path(path), written or str(path), span)
     check_readable(where.file, where.written, span)
     table = _read_table(where, header)
-    column = _target_column(table.header, target, where)
+    column = _target_column(table.header, target, where, named=header is not False)
     values = _to_float32(table, _to_numbers(table, where), where)
     names = None if header is False else tuple(table.header)
     return CsvColumns(np.delete(values, column, axis=1), values[:, column].copy(),
@@ -169,17 +169,28 @@ def _separator_hint(cell: str) -> str | None:
     return None
 
 
-def _target_column(header: list[str], target: str | int, where: _Where) -> int:
-    """The index of the target column, by name or (possibly negative) index."""
+def _target_column(header: list[str], target: str | int, where: _Where, *, named: bool = True) -> int:
+    """The index of the target column, by name or (possibly negative) index. `named`: the
+    header row holds names (not a file without one), so a number that is also a column's name
+    (`header=true` over columns named `1,0`) says which it means, or is refused."""
     if isinstance(target, str):
         if target in header:
             return header.index(target)
         hint = did_you_mean(target, header)
         raise data_error(f"`{where.written}` has no column `{target}`; its columns are "
                          f"{', '.join(f'`{shown(name)}`' for name in header)}", where.span, help=hint)
+    by_name = header.index(str(target)) if named and str(target) in header else None
     if not -len(header) <= target < len(header):
         raise data_error(f"target column {target} is out of range: `{where.written}` has {len(header)} columns "
-                         f"(0..{len(header) - 1})", where.span)
+                         f"(0..{len(header) - 1})", where.span,
+                         help=None if by_name is None else f'for the column named `{target}`, write '
+                                                           f'`target="{target}"`')
+    if by_name is not None and by_name != target % len(header):
+        raise data_error(f"`target={target}` is column {target} by position, `{shown(header[target])}`, but "
+                         f"`{where.written}` also has a column named `{target}` (column {by_name})", where.span,
+                         help=f'write `target="{target}"` for the column named `{target}`, or '
+                              f"`target={target % len(header) - len(header)}` for column {target % len(header)} "
+                              "(counted from the end)")
     return target % len(header)
 
 
