@@ -181,7 +181,7 @@ def test_names_keras_takes_build_and_train(keras: ModuleType) -> None:
 
     from ldnn_dsl.build.model import build_model
 
-    text = ("model m {\n  input [4]\n  dense 3 tanh name=\"block.1-a\"\n  dense 3 name=\"x>y\"\n"
+    text = ("model m {\n  input [4]\n  dense 3 tanh name=\"block.1-a\"\n  dense 3 name=\"x.y\"\n"
             "  residual { dense 3 name=_h }\n  dense 1 name=\"Out-9\"\n}\n")
     spec = checked(text, purpose="compile").spec
     model = build_model(spec)  # type: ignore[arg-type]
