@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from ldnn_dsl.check.losses import PROBABILITIES
 from ldnn_dsl.check.shapes import Row
-from ldnn_dsl.check.spec import Spans, Spec
+from ldnn_dsl.check.spec import Spans, Spec, item_span
 from ldnn_dsl.check.train_section import Plateau, Step
 from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode, layer_nodes, range_setter, walk
 from ldnn_dsl.layers.initializers import FIXED_STD
@@ -238,6 +238,28 @@ def poisson_on_negatives(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
                   notes=(*at.notes, *_kept_after(spec)))
 
 
+THRESHOLDED = ("auc", "precision", "recall", "binary_accuracy")  # read the output as P(class 1), cut at 0.5
+
+
+def probability_metrics_on_scores(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    """Keras' `auc`, `precision`, `recall` and `binary_accuracy` read the output as the
+    probability of class 1, thresholded at 0.5 (AUC at thresholds in [0, 1]): over unbounded
+    scores, as a regression's, they run and report numbers that mean nothing. A crossentropy
+    loss on such scores is W112's, which says it for the metrics too."""
+    if spec.train is None or spec.train.loss in PROBABILITIES:
+        return
+    wrong = [(i, m) for i, m in enumerate(spec.train.metrics) if m in THRESHOLDED]
+    last = _last_computing(spec)
+    if not wrong or last is None or (found := _unbounded_end(last)) is None:
+        return
+    ends, _ = found
+    for index, metric in wrong:
+        yield warning("W119", f"`{metric}` reads the output as the probability of class 1, but the model ends in "
+                      f"{ends}: over unbounded scores it measures nothing", item_span(spans, "train", "metrics", index),
+                      help="end a yes/no model with `sigmoid` (and `loss binary_crossentropy`); for a regression, "
+                           "use `mae` or `root_mean_squared_error`")
+
+
 def _last_computing(spec: Spec) -> Node | None:
     """The model's last node that sets its output's range (reshapes, dropout and pooling keep it)."""
     return _last_of(spec.model.body)
@@ -294,6 +316,7 @@ LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
     deep_fixed_init, recurrent_without_clipping, huge_batch, sgd_lr_range, dropout_few_epochs,
     normal_far_from_lazy, weak_forget_bias, no_validation, step_never_steps, ensemble_without_seed,
     crossentropy_on_scores, poisson_on_negatives, forget_bias_without_lstm, early_stop_past_the_end, joins_nothing,
+    probability_metrics_on_scores,
 )
 SHAPE_LINTS: tuple[Callable[[Spec, Inferred], Iterator[Diagnostic]], ...] = (softmax_over_one, huge_model)
 
