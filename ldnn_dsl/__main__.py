@@ -1,5 +1,3 @@
-import sys
+from ldnn_dsl.cli import entry
 
-from ldnn_dsl.cli import main
-
-sys.exit(main())
+entry()

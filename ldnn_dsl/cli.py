@@ -66,5 +66,15 @@ def main(argv: list[str] | None = None) -> int:
         return INTERNAL_ERROR_STATUS
 
 
+def entry() -> None:
+    """The `ldnn` command: `main`, then exit with its status. Once the command is done, a
+    Ctrl-C or SIGTERM could only cut short the interpreter's own shutdown (JAX's exit handler
+    printed "Exception ignored in atexit callback" over a saved run): from then on they wait."""
+    status = main()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -377,6 +377,21 @@ def test_ctrl_c_while_the_checker_loads_is_an_interruption() -> None:
     assert run.stdout.strip() == "held" and run.stderr.strip().endswith("ldnn: interrupted"), run.stderr
 
 
+def test_a_signal_after_the_command_is_done_waits_for_the_exit(shared_examples) -> None:
+    """A Ctrl-C or SIGTERM while the interpreter shuts down (here from an exit handler, as
+    JAX's runs) interrupted that handler with a traceback, or killed a process whose work was done."""
+    path = str(shared_examples / "convnet.ldnn")
+    code = f"""
+        import atexit, os, signal, sys
+        sys.argv = ["ldnn", "check", {path!r}]
+        atexit.register(lambda: [os.kill(os.getpid(), s) for s in (signal.SIGINT, signal.SIGTERM)])
+        from ldnn_dsl.cli import entry
+        entry()
+        """
+    run = fresh_python(code)
+    assert "Exception ignored" not in run.stderr and "KeyboardInterrupt" not in run.stderr, run.stderr
+
+
 # bad input never gives a traceback -------------------------------------------------------
 def assert_diagnosed(run, code: str | None = None, limit: float | None = None, elapsed: float = 0.0) -> None:
     assert run.rc == 1, run.err
