@@ -238,24 +238,30 @@ def poisson_on_negatives(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
                   notes=(*at.notes, *_kept_after(spec)))
 
 
-THRESHOLDED = ("auc", "precision", "recall", "binary_accuracy")  # read the output as P(class 1), cut at 0.5
+THRESHOLDED = ("auc", "precision", "recall", "binary_accuracy", "binary_crossentropy")  # read P(class 1)
 
 
-def probability_metrics_on_scores(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
-    """Keras' `auc`, `precision`, `recall` and `binary_accuracy` read the output as the
-    probability of class 1, thresholded at 0.5 (AUC at thresholds in [0, 1]): over unbounded
-    scores, as a regression's, they run and report numbers that mean nothing. A crossentropy
-    loss on such scores is W112's, which says it for the metrics too."""
+def probability_metrics_on_scores(spec: Spec, spans: Spans, inferred: Inferred) -> Iterator[Diagnostic]:
+    """Keras' `auc`, `precision`, `recall`, `binary_accuracy` and `binary_crossentropy` read the
+    output as the probability of class 1 (the first three and the accuracy cut it at 0.5), and
+    `accuracy` over one output unit is Keras' binary accuracy: over scores that are no
+    probabilities, as a regression's, they run and report numbers that mean nothing. A
+    crossentropy loss on such scores is W112's, which says it for the metrics too."""
     if spec.train is None or spec.train.loss in PROBABILITIES:
         return
-    wrong = [(i, m) for i, m in enumerate(spec.train.metrics) if m in THRESHOLDED]
+    rows = list(inferred.values())
+    one_unit = bool(rows) and rows[-1].shape[-1:] == (1,)
+    wrong = [(i, m) for i, m in enumerate(spec.train.metrics) if m in THRESHOLDED or (m == "accuracy" and one_unit)]
     last = _last_computing(spec)
     if not wrong or last is None or (found := _unbounded_end(last)) is None:
         return
     ends, _ = found
     for index, metric in wrong:
-        yield warning("W119", f"`{metric}` reads the output as the probability of class 1, but the model ends in "
-                      f"{ends}: over unbounded scores it measures nothing", item_span(spans, "train", "metrics", index),
+        read = "`accuracy` over one output unit is Keras' binary accuracy, which" if metric == "accuracy" else \
+            f"`{metric}`"
+        yield warning("W119", f"{read} reads the output as the probability of class 1, but the model ends in "
+                      f"{ends}, which makes no probabilities: the numbers it reports mean nothing",
+                      item_span(spans, "train", "metrics", index),
                       help="end a yes/no model with `sigmoid` (and `loss binary_crossentropy`); for a regression, "
                            "use `mae` or `root_mean_squared_error`")
 
@@ -316,10 +322,10 @@ LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
     deep_fixed_init, recurrent_without_clipping, huge_batch, sgd_lr_range, dropout_few_epochs,
     normal_far_from_lazy, weak_forget_bias, no_validation, step_never_steps, ensemble_without_seed,
     crossentropy_on_scores, poisson_on_negatives, forget_bias_without_lstm, early_stop_past_the_end, joins_nothing,
-    probability_metrics_on_scores,
 )
 SHAPE_LINTS: tuple[Callable[[Spec, Inferred], Iterator[Diagnostic]], ...] = (softmax_over_one, huge_model)
 
 
 def lint(spec: Spec, spans: Spans, inferred: Inferred) -> list[Diagnostic]:
-    return [d for rule in LINTS for d in rule(spec, spans)] + [d for rule in SHAPE_LINTS for d in rule(spec, inferred)]
+    return ([d for rule in LINTS for d in rule(spec, spans)] + [d for rule in SHAPE_LINTS for d in rule(spec, inferred)]
+            + list(probability_metrics_on_scores(spec, spans, inferred)))

@@ -68,5 +68,5 @@ CODES: dict[str, str] = {
     "W116": "an `init` forget_bias in a model without an LSTM: it sets nothing",
     "W117": "early stopping whose patience is at least the epochs, without restore_best: it does nothing",
     "W118": "an empty residual or repeat, or a parallel of one branch",
-    "W119": "a metric of probabilities (auc, precision, recall, binary_accuracy) over unbounded scores",
+    "W119": "a metric of probabilities (auc, precision, recall, binary accuracy or crossentropy) over scores",
 }
