@@ -48,13 +48,19 @@ MAX_NOTES = 3  # a chain of 100 blocks needs its innermost calls, not 100 lines
 
 
 def call_notes(called_at: tuple[CallSite, ...]) -> tuple[str, ...]:
-    """One note per block call, innermost first, the outer ones beyond `MAX_NOTES` counted."""
-    notes = [c.note for c in called_at[:MAX_NOTES]]
-    if len(called_at) > MAX_NOTES:
-        more = len(called_at) - MAX_NOTES
-        plural = "" if more == 1 else "s"
-        repeats = any(c.repetition is not None for c in called_at[MAX_NOTES:])
-        notes.append(f"... and {more} enclosing block call{plural}" + (f" or repetition{plural}" if repeats else ""))
+    """One note per block call, innermost first, the outer ones beyond `MAX_NOTES` counted; a
+    later repetition of a `repeat` among the calls shown has its note too. Only block calls are
+    counted: the same finding in two repetitions must read the same once their notes are dropped."""
+    notes: list[str] = []
+    shown = hidden = 0
+    for site in called_at:
+        if shown == MAX_NOTES:
+            hidden += site.repetition is None
+            continue
+        shown += site.repetition is None
+        notes.append(site.note)
+    if hidden:
+        notes.append(f"... and {hidden} enclosing block call{'' if hidden == 1 else 's'}")
     return tuple(notes)
 
 
