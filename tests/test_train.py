@@ -444,6 +444,16 @@ def test_resolved_spec_checks_clean_with_the_same_parameters(path: Path) -> None
     assert format_text(text, "spec.ldnn") == text  # `ldnn fmt --check` passes on a run folder
 
 
+def test_resolved_spec_of_a_path_with_a_newline_is_still_one_comment() -> None:
+    """The path ended the header comment early: the text no longer parsed, and, formatted at
+    save time, a finished run was lost."""
+    original = check_source(decode("odd\nname.ldnn", b"model m {\n  input [2]\n  dense 1\n}\n"), "check")
+    assert original.spec is not None
+    text = resolved_text(original.spec, batch=32, epochs=1, seed=1, jit=False, steps_per_execution=1)
+    assert text.startswith("# Resolved from 'odd\\nname.ldnn': ")
+    assert not check_source(decode("spec.ldnn", text.encode()), "check").errors
+
+
 def test_resolved_spec_gives_layers_without_a_bias_no_bias_options() -> None:
     """The `init` section's `biases` and `forget_bias` skip a layer with `bias=false`; written out
     as that layer's own options they would contradict its `bias=false` (E404)."""

@@ -39,7 +39,8 @@ def resolved_text(spec: Spec, *, batch: int, epochs: int, seed: int, jit: bool, 
     """The whole resolved spec, as `ldnn fmt` lays it out (`fmt --check` passes on a run folder).
     `folder` is where the text will live: data paths are rewritten relative to it so the saved
     spec still finds its files."""
-    parts = [f"# Resolved from {spec.path}: every default written out.",
+    shown = spec.path if spec.path.isprintable() else repr(spec.path)  # a newline would end the comment
+    parts = [f"# Resolved from {shown}: every default written out.",
              "\n".join(model_lines(spec)),
              "\n".join(section_lines("init", init_settings(spec.init)))]
     if spec.data is not None:
