@@ -154,8 +154,12 @@ def test_a_numeric_target_that_is_also_a_column_name_says_which_it_means(tmp_pat
     (diag,) = raised.value.diagnostics
     assert diag.message == (f"`target=1` is column 1 by position, `0`, but `{file}` also has a column named `1` "
                             "(column 0)")
-    assert diag.help == ('write `target="1"` for the column named `1`, or `target=-1` for column 1 '
-                         "(counted from the end)")
+    assert diag.help == 'write `target="1"` for the column named `1`, or `target=-1` for column 1'
+    with pytest.raises(DiagnosticError) as raised:  # the other index is a name too: only the name's form
+        load_csv(write(tmp_path / "neg.csv", "-1,1\n5,7\n"), -1, header=True)
+    assert raised.value.diagnostics[0].message.startswith("`target=-1` is column 1 by position, `1`, but")
+    assert raised.value.diagnostics[0].help == 'write `target="-1"` for the column named `-1`'
+
     assert load_csv(file, "1", header=True)[1].tolist() == [5, 6]
     assert load_csv(file, -1, header=True)[1].tolist() == [7, 8]
     assert load_csv(file, 1, header=False)[1].tolist() == [0, 7, 8]  # no names: positions only
@@ -875,3 +879,9 @@ def test_augment_and_log1p_without_arguments_take_the_documented_defaults() -> N
                  "  preprocess log1p\n}\n")
     assert flat.spec is not None and flat.spec.data is not None, flat.diagnostics
     assert flat.spec.data.preprocess[0].columns is None  # every feature column (see preprocess.apply_log1p)
+
+
+def test_a_column_name_in_a_help_is_written_as_target_takes_it() -> None:
+    from ldnn_dsl.data.columns import target_text
+
+    assert [target_text(n) for n in ("price", "sale price", "1", "true")] == ['price', '"sale price"', '"1"', '"true"']

@@ -74,7 +74,12 @@ def _other_target(train: Loaded, other: Loaded, split: str, span: Span | None) -
                       f"`{shown(other.target)}`, but the training file `{shown(train.written or '')}` from "
                       f"`{shown(train.target)}`", span,
                       help=f"name the {split} file's target column `{shown(train.target)}`, as the training file "
-                      f"does, or pick it with `target={shown(train.target)}` if the file has it")
+                      f"does, or pick it with `target={target_text(train.target)}` if the file has it")
+
+
+def target_text(name: str) -> str:
+    """`price`, or `"sale price"` and `"1"`: a column's name as `target=` takes it."""
+    return name if name.isidentifier() and name not in ("true", "false") else '"' + shown(name) + '"'
 
 
 def _mismatch_help(train: Loaded, other: Loaded, split: str) -> str:

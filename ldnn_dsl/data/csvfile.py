@@ -186,11 +186,12 @@ def _target_column(header: list[str], target: str | int, where: _Where, *, named
                          help=None if by_name is None else f'for the column named `{target}`, write '
                                                            f'`target="{target}"`')
     if by_name is not None and by_name != target % len(header):
-        raise data_error(f"`target={target}` is column {target} by position, `{shown(header[target])}`, but "
+        position = target % len(header)
+        other = next((i for i in (position, position - len(header)) if i != target and str(i) not in header), None)
+        by_position = "" if other is None else f", or `target={other}` for column {position}"
+        raise data_error(f"`target={target}` is column {position} by position, `{shown(header[target])}`, but "
                          f"`{where.written}` also has a column named `{target}` (column {by_name})", where.span,
-                         help=f'write `target="{target}"` for the column named `{target}`, or '
-                              f"`target={target % len(header) - len(header)}` for column {target % len(header)} "
-                              "(counted from the end)")
+                         help=f'write `target="{target}"` for the column named `{target}`{by_position}')
     return target % len(header)
 
 
