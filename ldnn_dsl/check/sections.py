@@ -202,7 +202,7 @@ def split_on_setting_names(setting: Setting, names: Mapping[str, set[str]],
     out: list[Setting] = []
     head, head_span, args = setting.head, setting.head_span, []
     for arg in setting.args:
-        listed = any(isinstance(a.value, list | tuple) for a in args)  # `metrics [accuracy]  precision float32`
+        listed = any(_bracketed(a) for a in args)  # `metrics [accuracy]  precision float32`
         if _starts_a_setting(arg, head, names, arguments, listed):
             out.append(_setting(head, head_span, args))
             head, head_span, args = arg.value.name, arg.span, []  # type: ignore[attr-defined]
@@ -210,6 +210,11 @@ def split_on_setting_names(setting: Setting, names: Mapping[str, set[str]],
             args.append(arg)
     out.append(_setting(head, head_span, args))
     return out
+
+
+def _bracketed(arg: Arg) -> bool:
+    """A list written in brackets here, as `fmt` sees it: not one a `let` name stands for."""
+    return isinstance(arg.value, list | tuple) and (bool(arg.item_spans) or not arg.value)
 
 
 def _starts_a_setting(arg: Arg, head: str, names: Mapping[str, set[str]],
