@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 # loaded and leave the names to `__getattr__`, which binds the functions.
 for _package in ("check", "train"):
     importlib.import_module(f"ldnn_dsl.{_package}")
-    del globals()[_package]
+    globals().pop(_package, None)  # absent on `importlib.reload`, which finds the packages loaded
+del _package
 _register_when_keras_loads()
 
 __all__ = ["Diagnostic", "DiagnosticError", "check", "compile", "load", "train"]

@@ -348,7 +348,8 @@ def test_the_api_names_are_the_functions_whatever_was_imported_first() -> None:
     code = ("import ldnn_dsl.check.lints, ldnn_dsl.train.stopping, ldnn_dsl; "
             "from ldnn_dsl import check, train; import ldnn_dsl.train.run; "
             "assert callable(ldnn_dsl.check) and callable(ldnn_dsl.train) and callable(check) and callable(train); "
-            "assert ldnn_dsl.check('model m {\\n  input [2]\\n  dense 1\\n}\\n').spec is not None; print('functions')")
+            "assert ldnn_dsl.check('model m {\\n  input [2]\\n  dense 1\\n}\\n').spec is not None; "
+            "import importlib; importlib.reload(ldnn_dsl); assert callable(ldnn_dsl.check); print('functions')")
     assert fresh_python(code).stdout.strip() == "functions"
 
 
