@@ -306,7 +306,7 @@ def _call_keys(field: str, arg: Arg) -> dict[str, Span]:
 
 
 def call_argument_spans(at: str, call: CallValue) -> dict[str, Span]:
-    """`at.KEY` (the key) and `at.KEY=` (the whole option) of each option of a call, and `at.I`
+    """`at.KEY` (the key) and `at.KEY=` (its value) of each option of a call, and `at.I`
     of its I-th positional argument: the places a refusal of one argument points at."""
     keys: dict[str, Span] = {}
     positional = 0

@@ -293,7 +293,7 @@ def _value_error(refused: ValueError, field: str, what: str, span: Span, keys: M
         return error("E204", f"unknown option `{refused.arg}` for `{refused.name}` in `{field}` of {what}",
                      keys.get(".".join([*path, refused.name, refused.arg]), span),
                      help=did_you_mean(refused.arg, params) or listed)
-    if isinstance(refused, ArgumentRangeError):  # at the argument: `normal(-1)`'s -1, `uniform(limit=0)`'s `limit=0`
+    if isinstance(refused, ArgumentRangeError):  # at the value: `normal(-1)`'s -1, `uniform(limit=0)`'s 0
         call = ".".join([*path, refused.name])
         param = list(INITIALIZERS[refused.name][0])[refused.index]
         span = keys.get(f"{call}.{refused.index}") or keys.get(f"{call}.{param}=") or span
