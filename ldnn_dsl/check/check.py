@@ -212,7 +212,7 @@ def recipe_errors(spec: Spec, spans: Spans) -> list[Diagnostic]:
                          f"{train.schedule.min_lr:g}, but `lr` {train.lr:g} starts below it: training would end "
                          "after its first epoch", spans.get(("train", "schedule")),
                          help="min_lr is where cutting the lr stops paying off: usually 1/100 to 1/1000 of `lr`"))
-    out.extend(_metrics_against_loss(train, spans))
+    out.extend(_metrics_against_loss(train, spans) + _decay_past_one(train, spans))
     if "update_ratio" in train.monitor and train.steps_per_execution not in ("auto", 1):
         out.append(error("E404", f"`monitor update_ratio` measures the update of one step, but "
                          f"`steps_per_execution {train.steps_per_execution}` runs {train.steps_per_execution} "
@@ -223,6 +223,19 @@ def recipe_errors(spec: Spec, spans: Spans) -> list[Diagnostic]:
         out.append(error("E404", f"cosine warm-up of {train.schedule.warmup} epochs is not shorter than the "
                          f"{train.epochs} epochs of training", spans.get(("train", "schedule"))))
     return out
+
+
+def _decay_past_one(train: TrainSection, spans: Spans) -> list[Diagnostic]:
+    """Decoupled weight decay multiplies every weight by 1 - lr * weight_decay each step (Keras'
+    optimizers, as AdamW): at a product of 1 or more the weights flip sign, and past 2 they grow
+    without bound, whatever the loss. No schedule raises the lr above `lr`."""
+    product = train.lr * train.weight_decay
+    if product < 1:
+        return []
+    return [error("E404", f"`weight_decay {train.weight_decay:g}` with `lr {train.lr:g}` multiplies every weight by "
+                  f"1 - {product:g} = {1 - product:g} each step: the weights flip sign"
+                  + (" and grow without bound" if product > 2 else ""), spans.get(("train", "weight_decay")),
+                  help="weight decay is a small pull towards 0: 1e-5 to 1e-3 is usual (Caffe's `weight_decay 5e-4`)")]
 
 
 def _data_against_input(spec: Spec, spans: Spans) -> list[Diagnostic]:

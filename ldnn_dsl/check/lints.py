@@ -140,8 +140,10 @@ def early_stop_past_the_end(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
 
 def no_validation(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     """W114 rather than W108 for a plateau schedule: the one warning says both what is missing
-    and what the schedule does without it."""
+    and what the schedule does without it. Neither beside `early_stop`'s E403, with the same fix."""
     if spec.train is None or spec.data is None or spec.data.validate_ is not None:
+        return
+    if spec.train.early_stop is not None:  # E403 says it: early stopping needs the validation set
         return
     if isinstance(spec.train.schedule, Plateau):
         yield warning("W114", "a plateau schedule without a validation set watches the training loss: it lowers "
