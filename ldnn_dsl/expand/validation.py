@@ -238,7 +238,8 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
     if kind == "value_error":
         return _value_error(ctx["error"], field, what, span, keys, path)
     expected = _expected(kind)
-    help = _written_as_text(kind, value) or _a_name(kind, value, names) or _as_list(kind, value)
+    help = (_written_as_text(kind, value) or _a_name(kind, value, names) or _as_list(kind, value)
+            or _as_constant(kind, value, field))
     if called:
         return error("E201", f"the arguments of `{field}` of {what} must each be {expected}; got {shown}", span,
                      help=help)
@@ -275,6 +276,9 @@ def _not_a_word_listed(ctx: Mapping[str, Any], value: Any, field: str, what: str
         return error("E201", f"`{field}` of {what} must be {_expected(ctx['or_number'])} or "
                      f"{' or '.join(f'`{c}`' for c in choices)}; got {shown}", span,
                      help=hint or _written_as_text(ctx["or_number"], value))
+    if isinstance(written, bool) and {"epoch", "off"} <= set(choices):  # Keras' `fit(shuffle=True)`
+        hint = (f"write `{field} epoch`: a new order every epoch, as Keras' `shuffle=True`" if written else
+                f"write `{field} off`: no shuffling")
     return error("E210", f"`{field}` of {what} must be one of {', '.join(choices)}; got {shown}", span, help=hint)
 
 
@@ -335,6 +339,18 @@ def _a_name(kind: str, value: Any, names: Collection[str]) -> str | None:
         return None
     words = value if isinstance(value, list) else [value]  # a call's arguments: `normal(sigm)`
     return next((hint for word in words if isinstance(word, str) and (hint := did_you_mean(word, names))), None)
+
+
+INIT_FIELDS = ("weights", "biases", "init", "bias_init", "recurrent_init")
+
+
+def _as_constant(kind: str, value: Any, field: str) -> str | None:
+    """`biases 0.1`, `bias_init=0`: a number where an initializer goes is meant as every entry."""
+    if field in INIT_FIELDS and kind.startswith(("model", "dict")) and isinstance(value, int | float) \
+            and not isinstance(value, bool):
+        named = {0: "zeros", 1: "ones"}.get(value)  # type: ignore[call-overload]
+        return f"write `{named or f'constant({_show(value)})'}`: every weight equal to {_show(value)}"
+    return None
 
 
 def _expected(kind: str) -> str:

@@ -132,6 +132,8 @@ CLOSE = 0.7  # how alike (difflib's ratio) a word and a choice are for the word 
 # Keras' (and Caffe's) names for what the language calls otherwise: no spelling is near, but the
 # author who writes them knows exactly what they mean.
 KNOWN_AS = {"learning_rate": "lr", "base_lr": "lr", "global_clipnorm": "clip_norm", "clipnorm": "clip_norm",
+            "clip_gradients": "clip_norm", "grad_clip": "clip_norm", "gradient_clip_val": "clip_norm",
+            "every_epoch": "epoch", "each_epoch": "epoch",
             "batch_size": "batch", "max_iter": "epochs", "validation_split": "validate",
             "kernel_initializer": "init", "bias_initializer": "bias_init",
             "recurrent_initializer": "recurrent_init", "return_sequences": "sequences",
