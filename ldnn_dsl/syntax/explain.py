@@ -96,13 +96,31 @@ def acceptable(exc: UnexpectedInput) -> set[str]:
 def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diagnostic:
     char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
     span = point(source, exc.line, exc.column, 1)
-    hint = CHARACTER_HINTS.get(char) or _lookalike_hint(char) or _invisible_hint(char)
+    hint = (_quoted_word_hint(source.text, exc.pos_in_stream) or CHARACTER_HINTS.get(char) or _lookalike_hint(char)
+            or _invisible_hint(char))
     line_before = source.text[source.text.rfind("\n", 0, exc.pos_in_stream) + 1:exc.pos_in_stream]
     if char == "%" and re.search(r"[0-9.][ \t]+$", line_before):  # `10 %`
         hint = "`%` goes directly after its number, with no space: `validate 10%`"
     elif char == "%" and not line_before.strip():  # MATLAB's and LaTeX's comment
         hint = "a comment starts with `#`"
     return error("E001", f"unexpected character {_describe_character(char)}", span, help=hint)
+
+
+SINGLE_QUOTES = {"'": "'", "`": "`", "\u2018": "\u2019"}
+
+
+def _quoted_word_hint(text: str, at: int) -> str | None:
+    """`loss 'mse'`, `validate '10%'`: Python's quotes around what ldnn writes bare. Double
+    quotes would only bring the next error (a word written as a string): say to drop them."""
+    close = SINGLE_QUOTES.get(text[at:at + 1])
+    end = text.find(close, at + 1) if close else -1
+    inner = text[at + 1:end] if end > at else ""
+    before = text[:at].rstrip()
+    if before.endswith(("npz(", "csv(", "use")):  # a path, even one that looks like a word: in double quotes
+        return None
+    if "\n" in inner or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]*\.?[0-9]+(e-?[0-9]+)?%?", inner):
+        return None
+    return f"write `{inner}` without quotes: words and numbers are bare; only paths and other text are strings"
 
 
 def _describe_character(char: str) -> str:
