@@ -166,8 +166,11 @@ def _split(value: Any) -> Any:
     if isinstance(value, float) and value >= 1 and value.is_integer():
         return int(value)
     if isinstance(value, float) and value > 1:  # `validate 10.5`: neither a fraction nor a count
-        raise WrongKindError(f"must be a fraction below 1 (`{value:g}%` for a percentage) or a whole number of "
-                             f"samples; got {value:g}")
+        percent = f" (`{value:g}%` for a percentage)" if value < 100 else ""  # 100% or more leaves nothing
+        raise WrongKindError(f"must be a fraction below 1{percent} or a whole number of samples; got {value:g}")
+    if isinstance(value, dict) and set(value) & {"split", "fraction", "size", "validation_split"}:
+        raise refusal("E201", "is a fraction, a count of samples or a second source, not an option", got=True,
+                      help="write the fraction itself, such as `10%` (Keras' `validation_split=0.1`)")
     return _known_source(value) if isinstance(value, str) else value  # `validate "val.npz"`, `test mnist`
 
 
