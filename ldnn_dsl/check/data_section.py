@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -171,6 +172,9 @@ def _split(value: Any) -> Any:
     if isinstance(value, dict) and set(value) & {"split", "fraction", "size", "validation_split"}:
         raise refusal("E201", "is a fraction, a count of samples or a second source, not an option", got=True,
                       help="write the fraction itself, such as `10%` (Keras' `validation_split=0.1`)")
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]*\.?[0-9]+%?\s*", value):  # `validate "10%"`
+        raise refusal("E201", "is a fraction or a count, written as a number", got=True,
+                      help=f"write {value.strip()} without quotes")
     return _known_source(value) if isinstance(value, str) else value  # `validate "val.npz"`, `test mnist`
 
 
