@@ -885,3 +885,13 @@ def test_a_column_name_in_a_help_is_written_as_target_takes_it() -> None:
     from ldnn_dsl.data.columns import target_text
 
     assert [target_text(n) for n in ("price", "sale price", "1", "true")] == ['price', '"sale price"', '"1"', '"true"']
+
+
+def test_sources_and_early_stop_without_arguments_take_the_documented_defaults() -> None:
+    """The README gives them: npz's arrays `x` and `y`, csv's last column, early_stop's 10 epochs."""
+    npz = check('model m {\n  input [4]\n  dense 1\n}\ndata {\n  source npz("d.npz")\n  validate 10%\n}\n'
+                "train {\n  loss mse\n  early_stop restore_best\n}\n").spec
+    assert npz is not None and npz.data is not None and npz.train is not None and npz.train.early_stop is not None
+    assert (npz.data.source.x, npz.data.source.y, npz.train.early_stop.patience) == ("x", "y", 10)
+    csv = check('model m {\n  input [4]\n  dense 1\n}\ndata {\n  source csv("d.csv")\n}\n').spec
+    assert csv is not None and csv.data is not None and csv.data.source.target == -1
