@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
+from ldnn_dsl.check.data_section import Rotate
 from ldnn_dsl.check.losses import PROBABILITIES
 from ldnn_dsl.check.shapes import Row
 from ldnn_dsl.check.spec import Spans, Spec, item_span
-from ldnn_dsl.check.train_section import Plateau, Step
+from ldnn_dsl.check.train_section import Plateau, Sgd, Step
 from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode, layer_nodes, range_setter, walk
 from ldnn_dsl.layers.initializers import FIXED_STD
 from ldnn_dsl.layers.recurrent import Recurrent
@@ -268,6 +269,28 @@ def probability_metrics_on_scores(spec: Spec, spans: Spans, inferred: Inferred) 
                            "use `mae` or `root_mean_squared_error`")
 
 
+def rotation_as_a_fraction(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    """Keras' `RandomRotation(0.2)` turns by up to 0.2 of a full turn (72 degrees); ldnn's
+    `rotate` takes degrees, so a value below 1 is most likely Keras' fraction, a turn too
+    small to change a pixel."""
+    augment = spec.data.augment if spec.data is not None else ()
+    for index, step in enumerate(augment):
+        if isinstance(step, Rotate) and step.degrees < 1:
+            yield warning("W120", f"`rotate({step.degrees:g})` turns images by at most {step.degrees:g} degrees, "
+                          "which barely moves a pixel: `rotate` takes degrees, where Keras' `RandomRotation` takes a "
+                          "fraction of a full turn", item_span(spans, "data", "augment", index),
+                          help=f"for Keras' `RandomRotation({step.degrees:g})`, write `rotate({step.degrees * 360:g})`")
+
+
+def nesterov_without_momentum(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    """Nesterov's method looks ahead along the momentum: with none, it is plain SGD."""
+    optimizer = spec.train.optimizer if spec.train is not None else None
+    if isinstance(optimizer, Sgd) and optimizer.nesterov and optimizer.momentum == 0:
+        yield warning("W121", "`nesterov=true` without momentum does nothing: Nesterov's method looks ahead along "
+                      "the momentum, and SGD's default momentum is 0", spans.get(("train", "optimizer")),
+                      help="add the momentum: `optimizer sgd(momentum=0.9, nesterov=true)`")
+
+
 def _last_computing(spec: Spec) -> Node | None:
     """The model's last node that sets its output's range (reshapes, dropout and pooling keep it)."""
     return _last_of(spec.model.body)
@@ -324,6 +347,7 @@ LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
     deep_fixed_init, recurrent_without_clipping, huge_batch, sgd_lr_range, dropout_few_epochs,
     normal_far_from_lazy, weak_forget_bias, no_validation, step_never_steps, ensemble_without_seed,
     crossentropy_on_scores, poisson_on_negatives, forget_bias_without_lstm, early_stop_past_the_end, joins_nothing,
+    rotation_as_a_fraction, nesterov_without_momentum,
 )
 SHAPE_LINTS: tuple[Callable[[Spec, Inferred], Iterator[Diagnostic]], ...] = (softmax_over_one, huge_model)
 

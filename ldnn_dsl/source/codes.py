@@ -69,4 +69,6 @@ CODES: dict[str, str] = {
     "W117": "early stopping whose patience is at least the epochs, without restore_best: it does nothing",
     "W118": "an empty residual or repeat, or a parallel of one branch",
     "W119": "a metric of probabilities (auc, precision, recall, binary accuracy or crossentropy) over scores",
+    "W120": "an augment rotation below 1 degree: Keras' fraction of a turn, written as degrees?",
+    "W121": "SGD with nesterov=true and no momentum: it does nothing",
 }
