@@ -20,6 +20,7 @@ from ldnn_dsl.check.section import Section
 from ldnn_dsl.expand.bind import call_argument_spans
 from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import call_names, models_in, validate
+from ldnn_dsl.layers.initializers import INITIALIZERS, Init
 from ldnn_dsl.layers.values import Arg, CallValue, Several, Word, plain
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, nearest
 from ldnn_dsl.source.span import Span
@@ -91,16 +92,25 @@ class _Binder:
         _inner_spans(setting, first if setting.head in self.cls.lists else None, info, self.inner, self.keys)
 
 
+PATH_SETTINGS = ("source", "validate", "test")  # their calls' unnamed argument is a file's path
+
+
 def _quoted_word(setting: Setting, annotation: Any) -> tuple[None, Diagnostic] | None:
     """`loss "mse"`, `metrics ["mae"]`: a word of the setting's written as a string, refused as
     a layer's is (`dense 10 "relu"`), so that a spec spells each word one way."""
     words = words_of(annotation)
     for arg in setting.args:
         items = arg.value if isinstance(arg.value, list) else [arg.value]
+        called = isinstance(arg.value, CallValue) and setting.head not in PATH_SETTINGS  # a path may be any text
+        inner = [a for a in (arg.value.args if called else ()) if a.key is None]  # type: ignore[union-attr]
         quoted = next((item for item in items if isinstance(item, str) and item in words), None)
-        if arg.key is None and quoted is not None:
-            return None, error("E201", f"`{quoted}` is a word of `{setting.head}`, written as a string", arg.span,
-                               help=f"write {quoted} without quotes: words such as losses and optimizers are bare")
+        at = next((a for a in inner if isinstance(a.value, str) and a.value in words), None)  # `flip("horizontal")`
+        if arg.key is None and (quoted is not None or at is not None):
+            word = quoted if quoted is not None else at.value  # type: ignore[union-attr]
+            return None, error("E201", f"`{word}` is a word of `{setting.head}`, written as a string",
+                               arg.span if at is None else at.span,
+                               help=f"write {word} without quotes: words such as losses, optimizers and "
+                                    "initializers are bare")
     return None
 
 
@@ -202,6 +212,8 @@ def words_of(annotation: Any) -> set[str]:
     setting's name), its choices' names and words (`adam`, `horizontal`), and its flags (`restore_best`)."""
     if get_origin(annotation) is Literal:
         return {a for a in get_args(annotation) if isinstance(a, str)}
+    if annotation is Init:  # its names are a table, not a Literal
+        return set(INITIALIZERS)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         flags = {key for key, info in annotation.model_fields.items() if info.annotation is bool}
         return flags | {w for info in annotation.model_fields.values() for w in words_of(info.annotation)}
