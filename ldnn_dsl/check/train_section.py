@@ -108,6 +108,8 @@ class EarlyStop(BaseModel):
                 return {"patience": number, "restore_best": True}
         if isinstance(data, dict) and not {"name", "args"} <= data.keys():
             return data  # `early_stop patience=5 restore_best=true`: options, validated as fields
+        if isinstance(data, Several) and list(data).count("restore_best") > 1:
+            raise refusal("E207", "`restore_best` is given twice", "write it once")
         # `early_stop restor_best`, `early_stop 5 6`, `early_stop true`, `early_stop [5]`, `early_stop f(5)`
         words = [w for w in (data if isinstance(data, Several) else [data]) if isinstance(w, str)]
         hint = next(filter(None, map(_early_stop_hint, words)), None)
