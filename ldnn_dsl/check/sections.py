@@ -22,7 +22,7 @@ from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import call_names, models_in, validate
 from ldnn_dsl.layers.initializers import INITIALIZERS, Init
 from ldnn_dsl.layers.values import Arg, CallValue, Several, Word, plain
-from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, nearest
+from ldnn_dsl.source.diagnostics import KNOWN_AS, Diagnostic, did_you_mean, error, nearest
 from ldnn_dsl.source.span import Span
 
 
@@ -118,8 +118,25 @@ def _unknown_setting(section: str, setting: Setting, fields: Collection[str]) ->
     """E106, with where the setting belongs: another section, a choice's arguments, or a close name."""
     homes = home_section(setting.head, section)
     help = (moved(setting.head, homes) if homes else _argument_help(section, setting) or _schedule_help(setting.head)
-            or did_you_mean(setting.head, fields) or f"`{section}` takes: {', '.join(fields)}")
+            or _regularizer_help(setting.head) or did_you_mean(setting.head, fields)
+            or _known_elsewhere(setting.head, section)
+            or f"`{section}` takes: {', '.join(fields)}")
     return error("E106", f"unknown setting `{setting.head}` in `{section}`", setting.head_span, help=help)
+
+
+def _regularizer_help(word: str) -> str | None:
+    """`l2 5e-4` as a setting: a penalty is a layer's option here, or `weight_decay` for all."""
+    if word not in ("l2", "l1", "l2_reg", "regularization", "regularizer", "kernel_regularizer"):
+        return None
+    return ("a penalty is a layer's option, `dense 64 relu l2=1e-4`; for every weight at once, "
+            "`train { weight_decay 1e-4 }` (decoupled from the loss, as Keras' optimizers apply it)")
+
+
+def _known_elsewhere(word: str, section: str) -> str | None:
+    """`batch_size` in `data`: Keras' name for a setting of another section (`batch`, of `train`)."""
+    known = KNOWN_AS.get(word)
+    homes = home_section(known, section) if known else ()
+    return f"ldnn calls `{word}` `{known}`; " + moved(known, homes) if known and homes else None
 
 
 # Other frameworks' words for parts of an lr schedule, which ldnn writes as one `schedule` call.
