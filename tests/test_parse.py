@@ -305,7 +305,6 @@ EARLY_STOP_FORMS = "write `early_stop patience=10 restore_best`, or `early_stop 
 @pytest.mark.parametrize(("written", "got", "help"), [
     ("true", "true", EARLY_STOP_FORMS), ("[5]", "[5]", EARLY_STOP_FORMS), ("wait(5)", "`wait(...)`", EARLY_STOP_FORMS),
     ("patience", "`patience`", "`patience` takes a number: `patience=10`"),
-    ("restore_best restore_best", "`restore_best restore_best`", EARLY_STOP_FORMS),
     ("5 restore_bst", "`5 restore_bst`", "did you mean `restore_best`?")])
 def test_early_stop_names_its_forms_for_any_other_value(written: str, got: str, help: str) -> None:
     text = (f"model m {{\n  input [4]\n  dense 1\n}}\ndata {{\n  source parity(bits=4, samples=64)\n"
