@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# A failing entry is retried with steps eps/10, eps/100: a ReLU kink or a max-pooling switch
-# within the step spoils a difference quotient, and a smaller step rarely straddles it, while
-# a wrong analytic gradient stays wrong at every step. Then one-sided, for a kink right at w.
-STEP_DIVISORS = (1, 10, 100)
+# A failing entry is retried with steps eps/10 to eps/10,000 (none below SMALLEST_STEP): a ReLU
+# kink or a max-pooling switch within the step spoils a difference quotient, and so does the
+# curvature over a large step (`--eps 0.1`), while a smaller step rarely straddles the kink and
+# bends less; a wrong analytic gradient stays wrong at every step. Then one-sided, for a kink right at w.
+STEP_DIVISORS = (1, 10, 100, 1_000, 10_000)
+SMALLEST_STEP = 1e-10  # below, LOSS_ROUNDING / step swamps every quotient
 UNDEFINED = "undefined"  # an entry's `how` where the loss has no derivative to compare with
+SMOOTHER = "smaller step"  # an entry's `how` where a smaller step only bent less over the curvature
 # The noise of 2 D(h) - D(2h) relative to a central quotient's with the same step.
 ONE_SIDED_GAIN = 2.5
 # Rounding of the float64 loss, relative to its size, that a difference quotient divides by 2 eps.
@@ -56,16 +59,17 @@ class Judge:
 
     A retry may only rescue an entry when it shows why the first quotient was spoiled: a
     smaller step that agrees with g must disagree with the larger one (a kink lay between
-    them), and a one-sided quotient that agrees with g must disagree with the other side (a
-    kink right at w, e.g. a ReLU with zero inputs and a zero bias, where the framework picks
-    one slope). Where the two one-sided quotients differ and neither agrees, the kink at w is
-    several samples' (a unit that all-zero or all-equal weights hold at 0, or tied, for the
-    whole batch): the loss has no derivative there, and the framework picks a slope per
-    sample, one side's or none. g passes only within what such picks can sum to: between 0,
-    either one-sided quotient and their sum. Where max-pooling may tie (`ties`), a window's
-    slope may lie anywhere between its two sides', which these sums do not bound: an entry
-    out of that range is `UNDEFINED`, not judged. For a smooth loss all quotients agree, so a
-    wrong gradient fails every one."""
+    them), or agree with g as closely as the first step's noise allows (the larger step only
+    bent over the curvature: `SMOOTHER`); and a one-sided quotient that agrees with g must
+    disagree with the other side (a kink right at w, e.g. a ReLU with zero inputs and a zero
+    bias, where the framework picks one slope). Where the two one-sided quotients differ and
+    neither agrees, the kink at w is several samples' (a unit that all-zero or all-equal
+    weights hold at 0, or tied, for the whole batch): the loss has no derivative there, and
+    the framework picks a slope per sample, one side's or none. g passes only within what such
+    picks can sum to: between 0, either one-sided quotient and their sum. Where max-pooling may
+    tie (`ties`), a window's slope may lie anywhere between its two sides', which these sums do
+    not bound: an entry out of that range is `UNDEFINED`, not judged. For a smooth loss all
+    quotients agree, so a wrong gradient fails every one."""
 
     analytic: float
     loss_value: float
@@ -90,11 +94,14 @@ class Judge:
         first = (self.analytic, previous, self.error(previous, eps), eps, "central")
         if first[2] <= tol:
             return first
-        for divisor in STEP_DIVISORS[1:]:
-            step = eps / divisor
+        for step in (eps / divisor for divisor in STEP_DIVISORS[1:] if eps / divisor >= SMALLEST_STEP):
             numerical = _central(at, step)
-            if self.error(numerical, step) <= tol and self.differ(previous, numerical, step):
-                return self.analytic, numerical, self.error(numerical, step), step, "central"
+            # It agrees, and either the larger step's quotient was spoiled (they differ), or it agrees
+            # even held to the first step's tighter noise floor: a smaller step loosens the floor,
+            # which alone must not let an entry pass.
+            kinked = self.differ(previous, numerical, step)
+            if self.error(numerical, step) <= tol and (kinked or self.error(numerical, eps) <= tol):
+                return self.analytic, numerical, self.error(numerical, step), step, "central" if kinked else SMOOTHER
             previous = numerical
         sides = {how: _one_sided(at, sign * eps, self.loss_value) for how, sign in (("forward", 1), ("backward", -1))}
         if self.differ(sides["forward"], sides["backward"], eps, ONE_SIDED_GAIN):

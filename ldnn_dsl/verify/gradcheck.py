@@ -41,14 +41,14 @@ from ldnn_dsl.verify.backends import (
     float64,
     loss_evaluator,
 )
-from ldnn_dsl.verify.differences import UNDEFINED, Judge, sample_indices
+from ldnn_dsl.verify.differences import SMALLEST_STEP, SMOOTHER, UNDEFINED, Judge, sample_indices
 
 DEFAULT_LOSS = "mean_squared_error"
 AWAY_FROM_ZERO = ("mape", "mean_absolute_percentage_error")  # they divide by |y|: the quotient needs it not tiny
 KINKED = ("relu", "leaky_relu")
 # Steps the check can learn from: below, LOSS_ROUNDING / eps swamps every difference quotient (and
 # the noise floor grows until any gradient passes); above, the quotient reflects the curvature.
-EPS_RANGE = (1e-10, 1e-1)
+EPS_RANGE = (SMALLEST_STEP, 1e-1)
 
 
 @dataclass(frozen=True)
@@ -269,8 +269,8 @@ class _Probe:
         entries = [entry for variable in variables for entry in self.entries(variable)]
         worst = max(entries, key=lambda e: e.error)
         tolerance = self.options.tolerance
-        kinks = sum((e.step < self.options.eps or e.how not in ("central", UNDEFINED)) and e.error <= tolerance
-                    for e in entries)
+        kinks = sum((e.step < self.options.eps or e.how not in ("central", UNDEFINED)) and e.how != SMOOTHER
+                    and e.error <= tolerance for e in entries)
         undefined = sum(e.how == UNDEFINED for e in entries)
         return LayerResult(name, kind, len(entries), worst, worst.error <= tolerance, kinks, undefined)
 
@@ -331,5 +331,5 @@ def notes(spec: Spec, folded: str | None = None) -> list[str]:
     kinked = [n.name for n in layers if getattr(n.layer, "activation", None) in KINKED]
     if kinked:
         out.append(f"ReLU kinks ({', '.join(kinked)}): the gradient is undefined at 0; an entry whose step "
-                   "crosses a kink (here or downstream) is retried with steps eps/10 and eps/100, then one-sided")
+                   "crosses a kink (here or downstream) is retried with steps eps/10 to eps/10,000, then one-sided")
     return out
