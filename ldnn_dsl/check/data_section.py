@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -169,13 +168,35 @@ def _split(value: Any) -> Any:
     if isinstance(value, float) and value > 1:  # `validate 10.5`: neither a fraction nor a count
         percent = f" (`{value:g}%` for a percentage)" if value < 100 else ""  # 100% or more leaves nothing
         raise WrongKindError(f"must be a fraction below 1{percent} or a whole number of samples; got {value:g}")
-    if isinstance(value, dict) and set(value) & {"split", "fraction", "size", "validation_split"}:
-        raise refusal("E201", "is a fraction, a count of samples or a second source, not an option", got=True,
-                      help="write the fraction itself, such as `10%` (Keras' `validation_split=0.1`)")
-    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]*\.?[0-9]+%?\s*", value):  # `validate "10%"`
-        raise refusal("E201", "is a fraction or a count, written as a number", got=True,
+    if isinstance(value, dict) and "name" not in value and set(value) & {"split", "fraction", "size",
+                                                                          "validation_split"}:
+        written = next(v for k, v in value.items() if k in ("split", "fraction", "size", "validation_split"))
+        raise refusal("E201", "takes a fraction, a count of samples or a second source, not an option", got=True,
+                      help=f"write the value itself: `{_as_written(written)}`")
+    if isinstance(value, str) and (number := _quoted_number(value)) is not None:  # `validate "10%"`
+        _split(number)  # a number it would refuse unquoted is refused for what it is
+        raise refusal("E201", "takes a fraction or a count written as a number, not as text", got=True,
                       help=f"write {value.strip()} without quotes")
     return _known_source(value) if isinstance(value, str) else value  # `validate "val.npz"`, `test mnist`
+
+
+def _quoted_number(text: str) -> float | None:
+    """`"10%"` as the fraction 0.1 (a Percentage), `"500"` as 500: a number written in quotes."""
+    body = text.strip()
+    try:
+        number = float(body[:-1] if body.endswith("%") else body)
+    except ValueError:
+        return None
+    if body.endswith("%"):
+        return Percentage(number / 100)
+    return int(number) if number.is_integer() and "." not in body and "e" not in body.lower() else number
+
+
+def _as_written(value: Any) -> str:
+    """A fraction as a percentage (`0.2` -> `20%`), anything else as it is."""
+    if isinstance(value, float) and 0 < value < 1:
+        return f"{value * 100:g}%"
+    return str(value)
 
 
 Split = Annotated[Fraction | PositiveWhole | SourceChoice, BeforeValidator(_split)]  # type: ignore[valid-type]
