@@ -95,6 +95,16 @@ class _Binder:
 PATH_SETTINGS = ("source", "validate", "test")  # their calls' unnamed argument is a file's path
 
 
+def _argument_words(annotation: Any) -> set[str]:
+    """The words a choice's arguments take (`horizontal`, `max`): not the choices' own names,
+    nor initializers', whose arguments are numbers."""
+    if annotation is Init or Init in get_args(annotation):
+        return set()
+    names = {w for model in models_in(annotation) if "name" in model.model_fields
+             for w in words_of(model.model_fields["name"].annotation)}
+    return words_of(annotation) - names
+
+
 def _quoted_word(setting: Setting, annotation: Any) -> tuple[None, Diagnostic] | None:
     """`loss "mse"`, `metrics ["mae"]`: a word of the setting's written as a string, refused as
     a layer's is (`dense 10 "relu"`), so that a spec spells each word one way."""
@@ -103,8 +113,10 @@ def _quoted_word(setting: Setting, annotation: Any) -> tuple[None, Diagnostic] |
         items = arg.value if isinstance(arg.value, list) else [arg.value]
         called = isinstance(arg.value, CallValue) and setting.head not in PATH_SETTINGS  # a path may be any text
         inner = [a for a in (arg.value.args if called else ()) if a.key is None]  # type: ignore[union-attr]
+        # `flip("horizontal")`: an argument's own words, not the setting's choices (`adam("sgd")`)
+        own = _argument_words(annotation) if inner else set()
         quoted = next((item for item in items if isinstance(item, str) and item in words), None)
-        at = next((a for a in inner if isinstance(a.value, str) and a.value in words), None)  # `flip("horizontal")`
+        at = next((a for a in inner if isinstance(a.value, str) and a.value in own), None)
         if arg.key is None and (quoted is not None or at is not None):
             word = quoted if quoted is not None else at.value  # type: ignore[union-attr]
             return None, error("E201", f"`{word}` is a word of `{setting.head}`, written as a string",
