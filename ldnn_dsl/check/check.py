@@ -232,10 +232,11 @@ def _decay_past_one(train: TrainSection, spans: Spans) -> list[Diagnostic]:
     product = train.lr * train.weight_decay
     if product < 1:
         return []
+    effect = ("sets every weight to 0" if product == 1 else "flips every weight's sign"
+              + (" and grows it without bound" if product > 2 else ""))
     return [error("E404", f"`weight_decay {train.weight_decay:g}` with `lr {train.lr:g}` multiplies every weight by "
-                  f"1 - {product:g} = {1 - product:g} each step: the weights flip sign"
-                  + (" and grow without bound" if product > 2 else ""), spans.get(("train", "weight_decay")),
-                  help="weight decay is a small pull towards 0: 1e-5 to 1e-3 is usual (Caffe's `weight_decay 5e-4`)")]
+                  f"1 - {product:g} = {1 - product:g} each step: it {effect}", spans.get(("train", "weight_decay")),
+                  help="weight decay is a small pull towards 0: 1e-5 to 1e-3 is usual, far below 1 / lr")]
 
 
 def _data_against_input(spec: Spec, spans: Spans) -> list[Diagnostic]:

@@ -279,7 +279,15 @@ def rotation_as_a_fraction(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
             yield warning("W120", f"`rotate({step.degrees:g})` turns images by at most {step.degrees:g} degrees, "
                           "which barely moves a pixel: `rotate` takes degrees, where Keras' `RandomRotation` takes a "
                           "fraction of a full turn", item_span(spans, "data", "augment", index),
-                          help=f"for Keras' `RandomRotation({step.degrees:g})`, write `rotate({step.degrees * 360:g})`")
+                          help=_rotation_help(step.degrees))
+
+
+def _rotation_help(fraction: float) -> str:
+    """Keras' fraction in degrees, where `rotate` takes it (at most 180, at least 1)."""
+    degrees = fraction * 360
+    if 1 <= degrees <= 180:
+        return f"for Keras' `RandomRotation({fraction:g})`, write `rotate({degrees:g})`"
+    return "write the largest angle in degrees, from 1 to 180: `rotate(10)` turns by up to 10 degrees either way"
 
 
 def nesterov_without_momentum(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:

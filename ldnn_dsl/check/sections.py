@@ -129,7 +129,8 @@ def _quoted_word(setting: Setting, annotation: Any) -> tuple[None, Diagnostic] |
 def _unknown_setting(section: str, setting: Setting, fields: Collection[str]) -> Diagnostic:
     """E106, with where the setting belongs: another section, a choice's arguments, or a close name."""
     homes = home_section(setting.head, section)
-    help = (moved(setting.head, homes) if homes else _argument_help(section, setting) or _schedule_help(setting.head)
+    help = (moved(setting.head, homes) if homes else _argument_help(section, setting)
+            or _schedule_help(setting.head, section)
             or _regularizer_help(setting.head) or did_you_mean(setting.head, fields)
             or _known_elsewhere(setting.head, section)
             or f"`{section}` takes: {', '.join(fields)}")
@@ -156,13 +157,14 @@ SCHEDULE_WORDS = {"lr_policy", "gamma", "stepsize", "step_size", "lr_decay", "de
                   "lr_scheduler", "scheduler", "lr_schedule", "milestones", "T_max", "warmup_epochs"}
 
 
-def _schedule_help(word: str) -> str | None:
+def _schedule_help(word: str, section: str) -> str | None:
     """Caffe's `lr_policy step` with `stepsize` and `gamma`, PyTorch's `StepLR(step_size, gamma)`,
     Keras' old `decay`: not a near spelling of any setting (`lr_decay` is not `lr`)."""
     if word not in SCHEDULE_WORDS:
         return None
-    return ("the lr's schedule is one setting: `schedule step(every=30, factor=0.1)` divides the lr by 10 every "
-            "30 epochs (Caffe's `lr_policy step`, `stepsize`, `gamma`), or `schedule cosine(warmup=5)` or "
+    where = "" if section == "train" else " of `train`"
+    return (f"the lr's schedule is one setting{where}: `schedule step(every=30, factor=0.1)` divides the lr by 10 "
+            "every 30 epochs (Caffe's `lr_policy step`, `stepsize`, `gamma`), or `schedule cosine(warmup=5)` or "
             "`plateau(factor=0.5, patience=2)`")
 
 

@@ -341,16 +341,22 @@ def _a_name(kind: str, value: Any, names: Collection[str]) -> str | None:
     return next((hint for word in words if isinstance(word, str) and (hint := did_you_mean(word, names))), None)
 
 
-INIT_FIELDS = ("weights", "biases", "init", "bias_init", "recurrent_init")
+BIAS_FIELDS = ("biases", "bias_init")
+WEIGHT_FIELDS = ("weights", "init", "recurrent_init")
 
 
 def _as_constant(kind: str, value: Any, field: str) -> str | None:
-    """`biases 0.1`, `bias_init=0`: a number where an initializer goes is meant as every entry."""
-    if field in INIT_FIELDS and kind.startswith(("model", "dict")) and isinstance(value, int | float) \
-            and not isinstance(value, bool):
-        named = {0: "zeros", 1: "ones"}.get(value)  # type: ignore[call-overload]
-        return f"write `{named or f'constant({_show(value)})'}`: every weight equal to {_show(value)}"
-    return None
+    """`biases 0.1`, `bias_init=0`: a number where a bias's initializer goes is meant as every
+    entry; where a weight's goes, as the spread of a random draw (Caffe's `std`): equal weights
+    keep every unit alike, and the net cannot learn."""
+    if field not in (*BIAS_FIELDS, *WEIGHT_FIELDS) or not kind.startswith(("model", "dict")) \
+            or not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    if field in WEIGHT_FIELDS:
+        return (f"write `normal({_show(value)})` for weights drawn with that std" if value > 0 else
+                "write `scaled(1.0)` (1/sqrt(fan_in) * randn): equal weights keep every unit alike")
+    named = {0: "zeros", 1: "ones"}.get(value)  # type: ignore[call-overload]
+    return f"write `{named or f'constant({_show(value)})'}`: every bias equal to {_show(value)}"
 
 
 def _expected(kind: str) -> str:
