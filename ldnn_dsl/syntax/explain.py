@@ -118,8 +118,10 @@ def _quoted_word_hint(text: str, at: int) -> str | None:
     before = text[:at].rstrip()
     if before.endswith(("npz(", "csv(", "use")):  # a path, even one that looks like a word: in double quotes
         return None
-    if "\n" in inner or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]*\.?[0-9]+(e-?[0-9]+)?%?", inner):
+    if "\n" in inner or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|[-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?%?", inner):
         return None
+    if before.endswith("target=") and not inner[:1].isalpha():  # a column named `2024`: bare, it is an index
+        return f'a column named `{inner}` is written in double quotes: `target="{inner}"`'
     return f"write `{inner}` without quotes: words and numbers are bare; only paths and other text are strings"
 
 
