@@ -439,7 +439,7 @@ def test_gradcheck_on_jax() -> None:
     assert "jax ok" in done.stdout
 
 
-def test_a_smaller_step_rescues_an_entry_the_curvature_spoiled_but_never_a_wrong_gradient() -> None:
+def test_a_smaller_step_rescues_an_entry_the_curvature_spoiled_but_never_a_wrong_one() -> None:
     """exp(3w) at 0 with a step whose central quotient is just past the tolerance from the curvature
     alone (1.5 eps^2 relative): the quotient at eps/10 agrees, but differs from the first by just
     under the tolerance, so the kink rule refused it, and a correct net failed at `--eps 1e-3`."""
@@ -455,3 +455,7 @@ def test_a_smaller_step_rescues_an_entry_the_curvature_spoiled_but_never_a_wrong
     assert error <= 1e-5 and step < eps and how == SMOOTHER
     assert Judge(3.0 * (1 + 3e-5), 1.0, 1e-5, eps).judge(at)[2] > 1e-5  # 3e-5 off: no step lets it pass
     assert Judge(3.0, 1.0, 1e-5, 0.1).judge(at)[2] <= 1e-5  # `--eps 0.1`: the retries go down to 1e-5
+    # Over a step of 0.1 the curvature alone makes the one-sided quotients differ, which read as a
+    # kink that let any gradient between them pass: half again too large, or zero.
+    for wrong in (4.5, 0.0):
+        assert Judge(wrong, 1.0, 1e-5, 0.1).judge(at)[2] > 1e-5

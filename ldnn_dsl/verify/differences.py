@@ -8,7 +8,7 @@ to check decides what a wrong gradient can hide behind."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,6 +87,21 @@ class Judge:
     def differ(self, a: float, b: float, step: float, gain: float = 1.0) -> bool:
         return relative_error(a, b, self.floor(step, gain)) > self.tolerance
 
+    def sides(self, at: Callable[[float], float], step: float) -> dict[str, float]:
+        return _sides(at, step, self.loss_value)
+
+    def jumps(self, at: Callable[[float], float], eps: float, far: Mapping[str, float]) -> bool:
+        """Whether the sides' difference holds at a tenth of the step: a kink's jump in slope does
+        not shrink with the step, but the curvature's part does (a hundredfold), and over a large
+        step (`--eps 0.1`) it alone made the sides differ: any gradient between them passed."""
+        step = eps / 10
+        if step < SMALLEST_STEP:
+            return True
+        near = self.sides(at, step)
+        gap = abs(near["forward"] - near["backward"])
+        return self.differ(near["forward"], near["backward"], step, ONE_SIDED_GAIN) and \
+            gap >= abs(far["forward"] - far["backward"]) / 2
+
     def judge(self, at: Callable[[float], float]) -> tuple[float, float, float, float, str]:
         """(analytic, numerical, error, step, how) of the estimate that decides."""
         tol, eps = self.tolerance, self.eps
@@ -103,8 +118,8 @@ class Judge:
             if self.error(numerical, step) <= tol and (kinked or self.error(numerical, eps) <= tol):
                 return self.analytic, numerical, self.error(numerical, step), step, "central" if kinked else SMOOTHER
             previous = numerical
-        sides = {how: _one_sided(at, sign * eps, self.loss_value) for how, sign in (("forward", 1), ("backward", -1))}
-        if self.differ(sides["forward"], sides["backward"], eps, ONE_SIDED_GAIN):
+        sides = self.sides(at, eps)
+        if self.differ(sides["forward"], sides["backward"], eps, ONE_SIDED_GAIN) and self.jumps(at, eps, sides):
             for how, numerical in sides.items():
                 if self.error(numerical, eps, ONE_SIDED_GAIN) <= tol:
                     return self.analytic, numerical, self.error(numerical, eps, ONE_SIDED_GAIN), eps, how
@@ -117,6 +132,10 @@ class Judge:
             if self.ties:  # a tied maximum picks a slope between each window's two: no bound from these sums
                 return self.analytic, forward, 0.0, eps, UNDEFINED
         return first
+
+
+def _sides(at: Callable[[float], float], step: float, loss_value: float) -> dict[str, float]:
+    return {how: _one_sided(at, sign * step, loss_value) for how, sign in (("forward", 1), ("backward", -1))}
 
 
 def _central(at: Callable[[float], float], step: float) -> float:
