@@ -246,10 +246,21 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
     return error("E201", f"`{field}` of {what} must be {expected}; got {shown}", span, help=help)
 
 
+# Choices other frameworks name that ldnn writes as another choice with arguments.
+CHOICE_HINTS = {
+    "nesterov": "Nesterov momentum is SGD's: `optimizer sgd(momentum=0.9, nesterov=true)`",
+    "momentum": "momentum is SGD's: `optimizer sgd(momentum=0.9)`",
+    "exponential": "an exponential decay is `schedule step(every=1, factor=0.95)`: the lr times 0.95 each epoch",
+    "exponentiallr": "an exponential decay is `schedule step(every=1, factor=0.95)`: the lr times 0.95 each epoch",
+    "exponentialdecay": "an exponential decay is `schedule step(every=1, factor=0.95)`: the lr times 0.95 each epoch",
+}
+
+
 def _unknown_choice(ctx: Mapping[str, Any], field: str, what: str, shown: str, span: Span) -> Diagnostic:
     """A call whose name no choice has (`optimizer sdg(...)`), at its name."""
     tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-    hint = did_you_mean(str(ctx.get("tag")), tags)
+    tag = str(ctx.get("tag"))
+    hint = did_you_mean(tag, tags) or CHOICE_HINTS.get(tag.replace("_", "").casefold())
     if "or_number" in ctx:  # `validate foo(3)`: a number or one of the calls goes there
         return error("E210", f"`{field}` of {what} must be {_expected(ctx['or_number'])} or one of "
                      f"{', '.join(tags)}; got {shown}", span, help=hint)
