@@ -183,6 +183,8 @@ def _split(value: Any) -> Any:
 def _quoted_number(text: str) -> float | None:
     """`"10%"` as the fraction 0.1 (a Percentage), `"500"` as 500: a number written in quotes."""
     body = text.strip()
+    if not body[:1] or body[:1] not in "+-.0123456789":  # `"nan"`, `"inf"`: Python's words, no numbers here
+        return None
     try:
         number = float(body[:-1] if body.endswith("%") else body)
     except ValueError:
