@@ -247,12 +247,11 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
 
 
 # Choices other frameworks name that ldnn writes as another choice with arguments.
+EXPONENTIAL = "an exponential decay is `schedule step(every=1, factor=0.95)`: the lr times 0.95 each epoch"
 CHOICE_HINTS = {
     "nesterov": "Nesterov momentum is SGD's: `optimizer sgd(momentum=0.9, nesterov=true)`",
     "momentum": "momentum is SGD's: `optimizer sgd(momentum=0.9)`",
-    "exponential": "an exponential decay is `schedule step(every=1, factor=0.95)`: the lr times 0.95 each epoch",
-    "exponentiallr": "an exponential decay is `schedule step(every=1, factor=0.95)`: the lr times 0.95 each epoch",
-    "exponentialdecay": "an exponential decay is `schedule step(every=1, factor=0.95)`: the lr times 0.95 each epoch",
+    **dict.fromkeys(("exponential", "exponentiallr", "exponentialdecay"), EXPONENTIAL),
 }
 
 
