@@ -152,6 +152,9 @@ def _column(value: Any) -> Any:
     raise WrongKindError(f"must be a column's name or its index (a whole number); got {shown}")
 
 
+SPLIT_OPTIONS = {"split", "fraction", "size", "validation_split"}  # other frameworks' names for the value itself
+
+
 def _split(value: Any) -> Any:
     """`10%` or 0.1 is a fraction, a whole number a count, a call a second source. A
     percentage stays a fraction, so `100%` is refused rather than read as 1 sample; so is 1.0,
@@ -168,9 +171,8 @@ def _split(value: Any) -> Any:
     if isinstance(value, float) and value > 1:  # `validate 10.5`: neither a fraction nor a count
         percent = f" (`{value:g}%` for a percentage)" if value < 100 else ""  # 100% or more leaves nothing
         raise WrongKindError(f"must be a fraction below 1{percent} or a whole number of samples; got {value:g}")
-    if isinstance(value, dict) and "name" not in value and set(value) & {"split", "fraction", "size",
-                                                                          "validation_split"}:
-        written = next(v for k, v in value.items() if k in ("split", "fraction", "size", "validation_split"))
+    if isinstance(value, dict) and "name" not in value and set(value) & SPLIT_OPTIONS:  # `validate split=0.1`
+        written = next(v for k, v in value.items() if k in SPLIT_OPTIONS)
         raise refusal("E201", "takes a fraction, a count of samples or a second source, not an option", got=True,
                       help=f"write the value itself: `{_as_written(written)}`")
     if isinstance(value, str) and (number := _quoted_number(value)) is not None:  # `validate "10%"`

@@ -22,7 +22,7 @@ from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import call_names, models_in, validate
 from ldnn_dsl.layers.initializers import INITIALIZERS, Init
 from ldnn_dsl.layers.values import Arg, CallValue, Several, Word, plain
-from ldnn_dsl.source.diagnostics import KNOWN_AS, Diagnostic, did_you_mean, error, nearest
+from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, known_as, nearest
 from ldnn_dsl.source.span import Span
 
 
@@ -147,7 +147,7 @@ def _regularizer_help(word: str) -> str | None:
 
 def _known_elsewhere(word: str, section: str) -> str | None:
     """`batch_size` in `data`: Keras' name for a setting of another section (`batch`, of `train`)."""
-    known = KNOWN_AS.get(word)
+    known = known_as(word)
     homes = home_section(known, section) if known else ()
     return f"ldnn calls `{word}` `{known}`; " + moved(known, homes) if known and homes else None
 
@@ -286,14 +286,11 @@ def _starts_a_setting(arg: Arg, head: str, names: Mapping[str, set[str]],
     an item: `metrics [accuracy]  precision float32` lists its metrics in the brackets."""
     if arg.key is not None or not isinstance(arg.value, Word):
         return False
-    word = arg.value.name
-    if listed and word in names:
-        return True
-    if word in names.get(head, set()):
+    word, accepted = arg.value.name, names.get(head, set())
+    if word in names:  # as `fmt` splits: `metrics precision` is a metric, `metrics [mae] precision` a setting
+        return listed or word not in accepted
+    if word in accepted:
         return False
-    accepted = names.get(head, set())
-    if word in names:
-        return True
     if did_you_mean(word, accepted) is not None:  # `shuffle epochs`: `epoch` misspelt, not the setting
         return False
     others = [name for name in names if name != head]

@@ -16,7 +16,7 @@ from ldnn_dsl.layers.refusals import (
     WrongKindError,
 )
 from ldnn_dsl.layers.values import Percentage, Several
-from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
+from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, folded
 from ldnn_dsl.source.span import Span
 
 CALL_TYPES = ("union_tag_not_found", "model_attributes_type", "model_type", "dict_type")  # a call was due
@@ -259,7 +259,7 @@ def _unknown_choice(ctx: Mapping[str, Any], field: str, what: str, shown: str, s
     """A call whose name no choice has (`optimizer sdg(...)`), at its name."""
     tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
     tag = str(ctx.get("tag"))
-    hint = did_you_mean(tag, tags) or CHOICE_HINTS.get(tag.replace("_", "").casefold())
+    hint = did_you_mean(tag, tags) or CHOICE_HINTS.get(folded(tag))
     if "or_number" in ctx:  # `validate foo(3)`: a number or one of the calls goes there
         return error("E210", f"`{field}` of {what} must be {_expected(ctx['or_number'])} or one of "
                      f"{', '.join(tags)}; got {shown}", span, help=hint)

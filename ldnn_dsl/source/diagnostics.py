@@ -161,12 +161,18 @@ KNOWN_AS = {"learning_rate": "lr", "base_lr": "lr", "global_clipnorm": "clip_nor
             "SigmoidCrossEntropyLoss": "binary_crossentropy", "EuclideanLoss": "mse", "HingeLoss": "hinge"}
 
 
-def _folded(word: str) -> str:
+def folded(word: str) -> str:
     """A name without case, `_` or `-`: `smooth_l1`, `SmoothL1Loss`'s `smoothl1loss`."""
     return re.sub(r"[_\-]", "", word).casefold()
 
 
-_KNOWN_FOLDED = {_folded(name): known for name, known in KNOWN_AS.items()}
+_KNOWN_FOLDED = {folded(name): known for name, known in KNOWN_AS.items()}
+
+
+def known_as(word: str) -> str | None:
+    """ldnn's word for another framework's name (`learning_rate`, `BatchSize`: `lr`, `batch`),
+    in any case and with or without `_`."""
+    return KNOWN_AS.get(word) or _KNOWN_FOLDED.get(folded(word))
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, prefixes: bool = True) -> str | None:
@@ -183,7 +189,7 @@ def nearest(word: str, choices: Iterable[str], *, prefixes: bool = True) -> list
     that the word starts (`batch_size` -> `batch`); none when nothing is close. A Keras name
     for a choice (`learning_rate` for `lr`), in any case and with or without `_`, is that choice."""
     options = sorted(set(choices))
-    known = KNOWN_AS.get(word) or _KNOWN_FOLDED.get(_folded(word))
+    known = known_as(word)
     if known in options:
         return [known]
     folded = word.casefold()
