@@ -109,10 +109,10 @@ def value_text(field: str, value: Any) -> str:
 
 # sections --------------------------------------------------------------------------------
 def section_lines(name: str, settings: list[tuple[str, str]]) -> list[str]:
+    """The section's lines; `format_text` aligns the values, as `ldnn fmt` does."""
     if not settings:
         return [f"{name} {{", f"{INDENT}# no defaults: every layer above names its initializers", "}"]
-    width = max((len(k) for k, _ in settings), default=0)
-    return [f"{name} {{", *(f"{INDENT}{k.ljust(width)} {v}" for k, v in settings), "}"]
+    return [f"{name} {{", *(f"{INDENT}{k} {v}" for k, v in settings), "}"]
 
 
 def init_settings(init: InitSection) -> list[tuple[str, str]]:
