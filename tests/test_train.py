@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from helpers import (
     CTRL_C_LOST_OR_MASKED,
+    checked,
     handler_seen_in_a_worker_thread,
     ldnn_process,
     then,
@@ -192,6 +193,39 @@ def test_min_lr_is_judged_as_written_not_in_float32(lr: float, min_lr: float, st
     callback.set_model(model)
     callback.on_epoch_end(0)
     assert model.stop_training is stops and (callback.ending is not None) is stops
+
+
+@pytest.mark.parametrize(("plateau", "patience", "lrs"), [(1, 1, [1e-3, 1e-3]), (0, 1, [1e-3, 1e-3]),
+                                                          (1, 2, [1e-3, 1e-3, 1e-4])])
+def test_early_stop_as_patient_as_the_plateau_never_uses_a_lowered_lr(plateau: int, patience: int,
+                                                                       lrs: list[float]) -> None:
+    """What W122 says: once the validation loss stops improving, the plateau lowers the lr after the
+    second epoch, and an early stop as patient ends the run right there; one epoch more patient, the
+    third epoch trains at the lowered lr. Keras acts on the first epoch without improvement at
+    patience 0 as at 1. (The validation targets are -2x: the better the fit to 2x, the worse the
+    validation loss.)"""
+    result = checked(f"""
+model m {{
+  input [1]
+  dense 1
+}}
+data {{
+  source   parity(bits=1, samples=64)
+  validate 25%
+}}
+train {{
+  loss       mse
+  lr         1e-3
+  epochs     20
+  schedule   plateau(factor=0.1, patience={plateau}, min_lr=1e-15)
+  early_stop patience={patience}
+}}
+""")
+    assert result.spec is not None and result.spec.train is not None
+    x = np.linspace(-1, 1, 32, dtype="float32")[:, None]
+    _, logs, _ = _tiny_fit(result.spec.train, 20, x_val=x, y_val=-2 * x)
+    assert logs["lr"] == pytest.approx(lrs, rel=1e-4)
+    assert [d.code for d in result.warnings] == (["W122"] if len(lrs) == 2 else [])
 
 
 def test_the_lr_shows_once_per_epoch(capsys: pytest.CaptureFixture[str]) -> None:

@@ -139,6 +139,30 @@ def early_stop_past_the_end(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
                   "add `restore_best` to keep the best epoch's weights")
 
 
+def early_stop_before_plateau(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    """Both watch the validation loss. Once it stops improving, the plateau lowers the lr after
+    `patience` epochs, and an early stop no more patient ends the run at that same epoch's end
+    (or before it): the lowered lr never trains. (The plateau's min_delta of 1e-4 only makes it
+    act sooner than early stopping, which takes any improvement.) W117's early stop never acts
+    at all: that warning says enough."""
+    train = spec.train
+    stop = train.early_stop if train is not None else None
+    if train is None or stop is None or not isinstance(train.schedule, Plateau):
+        return
+    waits = max(1, train.schedule.patience)  # Keras acts on the first epoch without improvement at 0 as at 1
+    if max(1, stop.patience) > waits or (stop.patience >= train.epochs and not stop.restore_best):
+        return
+    than = "as long as" if max(1, stop.patience) == waits else "less than"
+    yield warning("W122", f"`early_stop` waits {stop.patience} epoch{'s' * (stop.patience != 1)} without "
+                  f"improvement, {than} the plateau schedule's {train.schedule.patience}: once the validation loss "
+                  "stops improving, the run ends by the epoch the plateau lowers the lr, so the lowered lr never "
+                  "trains", spans.get(("train", "early_stop")),
+                  help=f"let early stopping outwait a few plateaus, such as `early_stop patience={2 * waits + 1}`; "
+                  "the plateau's `min_lr` also ends the run once the lr is tiny",
+                  notes=("Keras acts at patience 0 as at 1: on the first epoch without improvement",)
+                  if 0 in (stop.patience, train.schedule.patience) else ())
+
+
 def no_validation(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     """W114 rather than W108 for a plateau schedule: the one warning says both what is missing
     and what the schedule does without it. Neither beside `early_stop`'s E403, with the same fix."""
@@ -355,7 +379,7 @@ LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
     deep_fixed_init, recurrent_without_clipping, huge_batch, sgd_lr_range, dropout_few_epochs,
     normal_far_from_lazy, weak_forget_bias, no_validation, step_never_steps, ensemble_without_seed,
     crossentropy_on_scores, poisson_on_negatives, forget_bias_without_lstm, early_stop_past_the_end, joins_nothing,
-    rotation_as_a_fraction, nesterov_without_momentum,
+    rotation_as_a_fraction, nesterov_without_momentum, early_stop_before_plateau,
 )
 SHAPE_LINTS: tuple[Callable[[Spec, Inferred], Iterator[Diagnostic]], ...] = (softmax_over_one, huge_model)
 

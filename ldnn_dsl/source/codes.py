@@ -71,4 +71,5 @@ CODES: dict[str, str] = {
     "W119": "a metric of probabilities (auc, precision, recall, binary accuracy or crossentropy) over scores",
     "W120": "an augment rotation below 1 degree: Keras' fraction of a turn, written as degrees?",
     "W121": "SGD with nesterov=true and no momentum: it does nothing",
+    "W122": "early stopping no more patient than the plateau schedule: the run ends before a lowered lr is used",
 }
