@@ -640,7 +640,7 @@ def test_log1p_applies_to_the_chosen_columns_of_every_split(tmp_path: Path) -> N
     save_npz(tmp_path / "d.npz", x=x, y=np.zeros(20))
     data = section({"name": "npz", "path": "d.npz"}, validate=5, preprocess={"name": "log1p", "columns": [2, 0]})
     splits = load_data(data, str(tmp_path / "s.ldnn"))
-    assert splits.log1p_columns == (0, 2)
+    assert splits.log1p_columns == (2, 0)  # as written: messages name them in the order the spec does
     for part in (splits.x_train, splits.x_val):
         assert part is not None
         scale = part[:, 1]  # untouched: the row's multiplier
@@ -668,6 +668,8 @@ def test_standardize_refuses_a_variance_past_float32(tmp_path: Path, no_warnings
 
 @pytest.mark.parametrize(("columns", "value", "fragment"), [
     ([3], 1.0, "log1p column 3 is out of range: x has 3 feature columns (0..2)"),
+    ([2, -1], 1.0, "log1p columns 2 and -1 are the same column: x has 3 feature columns, and a negative column "
+                   "counts from the end"),
     ([1], -1.0, "log1p needs values above -1, but training column 1 holds -1"),
     (None, -2.5, "holds -2.5"),
 ])
