@@ -11,10 +11,11 @@ from ldnn_dsl.check.data_section import IMAGE_ONLY, Augment, DataSection, Transl
 from ldnn_dsl.check.lints import lint
 from ldnn_dsl.check.losses import loss_kind
 from ldnn_dsl.check.recipe import InitSection
+from ldnn_dsl.check.section import MAX_SEED
 from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
 from ldnn_dsl.check.spec import Spans, Spec, WrapperNames, item_span
-from ldnn_dsl.check.train_section import MAX_SEED, Cosine, Plateau, TrainSection
+from ldnn_dsl.check.train_section import Cosine, Plateau, TrainSection
 from ldnn_dsl.expand.expand import Expanded, expand
 from ldnn_dsl.expand.graph import layer_nodes
 from ldnn_dsl.expand.unresolved import follows_from

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_v
 
 from ldnn_dsl.ast.build import quote
 from ldnn_dsl.check.choices import Choice
-from ldnn_dsl.check.section import Fraction, Section, choices, listed
+from ldnn_dsl.check.section import Fraction, Section, Seed, choices, listed
 from ldnn_dsl.layers.base import MAX_SIZE, Float32, Positive, PositiveWhole, Whole
 from ldnn_dsl.layers.refusals import WrongKindError, contradiction, refusal
 from ldnn_dsl.layers.values import Percentage
@@ -333,7 +333,7 @@ class DataSection(Section):
     test: Split | None = None
     preprocess: Annotated[tuple[Preprocess, ...], BeforeValidator(listed)] = ()
     augment: Annotated[tuple[Augment, ...], BeforeValidator(listed)] = ()
-    seed: Annotated[Whole, Field(ge=0)] = 0
+    seed: Seed = 0
     # `once`: one seeded order, kept every epoch (Keras on TensorFlow with a seed, Caffe's LMDB);
     # `epoch`: a new order before every epoch; `off`: the order of the data
     shuffle: Shuffle = "once"

@@ -6,10 +6,13 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from ldnn_dsl.layers.base import Float32
+from ldnn_dsl.layers.base import Float32, Whole
+
+MAX_SEED = 2**32 - 1  # the largest seed NumPy, and so Keras' `set_random_seed`, accepts
 
 NonNegative = Annotated[Float32, Field(ge=0)]
 Fraction = Annotated[Float32, Field(gt=0, lt=1)]
+Seed = Annotated[Whole, Field(ge=0, le=MAX_SEED)]
 
 
 def listed(value: Any) -> Any:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.losses import unspecified_crossentropy_help
-from ldnn_dsl.check.section import Fraction, NonNegative, Section, choices, listed
+from ldnn_dsl.check.section import Fraction, NonNegative, Section, Seed, choices, listed
 from ldnn_dsl.layers.base import Flag, Float32, Positive, PositiveWhole, Whole
 from ldnn_dsl.layers.refusals import refusal
 from ldnn_dsl.layers.values import Several
@@ -149,9 +149,6 @@ Loss = Annotated[Literal[LOSSES], BeforeValidator(_keras_loss)]  # type: ignore[
 Metric = Literal[METRICS]  # type: ignore[valid-type]
 
 
-MAX_SEED = 2**32 - 1  # the largest seed NumPy, and so Keras' `set_random_seed`, accepts
-
-
 class TrainSection(Section):
     """`train { loss ... optimizer ... lr ... }`: the recipe."""
 
@@ -168,7 +165,7 @@ class TrainSection(Section):
     ensemble: PositiveWhole = 1
     monitor: Annotated[tuple[Literal["update_ratio"], ...], BeforeValidator(listed)] = ()
     precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = "float32"
-    seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] | None = None
+    seed: Seed | None = None
     jit: Literal["auto"] | Flag = "auto"
     steps_per_execution: PositiveWhole | Literal["auto"] = "auto"
 

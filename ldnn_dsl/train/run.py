@@ -26,8 +26,8 @@ from ldnn_dsl.build.backend import precision_policy, seed_everything
 from ldnn_dsl.check.check import CheckResult
 from ldnn_dsl.check.check import checked as check_spec
 from ldnn_dsl.check.choices import Choice
+from ldnn_dsl.check.section import MAX_SEED
 from ldnn_dsl.check.spec import Spans, Spec
-from ldnn_dsl.check.train_section import MAX_SEED
 from ldnn_dsl.data.dataset import Splits, baseline, load_data
 from ldnn_dsl.data.fit import Vocab, split_problems, with_output_axis
 from ldnn_dsl.data.problems import DATA_CODE

@@ -28,8 +28,8 @@ import numpy as np
 
 from ldnn_dsl.build.backend import seed_everything
 from ldnn_dsl.check.losses import PROBABILITIES, keras_name, loss_kind, takes_logits
+from ldnn_dsl.check.section import MAX_SEED
 from ldnn_dsl.check.spec import Spec
-from ldnn_dsl.check.train_section import MAX_SEED
 from ldnn_dsl.data.fit import TARGET_RANGES
 from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ResidualNode, layer_nodes
 from ldnn_dsl.layers.base import Shape
