@@ -72,11 +72,12 @@ class _Binder:
             self.diags.append(_unknown_setting(self.section, setting, fields))
             return
         info = self.cls.model_fields[fields[setting.head]]
-        value, problem = _quoted_word(setting, info.annotation) or _value(
+        quoted = _quoted_words(setting, info.annotation)
+        value, problem = (None, None) if quoted else _value(
             setting, self.cls.examples.get(setting.head), _leading(info.annotation))
-        if problem is not None:
+        if quoted or problem is not None:
             self.unset.add(setting.head)
-            self.diags.append(problem)
+            self.diags.extend(quoted or [problem])
             return
         first = 0
         if setting.head in self.data:
@@ -105,25 +106,27 @@ def _argument_words(annotation: Any) -> set[str]:
     return words_of(annotation) - names
 
 
-def _quoted_word(setting: Setting, annotation: Any) -> tuple[None, Diagnostic] | None:
-    """`loss "mse"`, `metrics ["mae"]`: a word of the setting's written as a string, refused as
-    a layer's is (`dense 10 "relu"`), so that a spec spells each word one way."""
+def _quoted_words(setting: Setting, annotation: Any) -> list[Diagnostic]:
+    """`loss "mse"`, `metrics ["mae", "mse"]`: the words of the setting's written as strings,
+    each refused where it is written, as a layer's is (`dense 10 "relu"`), so that a spec
+    spells each word one way."""
     words = words_of(annotation)
+    found: list[tuple[str, Span]] = []
     for arg in setting.args:
+        if arg.key is not None:
+            continue
         items = arg.value if isinstance(arg.value, list) else [arg.value]
+        spans = arg.item_spans if isinstance(arg.value, list) and len(arg.item_spans) == len(items) else \
+            [arg.span] * len(items)
+        found += [(item, at) for item, at in zip(items, spans, strict=True) if isinstance(item, str) and item in words]
         called = isinstance(arg.value, CallValue) and setting.head not in PATH_SETTINGS  # a path may be any text
         inner = [a for a in (arg.value.args if called else ()) if a.key is None]  # type: ignore[union-attr]
         # `flip("horizontal")`: an argument's own words, not the setting's choices (`adam("sgd")`)
         own = _argument_words(annotation) if inner else set()
-        quoted = next((item for item in items if isinstance(item, str) and item in words), None)
-        at = next((a for a in inner if isinstance(a.value, str) and a.value in own), None)
-        if arg.key is None and (quoted is not None or at is not None):
-            word = quoted if quoted is not None else at.value  # type: ignore[union-attr]
-            return None, error("E201", f"`{word}` is a word of `{setting.head}`, written as a string",
-                               arg.span if at is None else at.span,
-                               help=f"write {word} without quotes: words such as losses, optimizers and "
-                                    "initializers are bare")
-    return None
+        found += [(a.value, a.span) for a in inner if isinstance(a.value, str) and a.value in own]
+    return [error("E201", f"`{word}` is a word of `{setting.head}`, written as a string", at,
+                  help=f"write {word} without quotes: words such as losses, optimizers and initializers are bare")
+            for word, at in found]
 
 
 def _unknown_setting(section: str, setting: Setting, fields: Collection[str]) -> Diagnostic:
