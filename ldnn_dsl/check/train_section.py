@@ -112,9 +112,9 @@ class EarlyStop(BaseModel):
             raise refusal("E207", "`restore_best` is given twice", "write it once")
         # `early_stop restor_best`, `early_stop 5 6`, `early_stop true`, `early_stop [5]`, `early_stop f(5)`
         words = [w for w in (data if isinstance(data, Several) else [data]) if isinstance(w, str)]
-        hint = next(filter(None, map(_early_stop_hint, words)), None)
+        word, hint = next(((w, h) for w in words if (h := _early_stop_hint(w))), (None, None))
         raise refusal("E201", "its options are `patience=N` and `restore_best`", hint or
-                      "write `early_stop patience=10 restore_best`, or `early_stop 10`", got=True)
+                      "write `early_stop patience=10 restore_best`, or `early_stop 10`", got=True, at=word)
 
 
 def _early_stop_hint(word: str) -> str | None:

@@ -234,7 +234,8 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
                      help=_as_written_call(value))
     if kind == REFUSED:
         got = f"; got {shown}" if ctx.get("got") else ""
-        return error(ctx["code"], f"`{field}` of {what}: {err['msg']}{got}", span, help=ctx.get("help"))
+        at = keys.get(".".join([*path, ctx["at"]]), span) if ctx.get("at") else span
+        return error(ctx["code"], f"`{field}` of {what}: {err['msg']}{got}", at, help=ctx.get("help"))
     if kind == "value_error":
         return _value_error(ctx["error"], field, what, span, keys, path)
     expected = _expected(kind)

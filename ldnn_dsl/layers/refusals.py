@@ -41,10 +41,12 @@ class ArgumentRangeError(ValueError):
         self.name, self.index = name, index
 
 
-def refusal(code: str, message: str, help: str | None = None, *, got: bool = False) -> PydanticCustomError:
+def refusal(code: str, message: str, help: str | None = None, *, got: bool = False,
+            at: str | None = None) -> PydanticCustomError:
     """A validator's error with its own code and help, which a ValueError cannot carry; `got`:
-    the message goes on with the value as written ("; got `5 restor_best`")."""
-    return PydanticCustomError(REFUSED, message, {"code": code, "help": help, "got": got})
+    the message goes on with the value as written ("; got `5 restor_best`"); `at`: the word
+    of the value to mark (`restor_best`), where the checker knows where it is written."""
+    return PydanticCustomError(REFUSED, message, {"code": code, "help": help, "got": got, "at": at})
 
 
 def contradiction(message: str, help: str) -> PydanticCustomError:
