@@ -231,6 +231,8 @@ BAD_FILES: list[tuple[str, str, Any, str]] = [
     ("npy", "single.npy", "npy", "single array (.npy)"),
     ("missing key", "keys.npz", {"inputs": np.zeros((3, 2)), "y": np.zeros(3)}, "no array `x` for x; it holds: "
      "`inputs`, `y`"),
+    ("neither key", "keys2.npz", {"a": np.zeros((3, 2)), "b": np.zeros(3)}, "has neither array `x` for x nor `y` "
+     "for y; it holds: `a`, `b`"),
     ("lengths", "len.npz", {"x": np.zeros((4, 2)), "y": np.zeros(3)}, "x has 4 samples but y has 3"),
     ("empty arrays", "empty.npz", {"x": np.zeros((0, 2)), "y": np.zeros(0)}, "holds no samples"),
     ("strings", "str.npz", {"x": np.array([["a"], ["b"]]), "y": np.zeros(2)}, "only numbers can be trained on"),
@@ -259,6 +261,14 @@ def test_bad_npz_files_are_e405_at_the_source(tmp_path: Path, name: str, content
         load_data(section({"name": "npz", "path": name}), str(tmp_path / "spec.ldnn"), SPAN)
     assert fragment in e405(raised)
     assert name in e405(raised) and raised.value.diagnostics[0].span == SPAN
+
+
+def test_an_archive_with_neither_array_gets_one_error_naming_both(tmp_path: Path) -> None:
+    """Naming x alone would only lead to y's error: the help gives the source as it must be written."""
+    save_npz(tmp_path / "d.npz", X=np.zeros((3, 2)), Y=np.zeros(3))
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(section({"name": "npz", "path": "d.npz"}), str(tmp_path / "spec.ldnn"), SPAN)
+    assert [d.help for d in raised.value.diagnostics] == ['name them in the source: `npz("d.npz", x=X, y=Y)`']
 
 
 BAD_CSVS: list[tuple[str, str | bytes, str]] = [

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ldnn_dsl.ast.build import quote
 from ldnn_dsl.data.access import cannot_read, check_readable, is_system_error
 from ldnn_dsl.data.problems import data_error
 from ldnn_dsl.data.values import FLOAT32_HELP, FLOAT32_RANGE, number, to_float32
-from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean
+from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean, nearest
 from ldnn_dsl.source.span import Span
 
 __all__ = ["load_npz", "resolve"]
@@ -48,6 +49,7 @@ def load_npz(path: Path | str, x: str = "x", y: str = "y", *, span: Span | None 
         raise data_error(f"data file `{written}` holds a single array (.npy), not an .npz archive of x and y",
                          span, path=str(file), help="write it with numpy.savez(path, x=..., y=...)")
     with archive:
+        _both_held(archive, x, y, written, span)
         xs = _member(archive, x, "x", written, span)
         ys = _member(archive, y, "y", written, span)
     _check_samples(xs, ys, f"`{written}`", span)
@@ -81,6 +83,18 @@ def _not_an_archive(file: Path, written: str, why: str, span: Span | None) -> Di
     reason = f" ({why})" if start.startswith(NUMPY_STARTS) else " (it does not start like one)"
     return data_error(f"data file `{written}` is not a NumPy .npz archive{reason}", span, path=str(file),
                       help="write it with numpy.savez(path, x=..., y=...)")
+
+
+def _both_held(archive: np.lib.npyio.NpzFile, x: str, y: str, written: str, span: Span | None) -> None:
+    """One error when the archive holds neither array: fixing x alone would only lead to y's."""
+    keys = list(archive.files)
+    if x in keys or y in keys:
+        return  # `_member` names the one that is missing
+    near = [found[0] for key in (x, y) if len(found := nearest(key, keys)) == 1]
+    x_name, y_name = [n if n.isidentifier() else quote(n) for n in near] if len(near) == 2 else ("<name>", "<name>")
+    raise data_error(f"data file `{written}` has neither array `{x}` for x nor `{y}` for y; it holds: "
+                     f"{', '.join(f'`{k}`' for k in keys) or 'nothing'}", span,
+                     help=f"name them in the source: `npz({quote(written)}, x={x_name}, y={y_name})`")
 
 
 def _member(archive: np.lib.npyio.NpzFile, key: str, role: str, written: str, span: Span | None) -> np.ndarray:
