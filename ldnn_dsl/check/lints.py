@@ -25,17 +25,27 @@ def layers(spec: Spec) -> list[LayerNode]:
 
 
 def deep_fixed_init(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
+    """Marked where the fixed init is written: a layer's own `init=` (which `init { weights }`
+    does not override), else the `init` section's default."""
     weighted = [n for n in layers(spec) if n.layer.has_weights and n.layer.kind != "embedding"]
     if len(weighted) < DEEP or any(isinstance(n, ResidualNode) for n in walk(spec.model.body)):
         return
-    fixed = [n for n in weighted if (getattr(n.layer, "init", None) or spec.init.weights) is not None
-             and (getattr(n.layer, "init", None) or spec.init.weights).name in FIXED_STD]  # type: ignore[union-attr]
-    if len(fixed) * 2 >= len(weighted):
-        written = spans.get(("init", "weights"))
-        yield warning("W101", f"{len(weighted)} weight layers with a small fixed-std init and no residual path: "
-                      "the signal shrinks layer by layer and SGD may never get off the ground",
-                      written or fixed[0].span, notes=() if written else fixed[0].notes,
-                      help="use `weights scaled(1.0)` (1/sqrt(fan_in) * randn) or add `residual { ... }` blocks")
+    chosen = [(n, getattr(n.layer, "init", None)) for n in weighted]
+    fixed = [(n, own) for n, own in chosen if (own or spec.init.weights) is not None
+             and (own or spec.init.weights).name in FIXED_STD]  # type: ignore[union-attr]
+    if len(fixed) * 2 < len(weighted):
+        return
+    message = (f"{len(weighted)} weight layers with a small fixed-std init and no residual path: the signal shrinks "
+               "layer by layer and SGD may never get off the ground")
+    first, own = next(((n, own) for n, own in fixed if own is not None), (None, None))
+    if first is not None and own is not None:
+        yield warning("W101", message, first.spans.get("init", first.span), notes=first.notes,
+                      help=f"write `init=scaled(1.0)` (1/sqrt(fan_in) * randn) where the layers have "
+                           f"`init={own.text()}`, or add `residual {{ ... }}` blocks")
+        return
+    written = spans.get(("init", "weights"))
+    yield warning("W101", message, written or fixed[0][0].span, notes=() if written else fixed[0][0].notes,
+                  help="use `weights scaled(1.0)` (1/sqrt(fan_in) * randn) or add `residual { ... }` blocks")
 
 
 def recurrent_without_clipping(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
