@@ -50,7 +50,7 @@ def positive(kind: type, at_most: float = math.inf) -> Callable[[str], int | flo
 
 def seed(text: str) -> int:
     """An argparse type: a seed Keras accepts, or a usage error saying so."""
-    from ldnn_dsl.check.train_section import MAX_SEED
+    from ldnn_dsl.check.section import MAX_SEED
 
     try:
         value = int(text)
