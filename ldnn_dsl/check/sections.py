@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, get_args
 
-from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from ldnn_dsl.check.choices import Choice
@@ -19,8 +18,8 @@ from ldnn_dsl.check.recipe import SECTION_MODELS, home_section, moved
 from ldnn_dsl.check.section import Section
 from ldnn_dsl.expand.bind import call_argument_spans
 from ldnn_dsl.expand.expand import Setting
-from ldnn_dsl.expand.validation import call_names, models_in, validate
-from ldnn_dsl.layers.initializers import INITIALIZERS, Init
+from ldnn_dsl.expand.validation import bare_word_help, call_names, models_in, validate, words_of
+from ldnn_dsl.layers.initializers import Init
 from ldnn_dsl.layers.values import Arg, CallValue, Several, Word, plain
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, known_as, nearest
 from ldnn_dsl.source.span import Span
@@ -125,7 +124,7 @@ def _quoted_words(setting: Setting, annotation: Any) -> list[Diagnostic]:
         own = _argument_words(annotation) if inner else set()
         found += [(a.value, a.span) for a in inner if isinstance(a.value, str) and a.value in own]
     return [error("E201", f"`{word}` is a word of `{setting.head}`, written as a string", at,
-                  help=f"write {word} without quotes: words such as losses, optimizers and initializers are bare")
+                  help=bare_word_help(word))
             for word, at in found]
 
 
@@ -239,19 +238,6 @@ def setting_words(section: str) -> dict[str, set[str]]:
     """Each setting of `section` (a known one) with the words it accepts."""
     cls = SECTION_MODELS[section]
     return {info.alias or key: words_of(info.annotation) for key, info in cls.model_fields.items()}
-
-
-def words_of(annotation: Any) -> set[str]:
-    """Every word a setting accepts: its literal words (`metrics` accepts `precision`, also a
-    setting's name), its choices' names and words (`adam`, `horizontal`), and its flags (`restore_best`)."""
-    if get_origin(annotation) is Literal:
-        return {a for a in get_args(annotation) if isinstance(a, str)}
-    if annotation is Init:  # its names are a table, not a Literal
-        return set(INITIALIZERS)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        flags = {key for key, info in annotation.model_fields.items() if info.annotation is bool}
-        return flags | {w for info in annotation.model_fields.values() for w in words_of(info.annotation)}
-    return {w for arg in get_args(annotation) for w in words_of(arg)}
 
 
 def split_on_setting_names(setting: Setting, names: Mapping[str, set[str]],

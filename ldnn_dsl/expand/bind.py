@@ -12,7 +12,7 @@ from typing import Any, get_origin
 from pydantic import BaseModel
 
 from ldnn_dsl.expand.modules import language_words
-from ldnn_dsl.expand.validation import validate
+from ldnn_dsl.expand.validation import bare_word_help, validate, words_of
 from ldnn_dsl.layers.base import ACTIVATIONS, WINDOW_FIELDS, LayerKind
 from ldnn_dsl.layers.registry import LAYER_KINDS, kind_called
 from ldnn_dsl.layers.values import Arg, CallValue, Percentage, WindowValue, Word, number_text, plain
@@ -136,6 +136,10 @@ class _Binding:
         if key not in self.options:
             return error("E204", f"unknown option `{key}` for {self.what}", arg.key_span or arg.span,
                          help=_option_help(key, self.options, self.spans))
+        if isinstance(arg.value, str) and arg.value in words_of(self.cls.model_fields[key].annotation):
+            # `activation="softmax"`, `init="he_normal"`: refused as `dense 10 "relu"` and `loss "mse"` are
+            return error("E201", f"`{arg.value}` is a word of `{key}`, written as a string", arg.span,
+                         help=bare_word_help(f"`{key}={arg.value}`"))
         if isinstance(value, str) and self.words.get(value, (None,))[0] == key:
             value = self.words[value][1]
         return key, value
@@ -272,7 +276,7 @@ def _option_help(field: str, options: list[str], given: Mapping[str, Span]) -> s
 def _quoted_word_help(value: object, words: Mapping[str, tuple[str, Any]]) -> str | None:
     """`dense 10 "relu"`: a word of the layer's, written as a string."""
     if isinstance(value, str) and value in words:
-        return f"write {value} without quotes: words such as activations are bare"
+        return bare_word_help(value)
     return None
 
 

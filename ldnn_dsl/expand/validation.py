@@ -7,7 +7,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from ldnn_dsl.layers.initializers import INITIALIZERS
+from ldnn_dsl.layers.initializers import INITIALIZERS, Init
 from ldnn_dsl.layers.refusals import (
     REFUSED,
     ArgumentRangeError,
@@ -204,6 +204,19 @@ def models_in(annotation: Any) -> list[type[BaseModel]]:
     return [m for arg in get_args(annotation) for m in models_in(arg)]
 
 
+def words_of(annotation: Any) -> set[str]:
+    """Every word a setting accepts: its literal words (`metrics` accepts `precision`, also a
+    setting's name), its choices' names and words (`adam`, `horizontal`), and its flags (`restore_best`)."""
+    if get_origin(annotation) is Literal:
+        return {a for a in get_args(annotation) if isinstance(a, str)}
+    if annotation is Init:  # its names are a table, not a Literal
+        return set(INITIALIZERS)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        flags = {key for key, info in annotation.model_fields.items() if info.annotation is bool}
+        return flags | {w for info in annotation.model_fields.values() for w in words_of(info.annotation)}
+    return {w for arg in get_args(annotation) for w in words_of(arg)}
+
+
 def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Span], path: list[str],
          names: Collection[str]) -> Diagnostic:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
@@ -316,6 +329,12 @@ def _value_error(refused: ValueError, field: str, what: str, span: Span, keys: M
     if message.startswith("must be "):  # the shared number types' own: `units` of `dense` must be ...
         return error(code, f"`{field}` of {what} {message}", span)
     return error(code, f"`{field}` of {what}: {message}", span)
+
+
+def bare_word_help(written: str) -> str:
+    """The help for a word written as a string (`"relu"`, `loss "mse"`, `init="he_normal"`):
+    each word has one spelling, the bare one."""
+    return f"write {written} without quotes: words such as activations, losses and initializers are bare"
 
 
 def _written_as_text(kind: str, value: Any) -> str | None:
