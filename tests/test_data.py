@@ -554,6 +554,21 @@ def test_a_second_csv_is_matched_to_the_training_file_by_column_name(tmp_path: P
     assert np.allclose(x, [[500, np.log1p(2), 4], [600, np.log1p(3), 5]])  # log1p's column 1 is training's `dist`
 
 
+def test_a_second_csv_that_names_no_target_takes_the_training_files_by_name(tmp_path: Path) -> None:
+    """Its other columns are matched by name: the target's column need not be its last."""
+    write(tmp_path / "houses.csv", HOUSES)
+    write(tmp_path / "second.csv", "price,rooms,dist,area\n9,4,2,500\n8,5,3,600\n")
+    data = section({"name": "csv", "path": "houses.csv", "target": "price"},
+                   validate={"name": "csv", "path": "second.csv"})
+    splits = load_data(data, str(tmp_path / "s"))
+    assert splits.y_val is not None and splits.y_val.ravel().tolist() == [9, 8]
+    assert splits.x_val is not None and splits.x_val.tolist() == [[500, 2, 4], [600, 3, 5]]
+    write(tmp_path / "second.csv", "area,dist,rooms,cost\n1,2,3,4\n")
+    with pytest.raises(DiagnosticError) as raised:
+        load_data(data, str(tmp_path / "s"))
+    assert "price" in e405(raised)
+
+
 def test_a_second_csv_without_a_header_keeps_its_columns_by_position(tmp_path: Path) -> None:
     data = csv_split(tmp_path, "2,500,4,9\n3,600,5,8\n", header=False, target=-1)
     splits = load_data(data, str(tmp_path / "s"))

@@ -93,9 +93,11 @@ class Choice(BaseModel):
         """The true/false options, which a bare word turns on, as in a layer or a setting's options."""
         return {key for key, info in cls.model_fields.items() if info.annotation is bool}
 
-    def text(self) -> str:
-        """The value written back as .ldnn source (for the resolved spec)."""
-        args = [f"{k}={ldnn_literal(v)}" for k, v in self.model_dump(exclude={"name"}).items() if v is not None]
+    def text(self, *, omit: tuple[str, ...] = ()) -> str:
+        """The value written back as .ldnn source (for the resolved spec); `omit`: arguments
+        whose default depends on more than the value itself, left for the reader to apply."""
+        args = [f"{k}={ldnn_literal(v)}" for k, v in self.model_dump(exclude={"name", *omit}).items()
+                if v is not None]
         name = self.name  # type: ignore[attr-defined]
         return f"{name}({', '.join(args)})" if args else name
 

@@ -169,6 +169,11 @@ def _separator_hint(cell: str) -> str | None:
     return None
 
 
+class TrainingTarget(str):
+    """The target of a validation or test csv that names none: the training file's column, by
+    name, as the other columns are matched by name."""
+
+
 def _target_column(header: list[str], target: str | int, where: _Where, *, named: bool = True) -> int:
     """The index of the target column, by name or (possibly negative) index. `named`: the
     header row holds names (not a file without one), so a number that is also a column's name
@@ -176,9 +181,14 @@ def _target_column(header: list[str], target: str | int, where: _Where, *, named
     if isinstance(target, str):
         if target in header:
             return header.index(target)
-        hint = did_you_mean(target, header)
-        raise data_error(f"`{where.written}` has no column `{target}`; its columns are "
-                         f"{', '.join(f'`{shown(name)}`' for name in header)}", where.span, help=hint)
+        columns = ", ".join(f"`{shown(name)}`" for name in header)
+        if isinstance(target, TrainingTarget):
+            raise data_error(f"`{where.written}` has no column `{shown(target)}`, the training file's target, which "
+                             f"a second csv without `target=` takes by name; its columns are {columns}", where.span,
+                             help=f"name its target column `{shown(target)}`, or pick it with `target=` in its "
+                                  "`csv(...)`")
+        raise data_error(f"`{where.written}` has no column `{target}`; its columns are {columns}", where.span,
+                         help=did_you_mean(target, header))
     by_name = header.index(str(target)) if named and str(target) in header else None
     if not -len(header) <= target < len(header):
         raise data_error(f"target column {target} is out of range: `{where.written}` has {len(header)} columns "

@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ldnn_dsl.check.data_section import DataSection, log1p_columns, split_leaves_none, split_size
+from ldnn_dsl.check.data_section import CsvSource, DataSection, log1p_columns, split_leaves_none, split_size
 from ldnn_dsl.data.baseline import baseline
 from ldnn_dsl.data.columns import in_training_order
+from ldnn_dsl.data.csvfile import TrainingTarget
 from ldnn_dsl.data.fit import fit_report
 from ldnn_dsl.data.preprocess import apply_log1p, feature_columns, standardize_stats, wants_standardize
 from ldnn_dsl.data.problems import data_error
@@ -111,12 +112,22 @@ def _carve(setting: Setting, name: str, rest: Pair, total: int, train: Loaded, s
     if setting is None:
         return None, x, y
     if not isinstance(setting, int | float):
+        setting = _with_training_target(setting, train)
         split = in_training_order(train, load_source(setting, spec_path, seed, span), SPLIT_NAMES[name], span)
         return replace(split, y=_shaped_like(split.y, y)), x, y
     size, left = split_size(setting, total), len(x)
     if (problem := split_leaves_none(name, setting, left, total)) is not None:
         raise data_error(problem, span, help=f"make `{name}` smaller or give more samples")
     return replace(train, x=x[left - size:], y=y[left - size:]), x[:left - size], y[:left - size]
+
+
+def _with_training_target(source: AnySource, train: Loaded) -> AnySource:
+    """A second csv that names no `target` takes the training file's by name, as its other
+    columns are matched by name: its last column need not be the target when its order differs."""
+    if (not isinstance(source, CsvSource) or "target" in source.model_fields_set or source.header is False
+            or train.target is None):
+        return source
+    return source.model_copy(update={"target": TrainingTarget(train.target)})
 
 
 def _shaped_like(y_split: np.ndarray, y_train: np.ndarray) -> np.ndarray:

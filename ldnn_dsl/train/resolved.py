@@ -126,7 +126,8 @@ def data_settings(data: DataSection, spec_path: str, folder: str | Path | None) 
     out = [("source", _source(data.source, spec_path, folder))]
     for key, split in (("validate", data.validate_), ("test", data.test)):
         if split is not None:
-            out.append((key, _source(split, spec_path, folder) if isinstance(split, Choice) else written_split(split)))
+            out.append((key, _source(split, spec_path, folder, data.source) if isinstance(split, Choice)
+                        else written_split(split)))
     out += [("preprocess", p.text()) for p in data.preprocess]
     if data.augment:
         out.append(("augment", " ".join(a.text() for a in data.augment)))
@@ -135,12 +136,18 @@ def data_settings(data: DataSection, spec_path: str, folder: str | Path | None) 
     return out
 
 
-def _source(source: Choice, spec_path: str, folder: str | Path | None) -> str:
-    """A file source with its path made relative to the resolved spec's folder."""
+def _source(source: Choice, spec_path: str, folder: str | Path | None, training: Choice | None = None) -> str:
+    """A file source with its path made relative to the resolved spec's folder. A second csv
+    that names no target takes the training file's by name: written out where the training
+    source names it, else left for the reader to take again (the name is in the file)."""
     if isinstance(source, NpzSource | CsvSource) and folder is not None:
         target = resolve(spec_path, source.path).resolve()
         source = source.model_copy(update={"path": os.path.relpath(target, Path(folder).resolve())})
-    return source.text()
+    if not isinstance(source, CsvSource) or "target" in source.model_fields_set or source.header is False:
+        return source.text()
+    if isinstance(training, CsvSource) and isinstance(training.target, str):
+        return source.model_copy(update={"target": training.target}).text()
+    return source.text(omit=("target",))
 
 
 def train_settings(train: TrainSection, *, batch: int, epochs: int, seed: int, jit: bool,
