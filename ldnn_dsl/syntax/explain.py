@@ -12,6 +12,7 @@ from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
 from ldnn_dsl.source.text import SourceFile
 from ldnn_dsl.syntax.glued import glued_number, number_before
 from ldnn_dsl.syntax.hints import (
+    COMMENT_HELP,
     after_brace_hint,
     brace_hint,
     bracket_hint,
@@ -161,6 +162,10 @@ def _invisible_hint(char: str) -> str | None:
 
 
 def _unexpected_token(source: SourceFile, token: Token, expected: set[str]) -> Diagnostic:
+    if token.type == "SLASH" and (token.start_pos or 0) > 0 and source.text[(token.start_pos or 0) - 1] == "/":
+        # `dense 10 // out`: the first `/` read as a division, so the error came at the second
+        return error("E001", "unexpected `//`", point(source, token.line or 1, (token.column or 2) - 1, 2),
+                     help=COMMENT_HELP)
     width = 1 if token.type == "_NL" else max(len(token), 1)  # a run of blank lines is one token
     span = point(source, token.line or 1, token.column or 1, width)
     shown = "end of line" if token.type == "_NL" else f"`{token}`"

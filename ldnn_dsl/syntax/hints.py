@@ -21,6 +21,7 @@ from ldnn_dsl.syntax.tokens import (
 
 LAYER_STARTS = {"NAME", "CALLNAME", *KEYWORDS}  # tokens that can begin a line of their own
 SHAPED = tuple(kind for kind, cls in LAYER_KINDS.items() if cls.positional[:1] == ("shape",))  # input, reshape
+COMMENT_HELP = "comments start with `#` and run to the end of the line"
 # Words other languages start a file's include with; ldnn's is `use`.
 INCLUDES = ("import", "include", "from", "require")
 
@@ -43,7 +44,7 @@ def foreign_hint(source: SourceFile, token: Token, expected: set[str]) -> str | 
                 return f"a shape is a list in square brackets: `{words[0]} [{', '.join(words[1:])}]`"
             return f"a layer's or setting's values are separated by spaces, not commas: `{' '.join(words)}`"
     if token.type == "SLASH" and source.text[(token.end_pos or 0):][:1] in ("/", "*"):
-        return "comments start with `#` and run to the end of the line"
+        return COMMENT_HELP
     if last is not None and last.type == "PARALLEL" and token.type == "LBRACE":
         return "say how the branches join: `parallel concat {` or `parallel add {`"
     if last is not None and last.type == "USE" and token.type != "STRING":
