@@ -135,7 +135,7 @@ class _Binding:
         key, value = arg.key, plain(arg.value)
         if key not in self.options:
             return error("E204", f"unknown option `{key}` for {self.what}", arg.key_span or arg.span,
-                         help=_option_help(key, self.options, self.spans))
+                         help=_option_help(key, self.options, self.spans, arg.value))
         if isinstance(arg.value, str) and arg.value in words_of(self.cls.model_fields[key].annotation):
             # `activation="softmax"`, `init="he_normal"`: refused as `dense 10 "relu"` and `loss "mse"` are
             return error("E201", f"`{arg.value}` is a word of `{key}`, written as a string", arg.span,
@@ -263,12 +263,16 @@ def block_after(arg: Arg, what: str, params: Sequence[str]) -> Diagnostic:
                  help=f"a block call is a statement of its own: put `{call}` on a line of its own")
 
 
-def _option_help(field: str, options: list[str], given: Mapping[str, Span]) -> str | None:
+def _option_help(field: str, options: list[str], given: Mapping[str, Span], value: object = None) -> str | None:
     """A did-you-mean among the options not given yet; one that is given already is named as
     such: alone where it is the only close one (`conv 4 3x3 kernel_size=3`), first where it is
-    closer than any free one (`dense 7 unit=4`: `units`, which the 7 gave, then `init`)."""
+    closer than any free one (`dense 7 unit=4`: `units`, which the 7 gave, then `init`). Keras'
+    `kernel_regularizer=l2(1e-4)` gets ldnn's form whole: `l2=1e-4`."""
     free = nearest(field, [o for o in options if o not in given])
     closest = [o for o in nearest(field, options) if o in given]
+    if not closest and len(free) == 1 and isinstance(value, CallValue) and value.name == free[0] \
+            and len(value.args) == 1 and value.args[0].key is None:
+        return f"did you mean `{free[0]}`? It takes the number itself: `{free[0]}={_written(value.args[0].value)}`"
     if not closest:
         return did_you_mean(field, free) if free else None
     taken = f"did you mean `{closest[0]}`? It is given already: write it once"

@@ -253,7 +253,7 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
         return _value_error(ctx["error"], field, what, span, keys, path)
     expected = _expected(kind)
     help = (_written_as_text(kind, value) or _a_name(kind, value, names) or _as_list(kind, value)
-            or _as_constant(kind, value, field))
+            or _as_constant(kind, value, field) or number_called(kind, value, field))
     if called:
         return error("E201", f"the arguments of `{field}` of {what} must each be {expected}; got {shown}", span,
                      help=help)
@@ -387,6 +387,17 @@ def _as_constant(kind: str, value: Any, field: str) -> str | None:
                 "write `scaled(1.0)` (1/sqrt(fan_in) * randn): equal weights keep every unit alike")
     named = {0: "zeros", 1: "ones"}.get(value)  # type: ignore[call-overload]
     return f"write `{named or f'constant({_show(value)})'}`: every bias equal to {_show(value)}"
+
+
+def number_called(kind: str, value: Any, field: str) -> str | None:
+    """`l2=l2(1e-4)`: Keras' `kernel_regularizer=l2(1e-4)` with ldnn's name, where ldnn's option
+    takes the number itself."""
+    if not kind.startswith(NUMBER_TYPES) or not isinstance(value, dict) or set(value) != {"name", "args"}:
+        return None
+    args = value["args"]
+    if len(args) != 1 or not isinstance(args[0], int | float) or isinstance(args[0], bool):
+        return None
+    return f"`{field}` takes the number itself: `{field}={_show(args[0])}`"
 
 
 def _expected(kind: str) -> str:
