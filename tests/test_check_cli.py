@@ -290,6 +290,10 @@ def test_schema_is_draft_2020_12_with_json_schema_limits(spec_schema) -> None:
         "minimum": 0, "exclusiveMaximum": 1}
     assert (defs["SortSource"]["properties"]["bits"]["minimum"], defs["SortSource"]["properties"]["bits"]["maximum"]) \
         == (1, 16)
+    l2 = defs["Dense"]["properties"]["l2"]["anyOf"][0]
+    clip = defs["TrainSection"]["properties"]["clip_norm"]["anyOf"][0]
+    assert (l2["minimum"], "exclusiveMinimum" in l2) == (0, False)  # the tighter of `ge=0` and float32's lowest
+    assert (clip["exclusiveMinimum"], "minimum" in clip) == (0, False)
 
 
 def test_schema_keywords_skips_property_names() -> None:
@@ -317,6 +321,12 @@ def test_schema_validates_the_specs_and_enforces_limits(spec_schema, repo_root, 
     assert not validator.is_valid(dump)
     dense["units"] = 2**31  # past what TensorFlow can index: `ldnn check` says E202, and so does the schema
     assert not validator.is_valid(dump)
+    dense["units"] = 4
+    assert validator.is_valid(dump)
+    for option, value in (("l2", -5.0), ("max_norm", 0.0), ("name", "my layer!")):  # each refused by the checker
+        assert not validator.is_valid({**dump, "model": {**dump["model"], "body": [
+            {**node, "layer": {**node["layer"], option: value}} if node.get("layer") is dense else node
+            for node in dump["model"]["body"]]}}), option
     trained = next(spec.model_dump(mode="json", by_alias=True) for spec in dumps if spec.train is not None)
     assert validator.is_valid(trained)
     trained["train"]["lr"] = 1e39  # past float32

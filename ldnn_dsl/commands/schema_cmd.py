@@ -45,14 +45,25 @@ class SpecJsonSchema(GenerateJsonSchema):
         return {"$schema": self.schema_dialect, **super().generate(schema, mode=mode)}
 
 
+LOWER, UPPER = ("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")
+
+
 def standard_keywords(node: JsonSchemaValue) -> JsonSchemaValue:
-    """`node` with pydantic's limit keywords renamed to JSON Schema's (an existing standard one wins)."""
+    """`node` with pydantic's limit keywords renamed to JSON Schema's. Where both name a limit
+    (`ge=0` on a float32 field, whose own bound is float32's range), the tighter one is kept:
+    the looser one is implied, and `min(...)` of two would let -5 pass an `l2`."""
     if not any(k in PYDANTIC_TO_JSON_SCHEMA for k in node):
         return node
-    renamed = {PYDANTIC_TO_JSON_SCHEMA.get(k, k): v for k, v in node.items() if k not in PYDANTIC_TO_JSON_SCHEMA}
+    renamed = {k: v for k, v in node.items() if k not in PYDANTIC_TO_JSON_SCHEMA}
     for key, value in node.items():
-        if key in PYDANTIC_TO_JSON_SCHEMA:
-            renamed.setdefault(PYDANTIC_TO_JSON_SCHEMA[key], value)
+        if (standard := PYDANTIC_TO_JSON_SCHEMA.get(key)) is not None:
+            tighter = max if standard in LOWER else min if standard in UPPER else None
+            both = standard in renamed and tighter is not None
+            renamed[standard] = tighter(renamed[standard], value) if both else value  # type: ignore[misc]
+    if all(k in renamed for k in LOWER):  # `gt=0` beside float32's lowest: the tighter one says it
+        del renamed["minimum" if renamed["exclusiveMinimum"] >= renamed["minimum"] else "exclusiveMinimum"]
+    if all(k in renamed for k in UPPER):
+        del renamed["maximum" if renamed["exclusiveMaximum"] <= renamed["maximum"] else "exclusiveMaximum"]
     return renamed
 
 

@@ -142,7 +142,7 @@ def _layer_name(name: str) -> str:
     return name
 
 
-LayerName = Annotated[str, AfterValidator(_layer_name)]
+LayerName = Annotated[str, AfterValidator(_layer_name), Field(json_schema_extra={"pattern": f"^{LAYER_NAME.pattern}$"})]
 
 
 @dataclass
