@@ -738,7 +738,7 @@ FITS: list[tuple[str, np.ndarray, np.ndarray, tuple[Any, ...], str, tuple[int, .
     ("sparse shape", X4, np.zeros((8, 2), np.int32), (4,), "float32", (3, 10), "sparse_categorical_crossentropy",
      "per-sample shape [2] but sparse_categorical_crossentropy with output [3, 10] needs [3]"),
     ("sparse one-hot", X4, np.eye(4)[[0, 1, 2, 3, 0, 1, 2, 3]], (4,), "float32", (4,),
-     "sparse_categorical_crossentropy", "needs [] (one class id per position); its rows look one-hot, so use "
+     "sparse_categorical_crossentropy", "needs one class id per sample; its rows look one-hot, so use "
      "`loss categorical_crossentropy`, or class ids as y (`y.argmax(axis=-1)`)"),
     ("sparse ids", X4, np.full((8, 3), 1.5), (4,), "float32", (3, 10), "sparse_categorical_crossentropy",
      "needs integer class ids"),

@@ -134,8 +134,9 @@ def _sparse(what: str, y: np.ndarray, output_shape: Shape, loss: str) -> list[st
         return [f"{loss} needs an output with a class axis, but the model's output is {show(output_shape)}"]
     positions, classes = output_shape[:-1], output_shape[-1]
     if not (same_shape(y.shape[1:], positions) or same_shape(y.shape[1:], (*positions, 1))):
+        needs = f"{show(positions)} (one class id per position)" if positions else "one class id per sample"
         return [f"{what} has per-sample shape {show(y.shape[1:])} but {loss} with output {show(output_shape)} "
-                f"needs {show(positions)} (one class id per position){_one_hot_hint(y, output_shape)}"]
+                f"needs {needs}{_one_hot_hint(y, output_shape) or _positions_hint(y, output_shape)}"]
     problems = _id_problems(what, y, f"{loss} needs integer class ids")
     if not problems and classes is not None and y.size and y.max() >= classes:
         counted = "1 class (id 0)" if classes == 1 else f"{classes} classes (ids 0..{classes - 1})"
@@ -149,6 +150,22 @@ def _one_hot_hint(y: np.ndarray, output_shape: Shape) -> str:
     if not same_shape(y.shape[1:], output_shape) or not _rows_sum_to_one(y):
         return ""
     return "; its rows look one-hot, so use `loss categorical_crossentropy`, or class ids as y (`y.argmax(axis=-1)`)"
+
+
+def _positions_hint(y: np.ndarray, output_shape: Shape) -> str:
+    """Several class ids per sample (`sort`'s one per sorted position) against a flat output
+    whose units divide among them: the model is missing its `reshape` to one distribution per
+    position (softmax over all the units would make one distribution in all)."""
+    positions = y.shape[1:]
+    if len(output_shape) != 1 or output_shape[0] is None or not positions or y.dtype.kind == "f":
+        return ""
+    count = math.prod(positions)
+    if count < 2 or output_shape[0] % count:
+        return ""
+    classes = output_shape[0] // count
+    shape = show((*positions, classes))
+    return (f"; for one of {classes} classes at each of its {count} positions, end the model with a linear layer of "
+            f"{output_shape[0]} units, then `reshape {shape}` and `activation softmax`")
 
 
 def _rows_sum_to_one(y: np.ndarray) -> bool:
