@@ -253,7 +253,7 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
         return _value_error(ctx["error"], field, what, span, keys, path)
     expected = _expected(kind)
     help = (_written_as_text(kind, value) or _a_name(kind, value, names) or _as_list(kind, value)
-            or _as_constant(kind, value, field) or number_called(kind, value, field))
+            or _as_constant(kind, value, field) or number_called(kind, value, field) or _batch_axis(value, field))
     if called:
         return error("E201", f"the arguments of `{field}` of {what} must each be {expected}; got {shown}", span,
                      help=help)
@@ -387,6 +387,17 @@ def _as_constant(kind: str, value: Any, field: str) -> str | None:
                 "write `scaled(1.0)` (1/sqrt(fan_in) * randn): equal weights keep every unit alike")
     named = {0: "zeros", 1: "ones"}.get(value)  # type: ignore[call-overload]
     return f"write `{named or f'constant({_show(value)})'}`: every bias equal to {_show(value)}"
+
+
+BATCH_WORDS = ("none", "null", "batch", "batch_size")
+
+
+def _batch_axis(value: Any, field: str) -> str | None:
+    """`input [None, 784]`: Keras' batch axis (or a free axis) in a shape, which here is one
+    sample's, every axis of a fixed size."""
+    if field != "shape" or not isinstance(value, str) or value.casefold() not in BATCH_WORDS:
+        return None
+    return "a shape is one sample's, every axis of a fixed size: leave out the batch axis (Keras' `None`)"
 
 
 def number_called(kind: str, value: Any, field: str) -> str | None:

@@ -139,7 +139,7 @@ KNOWN_AS = {"learning_rate": "lr", "base_lr": "lr", "global_clipnorm": "clip_nor
             "recurrent_initializer": "recurrent_init", "return_sequences": "sequences",
             "kernel_constraint": "max_norm", "kernel_regularizer": "l2", "unit_forget_bias": "forget_bias",
             "strides": "stride", "pool_size": "window", "kernel_size": "window", "use_bias": "bias",
-            "output_dim": "units", "input_dim": "vocab",
+            "output_dim": "units", "input_dim": "vocab", "mean": "avg", "p": "rate",
             "xavier": "glorot_uniform", "xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
             "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal", "msra": "he_normal", "gaussian": "normal",
             "he": "he_normal", "kaiming": "he_normal", "lecun": "lecun_normal",

@@ -104,6 +104,8 @@ def _unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diag
         hint = "`%` goes directly after its number, with no space: `validate 10%`"
     elif char == "%" and not line_before.strip():  # MATLAB's and LaTeX's comment
         hint = "a comment starts with `#`"
+    elif char == "%" and re.search(r"[A-Za-z_]$", line_before):  # `init=xx%`: no number to make a percentage
+        hint = "a percentage is a number and `%`, such as `validate 10%`; only the data's splits take one"
     return error("E001", f"unexpected character {_describe_character(char)}", span, help=hint)
 
 

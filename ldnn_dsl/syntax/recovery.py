@@ -26,7 +26,7 @@ def syntax_errors(source: SourceFile, first: UnexpectedInput) -> list[Diagnostic
     found = [translate(source, first)]
     text, exc = source.text, first
     started = time.perf_counter()
-    while len(found) < MAX_ERRORS and time.perf_counter() - started < RECOVERY_SECONDS:
+    while len(found) <= MAX_ERRORS and time.perf_counter() - started < RECOVERY_SECONDS:  # one past: are there more?
         line = getattr(exc, "line", None)
         at_end = isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", None) == "$END"
         if at_end or not isinstance(line, int):
@@ -42,13 +42,17 @@ def syntax_errors(source: SourceFile, first: UnexpectedInput) -> list[Diagnostic
         except UnexpectedInput as later:
             exc = later
         else:
-            found.extend(glued_numbers(SourceFile(source.path, text), recovered)[: MAX_ERRORS - len(found)])
+            found.extend(glued_numbers(SourceFile(source.path, text), recovered)[: MAX_ERRORS + 1 - len(found)])
             break
         diag = translate(SourceFile(source.path, text), exc)
         if diag.span is None or diag.span.line <= line or diag.code != "E001":
             break  # an end-of-file error or no progress: most likely the blanked line's echo
         found.append(diag)
-    return found
+    if len(found) <= MAX_ERRORS:
+        return found
+    last = found[MAX_ERRORS - 1]
+    stopped = f"ldnn stops after {MAX_ERRORS} syntax errors: there are more after this line"
+    return [*found[: MAX_ERRORS - 1], last.model_copy(update={"notes": (*last.notes, stopped)})]
 
 
 def _lacks_its_brace(exc: UnexpectedInput) -> bool:
