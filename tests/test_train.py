@@ -1272,9 +1272,10 @@ def test_max_time_stops_training_and_still_saves_the_run(tmp_path: Path,
     spec = sort_spec(tmp_path, "epochs 50\nsteps_per_execution 4")
     out = tmp_path / "run"
     assert main(["train", str(spec), "--out", str(out), "--max-time", "0.001s"]) == 0
-    err = capsys.readouterr().err
+    out_text, err = capsys.readouterr()
     assert "training ended in epoch 1 of 50, after 4 of its 25 steps: its time budget (--max-time 0.001s) was spent" \
         in err  # 1600 training samples in batches of 64
+    assert "4/4 - " in out_text and "25/25" not in out_text  # the progress line counts the steps that ran
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["stopped"] == "max_time" and metrics["epochs"] == 1
     assert metrics["members"][0]["stopped"] == "max_time"

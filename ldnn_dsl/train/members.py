@@ -7,7 +7,6 @@ An ensemble's saved model averages its members' outputs (`keras.layers.Average`)
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from ldnn_dsl.train.clock import elapsed_logger
 from ldnn_dsl.train.feed import evaluation_batches, training_batches, validation_data
 from ldnn_dsl.train.monitor import update_ratio_monitor
 from ldnn_dsl.train.optimizers import make_optimizer
+from ldnn_dsl.train.progress import progress_bar, progress_style
 from ldnn_dsl.train.schedules import lr_logger, restored_epoch, schedule_callbacks, schedule_ending
 from ldnn_dsl.train.stopping import StopRequest
 
@@ -129,7 +129,7 @@ def train_member(plan: Plan, index: int, say: Callable[[str], None], stop: StopR
         say(f"member {index + 1}/{train.ensemble} (seed {seed})")
     member = Member(model, seed)
     steps = StepCounter()
-    callbacks = [*_callbacks(plan, say), steps, stop.callback()]
+    callbacks = [*_callbacks(plan, say), steps, stop.callback(), progress_bar()]
     started = time.perf_counter()
     with stop.on_ctrl_c(model, say):
         history = model.fit(**_fit_inputs(plan, dtype, seed), epochs=plan.epochs, callbacks=callbacks,
@@ -286,8 +286,3 @@ def average(members: list[Member], plan: Plan) -> Any:
     model = keras.Model(inputs, outputs, name=plan.spec.model.name)
     compile_model(model, plan)
     return model
-
-
-def progress_style() -> int:
-    """Keras' live progress bar on a terminal; one line per epoch in a log file or pipe."""
-    return 1 if sys.stdout.isatty() else 2
