@@ -459,3 +459,45 @@ def test_a_smaller_step_rescues_an_entry_the_curvature_spoiled_but_never_a_wrong
     # kink that let any gradient between them pass: half again too large, or zero.
     for wrong in (4.5, 0.0):
         assert Judge(wrong, 1.0, 1e-5, 0.1).judge(at)[2] > 1e-5
+
+
+def test_larger_steps_rescue_an_entry_the_losss_rounding_spoiled_but_never_a_wrong_one() -> None:
+    """A slope of 5e-5 in a loss of 1 that rounds by 2e-14 (20 times what the noise floor allows
+    for, as a deep float64 net's layernorm, gelu and selu made): at eps 1e-6 the quotient is off
+    by 2e-8, and smaller steps are worse. At 1e-5 and 1e-4 the distance from g falls tenfold each
+    time, and the largest agrees; a gradient 0.1% off stays as far from every quotient, and fails."""
+    import math
+
+    from ldnn_dsl.verify.differences import QUIETER, Judge
+
+    def at(offset: float) -> float:  # the rounding: +noise at +offset, -noise at -offset
+        return 1 + 5e-5 * offset + 1e-3 * offset**3 + math.copysign(2e-14, offset)
+
+    *_, error, step, how = Judge(5e-5, 1.0, 1e-5, 1e-6).judge(at)
+    assert error <= 1e-5 and step == pytest.approx(1e-4) and how == QUIETER
+    assert Judge(5e-5 * (1 + 1e-3), 1.0, 1e-5, 1e-6).judge(at)[2] > 1e-5
+
+
+def test_a_deep_net_whose_loss_rounds_coarsely_passes(gradcheck: ModuleType) -> None:
+    """Residual tanh blocks, gelu and selu branches summed, layernorm and dropout: the float64
+    loss rounds ~16 times coarser than the noise floor allows for, and an output bias failed at
+    the default eps with a correct gradient."""
+    text = """
+block c(w, n) {
+  repeat n { residual { dense w tanh  dense w } }
+}
+model m {
+  input [3]
+  c(3, 2)
+  parallel add {
+    branch { dense 2 gelu }
+    branch { dense 2 selu }
+  }
+  layernorm
+  dropout 0.5
+  dense 1
+}
+"""
+    report = run_check(gradcheck, text)
+    assert report.passed, [(r.name, r.worst) for r in report.layers if not r.passed]
+

@@ -41,7 +41,7 @@ from ldnn_dsl.verify.backends import (
     float64,
     loss_evaluator,
 )
-from ldnn_dsl.verify.differences import SMALLEST_STEP, SMOOTHER, UNDEFINED, Judge, sample_indices
+from ldnn_dsl.verify.differences import QUIETER, SMALLEST_STEP, SMOOTHER, UNDEFINED, Judge, sample_indices
 
 DEFAULT_LOSS = "mean_squared_error"
 AWAY_FROM_ZERO = ("mape", "mean_absolute_percentage_error")  # they divide by |y|: the quotient needs it not tiny
@@ -269,8 +269,8 @@ class _Probe:
         entries = [entry for variable in variables for entry in self.entries(variable)]
         worst = max(entries, key=lambda e: e.error)
         tolerance = self.options.tolerance
-        kinks = sum((e.step < self.options.eps or e.how not in ("central", UNDEFINED)) and e.how != SMOOTHER
-                    and e.error <= tolerance for e in entries)
+        kinks = sum((e.step < self.options.eps or e.how not in ("central", UNDEFINED))
+                    and e.how not in (SMOOTHER, QUIETER) and e.error <= tolerance for e in entries)
         undefined = sum(e.how == UNDEFINED for e in entries)
         return LayerResult(name, kind, len(entries), worst, worst.error <= tolerance, kinks, undefined)
 
