@@ -548,21 +548,23 @@ def test_resolved_spec_writes_strings_back_as_they_were_meant(tmp_path: Path, pa
     assert resolved.spec.data.source == original.spec.data.source
 
 
-@pytest.mark.parametrize(("training", "second"), [("target=price", "target=price"),
-                                                  ("target=-1", ""), ("target=-1 header=false", "target=-1")])
+@pytest.mark.parametrize(("training", "second"), [("target=price", "target=price"), ("target=-1", ""), ("", ""),
+                                                  ("target=-1 header=false", "target=-1")])
 def test_resolved_spec_leaves_a_second_csvs_target_to_the_training_files(tmp_path: Path, training: str,
                                                                           second: str) -> None:
     """A second csv without `target=` takes the training file's target by name: written out as
     that name where the training source gives it, else left out, so the rule applies again (an
     explicit `target=-1` would take the second file's last column, which it need not be)."""
-    options = training.replace(" ", ", ")
-    text = (f'model m {{\n  input [2]\n  dense 1\n}}\ndata {{\n  source csv("h.csv", {options})\n'
+    options = "".join(f", {option}" for option in training.split())
+    text = (f'model m {{\n  input [2]\n  dense 1\n}}\ndata {{\n  source csv("h.csv"{options})\n'
             f'  validate csv("v.csv"{", header=false" if "header" in training else ""})\n}}\n'
             "train {\n  loss mse\n}\n")
     original = check_source(decode(str(tmp_path / "s.ldnn"), text.encode()), "train")
     assert original.errors == [] and original.spec is not None
     resolved_spec = resolved_text(original.spec, batch=32, epochs=1, seed=1, jit=False, steps_per_execution=1,
                                   folder=tmp_path)
+    source = next(line for line in resolved_spec.splitlines() if line.strip().startswith("source"))
+    assert "target=" in source  # the training source's default is written out, as every default is
     validate = next(line for line in resolved_spec.splitlines() if line.strip().startswith("validate"))
     assert validate.strip().endswith(f'csv(path="v.csv"{", " + second if second else ""}'
                                      f'{", header=false" if "header" in training else ""})'), validate

@@ -103,6 +103,12 @@ class CsvSource(Choice):
 
     positional: ClassVar = ("path",)
 
+    @property
+    def takes_training_target(self) -> bool:
+        """As a validation or test source: no `target=` of its own, and a header to find the
+        training file's target column in by name, as its other columns are matched."""
+        return "target" not in self.model_fields_set and self.header is not False
+
     @model_validator(mode="after")
     def _named_target_needs_names(self) -> CsvSource:
         if self.header is False and isinstance(self.target, str):

@@ -124,8 +124,7 @@ def _carve(setting: Setting, name: str, rest: Pair, total: int, train: Loaded, s
 def _with_training_target(source: AnySource, train: Loaded) -> AnySource:
     """A second csv that names no `target` takes the training file's by name, as its other
     columns are matched by name: its last column need not be the target when its order differs."""
-    if (not isinstance(source, CsvSource) or "target" in source.model_fields_set or source.header is False
-            or train.target is None):
+    if not isinstance(source, CsvSource) or not source.takes_training_target or train.target is None:
         return source
     return source.model_copy(update={"target": TrainingTarget(train.target)})
 

@@ -143,7 +143,7 @@ def _source(source: Choice, spec_path: str, folder: str | Path | None, training:
     if isinstance(source, NpzSource | CsvSource) and folder is not None:
         target = resolve(spec_path, source.path).resolve()
         source = source.model_copy(update={"path": os.path.relpath(target, Path(folder).resolve())})
-    if not isinstance(source, CsvSource) or "target" in source.model_fields_set or source.header is False:
+    if training is None or not isinstance(source, CsvSource) or not source.takes_training_target:
         return source.text()
     if isinstance(training, CsvSource) and isinstance(training.target, str):
         return source.model_copy(update={"target": training.target}).text()
