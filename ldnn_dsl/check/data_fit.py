@@ -12,7 +12,8 @@ from ldnn_dsl.check.data_section import (
     Generator,
     Log1p,
     Split,
-    log1p_columns_problem,
+    log1p_column_outside,
+    log1p_column_twice,
     split_leaves_none,
     split_size,
     written_split,
@@ -101,6 +102,12 @@ def _is_size(split: Split | None) -> bool:
 
 def _log1p_columns_exist(data: DataSection, shape: Shape, spans: Spans) -> list[Diagnostic]:
     for i, step in enumerate(data.preprocess):  # marked at the step that names the column
-        if isinstance(step, Log1p) and (problem := log1p_columns_problem(step.columns or (), shape[-1], "the input")):
-            return [error("E404", problem[0], item_span(spans, "data", "preprocess", i), help=problem[1])]
+        if not isinstance(step, Log1p):
+            continue
+        columns, features = step.columns or (), shape[-1]
+        if (outside := log1p_column_outside(columns, features, "the input")) is not None:
+            return [error("E404", outside, item_span(spans, "data", "preprocess", i),
+                          help="columns count from 0 on the input's last axis")]
+        if (twice := log1p_column_twice(columns, features, "the input")) is not None:
+            return [error("E404", twice, item_span(spans, "data", "preprocess", i), help="list each column once")]
     return []

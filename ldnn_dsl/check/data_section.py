@@ -285,19 +285,25 @@ def log1p_columns(steps: tuple[object, ...]) -> tuple[int, ...] | None:
     return tuple(dict.fromkeys(column for step in chosen for column in step.columns or ()))  # as written
 
 
-def log1p_columns_problem(columns: tuple[int, ...], features: int, what: str) -> tuple[str, str] | None:
-    """Why `log1p`'s columns do not each name one of `what`'s `features` once, and the help
-    (negative ones count from the end, as NumPy's do: `[15, -1]` of 16 is one column twice);
-    None when they do."""
+def log1p_column_outside(columns: tuple[int, ...], features: int, what: str) -> str | None:
+    """Why a `log1p` column is not one of `what`'s `features` (negative ones count from the end,
+    as NumPy's do), or None when every one is."""
     bad = [c for c in columns if not -features <= c < features]
-    if bad:
-        has = "1 feature column (0)" if features == 1 else f"{features} feature columns (0..{features - 1})"
-        return f"log1p column {bad[0]} is out of range: {what} has {has}", f"columns count from 0 on {what}'s last axis"
+    if not bad:
+        return None
+    has = "1 feature column (0)" if features == 1 else f"{features} feature columns (0..{features - 1})"
+    return f"log1p column {bad[0]} is out of range: {what} has {has}"
+
+
+def log1p_column_twice(columns: tuple[int, ...], features: int, what: str) -> str | None:
+    """Why one `log1p` step names a column twice, by two names (`[15, -1]` of 16 features), as
+    `[1, 1]` does (E207); None when it does not. Steps that share a column are merged: each
+    takes its log once."""
     same = next(((a, b) for i, b in enumerate(columns) for a in columns[:i] if a % features == b % features), None)
     if same is None:
         return None
     return (f"log1p columns {same[0]} and {same[1]} are the same column: {what} has {features} feature "
-            f"column{'s' * (features != 1)}, and a negative column counts from the end", "list each column once")
+            f"column{'s' * (features != 1)}, and a negative column counts from the end")
 
 
 class Translate(Choice):

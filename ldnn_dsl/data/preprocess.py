@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ldnn_dsl.check.data_section import Standardize, log1p_columns_problem
+from ldnn_dsl.check.data_section import Standardize, log1p_column_outside
 from ldnn_dsl.data.columns import feature_label, features_counted
 from ldnn_dsl.data.problems import data_error
 from ldnn_dsl.data.values import FLOAT32_MAX, FLOAT32_RANGE
@@ -24,9 +24,9 @@ def feature_columns(columns: tuple[int, ...], features: int, span: Span | None) 
     """`columns` as non-negative indices on the last (feature) axis; () means all of them."""
     if not columns:
         return list(range(features))
-    if (problem := log1p_columns_problem(columns, features, "x")) is not None:
-        raise data_error(problem[0], span, help=problem[1])
-    return sorted({c % features for c in columns})
+    if (problem := log1p_column_outside(columns, features, "x")) is not None:
+        raise data_error(problem, span, help="columns count from 0 on x's last axis")
+    return list(dict.fromkeys(c % features for c in columns))  # steps that share a column take its log once
 
 
 def apply_log1p(x: np.ndarray, columns: list[int], split: str, span: Span | None,
