@@ -106,25 +106,25 @@ def _argument_words(annotation: Any) -> set[str]:
 
 
 def _quoted_words(setting: Setting, annotation: Any) -> list[Diagnostic]:
-    """`loss "mse"`, `metrics ["mae", "mse"]`: the words of the setting's written as strings,
-    each refused where it is written, as a layer's is (`dense 10 "relu"`), so that a spec
-    spells each word one way."""
+    """`loss "mse"`, `metrics ["mae", "mse"]`, `flip(mode="vertical")`: the words of the
+    setting's written as strings, each refused where it is written, as a layer's is (`dense 10
+    "relu"`), so that a spec spells each word one way. A string from a `let` is not written here."""
     words = words_of(annotation)
     found: list[tuple[str, Span]] = []
     for arg in setting.args:
         if arg.key is not None:
             continue
-        items = arg.value if isinstance(arg.value, list) else [arg.value]
-        spans = arg.item_spans if isinstance(arg.value, list) and len(arg.item_spans) == len(items) else \
-            [arg.span] * len(items)
-        found += [(item, at) for item, at in zip(items, spans, strict=True) if isinstance(item, str) and item in words]
+        if isinstance(arg.value, list):
+            found += [(item, at) for item, at, quoted in zip(arg.value, arg.item_spans, arg.quoted_items, strict=False)
+                      if quoted and item in words]
+        elif arg.quoted and arg.value in words:
+            found.append((arg.value, arg.span))  # type: ignore[arg-type]
         called = isinstance(arg.value, CallValue) and setting.head not in PATH_SETTINGS  # a path may be any text
-        inner = [a for a in (arg.value.args if called else ()) if a.key is None]  # type: ignore[union-attr]
+        inner = arg.value.args if called else ()  # type: ignore[union-attr]
         # `flip("horizontal")`: an argument's own words, not the setting's choices (`adam("sgd")`)
         own = _argument_words(annotation) if inner else set()
-        found += [(a.value, a.span) for a in inner if isinstance(a.value, str) and a.value in own]
-    return [error("E201", f"`{word}` is a word of `{setting.head}`, written as a string", at,
-                  help=bare_word_help(word))
+        found += [(a.value, a.span) for a in inner if a.quoted and a.value in own]
+    return [error("E201", f"`{word}` is a word of `{setting.head}`, written as a string", at, help=bare_word_help(word))
             for word, at in found]
 
 

@@ -136,8 +136,10 @@ class _Binding:
         if key not in self.options:
             return error("E204", f"unknown option `{key}` for {self.what}", arg.key_span or arg.span,
                          help=_option_help(key, self.options, self.spans, arg.value))
-        if isinstance(arg.value, str) and arg.value in words_of(self.cls.model_fields[key].annotation):
-            # `activation="softmax"`, `init="he_normal"`: refused as `dense 10 "relu"` and `loss "mse"` are
+        if arg.quoted and isinstance(arg.value, str) and (arg.value in words_of(self.cls.model_fields[key].annotation)
+                                                          or self.words.get(arg.value, (None,))[0] == key):
+            # `activation="softmax"`, `dtype="int"`: refused as `dense 10 "relu"` and `loss "mse"` are; a
+            # string from a `let` or a block's argument is not written here, and its quotes are elsewhere
             return error("E201", f"`{arg.value}` is a word of `{key}`, written as a string", arg.span,
                          help=bare_word_help(f"`{key}={arg.value}`"))
         if isinstance(value, str) and self.words.get(value, (None,))[0] == key:

@@ -121,10 +121,13 @@ def _no_let_for_a_name_in_a_file(call: n.Call, env: Env) -> None:
 
 def evaluate_arg(arg: n.Arg, env: Env) -> Arg:
     node = arg.value if isinstance(arg, n.Option) else arg
-    items = tuple(item.span for item in node.items) if isinstance(node, n.ListValue) else ()
+    listed = node.items if isinstance(node, n.ListValue) else ()
+    items, quoted = tuple(item.span for item in listed), tuple(isinstance(item, n.String) for item in listed)
     if isinstance(arg, n.Option):
-        return Arg(evaluate(arg.value, env), arg.value.span, arg.key, arg.key_span, items, _product(arg.value))
-    return Arg(evaluate(arg, env), arg.span, item_spans=items, product=_product(arg))
+        return Arg(evaluate(arg.value, env), arg.value.span, arg.key, arg.key_span, items, _product(arg.value),
+                   isinstance(arg.value, n.String), quoted)
+    return Arg(evaluate(arg, env), arg.span, item_spans=items, product=_product(arg), quoted=isinstance(arg, n.String),
+               quoted_items=quoted)
 
 
 def _product(node: n.Value) -> tuple[int, ...] | None:

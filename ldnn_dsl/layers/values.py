@@ -59,6 +59,8 @@ class Arg:
     key_span: Span | None = field(default=None, compare=False)
     item_spans: tuple[Span, ...] = field(default=(), compare=False)  # a list's items, for errors inside it
     product: tuple[int, ...] | None = field(default=None, compare=False)  # `3*3` as written: a window's typo
+    quoted: bool = field(default=False, compare=False)  # written as a string here, not through a let or parameter
+    quoted_items: tuple[bool, ...] = field(default=(), compare=False)  # the same, for each item of a list
 
 
 def plain(value: object) -> object:
