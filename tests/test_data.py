@@ -566,7 +566,8 @@ def test_a_second_csv_that_names_no_target_takes_the_training_files_by_name(tmp_
     write(tmp_path / "second.csv", "area,dist,rooms,cost\n1,2,3,4\n")
     with pytest.raises(DiagnosticError) as raised:
         load_data(data, str(tmp_path / "s"))
-    assert "price" in e405(raised)
+    assert "has no column `price`, the training file's target" in e405(raised)
+    assert raised.value.diagnostics[0].help == "name its target column `price`, as the training file's is"
 
 
 def test_a_second_csv_without_a_header_keeps_its_columns_by_position(tmp_path: Path) -> None:

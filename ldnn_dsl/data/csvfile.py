@@ -185,8 +185,7 @@ def _target_column(header: list[str], target: str | int, where: _Where, *, named
         if isinstance(target, TrainingTarget):
             raise data_error(f"`{where.written}` has no column `{shown(target)}`, the training file's target, which "
                              f"a second csv without `target=` takes by name; its columns are {columns}", where.span,
-                             help=f"name its target column `{shown(target)}`, or pick it with `target=` in its "
-                                  "`csv(...)`")
+                             help=f"name its target column `{shown(target)}`, as the training file's is")
         raise data_error(f"`{where.written}` has no column `{target}`; its columns are {columns}", where.span,
                          help=did_you_mean(target, header))
     by_name = header.index(str(target)) if named and str(target) in header else None

@@ -253,7 +253,7 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
         return _value_error(ctx["error"], field, what, span, keys, path)
     expected = _expected(kind)
     help = (_written_as_text(kind, value) or _a_name(kind, value, names) or _as_list(kind, value)
-            or _as_constant(kind, value, field) or number_called(kind, value, field) or _batch_axis(value, field))
+            or _as_constant(kind, value, field) or _number_called(kind, value, field) or _batch_axis(value, field))
     if called:
         return error("E201", f"the arguments of `{field}` of {what} must each be {expected}; got {shown}", span,
                      help=help)
@@ -400,15 +400,16 @@ def _batch_axis(value: Any, field: str) -> str | None:
     return "a shape is one sample's, every axis of a fixed size: leave out the batch axis (Keras' `None`)"
 
 
-def number_called(kind: str, value: Any, field: str) -> str | None:
+def _number_called(kind: str, value: Any, field: str) -> str | None:
     """`l2=l2(1e-4)`: Keras' `kernel_regularizer=l2(1e-4)` with ldnn's name, where ldnn's option
     takes the number itself."""
-    if not kind.startswith(NUMBER_TYPES) or not isinstance(value, dict) or set(value) != {"name", "args"}:
+    if not kind.startswith(NUMBER_TYPES) or not isinstance(value, dict) or set(value) != {"name", "args"} \
+            or value["name"] != field:
         return None
     args = value["args"]
     if len(args) != 1 or not isinstance(args[0], int | float) or isinstance(args[0], bool):
         return None
-    return f"`{field}` takes the number itself: `{field}={_show(args[0])}`"
+    return f"`{field}` takes the number itself, {_show(args[0])}, not a call"
 
 
 def _expected(kind: str) -> str:
