@@ -48,10 +48,11 @@ def syntax_errors(source: SourceFile, first: UnexpectedInput) -> list[Diagnostic
         if diag.span is None or diag.span.line <= line or diag.code != "E001":
             break  # an end-of-file error or no progress: most likely the blanked line's echo
         found.append(diag)
+    found.sort(key=lambda d: (d.span.line, d.span.col) if d.span is not None else (0, 0))  # glued numbers come last
     if len(found) <= MAX_ERRORS:
         return found
     last = found[MAX_ERRORS - 1]
-    stopped = f"ldnn stops after {MAX_ERRORS} syntax errors: there are more after this line"
+    stopped = f"ldnn stops after {MAX_ERRORS} syntax errors, and there are more: fix these and check again"
     return [*found[: MAX_ERRORS - 1], last.model_copy(update={"notes": (*last.notes, stopped)})]
 
 
