@@ -68,3 +68,53 @@ def test_every_code_is_raised_somewhere_listed_and_documented() -> None:
     assert sorted(set(CODES) - used) == []
     assert sorted(used - set(CODES)) == []
     assert documented == set(CODES)
+
+
+W101_MIXED = """
+model m {{
+  input [8]
+  dense 8 relu init=uniform(0.05)
+  repeat 7 {{
+    dense 8 relu
+  }}
+  dense 1
+}}
+init {{
+  weights normal(0.02)
+}}
+"""
+W122_BEYOND_THE_RUN = """
+model m {{
+  input [2]
+  dense 1 sigmoid
+}}
+data {{
+  source   parity(bits=2, samples=64)
+  validate 25%
+}}
+train {{
+  loss       binary_crossentropy
+  epochs     {epochs}
+  schedule   plateau(patience={plateau})
+  early_stop patience={patience} restore_best
+}}
+"""
+
+
+def test_w101_marks_where_most_fixed_inits_are_written() -> None:
+    """Eight of nine layers take the `init` default, one writes its own: the default is the fix."""
+    from helpers import checked
+
+    result = checked(W101_MIXED.format())
+    [found] = [d for d in result.warnings if d.code == "W101"]
+    assert found.span is not None and found.span.line == 11 and "weights scaled(1.0)" in (found.help or "")
+
+
+@pytest.mark.parametrize(("epochs", "plateau", "patience", "warned"), [
+    (10, 10, 10, False),  # the plateau cannot act within the run: nothing to warn of
+    (5, 4, 4, False), (50, 4, 4, True), (50, 0, 1, True), (50, 1, 2, False)])
+def test_w122_only_where_the_plateau_could_act(epochs: int, plateau: int, patience: int, warned: bool) -> None:
+    from helpers import checked
+
+    result = checked(W122_BEYOND_THE_RUN.format(epochs=epochs, plateau=plateau, patience=patience))
+    assert ("W122" in [d.code for d in result.warnings]) is warned

@@ -25,8 +25,8 @@ def layers(spec: Spec) -> list[LayerNode]:
 
 
 def deep_fixed_init(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
-    """Marked where the fixed init is written: a layer's own `init=` (which `init { weights }`
-    does not override), else the `init` section's default."""
+    """Marked where most of the fixed inits are written: the layers' own `init=` (which `init {
+    weights }` does not override), or the `init` section's default."""
     weighted = [n for n in layers(spec) if n.layer.has_weights and n.layer.kind != "embedding"]
     if len(weighted) < DEEP or any(isinstance(n, ResidualNode) for n in walk(spec.model.body)):
         return
@@ -37,8 +37,9 @@ def deep_fixed_init(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
         return
     message = (f"{len(weighted)} weight layers with a small fixed-std init and no residual path: the signal shrinks "
                "layer by layer and SGD may never get off the ground")
-    first, own = next(((n, own) for n, own in fixed if own is not None), (None, None))
-    if first is not None and own is not None:
+    owned = [(n, own) for n, own in fixed if own is not None]
+    if len(owned) * 2 > len(fixed):  # most of them write it: changing the `init` default would not do
+        first, own = owned[0]
         yield warning("W101", message, first.spans.get("init", first.span), notes=first.notes,
                       help=f"write `init=scaled(1.0)` (1/sqrt(fan_in) * randn) where the layers have "
                            f"`init={own.text()}`, or add `residual {{ ... }}` blocks")
@@ -159,15 +160,16 @@ def early_stop_before_plateau(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     stop = train.early_stop if train is not None else None
     if train is None or stop is None or not isinstance(train.schedule, Plateau):
         return
-    waits = max(1, train.schedule.patience)  # Keras acts on the first epoch without improvement at 0 as at 1
-    if max(1, stop.patience) > waits or (stop.patience >= train.epochs and not stop.restore_best):
-        return
-    than = "as long as" if max(1, stop.patience) == waits else "less than"
-    yield warning("W122", f"`early_stop` waits {stop.patience} epoch{'s' * (stop.patience != 1)} without "
-                  f"improvement, {than} the plateau schedule's {train.schedule.patience}: once the validation loss "
-                  "stops improving, the run ends by the epoch the plateau lowers the lr, so the lowered lr never "
-                  "trains", spans.get(("train", "early_stop")),
-                  help=f"let early stopping outwait a few plateaus, such as `early_stop patience={2 * waits + 1}`; "
+    waits, patience = max(1, train.schedule.patience), max(1, stop.patience)  # Keras acts at 0 as at 1
+    if patience > waits or train.epochs <= waits + 1 or (stop.patience >= train.epochs and not stop.restore_best):
+        return  # early stopping outwaits the plateau, or no epoch is left to train at a lowered lr
+    than = "as long as" if patience == waits else "less than"
+    longer = f"early_stop patience={2 * waits + 1}{' restore_best' if stop.restore_best else ''}"
+    yield warning("W122", f"`early_stop` ends the run after {patience} epoch{'s' * (patience != 1)} without "
+                  f"improvement, {than} the plateau schedule waits to lower the lr ({waits}): once the validation "
+                  "loss stops improving, the run ends by the epoch the plateau lowers the lr, so the lowered lr "
+                  "never trains", spans.get(("train", "early_stop")),
+                  help=f"let early stopping outwait a few plateaus, such as `{longer}`; "
                   "the plateau's `min_lr` also ends the run once the lr is tiny",
                   notes=("Keras acts at patience 0 as at 1: on the first epoch without improvement",)
                   if 0 in (stop.patience, train.schedule.patience) else ())
