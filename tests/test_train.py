@@ -570,6 +570,17 @@ def test_resolved_spec_leaves_a_second_csvs_target_to_the_training_files(tmp_pat
                                      f'{", header=false" if "header" in training else ""})'), validate
 
 
+def test_resolved_spec_writes_a_second_csvs_own_target_after_an_npz() -> None:
+    """After a training source without column names, a second csv takes its own last column:
+    a default like any other, written out."""
+    text = ('model m {\n  input [2]\n  dense 1\n}\ndata {\n  source npz("d.npz")\n  validate csv("v.csv")\n}\n'
+            "train {\n  loss mse\n}\n")
+    original = check_source(decode("s.ldnn", text.encode()), "train")
+    assert original.errors == [] and original.spec is not None
+    resolved_spec = resolved_text(original.spec, batch=32, epochs=1, seed=1, jit=False, steps_per_execution=1)
+    assert 'validate csv(path="v.csv", target=-1)' in resolved_spec
+
+
 def test_augmented_batches_are_seeded() -> None:
     from ldnn_dsl.check.data_section import DataSection
     from ldnn_dsl.train.augment import augment_layers, augmented_batches

@@ -258,9 +258,10 @@ def _position(diag: Diagnostic) -> tuple[int, int]:
 def block_after(arg: Arg, what: str, params: Sequence[str]) -> Diagnostic:
     """A block's call after a statement on its line (`dense 4 blk(3)`): a call is a line of its own."""
     name = arg.value.name  # type: ignore[attr-defined]
-    # the call as written (its values evaluated); a bare name gets the block's parameters to fill in
-    call = _written(arg.value) if isinstance(arg.value, CallValue) else f"{name}({', '.join(params)})" if params \
-        else name
+    if isinstance(arg.value, CallValue):
+        call = _written(arg.value)  # the call as written, its values evaluated
+    else:  # a bare name: the block's parameters, to fill in
+        call = f"{name}({', '.join(params)})" if params else name
     return error("E205", f"`{name}` is a block: its call cannot follow {what} on the same line", arg.span,
                  help=f"a block call is a statement of its own: put `{call}` on a line of its own")
 

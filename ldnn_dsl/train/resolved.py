@@ -138,14 +138,16 @@ def data_settings(data: DataSection, spec_path: str, folder: str | Path | None) 
 
 def _source(source: Choice, spec_path: str, folder: str | Path | None, training: Choice | None = None) -> str:
     """A file source with its path made relative to the resolved spec's folder. A second csv
-    that names no target takes the training file's by name: written out where the training
-    source names it, else left for the reader to take again (the name is in the file)."""
+    that names no target takes a headed training csv's by name: written out where the training
+    source names it, else left for the reader to take again (the name is in the file); after
+    any other training source it takes its own last column, written out as every default is."""
     if isinstance(source, NpzSource | CsvSource) and folder is not None:
         target = resolve(spec_path, source.path).resolve()
         source = source.model_copy(update={"path": os.path.relpath(target, Path(folder).resolve())})
-    if training is None or not isinstance(source, CsvSource) or not source.takes_training_target:
+    if not isinstance(training, CsvSource) or training.header is False or not isinstance(source, CsvSource) \
+            or not source.takes_training_target:
         return source.text()
-    if isinstance(training, CsvSource) and isinstance(training.target, str):
+    if isinstance(training.target, str):
         return source.model_copy(update={"target": training.target}).text()
     return source.text(omit=("target",))
 

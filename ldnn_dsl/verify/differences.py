@@ -1,8 +1,9 @@
 """Whether one analytic derivative agrees with difference quotients of the loss.
 
 A first central quotient decides most entries. One that disagrees is retried, since a ReLU
-kink or a max-pooling switch inside the step spoils the quotient but not a smaller one, and
-then one-sided, since at a kink right at w the framework's gradient is one of the two slopes.
+kink or a max-pooling switch inside the step spoils the quotient but not a smaller one; with
+larger steps, since the loss's rounding over the step may spoil it; and then one-sided, since
+at a kink right at w the framework's gradient is one of the two slopes.
 A wrong gradient fails every estimate. The sampling of entries lives here too: which entries
 to check decides what a wrong gradient can hide behind."""
 

@@ -11,8 +11,9 @@ by the relative error |g - n| / max(|g|, |n|, floor). The floor is the finite-di
 noise divided by the tolerance: a derivative too small to resolve relatively is held to
 an absolute error of about that noise instead (so two exact zeros agree). An entry that
 fails is retried with smaller steps, since a ReLU kink or a max-pooling switch inside the
-step spoils the quotient but not a smaller one, and then one-sided, since at a kink right at
-w the framework's gradient is one of the two slopes; a wrong gradient fails every estimate.
+step spoils the quotient but not a smaller one; with larger steps, since a deep net's loss
+may round coarser than the floor allows for; and then one-sided, since at a kink right at w
+the framework's gradient is one of the two slopes. A wrong gradient fails every estimate.
 
     model tiny { input [4]  dense 1 sigmoid }      # ldnn gradcheck tiny.ldnn
 """
