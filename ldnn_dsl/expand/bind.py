@@ -16,7 +16,7 @@ from ldnn_dsl.expand.validation import bare_word_help, validate, words_of
 from ldnn_dsl.layers.base import ACTIVATIONS, WINDOW_FIELDS, LayerKind
 from ldnn_dsl.layers.registry import LAYER_KINDS, kind_called
 from ldnn_dsl.layers.values import Arg, CallValue, Percentage, WindowValue, Word, number_text, plain
-from ldnn_dsl.source.diagnostics import Diagnostic, a_number, did_you_mean, error, nearest
+from ldnn_dsl.source.diagnostics import Diagnostic, a_number, did_you_mean, error, nearest, position
 from ldnn_dsl.source.span import Span
 
 Bound = tuple[BaseModel | None, dict[str, Span], list[Diagnostic]]
@@ -41,7 +41,7 @@ def bind(cls: type[BaseModel], args: Iterable[Arg], span: Span, what: str, *, po
     model, problems = validate(cls, binding.data, binding.spans, span, what, keys=binding.keys, names=binding.names)
     if binding.diags:  # the values given are checked all the same; what a value in error may have set is not missing
         diags = binding.diags
-        return None, binding.spans, sorted([*diags, *_beside(problems, binding.spans.values(), diags)], key=_position)
+        return None, binding.spans, sorted([*diags, *_beside(problems, binding.spans.values(), diags)], key=position)
     return model, binding.spans, problems
 
 
@@ -136,15 +136,13 @@ class _Binding:
         if key not in self.options:
             return error("E204", f"unknown option `{key}` for {self.what}", arg.key_span or arg.span,
                          help=_option_help(key, self.options, self.spans, arg.value))
-        if arg.quoted and isinstance(arg.value, str) and (arg.value in words_of(self.cls.model_fields[key].annotation)
-                                                          or self.words.get(arg.value, (None,))[0] == key):
+        worded = isinstance(value, str) and self.words.get(value, (None,))[0] == key  # `dtype=int` reads as int32
+        if arg.quoted and (worded or value in words_of(self.cls.model_fields[key].annotation)):
             # `activation="softmax"`, `dtype="int"`: refused as `dense 10 "relu"` and `loss "mse"` are; a
             # string from a `let` or a block's argument is not written here, and its quotes are elsewhere
-            return error("E201", f"`{arg.value}` is a word of `{key}`, written as a string", arg.span,
-                         help=bare_word_help(f"`{key}={arg.value}`"))
-        if isinstance(value, str) and self.words.get(value, (None,))[0] == key:
-            value = self.words[value][1]
-        return key, value
+            return error("E201", f"`{value}` is a word of `{key}`, written as a string", arg.span,
+                         help=bare_word_help(f"`{key}={value}`"))
+        return key, self.words[value][1] if worded else value  # type: ignore[index]
 
     def _unbracketed(self, arg: Arg, following: Sequence[Arg]) -> tuple[Diagnostic, int] | None:
         """`input 28 28 1`: a shape's numbers without their brackets, where the next positional
@@ -249,10 +247,6 @@ def _product_as_window(field: str, what: str, arg: Arg, rank: int | None) -> Dia
         meant = f"{what} takes a {field} of {rank} sides, such as `{'x'.join([str(factors[0])] * rank)}`"
     return error("E201", f"`{field}` of {what} is `{written}`, the number {side}", arg.span,
                  help=f"{meant}; write `{side}` for {whole}")
-
-
-def _position(diag: Diagnostic) -> tuple[int, int]:
-    return (diag.span.line, diag.span.col) if diag.span is not None else (0, 0)
 
 
 def block_after(arg: Arg, what: str, params: Sequence[str]) -> Diagnostic:

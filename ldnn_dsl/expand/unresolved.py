@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from ldnn_dsl.ast import nodes as n
 from ldnn_dsl.expand.modules import STRUCTURE
 from ldnn_dsl.layers.registry import LAYER_KINDS, layer_help
-from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
+from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, position
 from ldnn_dsl.source.span import Span
 
 
@@ -42,7 +42,7 @@ def uncalled_block(block: n.BlockDef, known: set[str], blocks: set[str]) -> list
                   help=layer_help(stmt.head) or did_you_mean(stmt.head, heads)
                   or f"layer kinds are {', '.join(LAYER_KINDS)}")
             for stmt in _layer_statements(block.body) if stmt.head not in {*heads, *STRUCTURE}]
-    return sorted(out, key=lambda d: (d.span.line, d.span.col) if d.span else (0, 0))
+    return sorted(out, key=position)
 
 
 def follows_from(diagnostic: Diagnostic, spans: list[Span]) -> bool:

@@ -47,6 +47,11 @@ class DiagnosticError(Exception):
         super().__init__("\n".join(_summary(d) for d in self.diagnostics))
 
 
+def position(diag: Diagnostic) -> tuple[int, int]:
+    """(line, column) for putting one file's findings in reading order; one without a place first."""
+    return (diag.span.line, diag.span.col) if diag.span is not None else (0, 0)
+
+
 def _summary(diag: Diagnostic) -> str:
     """One diagnostic in an exception's message (a traceback, a notebook): its line, and the
     help and notes that say what to do, without the source lines that `render_text` quotes."""

@@ -6,7 +6,7 @@ import time
 
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from ldnn_dsl.source.diagnostics import Diagnostic
+from ldnn_dsl.source.diagnostics import Diagnostic, position
 from ldnn_dsl.source.text import SourceFile
 from ldnn_dsl.syntax.explain import acceptable, translate
 from ldnn_dsl.syntax.glued import glued_numbers
@@ -48,7 +48,7 @@ def syntax_errors(source: SourceFile, first: UnexpectedInput) -> list[Diagnostic
         if diag.span is None or diag.span.line <= line or diag.code != "E001":
             break  # an end-of-file error or no progress: most likely the blanked line's echo
         found.append(diag)
-    found.sort(key=lambda d: (d.span.line, d.span.col) if d.span is not None else (0, 0))  # glued numbers come last
+    found.sort(key=position)  # glued numbers come last
     if len(found) <= MAX_ERRORS:
         return found
     last = found[MAX_ERRORS - 1]
