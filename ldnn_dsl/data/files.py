@@ -85,6 +85,11 @@ def _not_an_archive(file: Path, written: str, why: str, span: Span | None) -> Di
                       help="write it with numpy.savez(path, x=..., y=...)")
 
 
+def _held(keys: list[str]) -> str:
+    """An archive's arrays, as a message lists them."""
+    return ", ".join(f"`{k}`" for k in keys) or "nothing"
+
+
 def _both_held(archive: np.lib.npyio.NpzFile, x: str, y: str, written: str, span: Span | None) -> None:
     """One error when the archive holds neither array: fixing x alone would only lead to y's."""
     keys = list(archive.files)
@@ -92,9 +97,8 @@ def _both_held(archive: np.lib.npyio.NpzFile, x: str, y: str, written: str, span
         return  # `_member` names the one that is missing
     near = [found[0] for key in (x, y) if len(found := nearest(key, keys)) == 1]
     x_name, y_name = [n if n.isidentifier() else quote(n) for n in near] if len(near) == 2 else ("<name>", "<name>")
-    raise data_error(f"data file `{written}` has neither array `{x}` for x nor `{y}` for y; it holds: "
-                     f"{', '.join(f'`{k}`' for k in keys) or 'nothing'}", span,
-                     help=f"name them in the source: `npz({quote(written)}, x={x_name}, y={y_name})`")
+    raise data_error(f"data file `{written}` has neither array `{x}` for x nor `{y}` for y; it holds: {_held(keys)}",
+                     span, help=f"name them in the source: `npz({quote(written)}, x={x_name}, y={y_name})`")
 
 
 def _member(archive: np.lib.npyio.NpzFile, key: str, role: str, written: str, span: Span | None) -> np.ndarray:
@@ -102,8 +106,7 @@ def _member(archive: np.lib.npyio.NpzFile, key: str, role: str, written: str, sp
     keys = list(archive.files)
     if key not in keys:
         hint = did_you_mean(key, keys)
-        raise data_error(f"data file `{written}` has no array `{key}` for {role}; it holds: "
-                         f"{', '.join(f'`{k}`' for k in keys) or 'nothing'}", span,
+        raise data_error(f"data file `{written}` has no array `{key}` for {role}; it holds: {_held(keys)}", span,
                          help=hint or f"name the array with `{role}=<name>` in the source")
     try:
         array = archive[key]
