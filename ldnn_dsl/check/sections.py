@@ -18,7 +18,8 @@ from ldnn_dsl.check.recipe import SECTION_MODELS, home_section, moved
 from ldnn_dsl.check.section import Section
 from ldnn_dsl.expand.bind import call_argument_spans
 from ldnn_dsl.expand.expand import Setting
-from ldnn_dsl.expand.validation import bare_word_help, call_names, models_in, validate, words_of
+from ldnn_dsl.expand.validation import call_names, models_in, validate, words_of
+from ldnn_dsl.expand.value_help import bare_word_help
 from ldnn_dsl.layers.initializers import Init
 from ldnn_dsl.layers.values import Arg, CallValue, Several, Word, plain
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, known_as, nearest

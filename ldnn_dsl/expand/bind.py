@@ -12,7 +12,8 @@ from typing import Any, get_origin
 from pydantic import BaseModel
 
 from ldnn_dsl.expand.modules import language_words
-from ldnn_dsl.expand.validation import bare_word_help, validate, words_of
+from ldnn_dsl.expand.validation import validate, words_of
+from ldnn_dsl.expand.value_help import bare_word_help
 from ldnn_dsl.layers.base import ACTIVATIONS, WINDOW_FIELDS, LayerKind
 from ldnn_dsl.layers.registry import LAYER_KINDS, kind_called
 from ldnn_dsl.layers.values import Arg, CallValue, Percentage, WindowValue, Word, number_text, plain

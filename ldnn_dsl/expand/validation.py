@@ -7,6 +7,15 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from ldnn_dsl.expand.value_help import (
+    NUMBER_TYPES,
+    as_call,
+    as_written_call,
+    expected_value,
+    show,
+    value_help,
+    written_as_text,
+)
 from ldnn_dsl.layers.initializers import INITIALIZERS, Init
 from ldnn_dsl.layers.refusals import (
     REFUSED,
@@ -15,13 +24,12 @@ from ldnn_dsl.layers.refusals import (
     UnknownInitializerError,
     WrongKindError,
 )
-from ldnn_dsl.layers.values import Percentage, Several
+from ldnn_dsl.layers.values import Several
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, folded
 from ldnn_dsl.source.span import Span
 
 CALL_TYPES = ("union_tag_not_found", "model_attributes_type", "model_type", "dict_type")  # a call was due
 MAX_LISTED = 8  # longer lists of choices go into the help, not the message
-NUMBER_TYPES = ("int_type", "int_parsing", "float_type", "float_parsing")
 RANGE = {"greater_than": "greater than {gt}", "greater_than_equal": "at least {ge}", "less_than": "less than {lt}",
          "less_than_equal": "at most {le}"}
 
@@ -162,7 +170,7 @@ def _unknown_option(loc: list[str], span: Span, what: str, options: list[str] | 
         listed = f"{owner} takes: {', '.join(options)}" if options else f"{owner} takes no options"
     setting = KERAS_OPTIMIZER_OPTIONS.get(field) if loc[:1] == ["optimizer"] else None
     if setting is not None:  # `sgd(lr=0.1)`, `adamw(weight_decay=0.01)`, as Keras writes them
-        written = _show(value).strip("`") if isinstance(value, int | float | str) else "..."
+        written = show(value).strip("`") if isinstance(value, int | float | str) else "..."
         listed = f"{setting[1]} is a setting of its own in `train`: `{setting[0]} {written}` on its own line"
         return error("E204", f"unknown option `{field}` for {owner}", span, help=listed)
     return error("E204", f"unknown option `{field}` for {owner}", span,
@@ -220,7 +228,7 @@ def words_of(annotation: Any) -> set[str]:
 def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Span], path: list[str],
          names: Collection[str]) -> Diagnostic:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
-    shown = _show(value)
+    shown = show(value)
     field = loc[-1] if loc else ""
     called = field == "args" and len(loc) > 1
     if called:  # `init=normal("x")`: name the option, not the call's internals
@@ -241,19 +249,18 @@ def _one(err: Any, loc: list[str], span: Span, what: str, keys: Mapping[str, Spa
         return error("E202", f"`{field}` of {what} takes {bound}; got {ctx.get('actual_length')}", span)
     if kind == "union_tag_not_found" and isinstance(value, dict):  # `optimizer sgd momentum=0.9`
         return error("E201", f"`{field}` of {what} must be a call like name(...); got {shown}", span,
-                     help=_as_call(value))
+                     help=as_call(value))
     if isinstance(value, Several) and kind in CALL_TYPES:  # `source npz "a.npz"`: a call without its ( )
         return error("E201", f"`{field}` of {what} must be a call like name(...); got {shown}", span,
-                     help=_as_written_call(value))
+                     help=as_written_call(value))
     if kind == REFUSED:
         got = f"; got {shown}" if ctx.get("got") else ""
         at = keys.get(".".join([*path, ctx["at"]]), span) if ctx.get("at") else span
         return error(ctx["code"], f"`{field}` of {what}: {err['msg']}{got}", at, help=ctx.get("help"))
     if kind == "value_error":
         return _value_error(ctx["error"], field, what, span, keys, path)
-    expected = _expected(kind)
-    help = (_written_as_text(kind, value) or _a_name(kind, value, names) or _as_list(kind, value)
-            or _as_constant(kind, value, field) or _number_called(kind, value, field) or _batch_axis(value, field))
+    expected = expected_value(kind)
+    help = value_help(kind, value, field, names)
     if called:
         return error("E201", f"the arguments of `{field}` of {what} must each be {expected}; got {shown}", span,
                      help=help)
@@ -275,7 +282,7 @@ def _unknown_choice(ctx: Mapping[str, Any], field: str, what: str, shown: str, s
     tag = str(ctx.get("tag"))
     hint = did_you_mean(tag, tags) or CHOICE_HINTS.get(folded(tag))
     if "or_number" in ctx:  # `validate foo(3)`: a number or one of the calls goes there
-        return error("E210", f"`{field}` of {what} must be {_expected(ctx['or_number'])} or one of "
+        return error("E210", f"`{field}` of {what} must be {expected_value(ctx['or_number'])} or one of "
                      f"{', '.join(tags)}; got {shown}", span, help=hint)
     return error("E210", f"unknown {field} `{ctx.get('tag')}` in {what}; choose one of {', '.join(tags)}", span,
                  help=hint)
@@ -297,9 +304,9 @@ def _not_a_word_listed(ctx: Mapping[str, Any], value: Any, field: str, what: str
                    f"`{field}` of {what} must be a name such as `{choices[0]}`; got {shown}")
         return error("E210", message, span, help=hint or f"choose one of {', '.join(choices)}")
     if "or_number" in ctx:  # `batch fast`: a word where a number or `auto` goes
-        return error("E201", f"`{field}` of {what} must be {_expected(ctx['or_number'])} or "
+        return error("E201", f"`{field}` of {what} must be {expected_value(ctx['or_number'])} or "
                      f"{' or '.join(f'`{c}`' for c in choices)}; got {shown}", span,
-                     help=hint or _written_as_text(ctx["or_number"], value))
+                     help=hint or written_as_text(ctx["or_number"], value))
     if isinstance(written, bool) and {"epoch", "off"} <= set(choices):  # Keras' `fit(shuffle=True)`
         hint = (f"write `{field} epoch`: a new order every epoch, as Keras' `shuffle=True`" if written else
                 f"write `{field} off`: no shuffling")
@@ -329,133 +336,3 @@ def _value_error(refused: ValueError, field: str, what: str, span: Span, keys: M
     if message.startswith("must be "):  # the shared number types' own: `units` of `dense` must be ...
         return error(code, f"`{field}` of {what} {message}", span)
     return error(code, f"`{field}` of {what}: {message}", span)
-
-
-def bare_word_help(written: str) -> str:
-    """The help for a word written as a string (`"relu"`, `loss "mse"`, `init="he_normal"`):
-    each word has one spelling, the bare one."""
-    return f"write {written} without quotes: words such as activations, losses and initializers are bare"
-
-
-def _written_as_text(kind: str, value: Any) -> str | None:
-    """Why text is refused where a number or true/false goes, though Python would read it as one
-    (`"8"`, `inf`, `"true"`)."""
-    if kind.startswith("bool") and isinstance(value, str) and value.strip() in ("true", "false"):
-        return f"write {value.strip()} without quotes"
-    if kind.startswith("bool") and isinstance(value, str) and value.lower() in ("true", "false"):  # Python's `True`
-        return f"write `{value.lower()}`: `true` and `false` are lower case"
-    if not (kind.startswith(("int", "float")) and isinstance(value, str)):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    if number != number or number in (float("inf"), float("-inf")):
-        return "numbers in a spec are finite: a name such as `inf` or `nan` is not one"
-    return f"write the number without quotes: {value.strip()}"
-
-
-def _as_list(kind: str, value: Any) -> str | None:
-    """`input 784`: one number where a list goes, which a list of one would be."""
-    if kind.startswith("tuple") and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"a list of one value is still a list: `[{value}]`"
-    return None
-
-
-def _a_name(kind: str, value: Any, names: Collection[str]) -> str | None:
-    """A word where a number goes that is close to a `let` or parameter: a typo of its name
-    (`input [widht]`), which the expander could not tell from a word such as `relu`."""
-    if not kind.startswith(("int", "float")):
-        return None
-    words = value if isinstance(value, list) else [value]  # a call's arguments: `normal(sigm)`
-    return next((hint for word in words if isinstance(word, str) and (hint := did_you_mean(word, names))), None)
-
-
-BIAS_FIELDS = ("biases", "bias_init")
-WEIGHT_FIELDS = ("weights", "init", "recurrent_init")
-
-
-def _as_constant(kind: str, value: Any, field: str) -> str | None:
-    """`biases 0.1`, `bias_init=0`: a number where a bias's initializer goes is meant as every
-    entry; where a weight's goes, as the spread of a random draw (Caffe's `std`): equal weights
-    keep every unit alike, and the net cannot learn."""
-    if field not in (*BIAS_FIELDS, *WEIGHT_FIELDS) or not kind.startswith(("model", "dict")) \
-            or not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    if field in WEIGHT_FIELDS:
-        return (f"write `normal({_show(value)})` for weights drawn with that std" if value > 0 else
-                "write `scaled(1.0)` (1/sqrt(fan_in) * randn): equal weights keep every unit alike")
-    named = {0: "zeros", 1: "ones"}.get(value)  # type: ignore[call-overload]
-    return f"write `{named or f'constant({_show(value)})'}`: every bias equal to {_show(value)}"
-
-
-BATCH_WORDS = ("none", "null", "batch", "batch_size")
-
-
-def _batch_axis(value: Any, field: str) -> str | None:
-    """`input [None, 784]`: Keras' batch axis (or a free axis) in a shape, which here is one
-    sample's, every axis of a fixed size."""
-    if field != "shape" or not isinstance(value, str) or value.casefold() not in BATCH_WORDS:
-        return None
-    return "a shape is one sample's, every axis of a fixed size: leave out the batch axis (Keras' `None`)"
-
-
-def _number_called(kind: str, value: Any, field: str) -> str | None:
-    """`l2=l2(1e-4)`: Keras' `kernel_regularizer=l2(1e-4)` with ldnn's name, where ldnn's option
-    takes the number itself."""
-    if not kind.startswith(NUMBER_TYPES) or not isinstance(value, dict) or set(value) != {"name", "args"} \
-            or value["name"] != field:
-        return None
-    args = value["args"]
-    if len(args) != 1 or not isinstance(args[0], int | float) or isinstance(args[0], bool):
-        return None
-    return f"`{field}` takes the number itself, {_show(args[0])}, not a call"
-
-
-def _expected(kind: str) -> str:
-    for prefix, words in (("int", "a whole number"), ("float", "a number"), ("bool", "true or false"),
-                          ("string", "a string"), ("tuple", "a list like [32, 32, 3]"), ("list", "a list"),
-                          ("dict", "a call like name(...)"), ("model", "a call like name(...)")):
-        if kind.startswith(prefix):
-            return words
-    return "a different kind of value"
-
-
-def _as_written_call(values: Several) -> str | None:
-    """`npz "a.npz"` as the call it was meant to be: `npz("a.npz")`."""
-    head, *rest = values
-    if not (isinstance(head, str) and head.isidentifier()):
-        return None
-    return f"write `{head}({', '.join(_as_source(v) for v in rest)})`"
-
-
-def _as_source(value: Any) -> str:
-    """One value as the spec writes it: a word bare, other text in double quotes."""
-    return f'"{value}"' if isinstance(value, str) and not value.isidentifier() else _show(value).strip("`")
-
-
-def _as_call(record: dict[str, Any]) -> str | None:
-    """The call a record was meant to be: `sgd momentum=0.9` (one flag, then options) is `sgd(momentum=0.9)`."""
-    flags = [key for key, v in record.items() if v is True]
-    if len(flags) != 1:
-        return None
-    options = ", ".join(f"{key}={_show(v).strip('`')}" for key, v in record.items() if key != flags[0])
-    return f"write `{flags[0]}({options})`: a choice's options go inside its parentheses"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):  # as the spec writes it, not Python's True
-        return str(value).lower()
-    if isinstance(value, str):
-        return f"`{value}`"
-    if isinstance(value, Percentage):
-        return f"{value * 100:g}%"
-    if isinstance(value, dict) and "name" in value:
-        return f"`{value['name']}(...)`"
-    if isinstance(value, dict):  # options and flags, as written: `sgd momentum=0.9`
-        return "`" + " ".join(key if v is True else f"{key}={_show(v).strip('`')}" for key, v in value.items()) + "`"
-    if isinstance(value, Several):  # `lr 0.1 e`, `npz "a.npz"`: as written
-        return "`" + " ".join(_as_source(v) for v in value) + "`"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_show(v).strip("`") for v in value) + "]"  # a call as `name(...)`, not a dict
-    return str(value)
