@@ -12,6 +12,7 @@ from ldnn_dsl.layers.conv import AvgPool, Conv, Conv1D, GlobalPool, MaxPool
 from ldnn_dsl.layers.core import ActivationLayer, Dense, Dropout, Flatten, InputLayer, Reshape
 from ldnn_dsl.layers.norm import BatchNorm, LayerNorm
 from ldnn_dsl.layers.recurrent import GRU, LSTM, Embedding, SimpleRNN
+from ldnn_dsl.source.diagnostics import folded
 
 KINDS: tuple[type[LayerKind], ...] = (
     InputLayer, Dense, Conv, Conv1D, MaxPool, AvgPool, GlobalPool, Flatten, Reshape, Dropout, BatchNorm,
@@ -33,9 +34,9 @@ def layer_help(head: str) -> str | None:
         shown = example(kind)
         if head.lower() == kind:
             return f"layer kinds are written in lower case: `{shown}`"
-        said = f"ldnn writes this kind `{kind}`" if _folded(head) == kind else f"ldnn calls this layer `{kind}`"
+        said = f"ldnn writes this kind `{kind}`" if folded(head) == kind else f"ldnn calls this layer `{kind}`"
         return said + (f": `{shown}`" if shown != kind else "")
-    activation = next((a for a in ACTIVATIONS if _folded(a) == _folded(head)), None)
+    activation = next((a for a in ACTIVATIONS if folded(a) == folded(head)), None)
     if activation is not None:
         return (f"an activation is a layer as `activation {activation}`, or a word after a layer's size: "
                 f"`dense 10 {activation}`")
@@ -45,13 +46,9 @@ def layer_help(head: str) -> str | None:
 def kind_called(name: str) -> str | None:
     """The layer kind another framework calls `name`: `Conv2D`, `MaxPool2d`, `batch_normalization`,
     `LSTM` (letter case and underscores aside), for a did-you-mean no spelling distance finds."""
-    folded = _folded(name)
+    wanted = folded(name)
     return next((kind for kind, cls in LAYER_KINDS.items()
-                 if folded == _folded(kind) or folded in map(_folded, cls.elsewhere)), None)
-
-
-def _folded(name: str) -> str:
-    return name.lower().replace("_", "")
+                 if wanted == folded(kind) or wanted in map(folded, cls.elsewhere)), None)
 
 
 def example(kind: str) -> str:
