@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ldnn_dsl.data.loaded import Loaded
 from ldnn_dsl.data.problems import data_error
-from ldnn_dsl.data.sources import Loaded
 from ldnn_dsl.data.values import shown
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.span import Span

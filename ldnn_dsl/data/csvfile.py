@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ldnn_dsl.data.access import cannot_read, check_readable
+from ldnn_dsl.data.loaded import Loaded
 from ldnn_dsl.data.problems import data_error
 from ldnn_dsl.data.values import FLOAT32_HELP, FLOAT32_RANGE, ordinal, shown, to_float32
 from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean
@@ -47,19 +48,6 @@ class _Table:
         return f"column `{shown(name)}`" if name else f"{ordinal(index)} column (no name)"
 
 
-@dataclass(frozen=True, eq=False)
-class CsvColumns:
-    """A csv file read: x and y, and the names its header gives them. `features` names x's
-    columns in order (None for a file without a header, whose columns have only positions), so
-    that a second file can be matched to the training file by name, and a message about a
-    feature column can say which one the author wrote."""
-
-    x: np.ndarray
-    y: np.ndarray
-    features: tuple[str, ...] | None
-    target: str | None
-
-
 def load_csv(path: Path | str, target: str | int = -1, *, header: bool | None = None, span: Span | None = None,
              written: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A header row, then numbers; `target` (a column name or index) is y, the rest x.
@@ -76,7 +64,7 @@ def load_csv(path: Path | str, target: str | int = -1, *, header: bool | None = 
 
 
 def read_csv(path: Path | str, target: str | int = -1, *, header: bool | None = None, span: Span | None = None,
-             written: str | None = None) -> CsvColumns:
+             written: str | None = None) -> Loaded:
     """`load_csv`, with the header's names of the feature columns and of the target."""
     where = _Where(Path(path), written or str(path), span)
     check_readable(where.file, where.written, span)
@@ -84,9 +72,9 @@ def read_csv(path: Path | str, target: str | int = -1, *, header: bool | None = 
     column = _target_column(table.header, target, where, named=header is not False)
     values = _to_float32(table, _to_numbers(table, where), where)
     names = None if header is False else tuple(table.header)
-    return CsvColumns(np.delete(values, column, axis=1), values[:, column].copy(),
-                      None if names is None else names[:column] + names[column + 1:],
-                      None if names is None else names[column])
+    return Loaded(np.delete(values, column, axis=1), values[:, column].copy(),
+                  None if names is None else names[:column] + names[column + 1:],
+                  None if names is None else names[column], written)
 
 
 def _read_table(where: _Where, header: bool | None) -> _Table:

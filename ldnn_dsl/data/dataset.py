@@ -21,9 +21,10 @@ from ldnn_dsl.data.baseline import baseline
 from ldnn_dsl.data.columns import in_training_order
 from ldnn_dsl.data.csvfile import TrainingTarget
 from ldnn_dsl.data.fit import fit_report
+from ldnn_dsl.data.loaded import Loaded
 from ldnn_dsl.data.preprocess import apply_log1p, feature_columns, standardize_stats, wants_standardize
 from ldnn_dsl.data.problems import data_error
-from ldnn_dsl.data.sources import AnySource, Loaded, load_source
+from ldnn_dsl.data.sources import AnySource, load_source
 from ldnn_dsl.source.span import Span
 
 __all__ = ["Splits", "baseline", "fit_report", "load_data"]

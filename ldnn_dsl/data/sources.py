@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
-
 from ldnn_dsl.check.data_section import CsvSource, NpzSource, ParitySource, SortSource
 from ldnn_dsl.data.csvfile import read_csv
 from ldnn_dsl.data.files import load_npz, resolve
 from ldnn_dsl.data.generators import parity_task, sort_task
+from ldnn_dsl.data.loaded import Loaded
 from ldnn_dsl.source.span import Span
 
 AnySource = SortSource | ParitySource | NpzSource | CsvSource
-
-
-@dataclass(frozen=True, eq=False)
-class Loaded:
-    """A source's arrays, and what a csv header says of them: `features` names x's columns
-    (None where only positions are known: generators, npz, a csv without a header), `target`
-    the column y came from, `written` the file as the spec names it. The names let a second
-    csv file be matched to the training file by name, and messages name the column meant."""
-
-    x: np.ndarray
-    y: np.ndarray
-    features: tuple[str, ...] | None = None
-    target: str | None = None
-    written: str | None = None
 
 
 def load_source(source: AnySource, spec_path: str | None, seed: int, span: Span | None = None) -> Loaded:
@@ -38,5 +21,4 @@ def load_source(source: AnySource, spec_path: str | None, seed: int, span: Span 
     file = resolve(spec_path, source.path)
     if isinstance(source, NpzSource):
         return Loaded(*load_npz(file, source.x, source.y, span=span, written=source.path), written=source.path)
-    read = read_csv(file, source.target, header=source.header, span=span, written=source.path)
-    return Loaded(read.x, read.y, read.features, read.target, source.path)
+    return read_csv(file, source.target, header=source.header, span=span, written=source.path)
