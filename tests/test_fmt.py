@@ -423,10 +423,29 @@ def test_a_closed_stdin_is_a_diagnostic(command: str) -> None:
 
 
 def test_check_on_stdin_compares_the_text_as_sent() -> None:
-    """CRLF line ends are a change, as they are in a file: stdin is not read through newline translation."""
+    """Line ends are kept in the style of the first line, as black and rustfmt keep them: a
+    canonical CRLF text is no change, mixed line ends are. Stdin is read as bytes, not through
+    newline translation, and formatted text goes back as bytes."""
     pretty = PRETTY.encode()
+    crlf = pretty.replace(b"\n", b"\r\n")
     assert ldnn_process("fmt", "--check", "-", stdin=pretty).returncode == 0
-    assert ldnn_process("fmt", "--check", "-", stdin=pretty.replace(b"\n", b"\r\n")).returncode == 1
+    assert ldnn_process("fmt", "--check", "-", stdin=crlf).returncode == 0
+    assert ldnn_process("fmt", "--check", "-", stdin=crlf.replace(b"4]\r\n", b"4]\n")).returncode == 1
+    assert ldnn_process("fmt", "-", stdin=UGLY.replace("\n", "\r\n").encode()).stdout == crlf
+
+
+def test_a_file_keeps_its_line_ends_and_byte_order_mark(tmp_path: Path) -> None:
+    """A Windows checkout (git's autocrlf, an editor's BOM) is formatted in its own style, so
+    `fmt --check` passes on it in CI, and `fmt` does not rewrite every line of it."""
+    crlf = write(tmp_path / "crlf.ldnn", "")
+    crlf.write_bytes(b"\xef\xbb\xbf" + UGLY.replace("\n", "\r\n").encode())
+    assert run_fmt([str(crlf)]) == (0, "", "")
+    assert crlf.read_bytes() == b"\xef\xbb\xbf" + PRETTY.replace("\n", "\r\n").encode()
+    assert run_fmt([str(crlf)], check=True) == (0, "", "")
+    mixed = write(tmp_path / "mixed.ldnn", "")
+    mixed.write_bytes(PRETTY.replace("}\n", "}\r\n").encode())  # the first line ends in LF: LF throughout
+    assert run_fmt([str(mixed)], check=True) == (1, f"would reformat {mixed}\n", "")
+    assert run_fmt([str(mixed)]) == (0, "", "") and mixed.read_bytes() == PRETTY.encode()
 
 
 def test_a_file_that_formatting_would_take_past_the_size_limit_is_left_alone(tmp_path: Path) -> None:

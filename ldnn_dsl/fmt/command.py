@@ -56,31 +56,40 @@ def _expand(paths: list[str]) -> Iterator[str]:
 def _format_stdin(stdin: BinaryIO | None, check: bool, diff: bool, out: TextIO, err: TextIO) -> int:
     """Read as bytes, as `ldnn check -` reads: a bad byte is E002 at its place, and the text
     compared with the formatted one is what was sent, line ends and all."""
-    data = b""
-
-    def load() -> SourceFile:
-        nonlocal data
+    def load() -> tuple[SourceFile, str]:
         data = read_limited(stdin, STDIN_NAME)
-        return decode(STDIN_NAME, data)
+        return decode(STDIN_NAME, data), data.decode("utf-8")
 
-    formatted = _formatted(load, err)
-    if formatted is None:
+    done = _formatted(load, err)
+    if done is None:
         return 1
-    original = data.decode("utf-8")
+    formatted, original = done
     if not (check or diff):
-        out.write(formatted)
+        _write_bytes(out, formatted)
         return 0
     return _report(STDIN_NAME, original, formatted, check, diff, out)
+
+
+def _write_bytes(out: TextIO, text: str) -> None:
+    """Stdin's spec back as the UTF-8 bytes it came in, line ends as they are: a text stream
+    would encode in the locale's encoding, and on Windows turn each CRLF into CR CR LF."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:  # a stream of text only (a caller's StringIO)
+        out.write(text)
+        return
+    out.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
 
 
 def _format_file(path: str, check: bool, diff: bool, out: TextIO, err: TextIO) -> int:
     if os.path.isdir(path):  # only reached for a directory that holds no spec
         err.write(render_text(error("E005", "no .ldnn files in this directory", path=path), {}) + "\n")
         return 1
-    formatted = _formatted(lambda: read(path), err)
-    if formatted is None:
+    done = _formatted(lambda: (read(path), Path(path).read_bytes().decode("utf-8")), err)
+    if done is None:
         return 1
-    original = Path(path).read_bytes().decode("utf-8")
+    formatted, original = done
     if check or diff:
         return _report(path, original, formatted, check, diff, out)
     if formatted != original:
@@ -92,19 +101,30 @@ def _format_file(path: str, check: bool, diff: bool, out: TextIO, err: TextIO) -
     return 0
 
 
-def _formatted(load: Callable[[], SourceFile], err: TextIO) -> str | None:
-    """The formatted text, or None after printing the diagnostics (never a traceback)."""
+def _formatted(load: Callable[[], tuple[SourceFile, str]], err: TextIO) -> tuple[str, str] | None:
+    """The formatted text and the original, as read; or None after printing the diagnostics
+    (never a traceback)."""
     source: SourceFile | None = None
     try:
-        source = load()
-        formatted = format_text(source.text, source.path)
+        source, original = load()
+        formatted = _in_style_of(original, format_text(source.text, source.path))
         _refuse_growth_past_limit(source.path, formatted)
-        return formatted
+        return formatted, original
     except DiagnosticError as exc:
         sources = {source.path: source.text} if source is not None else dict(exc.sources)
         for diag in exc.diagnostics:
             err.write(render_text(diag, sources) + "\n")
         return None
+
+
+def _in_style_of(original: str, formatted: str) -> str:
+    """`formatted` with the original's line ends (CRLF where its first line ends so) and its
+    UTF-8 byte-order mark, as black and rustfmt keep them: a checkout that git gave Windows
+    line ends stays as it is, and `--check` passes on it. Mixed line ends become the first's."""
+    first = original.find("\n")
+    if first > 0 and original[first - 1] == "\r":
+        formatted = formatted.replace("\n", "\r\n")
+    return ("\ufeff" if original.startswith("\ufeff") else "") + formatted
 
 
 def _refuse_growth_past_limit(path: str, formatted: str) -> None:
