@@ -163,11 +163,22 @@ def _invisible_hint(char: str) -> str | None:
     return "delete the invisible character here, or retype the line"
 
 
+def _double_slash_help(source: SourceFile, token: Token) -> str:
+    """`let half = w // 2`, `lr 1 // 2`: a number or a parenthesis after `//` is Python's floor
+    division more likely than a C comment, which starts with words (`dense 10 // out`)."""
+    if not re.match(r"[ \t]*[0-9.(]", source.text[token.end_pos or 0:]):
+        return COMMENT_HELP
+    line, first = source.line(token.line or 1), (token.column or 2) - 2  # the first `/`, from 0
+    fixed = (line[:first] + line[first + 1:]).strip().replace("\t", " ")
+    return (f"`/` divides, and there is no floor division: `{fixed}`; where a "
+            "whole number goes, the quotient must come out whole (comments start with `#`)")
+
+
 def _unexpected_token(source: SourceFile, token: Token, expected: set[str]) -> Diagnostic:
     if token.type == "SLASH" and (token.start_pos or 0) > 0 and source.text[(token.start_pos or 0) - 1] == "/":
         # `dense 10 // out`: the first `/` read as a division, so the error came at the second
         return error("E001", "unexpected `//`", point(source, token.line or 1, (token.column or 2) - 1, 2),
-                     help=COMMENT_HELP)
+                     help=_double_slash_help(source, token))
     width = 1 if token.type == "_NL" else max(len(token), 1)  # a run of blank lines is one token
     span = point(source, token.line or 1, token.column or 1, width)
     shown = "end of line" if token.type == "_NL" else f"`{token}`"
