@@ -14,7 +14,7 @@ from ldnn_dsl.check.recipe import InitSection
 from ldnn_dsl.check.section import MAX_SEED
 from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
-from ldnn_dsl.check.spec import Spans, Spec, WrapperNames, item_span
+from ldnn_dsl.check.spec import Spans, Spec, WrapperNames, item_span, value_span
 from ldnn_dsl.check.train_section import Cosine, Plateau, TrainSection
 from ldnn_dsl.expand.expand import Expanded, expand
 from ldnn_dsl.expand.graph import layer_nodes
@@ -180,7 +180,7 @@ def init_misfits(spec: Spec, spans: Spans) -> list[Diagnostic]:
         for setting, reason in node.layer.init_misfits(spec.init_defaults):
             own = "init" if setting == "weights" else "bias_init"
             out.setdefault(setting, error(
-                "E202", f"`{setting}` of `init`: {reason}", spans.get(("init", setting)),
+                "E202", f"`{setting}` of `init`: {reason}", value_span(spans, "init", setting),
                 help=f"give that `{node.layer.kind}` ({node.span.line_seen_from(spec.path)}) its own `{own}=`, "
                      "or pick a default every layer can take"))
     return list(out.values())

@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.recipe import SECTION_MODELS, home_section, moved
 from ldnn_dsl.check.section import Section
+from ldnn_dsl.check.spec import VALUE
 from ldnn_dsl.expand.bind import call_argument_spans
 from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import call_names, models_in, validate, words_of
@@ -43,6 +44,7 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
                                unset=binder.unset, names=names)
     items = {at: place for at, place in binder.inner.items()
              if at.count(".") == 1 and at.split(".")[0] in cls.lists}
+    items.update({head + VALUE: place for head, place in binder.spans.items()})
     return (None, diags + problems, items) if diags else (model, problems, items)  # type: ignore[return-value]
 
 

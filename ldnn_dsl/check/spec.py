@@ -14,6 +14,15 @@ from ldnn_dsl.source.span import Span
 Spans = dict[tuple[str, str], Span]  # (section, setting) -> where it was written; `setting.N`: its item N
 
 
+VALUE = "="  # `(section, "biases=")`: where the setting's value is written, without its name
+
+
+def value_span(spans: Spans, section: str, setting: str) -> Span | None:
+    """Where a setting's value was written (`orthogonal(1.0)` of `biases orthogonal(1.0)`), or
+    else the setting: for an error about the value, not the setting's name."""
+    return spans.get((section, setting + VALUE)) or spans.get((section, setting))
+
+
 def item_span(spans: Spans, section: str, setting: str, index: int) -> Span | None:
     """Where item `index` of a listed setting was written (`metrics [a, b]`, `preprocess` over
     two lines), or else the setting."""
