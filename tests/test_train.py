@@ -300,6 +300,15 @@ def test_fit_sees_the_order_the_shuffle_setting_asks_for(shuffle: str, same_orde
     assert np.array_equal(first, second) is same_order
 
 
+def weights_now(model: Any, variable: Any) -> np.ndarray:
+    """A variable's value in the middle of `fit`: Keras on JAX keeps the training state apart
+    from the variables until an epoch ends, and must be asked to put it back first (a
+    callback's `self.model` asks, as ldnn's monitor reads it; a lambda's closure does not)."""
+    if keras.backend.backend() == "jax":
+        model.jax_state_sync()
+    return keras.ops.convert_to_numpy(variable)
+
+
 def test_update_ratio_is_the_last_step_and_keeps_keras_async() -> None:
     """The monitor's ratio is ||ΔW|| / ||W|| of the epoch's last step, found without a batch-end
     hook (a batch-end hook would make Keras wait for every step)."""
@@ -310,11 +319,12 @@ def test_update_ratio_is_the_last_step_and_keeps_keras_async() -> None:
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     x = np.linspace(-1, 1, 64, dtype="float32")[:, None]
     kernels: list[np.ndarray] = []
+    kernel = model.get_layer("dense_1").kernel
     record = keras.callbacks.LambdaCallback(
-        on_train_batch_begin=lambda b, logs: kernels.append(model.get_layer("dense_1").kernel.numpy().copy()))
+        on_train_batch_begin=lambda b, logs: kernels.append(weights_now(model, kernel)))
     logs = model.fit(x, 2 * x, batch_size=16, epochs=2, shuffle=False, callbacks=[record, monitor],
                      verbose=0).history
-    final = model.get_layer("dense_1").kernel.numpy()
+    final = keras.ops.convert_to_numpy(kernel)
     assert logs["update_ratio/dense_1"][-1] == pytest.approx(update_ratio(kernels[-1], final), rel=1e-6)
     assert logs["update_ratio/dense_1"][-1] > 0
 
@@ -357,7 +367,7 @@ def test_update_ratio_of_a_recurrent_layer_counts_its_recurrent_kernel() -> None
     cell = model.get_layer("lstm_1").cell
     snapshots: list[list[np.ndarray]] = []
     record = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda b, logs: snapshots.append(
-        [cell.kernel.numpy().copy(), cell.recurrent_kernel.numpy().copy()]))
+        [weights_now(model, cell.kernel), weights_now(model, cell.recurrent_kernel)]))
     x = np.random.default_rng(0).standard_normal((32, 5, 2)).astype("float32")
     logs = model.fit(x, x.sum(axis=(1, 2))[:, None], batch_size=16, epochs=1, shuffle=False,
                      callbacks=[record, update_ratio_monitor()], verbose=0).history
@@ -407,8 +417,9 @@ def test_jit_auto_rule() -> None:
     assert auto_jit(gpu=False, dropout=False, macs=1_000_000) and not auto_jit(gpu=False, dropout=False, macs=70_000)
     assert auto_jit(gpu=False, dropout=True, backend="jax", macs=10)
     big = graph("model m {\n  input [512]\n  dense 512\n  dense 2\n}\n")
-    assert choose_jit("auto", big, gpu=False) and not choose_jit("auto", plain, gpu=False)
-    assert not choose_jit("auto", dropped, gpu=False)
+    jax = keras.backend.backend() == "jax"  # where XLA off runs op by op: `auto` always compiles
+    assert choose_jit("auto", big, gpu=False) and choose_jit("auto", plain, gpu=False) == jax
+    assert choose_jit("auto", dropped, gpu=False) == jax
     assert choose_jit("auto", dropped, gpu=True)
     assert choose_jit(True, dropped, gpu=False) and not choose_jit(False, plain, gpu=True)
 
@@ -815,23 +826,32 @@ def test_a_split_from_its_own_source_is_reported_at_its_own_line(tmp_path: Path)
     assert seen == {"the validation y": "validate", "the test x": "test"}
     assert not (tmp_path / "out").exists()
 
+REGRESSION = "model line {\n  input [9]\n  dense 1\n}\n"
+
+
 def test_nan_loss_is_e406_and_leaves_no_folder(tmp_path: Path) -> None:
-    spec = sort_spec(tmp_path, "lr 1e12\nepochs 3")
+    """A regression, whose loss nothing clips: lr 1e12 takes it past float32 in the first epoch
+    on every backend (Keras on JAX clips a crossentropy's probabilities, so a diverged
+    classifier's loss can stay finite there)."""
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.random((64, 9), "float32"), y=rng.random(64, "float32"))
+    data = 'data {\n  source   npz("d.npz")\n  validate 25%\n}\n'
+    spec = sort_spec(tmp_path, "loss mse\nlr 1e12\nepochs 3\nmetrics []", data=data, model=REGRESSION)
     with pytest.raises(DiagnosticError) as caught:
         run_train(spec, tmp_path / "out")
     assert [d.code for d in caught.value.diagnostics] == ["E406"]
     assert "NaN" in caught.value.diagnostics[0].message
-    assert list(tmp_path.iterdir()) == [spec]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.npz", spec.name]
 
 
 def test_a_nan_validation_loss_is_e406_though_the_training_loss_stays_finite(tmp_path: Path) -> None:
-    """Validation inputs that overflow the net make its outputs NaN: the saved model would
-    predict NaN, so the run has diverged as surely as one whose training loss is NaN."""
+    """Validation inputs that overflow the net make its outputs infinite: the saved model would
+    predict them, so the run has diverged as surely as one whose training loss is NaN."""
     rng = np.random.default_rng(0)
-    np.savez(tmp_path / "d.npz", x=rng.random((64, 9), "float32"), y=rng.integers(0, 8, (64, 3)))
-    np.savez(tmp_path / "v.npz", x=np.full((8, 9), 3e38, "float32"), y=rng.integers(0, 8, (8, 3)))
+    np.savez(tmp_path / "d.npz", x=rng.random((64, 9), "float32"), y=rng.random(64, "float32"))
+    np.savez(tmp_path / "v.npz", x=np.full((8, 9), 3e38, "float32"), y=rng.random(8, "float32"))
     data = 'data {\n  source   npz("d.npz")\n  validate npz("v.npz")\n}\n'
-    spec = sort_spec(tmp_path, "epochs 2", data=data)
+    spec = sort_spec(tmp_path, "loss mse\nepochs 2\nmetrics []", data=data, model=REGRESSION)
     with pytest.raises(DiagnosticError) as caught:
         run_train(spec, tmp_path / "out")
     assert [d.code for d in caught.value.diagnostics] == ["E406"]
