@@ -28,13 +28,6 @@ def unquote(text: str) -> str:
     return ESCAPE.sub(lambda m: ESCAPES.get(m.group(1), m.group(0)), text[1:-1])
 
 
-def quote(value: str) -> str:
-    """The string literal whose value is `value`: `unquote`'s inverse. Every backslash is doubled,
-    even one `unquote` would keep as written: `"a\\tb"` must not read back as a tab."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    return f'"{escaped}"'
-
-
 def split_on_layer_kinds(stmt: n.Statement) -> list[n.Statement]:
     """`dense 256 relu dense 256` on one line is two layers: a layer kind's name starts a new one.
 

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
-from ldnn_dsl.ast.build import quote
 from ldnn_dsl.layers.refusals import refusal
+from ldnn_dsl.layers.values import quote
 
 
 def _once(field: str, data: dict[str, Any]) -> str:

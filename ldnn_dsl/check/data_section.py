@@ -6,12 +6,11 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from ldnn_dsl.ast.build import quote
 from ldnn_dsl.check.choices import Choice
 from ldnn_dsl.check.section import Fraction, Section, Seed, choices, listed
 from ldnn_dsl.layers.base import MAX_SIZE, Float32, Positive, PositiveWhole, Whole
 from ldnn_dsl.layers.refusals import WrongKindError, contradiction, refusal
-from ldnn_dsl.layers.values import Percentage
+from ldnn_dsl.layers.values import Percentage, quote
 from ldnn_dsl.source.diagnostics import did_you_mean
 
 

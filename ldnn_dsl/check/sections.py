@@ -22,7 +22,7 @@ from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import call_names, models_in, validate, words_of
 from ldnn_dsl.expand.value_help import bare_word_help
 from ldnn_dsl.layers.initializers import Init
-from ldnn_dsl.layers.values import Arg, CallValue, Several, Word, plain
+from ldnn_dsl.layers.values import Arg, CallValue, Several, Word, plain, written
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, known_as, nearest
 from ldnn_dsl.source.span import Span
 
@@ -314,17 +314,12 @@ def _argument_help(section: str, setting: Setting) -> str | None:
     if home is None:
         return None
     owner, choices = next(iter(choice_arguments(home)[setting.head].items()))
-    value = _written(setting.args[0].value) if setting.args else "..."
+    value = written(setting.args[0].value) if setting.args else "..."
     where = "" if home == section else f" in `{home}`"
     if not choices:
         return f"`{setting.head}` is an option of `{owner}`{where}: `{owner} {setting.head}={value}`"
     named = " or ".join(f"`{c}`" for c in choices)
     return f"`{setting.head}` is an argument of {named}{where}: `{owner} {choices[0]}({setting.head}={value})`"
-
-
-def _written(value: Any) -> str:
-    shown = plain(value)
-    return str(shown).lower() if isinstance(shown, bool) else str(shown)
 
 
 def _setting(head: str, head_span: Span, args: list[Arg]) -> Setting:

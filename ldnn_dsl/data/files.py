@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ldnn_dsl.ast.build import quote
 from ldnn_dsl.data.access import cannot_read, check_readable, is_system_error
 from ldnn_dsl.data.problems import data_error
 from ldnn_dsl.data.values import FLOAT32_HELP, FLOAT32_RANGE, number, to_float32
+from ldnn_dsl.layers.values import quote
 from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean, nearest
 from ldnn_dsl.source.span import Span
 

@@ -16,7 +16,7 @@ from ldnn_dsl.expand.validation import validate, words_of
 from ldnn_dsl.expand.value_help import bare_word_help
 from ldnn_dsl.layers.base import ACTIVATIONS, WINDOW_FIELDS, LayerKind
 from ldnn_dsl.layers.registry import LAYER_KINDS, kind_called
-from ldnn_dsl.layers.values import Arg, CallValue, Percentage, WindowValue, Word, number_text, plain
+from ldnn_dsl.layers.values import Arg, CallValue, Word, plain, written
 from ldnn_dsl.source.diagnostics import Diagnostic, a_number, did_you_mean, error, nearest, position
 from ldnn_dsl.source.span import Span
 
@@ -93,7 +93,7 @@ class _Binding:
         if word in self.options and following and following[0].key is None:
             value = following[0]
             return error("E205", f"`{word}` is an option of {self.what}: its value follows an `=`",
-                         arg.span.to(value.span), help=f"write `{word}={_written(value.value)}`"), 1
+                         arg.span.to(value.span), help=f"write `{word}={written(value.value)}`"), 1
         kind = kind_called(word) or next(iter(nearest(word, LAYER_KINDS, prefixes=False)), None)
         if issubclass(self.cls, LayerKind) and kind and not nearest(word, [*self.words, *self.names]):
             return error("E101", f"unknown layer kind `{word}`", arg.span,
@@ -123,8 +123,8 @@ class _Binding:
         if not self.positional:  # `flatten 2`, `globalpool 2`
             words = ", ".join(f"`{w}`" for w in sorted(self.words))
             return error("E205", f"{what} takes {'only the words ' + words if words else 'no values'}; got "
-                         f"{_written(value)}", arg.span, help=_quoted_word_help(value, self.words) or
-                         (f"drop {_written(value)}" if words else f"write {what} alone"))
+                         f"{written(value)}", arg.span, help=_quoted_word_help(value, self.words) or
+                         (f"drop {written(value)}" if words else f"write {what} alone"))
         expected = ", ".join(self.positional)
         return error("E205", f"too many positional values for {what} (it takes: {expected})", arg.span,
                      help=_quoted_word_help(value, self.words)
@@ -154,7 +154,7 @@ class _Binding:
         run = list(itertools.takewhile(lambda a: a.key is None and _is_whole(a.value), [arg, *following]))
         if len(run) < 2:
             return None
-        numbers = ", ".join(_written(a.value) for a in run)
+        numbers = ", ".join(written(a.value) for a in run)
         line = f"{self.what.strip('`')} [{numbers}]{_rest(following[len(run) - 1:])}"
         return error("E201", f"`{field}` of {self.what} is a list in square brackets; got {len(run)} numbers",
                      arg.span.to(run[-1].span), help=f"write `{line}`"), len(run) - 1
@@ -176,7 +176,7 @@ class _Binding:
 
     def _assign(self, name: str, value: Any, arg: Arg) -> None:
         if name in self.spans:
-            said = (f"{self.what} takes one {name}; `{_written(arg.value)}` is a second" if f"`{name}`" == self.what
+            said = (f"{self.what} takes one {name}; `{written(arg.value)}` is a second" if f"`{name}`" == self.what
                     else f"`{name}` of {self.what} is given twice")  # `activation relu tanh`
             self.diags.append(error("E207", said, arg.key_span or arg.span))
             return
@@ -199,23 +199,7 @@ class _Binding:
 
 def _rest(args: Sequence[Arg]) -> str:
     """The rest of a line as written, after a part a help puts right (` relu stride=2`)."""
-    return "".join(f" {a.key}={_written(a.value)}" if a.key else f" {_written(a.value)}" for a in args)
-
-
-def _written(value: object) -> str:
-    """A value as the spec writes it, for a help that shows the line put right."""
-    if isinstance(value, CallValue):
-        inner = ", ".join(f"{a.key}={_written(a.value)}" if a.key else _written(a.value) for a in value.args)
-        return f"{value.name}({inner})"
-    if isinstance(value, WindowValue):
-        return "x".join(map(str, value.dims))
-    if isinstance(value, Percentage):
-        return f"{number_text(value * 100)}%"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return number_text(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(map(_written, value)) + "]"
-    return f'"{value}"' if isinstance(value, str) else str(value)
+    return "".join(f" {a.key}={written(a.value)}" if a.key else f" {written(a.value)}" for a in args)
 
 
 def _beside(problems: list[Diagnostic], given: Iterable[Span], diags: list[Diagnostic]) -> list[Diagnostic]:
@@ -254,7 +238,7 @@ def block_after(arg: Arg, what: str, params: Sequence[str]) -> Diagnostic:
     """A block's call after a statement on its line (`dense 4 blk(3)`): a call is a line of its own."""
     name = arg.value.name  # type: ignore[attr-defined]
     if isinstance(arg.value, CallValue):
-        call = _written(arg.value)  # the call as written, its values evaluated
+        call = written(arg.value)  # the call as written, its values evaluated
     else:  # a bare name: the block's parameters, to fill in
         call = f"{name}({', '.join(params)})" if params else name
     return error("E205", f"`{name}` is a block: its call cannot follow {what} on the same line", arg.span,
@@ -270,7 +254,7 @@ def _option_help(field: str, options: list[str], given: Mapping[str, Span], valu
     closest = [o for o in nearest(field, options) if o in given]
     if not closest and len(free) == 1 and isinstance(value, CallValue) and value.name == free[0] \
             and len(value.args) == 1 and value.args[0].key is None:
-        return f"did you mean `{free[0]}`? It takes the number itself: `{free[0]}={_written(value.args[0].value)}`"
+        return f"did you mean `{free[0]}`? It takes the number itself: `{free[0]}={written(value.args[0].value)}`"
     if not closest:
         return did_you_mean(field, free) if free else None
     taken = f"did you mean `{closest[0]}`? It is given already: write it once"

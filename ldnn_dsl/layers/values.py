@@ -75,3 +75,29 @@ def plain(value: object) -> object:
         return {"name": value.name, "args": [plain(a.value) for a in value.args if a.key is None],
                 **{a.key: plain(a.value) for a in value.args if a.key is not None}}
     return value
+
+
+def quote(value: str) -> str:
+    """The string literal whose value is `value`: `unquote`'s inverse. Every backslash is doubled,
+    even one `unquote` would keep as written: `"a\\tb"` must not read back as a tab."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def written(value: object) -> str:
+    """A value as the spec writes it (`normal(0.02)`, `3x3`, `10%`, `"my data.npz"`), for a
+    help that shows a line put right."""
+    if isinstance(value, CallValue):
+        inner = ", ".join(f"{a.key}={written(a.value)}" if a.key else written(a.value) for a in value.args)
+        return f"{value.name}({inner})"
+    if isinstance(value, WindowValue):
+        return "x".join(map(str, value.dims))
+    if isinstance(value, Percentage):
+        return f"{number_text(value * 100)}%"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number_text(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(written, value)) + "]"
+    return quote(value) if isinstance(value, str) else str(value)
