@@ -463,3 +463,9 @@ def test_a_file_whose_name_is_near_the_length_limit_is_formatted(tmp_path: Path)
     spec = write(tmp_path / ("a" * 245 + ".ldnn"), UGLY)
     assert run_fmt([str(spec)]) == (0, "", "")
     assert spec.read_text() == PRETTY and sorted(p.name for p in tmp_path.iterdir()) == [spec.name]
+
+
+def test_a_spec_named_twice_is_formatted_once() -> None:
+    """`fmt - -` read stdin a second time, found it empty and wrote a second, empty spec."""
+    run = ldnn_process("fmt", "-", "-", stdin=UGLY.encode())
+    assert run.returncode == 0 and run.stdout == PRETTY.encode()

@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 from ldnn_dsl.check.check import CheckResult, check_source
 from ldnn_dsl.check.shapes import fmt_shape
 from ldnn_dsl.commands.report import FORMATS, counts, report
-from ldnn_dsl.source.diagnostics import DiagnosticError, error, render_json
-from ldnn_dsl.source.text import read_spec
+from ldnn_dsl.source.diagnostics import DiagnosticError, render_json
+from ldnn_dsl.source.text import no_specs_in, read_spec, spec_paths
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,28 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def spec_files(paths: list[str]) -> Iterator[str]:
-    """The files to check, each once however often it is named (`check - -` would read stdin
-    twice, the second time finding nothing; `check specs specs/a.ldnn` would report twice); a
-    directory without specs stays itself, for `check_one` to report."""
-    seen: set[str] = set()
-    for path in paths:
-        p = Path(path)
-        if path not in ("-", "") and os.path.isdir(p):  # False, not OSError, for a name too long; `Path("")` is "."
-            found = [str(f) for f in sorted(p.rglob("*.ldnn")) if f.is_file()]
-            named = found or [path]
-        else:
-            named = [path]
-        for one in named:
-            key = one if one == "-" else os.path.realpath(one)
-            if key not in seen:
-                seen.add(key)
-                yield one
-
-
 def check_one(path: str) -> CheckResult:
     if path != "-" and os.path.isdir(path):  # only reached for a directory that holds no spec
-        return CheckResult(path, diagnostics=[error("E005", "no .ldnn files in this directory", path=path)])
+        return CheckResult(path, diagnostics=[no_specs_in(path)])
     try:
         source = read_spec(path)
     except DiagnosticError as exc:
@@ -62,7 +41,7 @@ def check_one(path: str) -> CheckResult:
 def run(args: argparse.Namespace) -> int:
     """Check every path. stdout holds what a tool reads (the JSON document, GitHub commands,
     summary tables); stderr holds text diagnostics and the closing tally, for people."""
-    results = [check_one(path) for path in spec_files(args.paths)]
+    results = [check_one(path) for path in spec_paths(args.paths)]
     diags = [d for r in results for d in r.diagnostics]
     sources = {k: v for r in results for k, v in r.sources.items()}
     summarized = [r for r in results if r.spec is not None and r.inference is not None] if args.summary else []

@@ -12,14 +12,23 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from ldnn_dsl.fmt.printer import format_text
 from ldnn_dsl.source.beside import beside
 from ldnn_dsl.source.diagnostics import DiagnosticError, error, render_text
-from ldnn_dsl.source.text import MAX_BYTES, SourceFile, decode, read, read_limited, stdin_bytes
+from ldnn_dsl.source.text import (
+    MAX_BYTES,
+    SourceFile,
+    decode,
+    no_specs_in,
+    read_bytes,
+    read_limited,
+    spec_paths,
+    stdin_bytes,
+)
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -34,23 +43,12 @@ def format_paths(paths: list[str], check: bool = False, diff: bool = False, out:
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     status = 0
-    for path in _expand(paths):
+    for path in spec_paths(paths):
         if path == STDIN:
             status |= _format_stdin(stdin if stdin is not None else stdin_bytes(), check, diff, out, err)
         else:
             status |= _format_file(path, check, diff, out, err)
     return status
-
-
-def _expand(paths: list[str]) -> Iterator[str]:
-    """Directories become their `*.ldnn` files, recursively and sorted, so output is stable; one
-    that holds none stays itself, to be reported (as `ldnn check` does): formatting nothing
-    silently would pass `--check` in CI on a mistyped folder."""
-    for path in paths:
-        if path != STDIN and os.path.isdir(path):  # False, not OSError, for a name too long
-            yield from [str(p) for p in sorted(Path(path).rglob("*.ldnn")) if p.is_file()] or [path]
-        else:
-            yield path
 
 
 def _format_stdin(stdin: BinaryIO | None, check: bool, diff: bool, out: TextIO, err: TextIO) -> int:
@@ -84,9 +82,13 @@ def _write_bytes(out: TextIO, text: str) -> None:
 
 def _format_file(path: str, check: bool, diff: bool, out: TextIO, err: TextIO) -> int:
     if os.path.isdir(path):  # only reached for a directory that holds no spec
-        err.write(render_text(error("E005", "no .ldnn files in this directory", path=path), {}) + "\n")
+        err.write(render_text(no_specs_in(path), {}) + "\n")
         return 1
-    done = _formatted(lambda: (read(path), Path(path).read_bytes().decode("utf-8")), err)
+    def load() -> tuple[SourceFile, str]:
+        data = read_bytes(path)
+        return decode(path, data), data.decode("utf-8")
+
+    done = _formatted(load, err)
     if done is None:
         return 1
     formatted, original = done

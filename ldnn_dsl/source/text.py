@@ -7,11 +7,12 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ldnn_dsl.source.diagnostics import DiagnosticError, error, nearest
+from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error, nearest
 
 LONE_CR = re.compile(r"\r(?!\n)")
 # Real specs are a few kilobytes; past this, parsing alone takes seconds (Lark runs ~30k tokens/s).
@@ -97,6 +98,11 @@ def read(path: str | Path, written: str | None = None) -> SourceFile:
     """A spec file from disk; a missing file, a directory, a device or a pipe is a diagnostic, not
     an OSError, a hang or an endless read. `written`: the path as the author wrote it, where it
     was resolved against another file's folder (`use "lib.ldnn"`), for the help to say it so."""
+    return decode(str(path), read_bytes(path, written))
+
+
+def read_bytes(path: str | Path, written: str | None = None) -> bytes:
+    """`read`'s bytes, not yet decoded: for `fmt`, which writes the file back in its own style."""
     shown = str(path)
     if not shown:  # `ldnn check "$SPEC"` with SPEC unset: `Path("")` would be the current folder
         raise DiagnosticError([error("E005", EMPTY_PATH, path='""')])
@@ -127,7 +133,7 @@ def read(path: str | Path, written: str | None = None) -> SourceFile:
         except OSError as exc:
             raise DiagnosticError([error("E005", f"cannot read the file: {exc.strerror or exc}",
                                          path=shown)]) from None
-    return decode(shown, data)
+    return data
 
 
 MAX_LISTED_FOLDER = 10_000  # entries of a folder looked through for a near name; a bigger one, its first ones only
@@ -164,6 +170,30 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return entry.is_file()
     except OSError:
         return False
+
+
+def spec_paths(paths: list[str]) -> Iterator[str]:
+    """The specs that command-line `paths` name: a directory's `*.ldnn` files, recursively and
+    sorted; each once however often it is named (`check - -` would read stdin twice, the second
+    time finding nothing; `check specs specs/a.ldnn` would report twice). A directory without
+    specs stays itself, to be reported: going over nothing silently would pass CI on a mistyped
+    folder."""
+    seen: set[str] = set()
+    for path in paths:
+        if path not in ("-", "") and os.path.isdir(path):  # False, not OSError, for a name too long; `""` is "."
+            named = [str(f) for f in sorted(Path(path).rglob("*.ldnn")) if f.is_file()] or [path]
+        else:
+            named = [path]
+        for one in named:
+            key = one if one == "-" else os.path.realpath(one)
+            if key not in seen:
+                seen.add(key)
+                yield one
+
+
+def no_specs_in(path: str) -> Diagnostic:
+    """E005 for a directory named on the command line that holds no spec."""
+    return error("E005", "no .ldnn files in this directory", path=path)
 
 
 def read_spec(path: str) -> SourceFile:
