@@ -107,6 +107,15 @@ def test_stdin_with_use_resolves_from_the_working_directory(tmp_path) -> None:
     assert run.returncode == 0, run.stderr.decode()
 
 
+def test_a_use_path_starts_from_home_at_a_tilde(tmp_path, ldnn, monkeypatch) -> None:
+    """`~` is the home folder in a `use` path, as it already was in a data path."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    write(tmp_path / "home" / "lib.ldnn", "let width = 8\n")
+    spec = write(tmp_path / "spec.ldnn", 'use "~/lib.ldnn"\n' + VALID.replace("dense 8", "dense width"))
+    run = ldnn("check", str(spec))
+    assert run.rc == 0, run.err
+
+
 def test_shared_examples_check_clean(shared_examples, ldnn) -> None:
     run = ldnn("check", str(shared_examples))
     assert run.rc == 0, run.err

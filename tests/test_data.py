@@ -21,12 +21,13 @@ from ldnn_dsl.check.data_section import DataSection
 from ldnn_dsl.data import Splits, baseline, fit_report, load_data
 from ldnn_dsl.data.baseline import beats_baseline, net_score
 from ldnn_dsl.data.csvfile import load_csv
-from ldnn_dsl.data.files import load_npz, resolve
+from ldnn_dsl.data.files import load_npz
 from ldnn_dsl.data.fit import Vocab
 from ldnn_dsl.data.generators import parity_task, sort_task
 from ldnn_dsl.data.preprocess import standardize_stats
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.span import Span
+from ldnn_dsl.source.text import resolve
 
 SPAN = Span(path="spec.ldnn", line=3, col=14, end_line=3, end_col=40)
 

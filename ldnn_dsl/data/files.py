@@ -3,7 +3,6 @@ E405 diagnostic that names the file and what is wrong with it, never a NumPy tra
 
 from __future__ import annotations
 
-import os
 import pickle
 import zipfile
 import zlib
@@ -18,21 +17,10 @@ from ldnn_dsl.layers.values import quote
 from ldnn_dsl.source.diagnostics import DiagnosticError, did_you_mean, nearest
 from ldnn_dsl.source.span import Span
 
-__all__ = ["load_npz", "resolve"]
+__all__ = ["load_npz"]
 
-STDIN_NAMES = ("-", "<stdin>", "")
 # zlib.error: a compressed archive whose deflate stream is damaged
 _LOAD_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, zlib.error)
-
-
-def resolve(spec_path: str | None, path: str) -> Path:
-    """A data path as the spec means it: relative to the spec's folder, so a spec runs the
-    same from any working directory; relative to the cwd for a spec read from stdin."""
-    target = Path(os.path.expanduser(path))
-    if target.is_absolute():
-        return target
-    base = Path.cwd() if spec_path is None or spec_path in STDIN_NAMES else Path(spec_path).parent
-    return base / target
 
 
 def load_npz(path: Path | str, x: str = "x", y: str = "y", *, span: Span | None = None,

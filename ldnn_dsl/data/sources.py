@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ldnn_dsl.check.data_section import CsvSource, NpzSource, ParitySource, SortSource
 from ldnn_dsl.data.csvfile import read_csv
-from ldnn_dsl.data.files import load_npz, resolve
+from ldnn_dsl.data.files import load_npz
 from ldnn_dsl.data.generators import parity_task, sort_task
 from ldnn_dsl.data.loaded import Loaded
 from ldnn_dsl.source.span import Span
+from ldnn_dsl.source.text import resolve
 
 AnySource = SortSource | ParitySource | NpzSource | CsvSource
 

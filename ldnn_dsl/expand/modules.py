@@ -24,7 +24,7 @@ from ldnn_dsl.layers.initializers import INITIALIZERS
 from ldnn_dsl.layers.registry import LAYER_KINDS
 from ldnn_dsl.source.diagnostics import Diagnostic, DiagnosticError, error
 from ldnn_dsl.source.span import Span
-from ldnn_dsl.source.text import SourceFile, read
+from ldnn_dsl.source.text import STDIN_NAMES, SourceFile, read, resolve
 from ldnn_dsl.syntax.parse import parse
 
 STRUCTURE = ("repeat", "residual", "parallel", "branch")  # the grammar's keywords that start a statement
@@ -99,7 +99,7 @@ class Loader:
 
     def _used(self, module: Module, use: n.Use) -> Module | None:
         """The module `use` names, loaded once; None where it is a cycle or cannot be read."""
-        path = _resolve(module.spec.path, use.path.value)
+        path = str(resolve(module.spec.path, use.path.value))
         key = _key(path)
         if key in self.loading:
             chain = " -> ".join(Path(p).name for p in [*self.loading[self.loading.index(key):], key])
@@ -320,14 +320,9 @@ def _model_words(model: type[BaseModel], owner: str) -> dict[str, str]:
 def _looked_for(spec_path: str, path: str) -> str:
     """Where a `use` looked: its path is the using file's folder joined with it, which an author
     who reckons from the current folder does not expect."""
-    base = "the current folder (the spec came from standard input)" if spec_path in ("-", "<stdin>") else \
+    base = "the current folder (the spec came from standard input)" if spec_path in STDIN_NAMES else \
         "the folder of the file that uses it"
     return f"looked for `{path}`: a `use` path is relative to {base}"
-
-
-def _resolve(spec_path: str, target: str) -> str:
-    base = Path(spec_path).parent if spec_path not in ("-", "<stdin>") else Path.cwd()
-    return str(base / target)
 
 
 def _key(path: str) -> str:

@@ -21,6 +21,7 @@ from ldnn_dsl.source.beside import beside
 from ldnn_dsl.source.diagnostics import DiagnosticError, error, render_text
 from ldnn_dsl.source.text import (
     MAX_BYTES,
+    STDIN,
     SourceFile,
     decode,
     no_specs_in,
@@ -29,9 +30,6 @@ from ldnn_dsl.source.text import (
     spec_paths,
     stdin_bytes,
 )
-
-STDIN = "-"
-STDIN_NAME = "<stdin>"
 
 
 def format_paths(paths: list[str], check: bool = False, diff: bool = False, out: TextIO | None = None,
@@ -44,7 +42,7 @@ def format_paths(paths: list[str], check: bool = False, diff: bool = False, out:
     err = err if err is not None else sys.stderr
     status = 0
     for path in spec_paths(paths):
-        if path == STDIN:
+        if path == "-":
             status |= _format_stdin(stdin if stdin is not None else stdin_bytes(), check, diff, out, err)
         else:
             status |= _format_file(path, check, diff, out, err)
@@ -55,8 +53,8 @@ def _format_stdin(stdin: BinaryIO | None, check: bool, diff: bool, out: TextIO, 
     """Read as bytes, as `ldnn check -` reads: a bad byte is E002 at its place, and the text
     compared with the formatted one is what was sent, line ends and all."""
     def load() -> tuple[SourceFile, str]:
-        data = read_limited(stdin, STDIN_NAME)
-        return decode(STDIN_NAME, data), data.decode("utf-8")
+        data = read_limited(stdin, STDIN)
+        return decode(STDIN, data), data.decode("utf-8")
 
     done = _formatted(load, err)
     if done is None:
@@ -65,7 +63,7 @@ def _format_stdin(stdin: BinaryIO | None, check: bool, diff: bool, out: TextIO, 
     if not (check or diff):
         _write_bytes(out, formatted)
         return 0
-    return _report(STDIN_NAME, original, formatted, check, diff, out)
+    return _report(STDIN, original, formatted, check, diff, out)
 
 
 def _write_bytes(out: TextIO, text: str) -> None:

@@ -196,19 +196,34 @@ def no_specs_in(path: str) -> Diagnostic:
     return error("E005", "no .ldnn files in this directory", path=path)
 
 
+STDIN = "<stdin>"  # the name a spec read from standard input goes by in messages
+STDIN_NAMES = ("-", STDIN, "")  # what a spec read from standard input is called, on the command line or in a message
+
+
+def resolve(spec_path: str | None, path: str) -> Path:
+    """A path written in a spec (`use`, a data file) as the spec means it: relative to the
+    spec's folder, so a spec runs the same from any working directory; relative to the current
+    folder for a spec read from stdin. `~` is the home folder, as in a shell."""
+    target = Path(os.path.expanduser(path))
+    if target.is_absolute():
+        return target
+    base = Path.cwd() if spec_path is None or spec_path in STDIN_NAMES else Path(spec_path).parent
+    return base / target
+
+
 def read_spec(path: str) -> SourceFile:
     """A spec named on the command line: `-` is standard input (its data paths then resolve
     against the current folder), anything else a file."""
     return read_stream(stdin_bytes()) if path == "-" else read(path)
 
 
-def read_stream(stream: BinaryIO | None, path: str = "<stdin>") -> SourceFile:
+def read_stream(stream: BinaryIO | None, path: str = STDIN) -> SourceFile:
     """A spec from a stream (standard input), read no further than the size limit: `< /dev/zero`
     would otherwise fill the memory."""
     return decode(path, read_limited(stream, path))
 
 
-def read_limited(stream: BinaryIO | None, path: str = "<stdin>") -> bytes:
+def read_limited(stream: BinaryIO | None, path: str = STDIN) -> bytes:
     """A stream's bytes up to one past the size limit. None is a standard input that was closed
     (`<&-`), which Python leaves as no stream at all."""
     if stream is None:

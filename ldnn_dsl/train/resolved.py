@@ -25,11 +25,11 @@ from ldnn_dsl.check.data_section import CsvSource, DataSection, NpzSource, writt
 from ldnn_dsl.check.recipe import InitSection
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.check.train_section import TrainSection
-from ldnn_dsl.data.files import resolve
 from ldnn_dsl.expand.graph import LayerNode, Node, ParallelNode, ResidualNode
 from ldnn_dsl.fmt.printer import format_text
 from ldnn_dsl.layers.base import WINDOW_FIELDS, InitDefaults, LayerKind
 from ldnn_dsl.layers.initializers import Init
+from ldnn_dsl.source.text import resolve
 
 INDENT = "  "
 
