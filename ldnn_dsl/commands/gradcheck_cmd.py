@@ -18,7 +18,7 @@ from ldnn_dsl.commands.report import positive, report, seed
 from ldnn_dsl.exit_status import INTERRUPTED_STATUS, TERMINATED_STATUS
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import read_spec
-from ldnn_dsl.train.stopping import interrupted_by_ctrl_c, raise_swallowed_signal
+from ldnn_dsl.train.stopping import raise_swallowed_signal
 
 if TYPE_CHECKING:
     from ldnn_dsl.verify.gradcheck import GradcheckReport, LayerResult
@@ -96,11 +96,6 @@ def _gradcheck(args: argparse.Namespace) -> int:
         return 1
     except GradcheckError as exc:
         print(f"ldnn gradcheck: error: {exc}", file=sys.stderr)
-        return 1
-    except Exception as exc:  # a bug of ours or of Keras: say so in one line, never a traceback
-        if interrupted_by_ctrl_c(exc):  # a Ctrl-C that a library reported as its own error
-            raise
-        print(f"ldnn gradcheck: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     raise_swallowed_signal()  # one lost while the check ran: no verdict on a check cut short
     print(render(outcome, result.path, time.perf_counter() - started))
