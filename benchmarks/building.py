@@ -10,11 +10,12 @@ from collections.abc import Callable
 
 import keras
 
+import ldnn_dsl
 from benchmarks.cases import Case
 from benchmarks.report import Table
-from benchmarks.specs import checked, source
+from benchmarks.specs import checked
 from benchmarks.stats import alternate, seconds
-from ldnn_dsl.build.model import build_model, compile_source
+from ldnn_dsl.build.model import build_model
 
 
 def _fresh(build: Callable[[], object]) -> Callable[[], float]:
@@ -32,7 +33,7 @@ def run(cases: list[Case], reps: int) -> Table:
                    "ldnn check + build (ms)", "check + build ÷ Keras"])
     for case in cases:
         result = checked(case.text, f"{case.name}.ldnn")
-        spec, src = result.spec, source(case.text, f"{case.name}.ldnn")
+        spec = result.spec
         assert spec is not None
         warm = (build_model(spec), case.twin())
         if warm[0].count_params() != warm[1].count_params():
@@ -40,7 +41,7 @@ def run(cases: list[Case], reps: int) -> Table:
                                f"ldnn's model {warm[0].count_params():,}")
         del warm
         runs = alternate({"ldnn": _fresh(lambda spec=spec: build_model(spec)), "keras": _fresh(case.twin),
-                          "check+build": _fresh(lambda src=src: compile_source(src))}, reps)
+                          "check+build": _fresh(lambda text=case.text: ldnn_dsl.compile(text, xla=False))}, reps)
         table.add(case.name, result.inference.total_params if result.inference else None,
                   runs.median("ldnn") * 1e3, runs.median("keras") * 1e3, runs.ratio("ldnn", "keras"),
                   runs.median("check+build") * 1e3, runs.ratio("check+build", "keras"))

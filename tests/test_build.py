@@ -20,7 +20,7 @@ from helpers import checked, fresh_python
 import ldnn_dsl
 from ldnn_dsl.check.check import check_source
 from ldnn_dsl.source.diagnostics import DiagnosticError
-from ldnn_dsl.source.text import decode, read
+from ldnn_dsl.source.text import read
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
@@ -272,16 +272,15 @@ def test_the_api_builds_for_xla_by_the_spec_unless_told(jit: str, argument: bool
 
 # --- errors -----------------------------------------------------------------------------------
 
-def test_compile_source_raises_every_check_error(build: ModuleType) -> None:
-    source = decode("bad.ldnn", b"model m {\n  input [4]\n  dense 3 rleu\n  dense -1\n}\n")
+def test_compile_raises_every_check_error(build: ModuleType) -> None:
     with pytest.raises(DiagnosticError) as caught:
-        build.compile_source(source)
+        ldnn_dsl.compile("model m {\n  input [4]\n  dense 3 rleu\n  dense -1\n}\n")
     assert len(caught.value.diagnostics) >= 2
     assert all(d.severity == "error" for d in caught.value.diagnostics)
 
 
-def test_compile_source_returns_a_model(build: ModuleType) -> None:
-    model = build.compile_source(decode("t.ldnn", b"model tiny { input [4]  dense 1 sigmoid }"))
+def test_compile_returns_a_model(build: ModuleType) -> None:
+    model = ldnn_dsl.compile("model tiny { input [4]  dense 1 sigmoid }")
     assert model.count_params() == 5
 
 

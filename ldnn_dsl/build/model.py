@@ -16,21 +16,11 @@ import keras
 
 from ldnn_dsl.build.backend import out_of_memory, precision_policy, settled
 from ldnn_dsl.build.context import building
-from ldnn_dsl.check.check import checked
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ParallelNode, ResidualNode, range_setter, walk
 from ldnn_dsl.layers.base import InitDefaults, Shape
 from ldnn_dsl.source.diagnostics import DiagnosticError, error
 from ldnn_dsl.source.span import Span
-from ldnn_dsl.source.text import SourceFile
-
-
-def compile_source(source: SourceFile, *, xla: bool = False) -> keras.Model:
-    """Check a spec for compiling and build it; every error of the check is raised at once.
-
-        model tiny { input [4]  dense 1 sigmoid }
-    """
-    return build_in_precision(checked(source, "compile").spec, xla=xla)  # type: ignore[arg-type]
 
 
 def build_in_precision(spec: Spec, *, xla: bool = False) -> keras.Model:
