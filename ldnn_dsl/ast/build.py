@@ -1,4 +1,6 @@
-"""Parse tree to surface AST. Structure only: no names are resolved, nothing is checked."""
+"""Parse tree to surface AST. Structure only: no names are resolved, nothing is checked. The
+one piece of vocabulary used is the layer kinds' names, which split a line holding several
+layers (`dense 256 relu dense 256`) into one statement each."""
 
 from __future__ import annotations
 

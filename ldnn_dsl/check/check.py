@@ -10,7 +10,6 @@ from ldnn_dsl.check.data_fit import data_misfits
 from ldnn_dsl.check.data_section import IMAGE_ONLY, Augment, DataSection, Translate
 from ldnn_dsl.check.lints import lint
 from ldnn_dsl.check.losses import loss_kind
-from ldnn_dsl.check.recipe import InitSection
 from ldnn_dsl.check.section import MAX_SEED
 from ldnn_dsl.check.sections import bind_section, split_settings
 from ldnn_dsl.check.shapes import Inference, infer
@@ -340,4 +339,4 @@ def _translations_past_the_image(augment: tuple[Augment, ...], shape: tuple[int,
             for i, a in enumerate(augment) if isinstance(a, Translate) and a.pixels > min(height, width)]
 
 
-__all__ = ["CheckResult", "DataSection", "InitSection", "TrainSection", "check_source"]
+__all__ = ["CheckResult", "Purpose", "check_source", "checked"]

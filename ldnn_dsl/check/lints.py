@@ -273,7 +273,9 @@ LINTS: tuple[Callable[[Spec, Spans], Iterator[Diagnostic]], ...] = (
     rotation_as_a_fraction, nesterov_without_momentum, early_stop_before_plateau,
 )
 SHAPE_LINTS: tuple[Callable[[Spec, Inferred], Iterator[Diagnostic]], ...] = (softmax_over_one, huge_model)
-OUTPUT_LINTS: tuple[Callable[[Spec, Spans, Inferred], Iterator[Diagnostic]], ...] = (probability_metrics_on_scores,)
+SPAN_AND_SHAPE_LINTS: tuple[Callable[[Spec, Spans, Inferred], Iterator[Diagnostic]], ...] = (
+    probability_metrics_on_scores,
+)
 
 
 def lint(spec: Spec, spans: Spans, inferred: Inferred) -> list[Diagnostic]:
@@ -281,4 +283,4 @@ def lint(spec: Spec, spans: Spans, inferred: Inferred) -> list[Diagnostic]:
     spans, the shapes, or both."""
     return [*(d for rule in LINTS for d in rule(spec, spans)),
             *(d for rule in SHAPE_LINTS for d in rule(spec, inferred)),
-            *(d for rule in OUTPUT_LINTS for d in rule(spec, spans, inferred))]
+            *(d for rule in SPAN_AND_SHAPE_LINTS for d in rule(spec, spans, inferred))]

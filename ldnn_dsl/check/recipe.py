@@ -1,7 +1,5 @@
-"""The `init`, `data` and `train` sections as typed, validated models.
-
-Defaults follow the recipe (sgd, lr 0.1, batch 128); `ldnn train` writes every default
-out into the resolved spec so a run says exactly what it did."""
+"""The table of sections: `init`'s model, and each section's name mapped to its model (`data`'s
+and `train`'s live in their own modules), with the help for a setting written in the wrong one."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -31,10 +31,10 @@ def fmt_shape(shape: Shape) -> str:
     """A shape as the spec writes it: [32, 32, 3]."""
     return "[" + ", ".join(map(str, shape)) + "]"
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax", "linear", "gelu", "elu", "selu", "softplus", "swish",
-               "leaky_relu")
+
 Activation = Literal["relu", "tanh", "sigmoid", "softmax", "linear", "gelu", "elu", "selu", "softplus", "swish",
                      "leaky_relu"]
+ACTIVATIONS: tuple[str, ...] = get_args(Activation)
 
 
 MAX_SIZE = 2**31 - 1  # TensorFlow indexes tensors with int32: no axis, vocabulary or count beyond this
