@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, get_args
 
 from ldnn_dsl.check.check import CheckResult, Purpose, check_source, checked
 from ldnn_dsl.check.spec import Spec
@@ -26,6 +26,8 @@ from ldnn_dsl.source.text import SourceFile, decode, read
 
 if TYPE_CHECKING:
     import keras
+
+    from ldnn_dsl.train.saving import RunResult
 
 PURPOSES = get_args(Purpose)
 PATH_LIKE = re.compile(r'[^\s={}"\0]*([/\\][^\s={}"\0]*|\.[A-Za-z]\w*)')  # `specs/sort.ldn`, `sort.ldn`
@@ -118,9 +120,12 @@ def _loaded(path_or_text: Source, purpose: Purpose, caller: str) -> Spec:
     return spec
 
 
-def train(spec_path: str | os.PathLike[str], **options: Any) -> Any:
+def train(spec_path: str | os.PathLike[str], *, out: str | os.PathLike[str] | None = None, epochs: int | None = None,
+          seed: int | None = None, quiet: bool = False, max_time: float | None = None) -> RunResult:
     """Train as `ldnn train` does; returns the run's result (folder, metrics). Takes a path only:
-    a run folder records the spec file it was trained from."""
+    a run folder records the spec file it was trained from. `out`: the run folder (default
+    `runs/<model>-<time>`); `epochs`, `seed`: replace the spec's; `max_time`: seconds of training
+    before it stops, validates and saves; `quiet`: no progress output."""
     if not isinstance(spec_path, str | os.PathLike):
         raise TypeError(f"ldnn_dsl.train takes a path to a spec file, got {type(spec_path).__name__}")
     if isinstance(spec_path, str) and not is_path(spec_path) and ("\n" in spec_path or "{" in spec_path):
@@ -128,4 +133,5 @@ def train(spec_path: str | os.PathLike[str], **options: Any) -> Any:
                          "the file it was trained from; write the text to a file and pass its path")
     from ldnn_dsl.train.run import train as run_training
 
-    return run_training(os.fsdecode(spec_path), **options)
+    return run_training(os.fsdecode(spec_path), out=out, epochs=epochs, seed=seed, quiet=quiet,  # type: ignore[arg-type]
+                        max_time=max_time)
