@@ -37,7 +37,7 @@ from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import decode, read
 from ldnn_dsl.train.feed import evaluation_batches, training_batches
 from ldnn_dsl.train.monitor import Streaks, update_ratio, update_ratio_monitor
-from ldnn_dsl.train.optimizers import optimizer_options
+from ldnn_dsl.train.optimizers import make_optimizer, optimizer_options
 from ldnn_dsl.train.resolved import resolved_text
 from ldnn_dsl.train.schedules import cosine_lr, step_lr
 from ldnn_dsl.train.steps import CHUNK_SECONDS, CPU_FLOPS, MOST_STEPS, auto_steps, choose_steps, step_flops
@@ -131,6 +131,20 @@ def test_optimizer_choices_and_adamw_default_decay() -> None:
     assert "weight_decay" not in optimizer_options(train_section(optimizer="rmsprop"))
     assert optimizer_options(train_section(optimizer="adamw"))["weight_decay"] == 0.0
     assert optimizer_options(train_section(optimizer="adagrad")) == {"learning_rate": 0.1, "epsilon": 1e-7}
+
+
+@pytest.mark.parametrize(("name", "cls"), [("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW"),
+                                           ("rmsprop", "RMSprop"), ("adagrad", "Adagrad")])
+def test_each_optimizer_is_keras_own_and_takes_a_step(name: str, cls: str) -> None:
+    """Each optimizer the language names reaches Keras as its class, with the spec's lr, and
+    moves a weight against its gradient."""
+    optimizer = make_optimizer(train_section(optimizer=name, lr=0.01))
+    assert type(optimizer) is getattr(keras.optimizers, cls)
+    assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(0.01)
+    weight = keras.Variable(np.array([1.0, -1.0], "float32"))
+    optimizer.apply_gradients([(np.array([1.0, -1.0], "float32"), weight)])
+    moved = keras.ops.convert_to_numpy(weight)
+    assert moved[0] < 1.0 and moved[1] > -1.0
 
 
 def test_step_and_cosine_lr_per_epoch() -> None:
