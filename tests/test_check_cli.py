@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import fresh_python, ldnn_process, write
+from helpers import ROOT, fresh_python, ldnn_process, write
 
 import ldnn_dsl
 from ldnn_dsl.check.recipe import SECTION_MODELS
@@ -351,6 +351,20 @@ def test_check_never_imports_tensorflow(shared_examples) -> None:
             "sorted(m for m in sys.modules if 'tensor' in m or 'keras' in m or 'numpy' in m); print('clean')")
     run = fresh_python(code)
     assert run.stdout.strip() == "clean"
+
+
+@pytest.mark.parametrize("options", [["--summary"], ["--summary", "--format", "json"], ["--format", "github"]])
+def test_check_of_every_spec_in_every_output_never_imports_a_backend(shared_examples, options: list[str]) -> None:
+    """Every spec of the repository and the shared examples (built-in sources, recurrent layers,
+    branches), with each way of printing: NumPy may load for a built-in source's targets, the
+    backends never."""
+    paths = [str(ROOT / "specs"), str(shared_examples)]
+    code = ("import sys; from ldnn_dsl.cli import main; main(['check', *" + repr(options + paths) + "]); "
+            "assert not {'tensorflow', 'keras', 'jax', 'torch'} & set(sys.modules), "
+            "sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax', 'torch')); "
+            "print('clean', file=sys.stderr)")
+    run = fresh_python(code)
+    assert run.stderr.strip().endswith("clean"), run.stderr[-2000:]
 
 
 def test_the_command_line_starts_before_the_checker_loads() -> None:
