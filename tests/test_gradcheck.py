@@ -248,6 +248,20 @@ def test_the_command_fails_on_a_wrong_gradient(gradcheck: ModuleType, monkeypatc
     assert out.rstrip().endswith("FAILED (1 layer)")
 
 
+def test_the_tolerance_given_is_the_one_judged(gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A gradient 0.1% off fails at the default 1e-5 and passes at `--tolerance 0.01`."""
+    from ldnn_dsl.cli import main
+
+    scaled_gradient(gradcheck, monkeypatch, "dense_3/kernel", 1.001)
+    spec = write(tmp_path, DENSE_TANH)
+    assert main(["gradcheck", spec]) == 1
+    assert capsys.readouterr().out.rstrip().endswith("FAILED (1 layer)")
+    assert main(["gradcheck", spec, "--tolerance", "0.01"]) == 0
+    out = capsys.readouterr().out.rstrip()
+    assert "(tolerance 0.01)" in out and out.endswith(": ok")
+
+
 def test_a_loss_that_is_nan_at_the_start_is_said_so_not_judged(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     """`poisson` of a linear output takes the log of negative predictions: every difference
