@@ -22,7 +22,7 @@ VOCABULARY = sorted({t for text in EXAMPLES for t in TOKEN.findall(text)} | {
     "{", "}", "(", ")", "[", "]", "=", ",", "\n", "-", "*", "/", "0", "-1", "1e400", "repeat", "residual",
     "parallel", "branch", "block", "use", "let", "model", "input", "int", ";", "'", "\t", "\x00", "é", "\r",
 })
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def check_text(text: str) -> list[Diagnostic]:
