@@ -654,6 +654,75 @@ def test_noise_takes_a_std_in_raw_pixel_units(tmp_path: Path) -> None:
     noisy = augmented_batches(zeros, np.zeros(400), 400, augment_layers(data.augment[:1], (6, 6, 1), 0), 0)[0][0]
     assert 7.6 < noisy.std() < 8.4
 
+def _moved_pixel(step: dict[str, object] | str, size: int, at: tuple[int, int], draws: int = 64) -> np.ndarray:
+    """Where the one lit pixel of a `size` x `size` image lands under the transform `step`, for
+    `draws` random draws: the (row, column) of each result's brightest pixel."""
+    from ldnn_dsl.check.data_section import DataSection
+    from ldnn_dsl.train.augment import augment_layers
+
+    data = DataSection.model_validate({"source": "parity", "augment": [step]})
+    image = np.zeros((draws, size, size, 1), "float32")
+    image[:, at[0], at[1], 0] = 1.0
+    (layer,) = augment_layers(data.augment, (size, size, 1), seed=0)
+    out = keras.ops.convert_to_numpy(layer(image, training=True))[..., 0]
+    return np.array(np.unravel_index(out.reshape(draws, -1).argmax(axis=1), (size, size))).T
+
+
+def test_flip_mirrors_along_its_own_axis_only() -> None:
+    horizontal = {tuple(p) for p in _moved_pixel({"name": "flip", "args": ["horizontal"]}, 9, (2, 1))}
+    vertical = {tuple(p) for p in _moved_pixel({"name": "flip", "args": ["vertical"]}, 9, (2, 1))}
+    assert horizontal == {(2, 1), (2, 7)} and vertical == {(2, 1), (6, 1)}
+
+
+def test_translate_shifts_by_at_most_its_pixels() -> None:
+    """`translate(3)` is in pixels, on each axis (Keras takes a fraction of the side)."""
+    shift = _moved_pixel({"name": "translate", "args": [3]}, 15, (7, 7)) - 7
+    assert np.abs(shift).max() == 3 and (shift[:, 0] != 0).any() and (shift[:, 1] != 0).any()
+
+
+def test_rotate_turns_by_at_most_its_degrees() -> None:
+    """`rotate(10)` is in degrees (Keras takes a fraction of a full turn): a pixel 14 away from
+    the center moves along its circle by up to 10 degrees, either way."""
+    landed = _moved_pixel({"name": "rotate", "args": [10]}, 33, (2, 16), draws=200) - 16
+    radius = np.hypot(*landed.T)
+    turned = np.degrees(np.abs(np.arctan2(landed[:, 1], -landed[:, 0])))
+    assert np.all(np.abs(radius - 14) <= 1) and 6 < turned.max() <= 10 + 4.1  # a pixel's width: ~4 degrees at 14
+
+
+def test_augment_changes_the_training_batches_only(tmp_path: Path) -> None:
+    """Validation and the final scores read the data as it is: the reported validation loss is
+    the saved model's on the validation file, though training added noise 100 times the data's."""
+    rng = np.random.default_rng(0)
+    for name, n in (("d", 64), ("v", 32)):
+        x = rng.standard_normal((n, 6, 6, 1)).astype("float32")
+        np.savez(tmp_path / f"{name}.npz", x=x, y=x.mean(axis=(1, 2, 3)))
+    spec = write(tmp_path / "augmented.ldnn", textwrap.dedent("""\
+        model m {
+          input [6, 6, 1]
+          flatten
+          dense 1
+        }
+        data {
+          source   npz("d.npz")
+          validate npz("v.npz")
+          augment  noise(100) flip(horizontal)
+        }
+        train {
+          loss   mse
+          lr     0.001
+          epochs 2
+          seed   1
+          jit    false
+        }
+        """))
+    folder = run_train(spec, tmp_path / "out").folder
+    reported = json.loads((folder / "metrics.json").read_text())["validation"]["loss"]
+    model = keras.saving.load_model(folder / "model.keras")
+    valid = np.load(tmp_path / "v.npz")
+    assert model.evaluate(valid["x"], valid["y"], verbose=0) == pytest.approx(reported, rel=1e-5)
+    assert float(history_rows(folder)[-1]["val_loss"]) == pytest.approx(reported, rel=1e-5)
+
+
 @pytest.mark.parametrize(("shuffle", "kept", "in_order"), [("once", True, False), ("epoch", False, False),
                                                            ("off", True, True)])
 def test_augmented_batches_follow_the_shuffle_setting(shuffle: str, kept: bool, in_order: bool) -> None:
