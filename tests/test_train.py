@@ -863,10 +863,24 @@ def test_same_spec_and_seed_give_identical_weights(tmp_path: Path, jit: str) -> 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("precision", ["float32", "mixed_float16"])
-def test_ensemble_saves_one_model_averaging_its_members(tmp_path: Path, precision: str) -> None:
-    """Under mixed precision too, the mean is taken in float32, as the members' outputs are."""
-    result = run_train(sort_spec(tmp_path, f"ensemble 2\nepochs 1\nprecision {precision}"), tmp_path / "out")
+def test_ensemble_saves_one_model_averaging_its_members(tmp_path: Path, precision: str,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Under mixed precision too, the mean is taken in float32, as the members' outputs are. The
+    run's own scores are the averaged model's; each member's are reported beside them."""
+    from ldnn_dsl.data import load_data
+    from ldnn_dsl.train.run import train
+
+    spec = sort_spec(tmp_path, f"ensemble 2\nepochs 1\nprecision {precision}")
+    result = train(spec, out=tmp_path / "out")
+    said = capsys.readouterr().err
     assert [m["seed"] for m in result.metrics["members"]] == [1, 2]
+    for i, member in enumerate(result.metrics["members"], 1):
+        assert f"member {i}: val_accuracy {member['validation']['accuracy']:.4g}" in said
+    assert f"ensemble of 2: val_accuracy {result.metrics['validation']['accuracy']:.4g}" in said
+    splits = load_data(check_source(read(spec)).spec.data, str(spec))  # type: ignore[union-attr]
+    saved = keras.saving.load_model(result.folder / "model.keras")
+    scores = saved.evaluate(splits.x_val, splits.y_val, verbose=0, return_dict=True)
+    assert scores["accuracy"] == pytest.approx(result.metrics["validation"]["accuracy"], abs=1e-6)
     assert all("validation" in m for m in result.metrics["members"])
     model = keras.saving.load_model(result.folder / "model.keras")
     x = np.random.default_rng(0).integers(0, 2, (20, 9)).astype("float32")
