@@ -1098,6 +1098,22 @@ def test_ids_beyond_the_embeddings_vocab_are_e405(tmp_path: Path, capsys: pytest
 
 
 @pytest.mark.slow
+def test_train_without_out_writes_under_runs_and_scores_the_baseline_first(tmp_path: Path) -> None:
+    """`ldnn train SPEC` writes runs/<model>-<time>/ in the current folder, and the linear
+    baseline's line comes before the first epoch's (one stream, in the order written)."""
+    spec = sort_spec(tmp_path, "epochs 1")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    run = subprocess.run([sys.executable, "-m", "ldnn_dsl", "train", spec.name], cwd=tmp_path, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-3000:]
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert re.fullmatch(r"sorter-\d{8}-\d{6}(-\d+)?", folder.name), folder.name
+    assert (folder / "model.keras").is_file() and f"saved {Path('runs') / folder.name}" in run.stdout
+    first_epoch = re.search(r"^\d+/\d+ ", run.stdout, re.MULTILINE)  # its progress line: `29/29 - 1s - ...`
+    assert first_epoch is not None and run.stdout.index("linear baseline: val_accuracy") < first_epoch.start()
+
+
+@pytest.mark.slow
 def test_train_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from ldnn_dsl.cli import main
 
