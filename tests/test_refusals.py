@@ -138,12 +138,16 @@ def test_a_layers_own_init_wins_over_the_section() -> None:
     assert conv.init_misfits(InitDefaults(weights=Init(name="identity"), biases=Init(name="identity"))) == []
 
 
-@pytest.mark.parametrize("text", ["dense 4 name=\"a b\"", "dense 4 init=constant(1e40)", "dense 1e300",
-                                  "conv1d 4 3 init=identity", "dense 4 bias_init=identity",
-                                  "dense 4 l2=inf"])
-def test_refusals_point_at_the_argument(text: str) -> None:
-    found = errors(f"model m {{\n  input [10, 4]\n  {text}\n}}\n")
-    assert len(found) == 1 and found[0][0] in ("E201", "E202"), found
+@pytest.mark.parametrize(("text", "marked"), [('dense 4 name="a b"', '"a b"'), ("dense 4 init=constant(1e40)", "1e40"),
+                                             ("dense 1e300", "1e300"), ("conv1d 4 3 init=identity", "identity"),
+                                             ("dense 4 bias_init=identity", "identity"), ("dense 4 l2=inf", "inf")])
+def test_refusals_point_at_the_argument(text: str, marked: str) -> None:
+    """The caret goes under the value refused, not the whole layer."""
+    source = f"model m {{\n  input [10, 4]\n  {text}\n}}\n"
+    (found,) = check_source(decode("t.ldnn", source.encode()), "compile").errors
+    span = found.span
+    assert found.code in ("E201", "E202") and span is not None and span.line == span.end_line == 3
+    assert source.splitlines()[2][span.col - 1:span.end_col - 1] == marked
 
 
 def test_a_vocabulary_past_the_bound_is_refused_at_vocab() -> None:
