@@ -206,13 +206,8 @@ def _beside(problems: list[Diagnostic], given: Iterable[Span], diags: list[Diagn
     """The validation errors of values given (or inside them: an initializer's argument) beside
     the binding errors `diags`, but none where one of those already is (`reshape 4 x 4`)."""
     given, marked = list(given), [d.span for d in diags if d.span is not None]
-    return [p for p in problems if p.span is not None and any(_within(p.span, g) for g in given)
+    return [p for p in problems if p.span is not None and any(g.contains(p.span) for g in given)
             and not any(_overlap(p.span, m) for m in marked)]
-
-
-def _within(inner: Span, outer: Span) -> bool:
-    return (outer.line, outer.col) <= (inner.line, inner.col) and (inner.end_line, inner.end_col) <= \
-        (outer.end_line, outer.end_col)
 
 
 def _overlap(a: Span, b: Span) -> bool:

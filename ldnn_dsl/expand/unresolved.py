@@ -48,12 +48,7 @@ def uncalled_block(block: n.BlockDef, known: set[str], blocks: set[str]) -> list
 def follows_from(diagnostic: Diagnostic, spans: list[Span]) -> bool:
     """Whether the diagnostic points at one of the unresolved words (or at a part that holds one)."""
     at = diagnostic.span
-    return at is not None and any(_holds(at, span) for span in spans)
-
-
-def _holds(outer: Span, inner: Span) -> bool:
-    return (outer.path == inner.path and (outer.line, outer.col) <= (inner.line, inner.col)
-            and (inner.end_line, inner.end_col) <= (outer.end_line, outer.end_col))
+    return at is not None and any(at.contains(span) for span in spans)
 
 
 def _names(node: object, params: frozenset[str]) -> Iterator[n.Name]:

@@ -23,6 +23,11 @@ class Span(BaseModel):
         """The span from the start of this one to the end of `other` (same file)."""
         return self.model_copy(update={"end_line": other.end_line, "end_col": other.end_col})
 
+    def contains(self, inner: Span) -> bool:
+        """Whether `inner` lies wholly inside this span, in the same file."""
+        return (self.path == inner.path and (self.line, self.col) <= (inner.line, inner.col)
+                and (inner.end_line, inner.end_col) <= (self.end_line, self.end_col))
+
     def line_seen_from(self, path: str) -> str:
         """`line 3` inside `path`, `other.ldnn:3` in another file: how a message names a line elsewhere."""
         return f"line {self.line}" if self.path == path else f"{self.path}:{self.line}"
