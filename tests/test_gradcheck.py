@@ -341,13 +341,6 @@ def test_an_internal_failure_is_a_bug_report(gradcheck: ModuleType, monkeypatch:
     assert err.rstrip().endswith("please report it with the spec and the command")
 
 
-def test_command_defaults_match_the_options() -> None:
-    from ldnn_dsl.commands.gradcheck_cmd import DEFAULTS
-    from ldnn_dsl.verify.gradcheck import GradcheckOptions
-
-    assert vars(DEFAULTS) == vars(GradcheckOptions())
-
-
 # --- the pieces ------------------------------------------------------------------------------
 
 def test_targets_fit_the_loss() -> None:

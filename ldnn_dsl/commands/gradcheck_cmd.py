@@ -9,7 +9,6 @@ import argparse
 import math
 import sys
 import time
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from ldnn_dsl.check.check import check_source
@@ -19,13 +18,12 @@ from ldnn_dsl.exit_status import INTERRUPTED_STATUS, TERMINATED_STATUS
 from ldnn_dsl.source.diagnostics import DiagnosticError
 from ldnn_dsl.source.text import read_spec
 from ldnn_dsl.train.stopping import raise_swallowed_signal
+from ldnn_dsl.verify.options import EPS_RANGE, GradcheckOptions
 
 if TYPE_CHECKING:
     from ldnn_dsl.verify.gradcheck import GradcheckReport, LayerResult
 
-# GradcheckOptions' defaults and step range, spelled out so that `ldnn check` does not import NumPy for them.
-DEFAULTS = SimpleNamespace(batch=4, samples=8, tolerance=1e-5, seed=0, eps=1e-6)
-EPS_RANGE = (1e-10, 1e-1)
+DEFAULTS = GradcheckOptions()
 
 
 def step(text: str) -> float:
@@ -85,7 +83,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
         report(result.errors, result.sources)
         return 1
     from ldnn_dsl.verify.backends import GradcheckError
-    from ldnn_dsl.verify.gradcheck import GradcheckOptions, gradcheck
+    from ldnn_dsl.verify.gradcheck import gradcheck
 
     options = GradcheckOptions(args.batch, args.samples, args.tolerance, args.seed, args.eps)
     started = time.perf_counter()

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ldnn_dsl.verify.options import SMALLEST_STEP
+
 # A failing entry is retried with steps eps/10 to eps/10,000 (none below SMALLEST_STEP): a ReLU
 # kink or a max-pooling switch within the step spoils a difference quotient, and so does the
 # curvature over a large step (`--eps 0.1`), while a smaller step rarely straddles the kink and
 # bends less; a wrong analytic gradient stays wrong at every step. Then one-sided, for a kink right at w.
 STEP_DIVISORS = (1, 10, 100, 1_000, 10_000)
-SMALLEST_STEP = 1e-10  # below, LOSS_ROUNDING / step swamps every quotient
 UNDEFINED = "undefined"  # an entry's `how` where the loss has no derivative to compare with
 SMOOTHER = "smaller step"  # an entry's `how` where a smaller step only bent less over the curvature
 # A failing entry is also retried with steps 10 and 100 times eps (none above LARGEST_STEP): the

@@ -29,7 +29,6 @@ import numpy as np
 
 from ldnn_dsl.build.backend import seed_everything
 from ldnn_dsl.check.losses import PROBABILITIES, keras_name, loss_kind, takes_logits
-from ldnn_dsl.check.section import MAX_SEED
 from ldnn_dsl.check.spec import Spec
 from ldnn_dsl.data.fit import TARGET_RANGES
 from ldnn_dsl.expand.graph import LayerNode, ModelGraph, Node, ResidualNode, layer_nodes
@@ -42,35 +41,12 @@ from ldnn_dsl.verify.backends import (
     float64,
     loss_evaluator,
 )
-from ldnn_dsl.verify.differences import QUIETER, SMALLEST_STEP, SMOOTHER, UNDEFINED, Judge, sample_indices
+from ldnn_dsl.verify.differences import QUIETER, SMOOTHER, UNDEFINED, Judge, sample_indices
+from ldnn_dsl.verify.options import GradcheckOptions
 
 DEFAULT_LOSS = "mean_squared_error"
 AWAY_FROM_ZERO = ("mape", "mean_absolute_percentage_error")  # they divide by |y|: the quotient needs it not tiny
 KINKED = ("relu", "leaky_relu")
-# Steps the check can learn from: below, LOSS_ROUNDING / eps swamps every difference quotient (and
-# the noise floor grows until any gradient passes); above, the quotient reflects the curvature.
-EPS_RANGE = (SMALLEST_STEP, 1e-1)
-
-
-@dataclass(frozen=True)
-class GradcheckOptions:
-    """`batch` samples, `samples` entries per variable, relative `tolerance`, `seed`, step `eps`."""
-
-    batch: int = 4
-    samples: int = 8
-    tolerance: float = 1e-5
-    seed: int = 0
-    eps: float = 1e-6
-
-    def __post_init__(self) -> None:
-        """Refuse, as `ldnn gradcheck` does, a step that measures nothing and a seed Keras cannot take."""
-        low, high = EPS_RANGE
-        if not low <= self.eps <= high:
-            raise ValueError(f"eps must be from {low:g} to {high:g}, got {self.eps!r}")
-        if not 0 <= self.seed <= MAX_SEED:
-            raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
-
-
 @dataclass(frozen=True)
 class Entry:
     """One sampled parameter: where it is, both derivatives, their relative error, and the
