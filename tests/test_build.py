@@ -313,7 +313,6 @@ def test_keras_refusal_is_an_internal_error_at_the_node(build: ModuleType, monke
         next(line for line in text.split("\n") if "dense" in line)) + 1
 
 
-
 class ResourceExhaustedError(Exception):
     """Named as TensorFlow names a failed allocation."""
 
@@ -369,6 +368,7 @@ def test_keras_refusal_inside_a_block_names_the_call(build: ModuleType, monkeypa
     assert len(diag.notes) == 1 and "in block `wide`, called at" in diag.notes[0] and ":7:3" in diag.notes[0]
 
 # --- saving, loading and registration ---------------------------------------------------------
+
 
 LOAD_AND_PREDICT = """
 import json

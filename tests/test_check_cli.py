@@ -115,6 +115,9 @@ def test_a_use_path_starts_from_home_at_a_tilde(tmp_path, ldnn, monkeypatch) -> 
     spec = write(tmp_path / "spec.ldnn", 'use "~/lib.ldnn"\n' + VALID.replace("dense 8", "dense width"))
     run = ldnn("check", str(spec))
     assert run.rc == 0, run.err
+    (tmp_path / "home" / "lib.ldnn").unlink()  # missing: the help names where it looked, no folder rule
+    run = ldnn("check", str(spec))
+    assert f"help: looked for `{tmp_path / 'home' / 'lib.ldnn'}`\n" in run.err, run.err
 
 
 def test_shared_examples_check_clean(shared_examples, ldnn) -> None:

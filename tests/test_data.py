@@ -177,7 +177,6 @@ def test_csv_source_loads_through_the_data_section(tmp_path: Path) -> None:
     assert np.array_equal(splits.y_train, 2 * splits.x_train[:, 0])
 
 
-
 def test_a_csv_without_a_header_row_reads_every_row_by_index(tmp_path: Path) -> None:
     """numpy's savetxt writes no header: `header=false` keeps the first row as a sample."""
     rows = "\n".join(f"{i},{2 * i}" for i in range(40))
@@ -214,6 +213,7 @@ def test_a_headerless_csv_names_its_columns_by_position(tmp_path: Path) -> None:
         load_csv(write(tmp_path / "r.csv", "1;2\n3;4\n"), header=False, span=SPAN)
     assert raised.value.diagnostics[0].help == ("the file seems to be separated by `;`; "
                                                 "ldnn reads comma-separated values")
+
 
 def test_a_missing_data_file_names_one_of_a_close_name(tmp_path: Path) -> None:
     """`npz("data/trian.npz")` beside `data/train.npz`: the help names it as the spec writes paths."""

@@ -469,3 +469,9 @@ def test_a_spec_named_twice_is_formatted_once() -> None:
     """`fmt - -` read stdin a second time, found it empty and wrote a second, empty spec."""
     run = ldnn_process("fmt", "-", "-", stdin=UGLY.encode())
     assert run.returncode == 0 and run.stdout == PRETTY.encode()
+
+
+def test_a_path_holding_a_nul_byte_is_a_diagnostic() -> None:
+    """The API takes any string: a NUL byte, which no file name holds, is E005 (no ValueError)."""
+    status, out, err = run_fmt(["a\0b.ldnn"])
+    assert status == 1 and out == "" and "error[E005]: the path holds a NUL byte" in err

@@ -248,6 +248,21 @@ def test_the_command_fails_on_a_wrong_gradient(gradcheck: ModuleType, monkeypatc
     assert out.rstrip().endswith("FAILED (1 layer)")
 
 
+def test_running_out_of_memory_is_said_so_not_reported_as_a_bug(gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                                 ) -> None:
+    from ldnn_dsl.cli import main
+
+    def too_big(*args, **kwargs):
+        raise MemoryError("Unable to allocate 12.0 GiB for an array")
+
+    monkeypatch.setattr(gradcheck, "analytic_gradients", too_big)
+    assert main(["gradcheck", write(tmp_path, DENSE_TANH)]) == 1
+    err = capsys.readouterr().err
+    assert "ldnn gradcheck: error: out of memory (MemoryError)" in err and "lower --batch" in err
+    assert "Traceback" not in err
+
+
 def test_the_tolerance_given_is_the_one_judged(gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch,
                                               tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A gradient 0.1% off fails at the default 1e-5 and passes at `--tolerance 0.01`."""

@@ -625,7 +625,6 @@ def test_augmented_batches_are_seeded() -> None:
     assert not np.array_equal(a[0][0], x[a[0][1]])
 
 
-
 def test_noise_takes_a_std_in_raw_pixel_units(tmp_path: Path) -> None:
     """`noise(8)` on 0..255 images: Keras' GaussianNoise refuses a std above 1, and the run failed at build."""
     from ldnn_dsl.train.augment import augment_layers, augmented_batches
@@ -653,6 +652,7 @@ def test_noise_takes_a_std_in_raw_pixel_units(tmp_path: Path) -> None:
     zeros = np.zeros((400, 6, 6, 1), "float32")
     noisy = augmented_batches(zeros, np.zeros(400), 400, augment_layers(data.augment[:1], (6, 6, 1), 0), 0)[0][0]
     assert 7.6 < noisy.std() < 8.4
+
 
 def _moved_pixel(step: dict[str, object] | str, size: int, at: tuple[int, int], draws: int = 64) -> np.ndarray:
     """Where the one lit pixel of a `size` x `size` image lands under the transform `step`, for
@@ -908,7 +908,6 @@ def test_data_that_do_not_fit_are_e405(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-
 def test_a_split_from_its_own_source_is_reported_at_its_own_line(tmp_path: Path) -> None:
     """A validation or test file that does not fit is named where the spec names it, not at `source`."""
     rng = np.random.default_rng(0)
@@ -922,6 +921,7 @@ def test_a_split_from_its_own_source_is_reported_at_its_own_line(tmp_path: Path)
             for d in caught.value.diagnostics}
     assert seen == {"the validation y": "validate", "the test x": "test"}
     assert not (tmp_path / "out").exists()
+
 
 REGRESSION = "model line {\n  input [9]\n  dense 1\n}\n"
 
@@ -1284,6 +1284,7 @@ def test_saved_model_applies_log1p_to_raw_inputs(tmp_path: Path, precision: str)
 def test_precision_setting_reaches_the_trained_layers(tmp_path: Path) -> None:
     result = run_train(sort_spec(tmp_path, "precision mixed_bfloat16\nepochs 1"), tmp_path / "run")
     saved = keras.saving.load_model(result.folder / "model.keras")
+
     def layers(model):
         for layer in model.layers:
             yield layer
@@ -1408,6 +1409,7 @@ def test_a_stop_in_the_last_step_of_the_last_epoch_stops_nothing(tmp_path: Path)
     result = run_train(spec, tmp_path / "out", max_time=1e-3)
     assert result.metrics["stopped"] == "epochs" and result.metrics["members"][0]["stopped"] == "epochs"
     assert [r["steps"] for r in history_rows(result.folder)] == ["1"]
+
 
 def test_max_time_stops_training_and_still_saves_the_run(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:

@@ -327,7 +327,6 @@ def _arithmetic_on_ids(data: DataSection, spans: Spans) -> list[Diagnostic]:
                   help=f"drop `{setting} {name}`; ids go into the embedding as they are") for setting, name in firsts]
 
 
-
 def _translations_past_the_image(augment: tuple[Augment, ...], shape: tuple[int, ...],
                                  spans: Spans) -> list[Diagnostic]:
     """E404 for `translate(N)` with N past the image's height or width: Keras' RandomTranslation

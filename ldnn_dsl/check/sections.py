@@ -31,7 +31,8 @@ def bind_section(name: str, span: Span, settings: list[Setting], *, unset: Colle
                  names: Collection[str] = ()) -> tuple[Section | None, list[Diagnostic], dict[str, Span]]:
     """The typed section from its settings, one per setting (see `split_settings`), its errors,
     and where each item of a list setting is written, by its index over all the lines that set
-    it (`preprocess.1`: an error found in one step at run time points at that step). `unset`:
+    it (`preprocess.1`: an error found in one step at run time points at that step), and each
+    setting's value (`weights=`: an error about the value, not the setting's name). `unset`:
     what lines already reported and left out may have set; none of it is reported missing.
     `names`: the `let`s in scope, for a `did you mean` on a word written where a number goes."""
     binder = _Binder(name, SECTION_MODELS[name], set(unset))

@@ -38,7 +38,6 @@ class Inference:
         return sum(r.macs for r in self.rows)
 
 
-
 @dataclass(frozen=True)
 class Flow:
     """What reaches a layer: the per-sample shape, and whether it still holds integer ids.

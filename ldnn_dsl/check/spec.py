@@ -11,7 +11,8 @@ from ldnn_dsl.expand.graph import ModelGraph
 from ldnn_dsl.layers.base import InitDefaults
 from ldnn_dsl.source.span import Span
 
-Spans = dict[tuple[str, str], Span]  # (section, setting) -> where it was written; `setting.N`: its item N
+# (section, setting) -> where it was written; `setting.N`: its item N; `setting=`: its value alone
+Spans = dict[tuple[str, str], Span]
 
 
 VALUE = "="  # `(section, "biases=")`: where the setting's value is written, without its name

@@ -82,6 +82,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
     if result.errors or result.spec is None:
         report(result.errors, result.sources)
         return 1
+    from ldnn_dsl.build.backend import out_of_memory
     from ldnn_dsl.verify.backends import GradcheckError
     from ldnn_dsl.verify.gradcheck import gradcheck
 
@@ -94,6 +95,12 @@ def _gradcheck(args: argparse.Namespace) -> int:
         return 1
     except GradcheckError as exc:
         print(f"ldnn gradcheck: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # out of memory is the machine's limit; anything else is ldnn's bug (status 70)
+        if not out_of_memory(exc):
+            raise
+        print(f"ldnn gradcheck: error: out of memory ({type(exc).__name__}): the check runs in float64, on the "
+              "whole batch at once; lower --batch", file=sys.stderr)
         return 1
     raise_swallowed_signal()  # one lost while the check ran: no verdict on a check cut short
     print(render(outcome, result.path, time.perf_counter() - started))

@@ -7,6 +7,7 @@ behind, marked failed: its error is out, so its uses add nothing, here and in th
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -118,7 +119,7 @@ class Loader:
                 source = read(path, written=use.path.value)
             except DiagnosticError as exc:  # unreadable: point at the `use`, not at a file that is not there
                 self.diagnostics.extend(error(d.code, f"cannot use {use.path.text}: {d.message}", use.path.span,
-                                              help=d.help or _looked_for(module.spec.path, path))
+                                              help=d.help or _looked_for(module.spec.path, path, use.path.value))
                                         for d in exc.diagnostics)
                 return None
             loaded = self.load_source(source)
@@ -317,9 +318,12 @@ def _model_words(model: type[BaseModel], owner: str) -> dict[str, str]:
     return out
 
 
-def _looked_for(spec_path: str, path: str) -> str:
-    """Where a `use` looked: its path is the using file's folder joined with it, which an author
-    who reckons from the current folder does not expect."""
+def _looked_for(spec_path: str, path: str, written: str) -> str:
+    """Where a `use` looked: a relative path is the using file's folder joined with it, which an
+    author who reckons from the current folder does not expect; an absolute one (or one from
+    home, `~/`) is only where it says."""
+    if Path(os.path.expanduser(written)).is_absolute():
+        return f"looked for `{path}`"
     base = "the current folder (the spec came from standard input)" if spec_path in STDIN_NAMES else \
         "the folder of the file that uses it"
     return f"looked for `{path}`: a `use` path is relative to {base}"

@@ -100,6 +100,7 @@ def _number_called(kind: str, value: Any, field: str) -> str | None:
 
 
 def expected_value(kind: str) -> str:
+    """What a value of Pydantic's error `kind` should have been, in the author's words (`a whole number`)."""
     for prefix, words in (("int", "a whole number"), ("float", "a number"), ("bool", "true or false"),
                           ("string", "a string"), ("tuple", "a list like [32, 32, 3]"), ("list", "a list"),
                           ("dict", "a call like name(...)"), ("model", "a call like name(...)")):
@@ -131,6 +132,7 @@ def as_call(record: dict[str, Any]) -> str | None:
 
 
 def show(value: Any) -> str:
+    """A value quoted in a message as the spec writes it (`true`, `10%`, `normal(...)`), not as Python prints it."""
     if isinstance(value, bool):  # as the spec writes it, not Python's True
         return str(value).lower()
     if isinstance(value, str):

@@ -82,6 +82,7 @@ def _format_file(path: str, check: bool, diff: bool, out: TextIO, err: TextIO) -
     if os.path.isdir(path):  # only reached for a directory that holds no spec
         err.write(render_text(no_specs_in(path), {}) + "\n")
         return 1
+
     def load() -> tuple[SourceFile, str]:
         data = read_bytes(path)
         return decode(path, data), data.decode("utf-8")

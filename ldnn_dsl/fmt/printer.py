@@ -33,14 +33,14 @@ from ldnn_dsl.fmt.comments import Comment, CommentQueue, Pos, find_brace, scan_c
 from ldnn_dsl.fmt.lines import Line, render
 from ldnn_dsl.fmt.values import head_text, items_text, statement_text, value_text
 from ldnn_dsl.source.span import Span
-from ldnn_dsl.source.text import SourceFile
+from ldnn_dsl.source.text import STDIN, SourceFile
 from ldnn_dsl.syntax.parse import parse
 
 END_OF_FILE: Pos = (sys.maxsize, 0)
 GROUPED_KINDS = ("let", "use")
 
 
-def format_text(text: str, path: str = "<stdin>") -> str:
+def format_text(text: str, path: str = STDIN) -> str:
     """`text` in the canonical layout; raises DiagnosticError when it does not parse.
 
     A leading byte-order mark is dropped, as `ldnn_dsl.source.text.decode` does for files.

@@ -77,7 +77,6 @@ def slide_all(kind: str, shape: Shape, window: tuple[int, ...], stride: tuple[in
     return tuple(dims)
 
 
-
 class Conv(WeightLayer):
     """`conv 64 3x3 relu stride=1 padding=same`: a 2-D convolution."""
 

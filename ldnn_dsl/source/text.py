@@ -1,4 +1,6 @@
-"""Reading spec files into text without ever letting a bad file raise."""
+"""Reading spec files into text without ever letting a bad file raise; and the paths around
+them: which files a command line names (`spec_paths`), and where a path a spec writes leads
+(`resolve`)."""
 
 from __future__ import annotations
 
@@ -185,7 +187,7 @@ def spec_paths(paths: list[str]) -> Iterator[str]:
         else:
             named = [path]
         for one in named:
-            key = one if one == "-" else os.path.realpath(one)
+            key = one if one == "-" or "\0" in one else os.path.realpath(one)  # no real path holds a NUL
             if key not in seen:
                 seen.add(key)
                 yield one

@@ -47,6 +47,8 @@ from ldnn_dsl.verify.options import GradcheckOptions
 DEFAULT_LOSS = "mean_squared_error"
 AWAY_FROM_ZERO = ("mape", "mean_absolute_percentage_error")  # they divide by |y|: the quotient needs it not tiny
 KINKED = ("relu", "leaky_relu")
+
+
 @dataclass(frozen=True)
 class Entry:
     """One sampled parameter: where it is, both derivatives, their relative error, and the
