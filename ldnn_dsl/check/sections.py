@@ -20,7 +20,7 @@ from ldnn_dsl.check.spec import VALUE
 from ldnn_dsl.expand.bind import call_argument_spans
 from ldnn_dsl.expand.expand import Setting
 from ldnn_dsl.expand.validation import call_names, models_in, validate, words_of
-from ldnn_dsl.expand.value_help import bare_word_help
+from ldnn_dsl.expand.value_help import quoted_word
 from ldnn_dsl.layers.initializers import Init
 from ldnn_dsl.layers.values import Arg, CallValue, Several, Word, plain, written
 from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error, known_as, nearest
@@ -128,8 +128,7 @@ def _quoted_words(setting: Setting, annotation: Any) -> list[Diagnostic]:
         # `flip("horizontal")`: an argument's own words, not the setting's choices (`adam("sgd")`)
         own = _argument_words(annotation) if inner else set()
         found += [(a.value, a.span) for a in inner if a.quoted and a.value in own]
-    return [error("E201", f"`{word}` is a word of `{setting.head}`, written as a string", at, help=bare_word_help(word))
-            for word, at in found]
+    return [quoted_word(word, setting.head, at) for word, at in found]
 
 
 def _unknown_setting(section: str, setting: Setting, fields: Collection[str]) -> Diagnostic:

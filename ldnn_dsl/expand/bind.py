@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from ldnn_dsl.expand.modules import language_words
 from ldnn_dsl.expand.validation import validate, words_of
-from ldnn_dsl.expand.value_help import bare_word_help
+from ldnn_dsl.expand.value_help import bare_word_help, quoted_word
 from ldnn_dsl.layers.base import ACTIVATIONS, WINDOW_FIELDS, LayerKind
 from ldnn_dsl.layers.registry import LAYER_KINDS, kind_called
 from ldnn_dsl.layers.values import Arg, CallValue, Word, plain, written
@@ -141,8 +141,7 @@ class _Binding:
         if arg.quoted and (worded or value in words_of(self.cls.model_fields[key].annotation)):
             # `activation="softmax"`, `dtype="int"`: refused as `dense 10 "relu"` and `loss "mse"` are; a
             # string from a `let` or a block's argument is not written here, and its quotes are elsewhere
-            return error("E201", f"`{value}` is a word of `{key}`, written as a string", arg.span,
-                         help=bare_word_help(f"`{key}={value}`"))
+            return quoted_word(value, key, arg.span, f"`{key}={value}`")
         return key, self.words[value][1] if worded else value  # type: ignore[index]
 
     def _unbracketed(self, arg: Arg, following: Sequence[Arg]) -> tuple[Diagnostic, int] | None:

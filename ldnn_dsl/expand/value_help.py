@@ -7,7 +7,8 @@ from collections.abc import Collection
 from typing import Any
 
 from ldnn_dsl.layers.values import Percentage, Several
-from ldnn_dsl.source.diagnostics import did_you_mean
+from ldnn_dsl.source.diagnostics import Diagnostic, did_you_mean, error
+from ldnn_dsl.source.span import Span
 
 NUMBER_TYPES = ("int_type", "int_parsing", "float_type", "float_parsing")
 
@@ -22,6 +23,13 @@ def bare_word_help(written: str) -> str:
     """The help for a word written as a string (`"relu"`, `loss "mse"`, `init="he_normal"`):
     each word has one spelling, the bare one."""
     return f"write {written} without quotes: words such as activations, losses and initializers are bare"
+
+
+def quoted_word(word: str, of: str, at: Span, written: str | None = None) -> Diagnostic:
+    """E201 for a word of the setting or option `of` written as a string (`loss "mse"`,
+    `activation="softmax"`), at the string; `written`: the help's form, the word alone by default."""
+    return error("E201", f"`{word}` is a word of `{of}`, written as a string", at,
+                 help=bare_word_help(written or word))
 
 
 def written_as_text(kind: str, value: Any) -> str | None:
