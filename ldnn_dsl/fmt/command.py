@@ -52,11 +52,7 @@ def format_paths(paths: list[str], check: bool = False, diff: bool = False, out:
 def _format_stdin(stdin: BinaryIO | None, check: bool, diff: bool, out: TextIO, err: TextIO) -> int:
     """Read as bytes, as `ldnn check -` reads: a bad byte is E002 at its place, and the text
     compared with the formatted one is what was sent, line ends and all."""
-    def load() -> tuple[SourceFile, str]:
-        data = read_limited(stdin, STDIN)
-        return decode(STDIN, data), data.decode("utf-8")
-
-    done = _formatted(load, err)
+    done = _formatted(STDIN, lambda: read_limited(stdin, STDIN), err)
     if done is None:
         return 1
     formatted, original = done
@@ -82,12 +78,7 @@ def _format_file(path: str, check: bool, diff: bool, out: TextIO, err: TextIO) -
     if os.path.isdir(path):  # only reached for a directory that holds no spec
         err.write(render_text(no_specs_in(path), {}) + "\n")
         return 1
-
-    def load() -> tuple[SourceFile, str]:
-        data = read_bytes(path)
-        return decode(path, data), data.decode("utf-8")
-
-    done = _formatted(load, err)
+    done = _formatted(path, lambda: read_bytes(path), err)
     if done is None:
         return 1
     formatted, original = done
@@ -102,12 +93,14 @@ def _format_file(path: str, check: bool, diff: bool, out: TextIO, err: TextIO) -
     return 0
 
 
-def _formatted(load: Callable[[], tuple[SourceFile, str]], err: TextIO) -> tuple[str, str] | None:
-    """The formatted text and the original, as read; or None after printing the diagnostics
-    (never a traceback)."""
+def _formatted(name: str, read: Callable[[], bytes], err: TextIO) -> tuple[str, str] | None:
+    """The formatted text and the original, as `read` gives its bytes (line ends and byte-order
+    mark kept, which the parsed text drops); or None after printing the diagnostics (never a
+    traceback)."""
     source: SourceFile | None = None
     try:
-        source, original = load()
+        data = read()
+        source, original = decode(name, data), data.decode("utf-8")
         formatted = _in_style_of(original, format_text(source.text, source.path))
         _refuse_growth_past_limit(source.path, formatted)
         return formatted, original
