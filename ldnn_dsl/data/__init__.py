@@ -7,7 +7,5 @@ from ldnn_dsl.data.dataset import Splits, load_data
 from ldnn_dsl.data.files import load_npz
 from ldnn_dsl.data.fit import fit_report
 from ldnn_dsl.data.generators import parity_task, sort_task
-from ldnn_dsl.source.text import resolve
 
-__all__ = ["Splits", "baseline", "fit_report", "load_csv", "load_data", "load_npz", "parity_task", "resolve",
-           "sort_task"]
+__all__ = ["Splits", "baseline", "fit_report", "load_csv", "load_data", "load_npz", "parity_task", "sort_task"]

@@ -100,7 +100,8 @@ class Judge:
         return relative_error(a, b, self.floor(step, gain)) > self.tolerance
 
     def sides(self, at: Callable[[float], float], step: float) -> dict[str, float]:
-        return _sides(at, step, self.loss_value)
+        """The forward and backward one-sided quotients over `step`."""
+        return {how: _one_sided(at, sign * step, self.loss_value) for how, sign in (("forward", 1), ("backward", -1))}
 
     def jumps(self, at: Callable[[float], float], eps: float, far: Mapping[str, float]) -> bool:
         """Whether the sides' difference holds at a tenth of the step: a kink's jump in slope does
@@ -151,10 +152,6 @@ class Judge:
             if self.ties:  # a tied maximum picks a slope between each window's two: no bound from these sums
                 return self.analytic, forward, 0.0, eps, UNDEFINED
         return first
-
-
-def _sides(at: Callable[[float], float], step: float, loss_value: float) -> dict[str, float]:
-    return {how: _one_sided(at, sign * step, loss_value) for how, sign in (("forward", 1), ("backward", -1))}
 
 
 def _central(at: Callable[[float], float], step: float) -> float:
