@@ -248,21 +248,6 @@ def test_the_command_fails_on_a_wrong_gradient(gradcheck: ModuleType, monkeypatc
     assert out.rstrip().endswith("FAILED (1 layer)")
 
 
-def test_running_out_of_memory_is_said_so_not_reported_as_a_bug(gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch,
-                                                                 tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                                                 ) -> None:
-    from ldnn_dsl.cli import main
-
-    def too_big(*args, **kwargs):
-        raise MemoryError("Unable to allocate 12.0 GiB for an array")
-
-    monkeypatch.setattr(gradcheck, "analytic_gradients", too_big)
-    assert main(["gradcheck", write(tmp_path, DENSE_TANH)]) == 1
-    err = capsys.readouterr().err
-    assert "ldnn gradcheck: error: out of memory (MemoryError)" in err and "lower --batch" in err
-    assert "Traceback" not in err
-
-
 def test_the_tolerance_given_is_the_one_judged(gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch,
                                               tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A gradient 0.1% off fails at the default 1e-5 and passes at `--tolerance 0.01`."""
@@ -340,20 +325,37 @@ def test_the_command_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> 
         assert "expected a positive" in capsys.readouterr().err
 
 
+def _gradcheck_raising(exc: BaseException, gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                       capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """`ldnn gradcheck` on a clean spec whose gradients raise `exc`: its status and stderr."""
+    from ldnn_dsl.cli import main
+
+    def failing(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(gradcheck, "analytic_gradients", failing)
+    status = main(["gradcheck", write(tmp_path, DENSE_TANH)])
+    return status, capsys.readouterr().err
+
+
 def test_an_internal_failure_is_a_bug_report(gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     """A failure on a spec that checked clean is ldnn's bug, as in `compile`: status 70, with the
     traceback that locates it (it was one line, which said nothing of where)."""
-    from ldnn_dsl.cli import main
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("no gradient today")
-
-    monkeypatch.setattr(gradcheck, "analytic_gradients", broken)
-    assert main(["gradcheck", write(tmp_path, DENSE_TANH)]) == 70
-    err = capsys.readouterr().err
+    status, err = _gradcheck_raising(RuntimeError("no gradient today"), gradcheck, monkeypatch, tmp_path, capsys)
+    assert status == 70
     assert "RuntimeError: no gradient today" in err and "Traceback" in err
     assert err.rstrip().endswith("please report it with the spec and the command")
+
+
+def test_running_out_of_memory_is_said_so_not_reported_as_a_bug(gradcheck: ModuleType, monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                                 ) -> None:
+    status, err = _gradcheck_raising(MemoryError("Unable to allocate 12.0 GiB for an array"), gradcheck, monkeypatch,
+                                     tmp_path, capsys)
+    assert status == 1
+    assert "ldnn gradcheck: error: out of memory (MemoryError)" in err and "lower --batch" in err
+    assert "Traceback" not in err
 
 
 # --- the pieces ------------------------------------------------------------------------------
