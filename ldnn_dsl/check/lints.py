@@ -34,8 +34,8 @@ def deep_fixed_init(spec: Spec, spans: Spans) -> Iterator[Diagnostic]:
     if len(weighted) < DEEP or any(isinstance(n, ResidualNode) for n in walk(spec.model.body)):
         return
     chosen = [(n, getattr(n.layer, "init", None)) for n in weighted]
-    fixed = [(n, own) for n, own in chosen if (own or spec.init.weights) is not None
-             and (own or spec.init.weights).name in FIXED_STD]  # type: ignore[union-attr]
+    fixed = [(n, own) for n, own in chosen if (init := own or spec.init.weights) is not None
+             and init.name in FIXED_STD]
     if len(fixed) * 2 < len(weighted):
         return
     message = (f"{len(weighted)} weight layers with a small fixed-std init and no residual path: the signal shrinks "
